@@ -1,0 +1,2 @@
+/* PLACEHOLDER: replaced by the client helper. */
+int main(void) { return 1; }

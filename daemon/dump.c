@@ -1,0 +1,162 @@
+/* One dump, start to end.
+ *
+ * freeze -> pstree -> per task: core, mm (pages), files -> files.img ->
+ * inventory -> commit the set -> release (resume, or kill: CRIU's default).
+ * Images go to a temporary directory inside the image directory and are
+ * moved into place only when every one is complete; on any failure the
+ * tree is released running and the temporary directory removed. */
+#include "daemon/dump.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "images/img.h"
+#include "images/imgset.h"
+#include "inventory.pb-c.h"
+
+#define CKPT_VERSION "0.1"
+
+void dump_progress(struct dump_ctx *ctx, const char *stage, uint64_t done, uint64_t total)
+{
+	if (ctx->progress)
+		ctx->progress(ctx->progress_opaque, stage, done, total);
+}
+
+static int write_inventory(struct dump_ctx *ctx)
+{
+	InventoryEntry e = INVENTORY_ENTRY__INIT;
+	char host[256] = "";
+	struct img *img;
+	int r;
+
+	gethostname(host, sizeof(host) - 1);
+	e.format_version = IMG_FORMAT_VERSION;
+	e.kind = DUMP_KIND__DUMP_FULL;
+	e.root_pid = ctx->opts->pid;
+	e.kernel_release = (char *)ctx->kd->release;
+	e.page_size = ctx->kd->page_size;
+	e.xfeatures = ctx->xfeatures;
+	e.xsave_size = ctx->xsave_size;
+	e.nr_tasks = ctx->tree.nr_tasks;
+	e.dump_time_ns = ctx->dump_time_ns;
+	e.ckpt_version = CKPT_VERSION;
+	e.has_pages_written = true;
+	e.pages_written = ctx->stats.pages_written;
+	e.has_freeze_us = true;
+	e.freeze_us = ctx->stats.freeze_us;
+	e.hostname = host;
+
+	r = img_create(ctx->dirfd, IMG_INVENTORY, 0, &img);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "cannot create inventory.img");
+	r = img_write_msg(img, &e.base);
+	if (r < 0) {
+		ckpt_fail(ctx->err, r, "%s", img_errmsg(img));
+		img_abort(img);
+		return r;
+	}
+	r = img_close(img);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "cannot write inventory.img");
+	return 0;
+}
+
+static int dump_tasks(struct dump_ctx *ctx)
+{
+	int r;
+
+	r = dump_pstree(ctx);
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < ctx->tree.nr_tasks; i++) {
+		struct task *t = ctx->tree.tasks[i];
+
+		if (t->state == TS_ZOMBIE)
+			continue;	/* pstree.img says all there is */
+		t->pages_id = ++ctx->next_pages_id;
+		r = dump_task_core(ctx, t);
+		if (r < 0)
+			return r;
+		r = dump_task_mm(ctx, t);
+		if (r < 0)
+			return r;
+		r = dump_task_files(ctx, t);
+		if (r < 0)
+			return r;
+	}
+	r = dump_files_finish(ctx);
+	if (r < 0)
+		return r;
+	return write_inventory(ctx);
+}
+
+int dump_run(const struct dump_opts *opts, const struct kerndat *kd, int dirfd,
+	     progress_fn progress, void *opaque, struct dump_stats *stats,
+	     struct ckpt_err *err)
+{
+	struct dump_ctx ctx = {
+		.opts = opts,
+		.kd = kd,
+		.err = err,
+		.dirfd = -1,
+		.progress = progress,
+		.progress_opaque = opaque,
+	};
+	struct timespec now;
+	char tmp[64];
+	uint64_t t0 = now_us(), tf;
+	int r;
+
+	r = imgset_probe(dirfd);
+	if (r < 0)
+		return ckpt_fail(err, r, "cannot read the image directory");
+	if (r > 0 && !opts->force)
+		return ckpt_fail(err, -EEXIST,
+				 "the image directory already holds an image set; "
+				 "use --force to replace it");
+	r = imgset_begin(dirfd, tmp, sizeof(tmp), &ctx.dirfd);
+	if (r < 0)
+		return ckpt_fail(err, r, "cannot write to the image directory");
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	ctx.dump_time_ns = (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
+	dump_progress(&ctx, "freeze", 0, 0);
+	r = freeze_tree(&ctx);
+	if (r < 0)
+		goto out_discard;
+	tf = now_us();
+	ctx.stats.freeze_us = tf - t0;
+
+	r = dump_tasks(&ctx);
+	if (r < 0)
+		goto out_release;
+
+	r = imgset_commit(dirfd, tmp, opts->force);
+	if (r < 0) {
+		ckpt_fail(err, r, "cannot move the finished image set into place");
+		goto out_release;
+	}
+	close(ctx.dirfd);
+	ctx.dirfd = -1;
+	release_tree(&ctx, !opts->leave_running);
+	ctx.stats.total_us = now_us() - t0;
+	ctx.stats.tasks = ctx.tree.nr_tasks;
+	*stats = ctx.stats;
+	files_ctx_free(ctx.files);
+	pstree_free(&ctx.tree);
+	return 0;
+
+out_release:
+	release_tree(&ctx, false);
+out_discard:
+	if (ctx.dirfd >= 0)
+		close(ctx.dirfd);
+	imgset_discard(dirfd, tmp);
+	files_ctx_free(ctx.files);
+	pstree_free(&ctx.tree);
+	return r;
+}

@@ -1,0 +1,78 @@
+/* One dump, start to end: freeze -> collect -> images -> release.
+ *
+ * Modules each write their own images for one task into ctx->dirfd and
+ * describe any failure in ctx->err (naming the pid, file or address). */
+#ifndef CKPT_DUMP_H
+#define CKPT_DUMP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/err.h"
+#include "daemon/kerndat.h"
+#include "daemon/pstree.h"
+
+struct dump_opts {
+	pid_t pid;
+	bool leave_running;
+	bool force;		/* replace an existing image set */
+	pid_t requester;	/* the client (SO_PEERCRED): never a target */
+	uid_t requester_uid;
+};
+
+struct dump_stats {
+	unsigned tasks, threads, vmas, fds;
+	uint64_t pages_written;
+	uint64_t freeze_us, total_us;
+};
+
+typedef void (*progress_fn)(void *opaque, const char *stage, uint64_t done, uint64_t total);
+
+struct files_ctx;
+
+struct dump_ctx {
+	const struct dump_opts *opts;
+	const struct kerndat *kd;
+	struct ckpt_err *err;
+	int dirfd;			/* the temporary directory images go to */
+	struct pstree tree;
+	struct dump_stats stats;
+	progress_fn progress;
+	void *progress_opaque;
+	uint64_t pages_total;		/* for progress: counted by mem.c */
+	uint64_t xfeatures;		/* filled by core.c from the saved xsave */
+	uint32_t xsave_size;
+	struct files_ctx *files;	/* owned by files.c */
+	unsigned next_pages_id;
+	unsigned next_ghost_id;
+	uint64_t dump_time_ns;
+};
+
+/* The whole dump, into the image directory dirfd. Fills *stats. */
+int dump_run(const struct dump_opts *opts, const struct kerndat *kd, int dirfd,
+	     progress_fn progress, void *opaque, struct dump_stats *stats,
+	     struct ckpt_err *err);
+
+void dump_progress(struct dump_ctx *ctx, const char *stage, uint64_t done, uint64_t total);
+
+/* freeze.c: refuse bad targets, then seize and stop every thread of the tree
+ * rooted at opts->pid (catching threads and children that appear meanwhile).
+ * On failure everything seized is released and left running. */
+int freeze_tree(struct dump_ctx *ctx);
+/* Detach from every task; with kill, SIGKILL the tree first. */
+void release_tree(struct dump_ctx *ctx, bool kill);
+
+/* core.c: pstree.img for the whole tree; core-PID.img per task. */
+int dump_pstree(struct dump_ctx *ctx);
+int dump_task_core(struct dump_ctx *ctx, struct task *t);
+
+/* mem.c: mm-PID.img, pagemap-PID.img, pages-N.img per task. */
+int dump_task_mm(struct dump_ctx *ctx, struct task *t);
+
+/* files.c: fs-PID.img per task; files.img (and ghost-N.img) once at the end. */
+int dump_task_files(struct dump_ctx *ctx, struct task *t);
+int dump_files_finish(struct dump_ctx *ctx);
+void files_ctx_free(struct files_ctx *f);
+
+#endif

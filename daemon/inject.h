@@ -1,0 +1,25 @@
+/* Run system calls inside a stopped target, for what /proc can't tell
+ * (sigactions, sigaltstack, itimers, timer_gettime, PR_GET_TID_ADDRESS...).
+ * The target's registers, signal mask and memory are exactly as before
+ * once inject_finish() returns. */
+#ifndef CKPT_INJECT_H
+#define CKPT_INJECT_H
+
+#include <stddef.h>
+
+struct task;
+struct thread;
+
+/* Find a syscall instruction and map a scratch area in the target. */
+int inject_prepare(struct task *t);
+/* Run syscall nr with args in thread th (seized), result in *ret
+ * (a raw return value: -errno on failure inside the target). */
+int inject_syscall(struct task *t, struct thread *th, long nr,
+		   const unsigned long args[6], long *ret);
+/* Copy from / to the scratch area. */
+int inject_read(struct task *t, size_t off, void *buf, size_t len);
+int inject_write(struct task *t, size_t off, const void *buf, size_t len);
+/* Unmap the scratch area. */
+int inject_finish(struct task *t);
+
+#endif

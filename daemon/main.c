@@ -1,0 +1,2 @@
+/* PLACEHOLDER: replaced by the daemon helper. */
+int main(void) { return 1; }

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Install the Debian packages ckpt builds and tests with, if any is missing.
+# Run by `make` (once, through a stamp file); safe to run again.
+set -e
+PKGS="gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libnl-3-dev
+libnl-route-3-dev libcap-dev libsystemd-dev libcriterion-dev libxxhash-dev
+libzstd-dev systemd python3 binutils"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "ckpt: missing packages:$missing (run 'make' as root to install them)" >&2
+	exit 1
+fi
+echo "ckpt: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >&2
+apt-get install -y -q --no-install-recommends $missing >&2
