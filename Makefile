@@ -44,10 +44,12 @@ TARGET_SRC := $(wildcard tests/targets/*.c)
 TARGETS    := $(patsubst tests/targets/%.c,$(O)/targets/%,$(TARGET_SRC))
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 UNITS      := $(patsubst tests/unit/%.c,$(O)/unit/%,$(UNIT_SRC))
+TOOL_SRC   := $(wildcard tests/tools/*.c)
+TOOLS      := $(patsubst tests/tools/%.c,$(O)/tools/%,$(TOOL_SRC))
 BENCH_SRC  := $(wildcard tests/bench/*.c)
 BENCHES    := $(patsubst tests/bench/%.c,$(O)/bench/%,$(BENCH_SRC))
 
-all: $(O)/bin/ckptctl $(O)/bin/ckptd $(TARGETS)
+all: $(O)/bin/ckptctl $(O)/bin/ckptd $(TARGETS) $(TOOLS)
 
 $(DEPS_STAMP): scripts/install-deps.sh
 	@mkdir -p $(@D)
@@ -113,6 +115,11 @@ D_OBJ_NOMAIN := $(filter-out $(O)/obj/daemon/main.o,$(D_OBJ))
 $(O)/unit/%: tests/unit/%.c $(LIBIMG) $(D_OBJ_NOMAIN) $(RESTORER_BLOB) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CFLAGS_NL) -o $@ $< $(D_OBJ_NOMAIN) $(RESTORER_BLOB) $(LIBIMG) $(LDLIBS_D) -lcriterion -pthread
+
+# Test tools read images through libckptimg.
+$(O)/tools/%: tests/tools/%.c $(LIBIMG) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LIBIMG) $(LDLIBS_IMG)
 
 $(O)/bench/%: tests/bench/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)

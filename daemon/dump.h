@@ -74,5 +74,11 @@ int dump_task_mm(struct dump_ctx *ctx, struct task *t);
 int dump_task_files(struct dump_ctx *ctx, struct task *t);
 int dump_files_finish(struct dump_ctx *ctx);
 void files_ctx_free(struct files_ctx *f);
+/* files.c: save the contents of a deleted file, memfd or shared anonymous
+ * object (fd open on it; st its fstat) once per (dev, ino) into a ghost-N.img;
+ * the ghost id into *ret_id. Called by files.c itself and by mem.c. */
+struct stat;
+int dump_ghost_file(struct dump_ctx *ctx, int fd, const struct stat *st,
+		    const char *name, uint32_t *ret_id);
 
 #endif
