@@ -4,7 +4,7 @@
 set -e
 PKGS="gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libnl-3-dev
 libnl-route-3-dev libcap-dev libsystemd-dev libcriterion-dev libxxhash-dev
-libzstd-dev systemd python3 binutils"
+systemd python3 binutils"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
