@@ -12,8 +12,8 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	    -D_GNU_SOURCE -fno-strict-aliasing -I. -I$(O)/gen -MMD -MP
 LDLIBS_IMG := -lprotobuf-c -lxxhash
-LDLIBS_D   := $(LDLIBS_IMG) -lcap -lsystemd $(shell pkg-config --libs libnl-3.0 2>/dev/null)
-CFLAGS_NL  := $(shell pkg-config --cflags libnl-3.0 2>/dev/null)
+LDLIBS_D    = $(LDLIBS_IMG) -lcap -lsystemd $(shell pkg-config --libs libnl-3.0 2>/dev/null)
+CFLAGS_NL   = $(shell pkg-config --cflags libnl-3.0 2>/dev/null)
 
 DEPS_STAMP := $(O)/.deps-ok
 
