@@ -15,6 +15,7 @@
 #define CKPT_TARGET_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -90,6 +91,51 @@ static void target_fail(const char *fmt, ...)
 	va_end(ap);
 	target_status(line);
 	exit(1);
+}
+
+/* The directory of the status file: where a target may create its files
+ * (the harness's private temporary directory). Returns a static buffer. */
+static inline const char *target_dir(void)
+{
+	static char dir[4096];
+	const char *path = getenv("CKPT_STATUS");
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path ? path : "./target.status");
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return ".";
+	if (slash == dir)
+		return "/";
+	*slash = '\0';
+	return dir;
+}
+
+/* Append one line to $CKPT_STATUS.info: facts the harness checks the image
+ * against, e.g. "absent PID START END" (an address range the image must
+ * not store) or "present PID START END" (one it must store whole).
+ * Written with one write() on O_APPEND, so children may note too. */
+__attribute__((format(printf, 1, 2)))
+static inline void target_note(const char *fmt, ...)
+{
+	const char *path = getenv("CKPT_STATUS");
+	char name[4096], line[1024];
+	va_list ap;
+	int fd, n;
+
+	snprintf(name, sizeof(name), "%s.info", path ? path : "target.status");
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= (int)sizeof(line) - 1)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	fd = open(name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, line, n) != n) {
+		perror(name);
+		exit(2);
+	}
+	close(fd);
 }
 
 /* A deterministic byte pattern: what page p of region `seed` holds. */

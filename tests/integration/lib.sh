@@ -1,0 +1,435 @@
+# Shared helpers of the integration tests. Every tests/integration/t-*.sh
+# starts with
+#
+#	. "$(dirname "$0")/lib.sh"
+#
+# which sets up a private temporary directory ($TMP) and an EXIT trap that
+# kills every process the test started (by PID, checked against its start
+# time so a recycled PID is never hit) and removes $TMP.
+#
+# Binaries come from ${CKPT_BUILD:-build}: $CKPTCTL, $CKPTD ($BUILD/bin),
+# targets from $TARGETS ($BUILD/targets), tools from $TOOLS ($BUILD/tools).
+#
+# Conventions: a helper that finds a problem calls fail, which prints
+# "FAIL: <test>: <why>" and exits 1; skip exits 77. Helpers that set
+# variables (start_target) must be called directly, not in $(...).
+#
+# Written for dash (/bin/sh): POSIX sh only.
+
+set -u
+
+TEST_NAME=$(basename "$0" .sh)
+TOP=${CKPT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${CKPT_BUILD:-build}
+case $BUILD in
+/*) ;;
+*) BUILD=$TOP/$BUILD ;;
+esac
+CKPTCTL=$BUILD/bin/ckptctl
+CKPTD=$BUILD/bin/ckptd
+TARGETS=$BUILD/targets
+TOOLS=$BUILD/tools
+
+# Bounds, in seconds.
+READY_TIMEOUT=${READY_TIMEOUT:-30}	# target setup until "ready PID"
+STATUS_TIMEOUT=${STATUS_TIMEOUT:-60}	# SIGUSR1 until "pass"/"fail"
+CKPT_TIMEOUT=${CKPT_TIMEOUT:-240}	# one ckptctl command
+
+# The last target started: its PID and status file.
+TPID=
+TSTATUS=
+TLOG=
+# Output of the last ckpt / expect_fail / dump_target call.
+LAST_OUT=
+LAST_ERR=
+LAST_RC=0
+
+_lib_nr=0
+
+log()
+{
+	echo "$TEST_NAME: $*" >&2
+}
+
+fail()
+{
+	echo "FAIL: $TEST_NAME: $*" >&2
+	exit 1
+}
+
+skip()
+{
+	echo "SKIP: $TEST_NAME: $*" >&2
+	exit 77
+}
+
+# --- process bookkeeping ------------------------------------------------
+
+# "state ppid pgrp session starttime" of a process, or nothing. The comm
+# field may hold spaces and parentheses: cut after the last ") ".
+proc_stat()
+{
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	# fields after comm: 3 state, 4 ppid, 5 pgrp, 6 session ... 22 starttime
+	set -- $s
+	[ $# -ge 20 ] || return 1
+	echo "$1 $2 $3 $4 ${20}"
+}
+
+proc_starttime()
+{
+	local st
+	st=$(proc_stat "$1") || return 1
+	set -- $st
+	echo "$5"
+}
+
+proc_state()
+{
+	local st
+	st=$(proc_stat "$1") || return 1
+	set -- $st
+	echo "$1"
+}
+
+# Remember PID (and its start time) for cleanup. Restore tests call this on
+# restored processes, which are not children of the test.
+track_pid()
+{
+	local t
+	t=$(proc_starttime "$1") || return 0
+	echo "$1 $t" >>"$PIDS_FILE"
+}
+
+# Kill one tracked process if it is still the one we recorded, and every
+# process of the session it leads (targets run under setsid) and its
+# descendants. Stopped and traced processes die from SIGKILL too.
+_kill_tracked()
+{
+	local pid=$1 start=$2 victims= p st
+
+	if [ "$(proc_starttime "$pid" 2>/dev/null)" = "$start" ]; then
+		victims=$pid
+	fi
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		st=$(proc_stat "$p") || continue
+		set -- $st
+		# a session id stays reserved while any member lives, so a
+		# session of our PID is ours even after its leader is gone
+		if [ "$4" = "$pid" ] && [ "$p" != "$$" ]; then
+			victims="$victims $p"
+		elif [ -n "$victims" ] && [ "$2" = "$pid" ]; then
+			victims="$victims $p"
+		fi
+	done
+	[ -n "$victims" ] && kill -KILL $victims 2>/dev/null
+	return 0
+}
+
+# Kill everything listed in a pids file (also used by run.sh after a test
+# that was killed before its trap could run).
+kill_pids_file()
+{
+	local pid start
+	[ -f "$1" ] || return 0
+	while read -r pid start; do
+		[ -n "$pid" ] && _kill_tracked "$pid" "$start"
+	done <"$1"
+	return 0
+}
+
+cleanup()
+{
+	local rc=$?
+	trap - EXIT INT TERM HUP
+	kill_pids_file "$PIDS_FILE"
+	# reap our own children so nothing stays a zombie of this shell
+	wait 2>/dev/null
+	if [ -n "${KEEP_TMP:-}" ] || { [ $rc -ne 0 ] && [ -n "${KEEP_TMP_ON_FAIL:-}" ]; }; then
+		echo "$TEST_NAME: kept $TMP" >&2
+	else
+		_lib_umount_all
+		rm -rf "$TMP"
+	fi
+	exit $rc
+}
+
+# Mounts a test made (tmpfs for full-disk / read-only cases): unmounted on
+# cleanup even when the test fails half way.
+MOUNTS=
+mount_tmpfs()	# DIR SIZE [extra mount options]
+{
+	mkdir -p "$1" || fail "mkdir $1"
+	mount -t tmpfs -o "size=$2${3:+,$3}" ckpt-test "$1" || fail "cannot mount tmpfs on $1"
+	MOUNTS="$1 $MOUNTS"
+}
+
+_lib_umount_all()
+{
+	local m
+	for m in $MOUNTS; do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+	done
+	MOUNTS=
+}
+
+# --- setup ---------------------------------------------------------------
+
+if [ -z "${LIB_NO_SETUP:-}" ]; then
+	TMP=$(mktemp -d "${TMPDIR:-/tmp}/ckpt-$TEST_NAME.XXXXXX") || fail "mktemp"
+	PIDS_FILE=${CKPT_TEST_PIDS:-$TMP/pids}
+	: >>"$PIDS_FILE"
+	trap cleanup EXIT
+	trap 'exit 143' TERM
+	trap 'exit 130' INT
+	trap 'exit 129' HUP
+	for _b in "$CKPTCTL" "$CKPTD"; do
+		[ -x "$_b" ] || fail "$_b is missing: build first (make O=... )"
+	done
+fi
+
+need_file()
+{
+	[ -x "$1" ] || fail "$1 is missing: build first"
+}
+
+# --- targets -------------------------------------------------------------
+
+# start_target NAME [ARGS...]: run $TARGETS/NAME in the background in a
+# session of its own, wait (bounded) for "ready PID" in its status file.
+# Sets TPID, TSTATUS (status file) and TLOG (its stdout/stderr).
+start_target()
+{
+	local name=$1 bin=$TARGETS/$1 i=0 line pid
+	shift
+	need_file "$bin"
+	_lib_nr=$((_lib_nr + 1))
+	TSTATUS=$TMP/$name.$_lib_nr.status
+	TLOG=$TMP/$name.$_lib_nr.log
+	rm -f "$TSTATUS"
+	# setsid: the target leads its own session and process group, so its
+	# tree is self-contained (as restore wants) and cleanup finds all of
+	# it. Without job control the background child is no group leader,
+	# so setsid(1) does not fork and $! is the target itself.
+	CKPT_STATUS=$TSTATUS setsid "$bin" "$@" </dev/null >"$TLOG" 2>&1 &
+	pid=$!
+	track_pid $pid
+	while :; do
+		if [ -s "$TSTATUS" ]; then
+			line=$(cat "$TSTATUS")
+			case $line in
+			"ready "*) break ;;
+			*) fail "target $name: $line (log: $(tail -c 500 "$TLOG"))" ;;
+			esac
+		fi
+		if ! kill -0 $pid 2>/dev/null; then
+			wait $pid 2>/dev/null
+			fail "target $name exited before ready (log: $(tail -c 500 "$TLOG"))"
+		fi
+		i=$((i + 1))
+		[ $i -le $((READY_TIMEOUT * 10)) ] || fail "target $name: not ready after ${READY_TIMEOUT}s"
+		sleep 0.1
+	done
+	TPID=${line#ready }
+	[ "$TPID" = "$pid" ] || log "target $name: ready says $TPID, started $pid"
+	track_pid "$TPID"
+	log "started $name pid $TPID"
+}
+
+# check_alive [PID]: running (or sleeping), not a zombie, not stopped, and
+# not traced by anyone (a dump must detach).
+check_alive()
+{
+	local pid=${1:-$TPID} st tracer i=0
+	st=$(proc_state "$pid") || fail "pid $pid is gone"
+	case $st in
+	Z|X) fail "pid $pid is a zombie" ;;
+	esac
+	while :; do
+		tracer=$(sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$pid/status" 2>/dev/null)
+		st=$(proc_state "$pid") || fail "pid $pid is gone"
+		if [ "${tracer:-0}" = 0 ] && [ "$st" != t ] && [ "$st" != T ]; then
+			break
+		fi
+		i=$((i + 1))
+		# detaching may lag the client's exit by a moment
+		[ $i -le 50 ] || fail "pid $pid left stopped or traced (state $st, TracerPid $tracer)"
+		sleep 0.1
+	done
+	# every thread must be running too, none left in a ptrace stop
+	for t in /proc/$pid/task/*; do
+		st=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "$t/status" 2>/dev/null)
+		case $st in
+		t|T) fail "pid $pid: thread ${t##*/} left stopped (state $st)" ;;
+		esac
+	done
+}
+
+# expect_status pass|fail [STATUSFILE [PID]]: send SIGUSR1 and wait
+# (bounded) for the target's verdict.
+expect_status()
+{
+	local want=$1 sf=${2:-$TSTATUS} pid=${3:-$TPID} i=0 line
+	kill -USR1 "$pid" 2>/dev/null || fail "cannot signal pid $pid (gone?)"
+	while :; do
+		line=$(cat "$sf" 2>/dev/null)
+		case $line in
+		pass|fail*) break ;;
+		esac
+		i=$((i + 1))
+		if [ $i -gt $((STATUS_TIMEOUT * 10)) ]; then
+			fail "pid $pid: no verdict after ${STATUS_TIMEOUT}s (status: '$line')"
+		fi
+		sleep 0.1
+	done
+	wait "$pid" 2>/dev/null
+	case $want in
+	pass) [ "$line" = pass ] || fail "pid $pid: $line" ;;
+	fail) case $line in fail*) ;; *) fail "pid $pid passed, expected a failure" ;; esac ;;
+	esac
+	log "pid $pid: $line"
+}
+
+# --- ckptctl -------------------------------------------------------------
+
+# ckpt ARGS...: run ckptctl (bounded); stdout in $LAST_OUT, stderr in
+# $LAST_ERR (file names), exit code in $LAST_RC. Never fails the test.
+ckpt()
+{
+	_lib_nr=$((_lib_nr + 1))
+	LAST_OUT=$TMP/ckpt.$_lib_nr.out
+	LAST_ERR=$TMP/ckpt.$_lib_nr.err
+	LAST_RC=0
+	timeout -k 10 "$CKPT_TIMEOUT" "$CKPTCTL" "$@" >"$LAST_OUT" 2>"$LAST_ERR" || LAST_RC=$?
+	if [ $LAST_RC -eq 124 ] || [ $LAST_RC -eq 137 ]; then
+		fail "ckptctl $* hung (killed after ${CKPT_TIMEOUT}s)"
+	fi
+	return 0
+}
+
+# ckpt_ok ARGS...: ckptctl must succeed.
+ckpt_ok()
+{
+	ckpt "$@"
+	[ $LAST_RC -eq 0 ] || fail "ckptctl $* exited $LAST_RC: $(head -c 2000 "$LAST_ERR")"
+}
+
+# dump_target DIR [EXTRA ARGS...]: dump $TPID (leaving it running) into DIR.
+dump_target()
+{
+	local dir=$1
+	shift
+	mkdir -p "$dir"
+	ckpt_ok dump -t "$TPID" -D "$dir" --leave-running "$@"
+	[ -f "$dir/inventory.img" ] || fail "dump of $TPID into $dir left no inventory.img"
+	log "dumped $TPID into $dir"
+}
+
+# expect_fail CODE PATTERN CMD...: CMD must exit with CODE and say something
+# matching the extended regex PATTERN (case-insensitive) on stderr.
+# "ckptctl" as CMD means $CKPTCTL (bounded like ckpt).
+expect_fail()
+{
+	local code=$1 pat=$2
+	shift 2
+	_lib_nr=$((_lib_nr + 1))
+	LAST_OUT=$TMP/cmd.$_lib_nr.out
+	LAST_ERR=$TMP/cmd.$_lib_nr.err
+	LAST_RC=0
+	if [ "$1" = ckptctl ]; then
+		shift
+		set -- "$CKPTCTL" "$@"
+	fi
+	timeout -k 10 "$CKPT_TIMEOUT" "$@" >"$LAST_OUT" 2>"$LAST_ERR" || LAST_RC=$?
+	[ $LAST_RC -ne 124 ] && [ $LAST_RC -ne 137 ] || fail "$* hung"
+	[ $LAST_RC -eq "$code" ] ||
+		fail "$* exited $LAST_RC, expected $code; stderr: $(head -c 1000 "$LAST_ERR")"
+	grep -Eqi -- "$pat" "$LAST_ERR" ||
+		fail "$*: stderr does not match '$pat': $(head -c 1000 "$LAST_ERR")"
+	log "as expected ($code): $(head -n 1 "$LAST_ERR")"
+}
+
+# --- images --------------------------------------------------------------
+
+# imgcmp DIR [PID [imgcmp options]]: compare every stored page with the live
+# memory of PID (default $TPID).
+imgcmp()
+{
+	local dir=$1 pid=${2:-$TPID} out
+	[ $# -ge 2 ] && shift 2 || shift 1
+	need_file "$TOOLS/imgcmp"
+	_lib_nr=$((_lib_nr + 1))
+	out=$TMP/imgcmp.$_lib_nr.out
+	timeout -k 10 "$CKPT_TIMEOUT" "$TOOLS/imgcmp" "$@" "$dir" "$pid" >"$out" 2>&1 ||
+		fail "imgcmp $dir $pid: $(tail -n 20 "$out")"
+	log "imgcmp: $(tail -n 1 "$out")"
+}
+
+# show_json DIR: `ckptctl show DIR` must succeed and print valid JSON, which
+# is left in $TMP/show.json.
+show_json()
+{
+	ckpt_ok show "$1"
+	cp "$LAST_OUT" "$TMP/show.json"
+	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$TMP/show.json" ||
+		fail "ckptctl show $1: output is not JSON: $(head -c 500 "$TMP/show.json")"
+}
+
+# json_check FILE PYTHON...: run Python statements with the JSON document
+# bound to `j`; a failed assert fails the test with its message.
+# Helpers available: tasks(j) (list of task objects), find(obj, key) (every
+# value under key, anywhere).
+json_check()
+{
+	local f=$1
+	shift
+	python3 - "$f" "$*" <<'EOF' || fail "json check on $f failed"
+import json, sys
+j = json.load(open(sys.argv[1]))
+def find(o, key):
+    out = []
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k == key:
+                out.append(v)
+            out.extend(find(v, key))
+    elif isinstance(o, list):
+        for v in o:
+            out.extend(find(v, key))
+    return out
+try:
+    exec(sys.argv[2])
+except AssertionError as e:
+    print("assertion failed:", e, file=sys.stderr)
+    sys.exit(1)
+except Exception as e:
+    print("%s: %s" % (type(e).__name__, e), file=sys.stderr)
+    sys.exit(1)
+EOF
+}
+
+# wait_gone PID [SECONDS]: wait until PID no longer exists at all (PID 1
+# reaps orphans slowly here, so a killed orphan stays a zombie a while).
+wait_gone()
+{
+	local pid=$1 n=${2:-30} i=0
+	wait "$pid" 2>/dev/null
+	while [ -e "/proc/$pid" ]; do
+		i=$((i + 1))
+		[ $i -le $((n * 10)) ] || fail "pid $pid still exists after ${n}s"
+		sleep 0.1
+	done
+}
+
+# no_partial_set DIR: a failed dump left no partial set behind.
+no_partial_set()
+{
+	[ ! -e "$1/inventory.img" ] || fail "$1/inventory.img left behind by a failed dump"
+	for f in "$1"/.ckpt-tmp-*; do
+		[ -e "$f" ] && fail "$f left behind by a failed dump"
+	done
+	return 0
+}
