@@ -2,8 +2,11 @@
  * A new kind is one line here and one .proto. */
 #include "img.h"
 
-#include <stdio.h>
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "common.pb-c.h"
 #include "core.pb-c.h"
@@ -60,4 +63,35 @@ int img_filename(enum img_kind kind, unsigned id, char *buf, size_t len)
 	else
 		n = snprintf(buf, len, "%s", d->fmt);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int img_parse_name(const char *name, enum img_kind *ret_kind, unsigned *ret_id)
+{
+	for (unsigned i = 0; i < IMG__MAX; i++) {
+		const struct img_desc *d = &descs[i];
+		size_t plen = strcspn(d->fmt, "%");
+		unsigned long id;
+		char *end;
+
+		if (!d->per_id) {
+			if (strcmp(name, d->fmt))
+				continue;
+			*ret_kind = d->kind;
+			*ret_id = 0;
+			return 0;
+		}
+		/* "core-%u.img": the prefix, a plain decimal id, ".img" */
+		if (strncmp(name, d->fmt, plen) || !isdigit((unsigned char)name[plen]))
+			continue;
+		if (name[plen] == '0' && isdigit((unsigned char)name[plen + 1]))
+			continue;
+		errno = 0;
+		id = strtoul(name + plen, &end, 10);
+		if (errno || id > UINT32_MAX || strcmp(end, ".img"))
+			continue;
+		*ret_kind = d->kind;
+		*ret_id = id;
+		return 0;
+	}
+	return -EINVAL;
 }

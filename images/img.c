@@ -23,8 +23,10 @@ struct img {
 	const struct img_desc *desc;
 	bool writing;
 	bool failed;
+	int code;		/* the first failure's -errno */
 	bool at_end;		/* reader saw the end marker */
-	char name[64];
+	bool finished;		/* writer: end marker written, fd closed */
+	char name[256];
 	off_t off;		/* file offset of buf[0] (reader) / of next byte (writer) */
 	unsigned nr_records;
 	uint8_t *buf;
@@ -45,6 +47,7 @@ static int img_fail(struct img *img, off_t off, int code, const char *fmt, ...)
 	img->failed = true;
 	if (img->err[0])
 		return code;
+	img->code = code;
 	n = snprintf(img->err, sizeof(img->err), "%s at offset %lld: ", img->name,
 		     (long long)off);
 	va_start(ap, fmt);
@@ -90,7 +93,7 @@ static int img_flush(struct img *img)
 		return 0;
 	r = write_full(img->fd, img->buf, img->buf_len);
 	if (r < 0)
-		return img_fail(img, img->off, r, "write failed: %s", strerror(-r));
+		return img_fail(img, img->off, r, "write of %zu bytes failed", img->buf_len);
 	img->off += img->buf_len;
 	img->buf_len = 0;
 	return 0;
@@ -163,11 +166,15 @@ int img_write_msg(struct img *img, const ProtobufCMessage *msg)
 	size_t len;
 	int r;
 
-	if (!img->writing || img->failed)
+	if (!img->writing || img->failed || img->finished || !img->desc->head)
 		return -EINVAL;
+	if (!protobuf_c_message_check(msg))
+		return img_fail(img, img_offset(img), -EINVAL,
+				"record %u: %s message lacks a required field", img->nr_records,
+				msg->descriptor->name);
 	len = protobuf_c_message_get_packed_size(msg);
 	if (len > IMG_MAX_RECORD)
-		return img_fail(img, img->off + img->buf_len, -E2BIG,
+		return img_fail(img, img_offset(img), -E2BIG,
 				"record of %zu bytes exceeds the limit of %u", len, IMG_MAX_RECORD);
 	if (len > sizeof(stackbuf)) {
 		p = malloc(len);
@@ -191,40 +198,47 @@ int img_write_raw(struct img *img, const void *buf, size_t len)
 {
 	int r;
 
-	if (!img->writing || img->failed)
+	if (!img->writing || img->failed || img->finished || img->desc->head)
 		return -EINVAL;
 	r = img_flush(img);
 	if (r < 0)
 		return r;
 	r = write_full(img->fd, buf, len);
 	if (r < 0)
-		return img_fail(img, img->off, r, "write of %zu bytes failed: %s", len,
-				strerror(-r));
+		return img_fail(img, img->off, r, "write of %zu bytes failed", len);
 	img->off += len;
 	return 0;
 }
 
-int img_close(struct img *img)
+int img_finish(struct img *img)
 {
 	int r = 0;
 
+	if (!img->writing)
+		return 0;
+	if (img->finished || img->failed)
+		return img->code;
+	if (img->desc->head) {
+		uint32_t eof[2] = { htole32(IMG_EOF_MARK), htole32(img->nr_records) };
+
+		r = img_put(img, eof, sizeof(eof));
+	}
+	if (r == 0)
+		r = img_flush(img);
+	if (r == 0 && close(img->fd) < 0)
+		r = img_fail(img, img->off, negerrno(), "close failed");
+	img->fd = -1;
+	img->finished = true;
+	return r;
+}
+
+int img_close(struct img *img)
+{
+	int r;
+
 	if (!img)
 		return 0;
-	if (img->writing) {
-		if (img->failed) {
-			r = -EIO;
-		} else {
-			if (img->desc->head) {
-				uint32_t eof[2] = { htole32(IMG_EOF_MARK), htole32(img->nr_records) };
-				r = img_put(img, eof, sizeof(eof));
-			}
-			if (r == 0)
-				r = img_flush(img);
-			if (r == 0 && close(img->fd) < 0)
-				r = negerrno();
-			img->fd = -1;
-		}
-	}
+	r = img_finish(img);
 	img_free(img);
 	return r;
 }
@@ -271,57 +285,72 @@ static off_t img_pos(const struct img *img)
 
 static int img_check_header(struct img *img, const struct img_desc *want)
 {
-	uint32_t hdr[4];
+	uint32_t hdr[4], magic, kind, version, flags;
 	int r;
 
 	r = img_fill(img, IMG_HDR_SIZE);
 	if (r == -ENODATA)
-		return img_fail(img, img_pos(img), -ENODATA,
-				"file too short for an image header (%zu of %u bytes)",
+		return img_fail(img, 0, -ENODATA,
+				"truncated header: the file has %zu of its %u header bytes",
 				img->buf_len, IMG_HDR_SIZE);
 	if (r < 0)
-		return img_fail(img, 0, r, "read failed: %s", strerror(-r));
+		return img_fail(img, 0, r, "cannot read the header");
 	memcpy(hdr, img->buf, sizeof(hdr));
-	if (le32toh(hdr[0]) != IMG_SET_MAGIC)
+	magic = le32toh(hdr[0]);
+	kind = le32toh(hdr[1]);
+	version = le32toh(hdr[2]);
+	flags = le32toh(hdr[3]);
+	if (magic != IMG_SET_MAGIC)
 		return img_fail(img, 0, -EPROTO, "not a ckpt image (magic 0x%08x, want 0x%08x)",
-				le32toh(hdr[0]), IMG_SET_MAGIC);
+				magic, IMG_SET_MAGIC);
 	if (!want) {
-		want = img_desc_by_magic(le32toh(hdr[1]));
+		want = img_desc_by_magic(kind);
 		if (!want)
-			return img_fail(img, 4, -EPROTO, "unknown image kind magic 0x%08x",
-					le32toh(hdr[1]));
+			return img_fail(img, 4, -EPROTO, "unknown image kind magic 0x%08x", kind);
 		img->desc = want;
-	} else if (le32toh(hdr[1]) != want->magic) {
-		return img_fail(img, 4, -EPROTO, "kind magic 0x%08x is not a %s image (0x%08x)",
-				le32toh(hdr[1]), want->name, want->magic);
+	} else if (kind != want->magic) {
+		const struct img_desc *is = img_desc_by_magic(kind);
+
+		return img_fail(img, 4, -EPROTO, "kind magic 0x%08x (%s) is not a %s image (0x%08x)",
+				kind, is ? is->name : "unknown", want->name, want->magic);
 	}
-	if (le32toh(hdr[2]) > IMG_FORMAT_VERSION)
+	if (version > IMG_FORMAT_VERSION)
 		return img_fail(img, 8, -EPROTONOSUPPORT,
 				"format version %u is newer than this ckpt reads (%u)",
-				le32toh(hdr[2]), IMG_FORMAT_VERSION);
-	if (le32toh(hdr[2]) == 0)
+				version, IMG_FORMAT_VERSION);
+	if (version == 0)
 		return img_fail(img, 8, -EPROTO, "format version 0 is invalid");
+	if (flags)
+		return img_fail(img, 12, -EPROTONOSUPPORT, "unknown header flags 0x%08x", flags);
 	img->buf_pos = IMG_HDR_SIZE;
 	return 0;
 }
 
+/* Open name in dirfd and check its header. On failure *ret still gets an img
+ * that holds the message (unless memory ran out); the caller aborts it. */
 static int img_open_name(int dirfd, const char *name, const struct img_desc *d,
 			 struct img **ret)
 {
 	struct img *img;
 	int fd, r;
 
+	*ret = NULL;
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return negerrno();
+	r = fd < 0 ? negerrno() : 0;
 	img = img_new(fd, name, d, false);
 	if (!img) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return -ENOMEM;
 	}
-	r = img_check_header(img, d);
-	*ret = img;	/* even on failure, so the caller can read img_errmsg */
-	return r;
+	*ret = img;
+	if (r < 0) {
+		img->failed = true;
+		img->code = r;
+		snprintf(img->err, sizeof(img->err), "%s: cannot open", name);
+		return r;
+	}
+	return img_check_header(img, d);
 }
 
 int img_open(int dirfd, enum img_kind kind, unsigned id, struct img **ret)
@@ -330,12 +359,12 @@ int img_open(int dirfd, enum img_kind kind, unsigned id, struct img **ret)
 	char name[64];
 	int r;
 
+	*ret = NULL;
 	if (!d)
 		return -EINVAL;
 	r = img_filename(kind, id, name, sizeof(name));
 	if (r < 0)
 		return r;
-	*ret = NULL;
 	return img_open_name(dirfd, name, d, ret);
 }
 
@@ -347,14 +376,46 @@ int img_open_any(int dirfd, const char *name, struct img **ret, char *errbuf, si
 	r = img_open_name(dirfd, name, NULL, &img);
 	if (r < 0) {
 		if (errbuf)
-			snprintf(errbuf, errlen, "%s",
-				 img ? img_errmsg(img) : strerror(-r));
-		if (img && !img->err[0] && errbuf)
-			snprintf(errbuf, errlen, "%s: %s", name, strerror(-r));
+			snprintf(errbuf, errlen, "%s", img ? img->err : "out of memory");
 		img_abort(img);
 		return r;
 	}
 	*ret = img;
+	return 0;
+}
+
+/* After the end marker nothing may follow. */
+static int img_read_end(struct img *img, off_t at, uint32_t count)
+{
+	int r;
+
+	if (count != img->nr_records)
+		return img_fail(img, at, -EBADMSG, "end marker counts %u records, the file has %u",
+				count, img->nr_records);
+	img->buf_pos += 2 * sizeof(uint32_t);
+	r = img_fill(img, 1);
+	if (r == 0)
+		return img_fail(img, img_pos(img), -EBADMSG, "unexpected data after the end marker");
+	if (r != -ENODATA)
+		return img_fail(img, img_pos(img), r, "cannot read");
+	img->at_end = true;
+	return 0;
+}
+
+/* Make room for a whole record (bounded by IMG_MAX_RECORD). */
+static int img_reserve(struct img *img, size_t len)
+{
+	size_t cap;
+	uint8_t *nb;
+
+	if (len <= img->buf_cap)
+		return 0;
+	cap = len + IMG_BUF_SIZE;
+	nb = realloc(img->buf, cap);
+	if (!nb)
+		return -ENOMEM;
+	img->buf = nb;
+	img->buf_cap = cap;
 	return 0;
 }
 
@@ -367,60 +428,44 @@ int img_read_msg(struct img *img, const ProtobufCMessageDescriptor *desc,
 	int r;
 
 	*ret = NULL;
-	if (img->writing || img->failed)
+	if (img->writing || img->failed || !img->desc->head)
 		return -EINVAL;
 	if (img->at_end)
 		return 0;
 	r = img_fill(img, sizeof(rec));
 	if (r == -ENODATA)
-		return img_fail(img, img_pos(img), -ENODATA,
-				"truncated: file ends without its end marker after %u records",
+		return img_fail(img, at, -ENODATA,
+				"truncated: the file ends without its end marker after %u records",
 				img->nr_records);
 	if (r < 0)
-		return img_fail(img, at, r, "read failed: %s", strerror(-r));
+		return img_fail(img, at, r, "cannot read");
 	memcpy(rec, img->buf + img->buf_pos, sizeof(rec));
 	len = le32toh(rec[0]);
 	sum = le32toh(rec[1]);
-	if (len == IMG_EOF_MARK) {
-		if (sum != img->nr_records)
-			return img_fail(img, at, -EBADMSG,
-					"end marker counts %u records, file has %u", sum,
-					img->nr_records);
-		img->buf_pos += sizeof(rec);
-		r = img_fill(img, 1);
-		if (r != -ENODATA)
-			return img_fail(img, img_pos(img), -EBADMSG,
-					"unexpected data after the end marker");
-		img->at_end = true;
-		return 0;
-	}
+	if (len == IMG_EOF_MARK)
+		return img_read_end(img, at, sum);
 	if (len > IMG_MAX_RECORD)
-		return img_fail(img, at, -EBADMSG, "record length %u exceeds the limit of %u",
-				len, IMG_MAX_RECORD);
-	if (len + sizeof(rec) > img->buf_cap) {
-		/* grow the buffer for a large record (bounded above) */
-		size_t cap = len + sizeof(rec) + IMG_BUF_SIZE;
-		uint8_t *nb = realloc(img->buf, cap);
-		if (!nb)
-			return -ENOMEM;
-		img->buf = nb;
-		img->buf_cap = cap;
-	}
+		return img_fail(img, at, -EBADMSG,
+				"record %u: length %u exceeds the limit of %u bytes",
+				img->nr_records, len, IMG_MAX_RECORD);
+	r = img_reserve(img, sizeof(rec) + len);
+	if (r < 0)
+		return img_fail(img, at, r, "record %u of %u bytes", img->nr_records, len);
 	r = img_fill(img, sizeof(rec) + len);
 	if (r == -ENODATA)
 		return img_fail(img, at, -ENODATA,
-				"truncated: record of %u bytes runs past the end of the file", len);
+				"truncated: record %u of %u bytes runs past the end of the file",
+				img->nr_records, len);
 	if (r < 0)
-		return img_fail(img, at, r, "read failed: %s", strerror(-r));
-	img->buf_pos += sizeof(rec);
-	if (XXH32(img->buf + img->buf_pos, len, 0) != sum)
+		return img_fail(img, at, r, "cannot read");
+	if (XXH32(img->buf + img->buf_pos + sizeof(rec), len, 0) != sum)
 		return img_fail(img, at, -EBADMSG, "record checksum mismatch (record %u, %u bytes)",
 				img->nr_records, len);
-	m = protobuf_c_message_unpack(desc, NULL, len, img->buf + img->buf_pos);
+	m = protobuf_c_message_unpack(desc, NULL, len, img->buf + img->buf_pos + sizeof(rec));
 	if (!m)
 		return img_fail(img, at, -EBADMSG, "record %u is not a valid %s message",
 				img->nr_records, desc->name);
-	img->buf_pos += len;
+	img->buf_pos += sizeof(rec) + len;
 	img->nr_records++;
 	*ret = m;
 	return 0;
@@ -463,5 +508,7 @@ unsigned img_nr_records(const struct img *img)
 
 const char *img_errmsg(const struct img *img)
 {
+	if (!img)
+		return "out of memory";
 	return img->err[0] ? img->err : "no error";
 }

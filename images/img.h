@@ -10,7 +10,10 @@
  * checksums live in the pagemap entries that describe them.
  *
  * Functions return 0 or -errno. Nothing here prints: a failure on a file
- * leaves a message in the img naming the file and the offset (img_errmsg). */
+ * leaves a message in the img naming the file and the offset (img_errmsg).
+ * Messages say where and what, never strerror(-r): the reporter appends
+ * that (ckpt_fail does). The format is described in
+ * Documentation/image-format.md. */
 #ifndef CKPT_IMG_H
 #define CKPT_IMG_H
 
@@ -57,15 +60,29 @@ const struct img_desc *img_desc_get(enum img_kind kind);
 const struct img_desc *img_desc_by_magic(uint32_t magic);
 /* File name of (kind, id) into buf. */
 int img_filename(enum img_kind kind, unsigned id, char *buf, size_t len);
+/* The kind and id a file name stands for ("core-12.img" -> IMG_CORE, 12);
+ * -EINVAL if it names no image file. */
+int img_parse_name(const char *name, enum img_kind *ret_kind, unsigned *ret_id);
 
 struct img;
 
 /* Create (O_EXCL) the file of (kind, id) in dirfd and write its header. */
 int img_create(int dirfd, enum img_kind kind, unsigned id, struct img **ret);
-/* Open the file of (kind, id) and check its header. */
+/* Open the file of (kind, id) and check its header. On failure *ret still
+ * holds an img carrying the message (or NULL if memory ran out; img_errmsg
+ * and img_abort accept NULL), so a caller does:
+ *	r = img_open(dirfd, IMG_CORE, pid, &img);
+ *	if (r < 0) {
+ *		ckpt_fail(err, r, "%s", img_errmsg(img));
+ *		img_abort(img);
+ *		return r;
+ *	}
+ * -ENOENT: no such file; -EPROTO: not a ckpt image or another kind;
+ * -EPROTONOSUPPORT: a newer format; -ENODATA: truncated header. */
 int img_open(int dirfd, enum img_kind kind, unsigned id, struct img **ret);
 /* Open a file by name and learn its kind from its magic (ckptctl show).
- * On failure *ret_err (if given) gets a message naming file and offset. */
+ * On failure errbuf (if given) gets a message naming file and offset and
+ * *ret is untouched. */
 int img_open_any(int dirfd, const char *name, struct img **ret,
 		 char *errbuf, size_t errlen);
 
@@ -73,20 +90,28 @@ int img_open_any(int dirfd, const char *name, struct img **ret,
 int img_write_msg(struct img *img, const ProtobufCMessage *msg);
 /* Read the next message of type desc into *ret (free with
  * protobuf_c_message_free_unpacked(m, NULL)). At the end marker returns 0
- * with *ret == NULL. -EBADMSG: corrupt; -ENODATA: truncated. */
+ * with *ret == NULL (and checks its count and that nothing follows).
+ * -EBADMSG: corrupt (checksum, length over IMG_MAX_RECORD, not a valid
+ * message, wrong end marker, data after it); -ENODATA: truncated. After a
+ * failure every later read returns -EINVAL. */
 int img_read_msg(struct img *img, const ProtobufCMessageDescriptor *desc,
 		 ProtobufCMessage **ret);
 /* Like img_read_msg with the kind's head type for the first record and its
  * entry type for the rest. */
 int img_read_next(struct img *img, ProtobufCMessage **ret);
 
-/* Writers: write the end marker, flush and close; reports a failed write
- * (a full disk shows here). Readers: just close. Always frees img. */
+/* Writers: write the end marker, flush and close the fd, without freeing
+ * img, so that img_errmsg can say what failed (a full disk shows here).
+ * Readers: nothing. Returns the writer's first failure, if any. */
+int img_finish(struct img *img);
+/* img_finish, then free img. Always frees img; NULL is fine. */
 int img_close(struct img *img);
 /* Close without the end marker, e.g. on a failed dump. Frees img. */
 void img_abort(struct img *img);
 
-/* Raw access for pages files: data starts at IMG_PAGES_DATA_OFF. */
+/* Raw access for pages files (the only kind without records): data starts
+ * at IMG_PAGES_DATA_OFF; img_create writes the header and the zero padding
+ * up to there. img_write_raw refuses record kinds. */
 int img_fd(const struct img *img);
 int img_write_raw(struct img *img, const void *buf, size_t len);
 

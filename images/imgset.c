@@ -1,3 +1,4 @@
+/* Image sets as directories: see imgset.h for the commit protocol. */
 #include "images/imgset.h"
 
 #include <dirent.h>
@@ -100,6 +101,17 @@ static int move_one(int dirfd, const char *name, void *arg)
 	return renameat(dirfd, name, m->to, name) < 0 ? negerrno() : 0;
 }
 
+/* fsync a directory even when dirfd was opened O_PATH. */
+static int sync_dir(int dirfd)
+{
+	_cleanup_close_ int fd = -EBADF;
+
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		return negerrno();
+	return 0;
+}
+
 int imgset_commit(int dirfd, const char *tmp, bool replace)
 {
 	_cleanup_close_ int tfd = -EBADF;
@@ -125,13 +137,16 @@ int imgset_commit(int dirfd, const char *tmp, bool replace)
 	r = for_each_img(tfd, move_one, &m);
 	if (r < 0)
 		return r;
-	if (fsync(dirfd) < 0)
-		return negerrno();
+	/* Every other file is in place (and its entry durable) before the
+	 * inventory makes the set a set. */
+	r = sync_dir(dirfd);
+	if (r < 0)
+		return r;
 	if (renameat(tfd, "inventory.img", dirfd, "inventory.img") < 0)
 		return negerrno();
-	fsync(dirfd);
-	unlinkat(dirfd, tmp, AT_REMOVEDIR);
-	return 0;
+	r = sync_dir(dirfd);
+	imgset_discard(dirfd, tmp);
+	return r;
 }
 
 void imgset_discard(int dirfd, const char *tmp)
@@ -145,7 +160,7 @@ void imgset_discard(int dirfd, const char *tmp)
 		d = fdopendir(fd);
 		if (d) {
 			while ((de = readdir(d)))
-				if (de->d_name[0] != '.')
+				if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 					unlinkat(fd, de->d_name, 0);
 			closedir(d);
 		} else {

@@ -14,9 +14,11 @@
 int imgset_probe(int dirfd);
 /* Create the temporary directory; its name into name (>= 32 bytes). */
 int imgset_begin(int dirfd, char *name, size_t len, int *ret_fd);
-/* Move the finished set from tmp up into dirfd. With replace, an existing
- * set's files are removed first (inventory.img before any other); without,
- * an existing set is -EEXIST. Removes tmp. */
+/* Move the finished set from tmp up into dirfd: every file but
+ * inventory.img, fsync the directory, then inventory.img. With replace, an
+ * existing set's *.img files are removed first (inventory.img before any
+ * other); without, an existing set is -EEXIST. Removes tmp on success; on
+ * failure the caller calls imgset_discard. */
 int imgset_commit(int dirfd, const char *tmp, bool replace);
 /* Remove the temporary directory and everything in it. */
 void imgset_discard(int dirfd, const char *tmp);
