@@ -1,0 +1,214 @@
+/* Page selection for one task: PAGEMAP_SCAN, or /proc/PID/pagemap words.
+ *
+ * The ioctl does the filtering in the kernel: category_anyof_mask asks for
+ * present or swapped pages, category_mask with category_inverted demands
+ * that PAGE_IS_FILE and PAGE_IS_PFNZERO be clear, so what comes back is
+ * exactly the runs to save, already merged. The fallback reads at most
+ * PM_WINDOW words per pread (16 MiB of address space). */
+#include "daemon/pagescan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "common/compat.h"
+#include "common/util.h"
+
+#define PM_PRESENT	(1ull << 63)
+#define PM_SWAPPED	(1ull << 62)
+#define PM_FILE		(1ull << 61)	/* file page or shared anonymous */
+#define PM_PFN_MASK	((1ull << 55) - 1)
+
+#define PM_WINDOW	4096u		/* pagemap words per pread */
+
+#define SCAN_SKIP	(PAGE_IS_FILE | PAGE_IS_PFNZERO)
+
+struct pagescan {
+	int fd;
+	long page_size;
+	bool ioctl_ok;		/* PAGEMAP_SCAN answered, or is still to try */
+	bool zero_pfn_known;
+	uint64_t zero_pfn;
+	uint64_t *words;	/* PM_WINDOW, fallback only */
+	struct page_region *regions;
+	unsigned nr_regions;
+};
+
+bool pagescan_word_wanted(uint64_t word, uint64_t zero_pfn)
+{
+	if (!(word & (PM_PRESENT | PM_SWAPPED)))
+		return false;
+	if (word & PM_FILE)
+		return false;
+	if ((word & PM_PRESENT) && zero_pfn && (word & PM_PFN_MASK) == zero_pfn)
+		return false;
+	return true;
+}
+
+int pagescan_open(pid_t pid, long page_size, bool use_ioctl, struct pagescan **ret)
+{
+	char path[64];
+	struct pagescan *s;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	s->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (s->fd < 0) {
+		int r = negerrno();
+
+		free(s);
+		return r;
+	}
+	s->page_size = page_size;
+	s->ioctl_ok = use_ioctl;
+	*ret = s;
+	return 0;
+}
+
+void pagescan_close(struct pagescan *s)
+{
+	if (!s)
+		return;
+	close(s->fd);
+	free(s->words);
+	free(s->regions);
+	free(s);
+}
+
+bool pagescan_uses_ioctl(const struct pagescan *s)
+{
+	return s->ioctl_ok;
+}
+
+/* The shared zero page's PFN, read from our own pagemap after faulting it
+ * in by a read. 0 when PFNs are hidden (no CAP_SYS_ADMIN): then zero pages
+ * are saved like any other, which costs space but loses nothing. */
+static uint64_t probe_zero_pfn(long page_size)
+{
+	_cleanup_close_ int fd = -EBADF;
+	volatile char *p;
+	uint64_t word = 0;
+
+	p = mmap(NULL, page_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	(void)p[0];
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && pread_full(fd, &word, sizeof(word),
+				  (uintptr_t)p / page_size * sizeof(word)) < 0)
+		word = 0;
+	munmap((void *)p, page_size);
+	return (word & PM_PRESENT) ? (word & PM_PFN_MASK) : 0;
+}
+
+static int scan_ioctl(struct pagescan *s, uint64_t start, uint64_t end,
+		      struct page_run *runs, unsigned max_runs, uint64_t max_pages,
+		      unsigned *ret_nr, uint64_t *ret_next)
+{
+	struct pm_scan_arg arg = {
+		.size = sizeof(arg),
+		.start = start,
+		.end = end,
+		.max_pages = max_pages,
+		.category_inverted = SCAN_SKIP,
+		.category_mask = SCAN_SKIP,
+		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		.return_mask = SCAN_SKIP,
+	};
+	unsigned nr = 0;
+	int n;
+
+	if (s->nr_regions < max_runs) {
+		struct page_region *nr_ = realloc(s->regions, max_runs * sizeof(*nr_));
+
+		if (!nr_)
+			return -ENOMEM;
+		s->regions = nr_;
+		s->nr_regions = max_runs;
+	}
+	arg.vec = (uintptr_t)s->regions;
+	arg.vec_len = max_runs;
+	do
+		n = ioctl(s->fd, PAGEMAP_SCAN, &arg);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return negerrno();
+	for (int i = 0; i < n; i++) {
+		const struct page_region *pr = &s->regions[i];
+
+		if (pr->categories & SCAN_SKIP)
+			continue;	/* the kernel filtered these already */
+		runs[nr].start = pr->start;
+		runs[nr].end = pr->end;
+		nr++;
+	}
+	*ret_nr = nr;
+	*ret_next = arg.walk_end;
+	return 0;
+}
+
+static int scan_words(struct pagescan *s, uint64_t start, uint64_t end,
+		      struct page_run *runs, unsigned max_runs, uint64_t max_pages,
+		      unsigned *ret_nr, uint64_t *ret_next)
+{
+	uint64_t ps = s->page_size, npages = (end - start) / ps, taken = 0;
+	size_t nw = MIN(npages, (uint64_t)PM_WINDOW);
+	unsigned nr = 0;
+	uint64_t i;
+	int r;
+
+	if (!s->words) {
+		s->words = malloc(PM_WINDOW * sizeof(uint64_t));
+		if (!s->words)
+			return -ENOMEM;
+	}
+	r = pread_full(s->fd, s->words, nw * sizeof(uint64_t), start / ps * sizeof(uint64_t));
+	if (r < 0)
+		return r;
+	for (i = 0; i < nw && taken < max_pages; i++) {
+		uint64_t addr = start + i * ps;
+
+		if (!pagescan_word_wanted(s->words[i], s->zero_pfn))
+			continue;
+		if (nr && runs[nr - 1].end == addr) {
+			runs[nr - 1].end += ps;
+		} else {
+			if (nr == max_runs)
+				break;
+			runs[nr].start = addr;
+			runs[nr].end = addr + ps;
+			nr++;
+		}
+		taken++;
+	}
+	*ret_nr = nr;
+	*ret_next = start + i * ps;
+	return 0;
+}
+
+int pagescan_next(struct pagescan *s, uint64_t start, uint64_t end,
+		  struct page_run *runs, unsigned max_runs, uint64_t max_pages,
+		  unsigned *ret_nr, uint64_t *ret_next)
+{
+	int r;
+
+	if (start >= end || !max_runs || !max_pages ||
+	    start % s->page_size || end % s->page_size)
+		return -EINVAL;
+	if (s->ioctl_ok) {
+		r = scan_ioctl(s, start, end, runs, max_runs, max_pages, ret_nr, ret_next);
+		if (r != -ENOTTY && r != -EINVAL)
+			return r;
+		s->ioctl_ok = false;	/* older kernel: read the words */
+	}
+	if (!s->zero_pfn_known) {
+		s->zero_pfn = probe_zero_pfn(s->page_size);
+		s->zero_pfn_known = true;
+	}
+	return scan_words(s, start, end, runs, max_runs, max_pages, ret_nr, ret_next);
+}
