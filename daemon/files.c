@@ -1,7 +1,608 @@
-/* PLACEHOLDER: replaced by the files helper. */
-#include "daemon/dump.h"
+/* Open files of a dump: fs-PID.img per task, files.img once for the tree.
+ *
+ * Every fd of every task is described from /proc (readlink, stat through the
+ * magic link, fdinfo) without opening anything that could change the target.
+ * fds that share one open file description (dup, fork) get one desc_id:
+ * candidates are grouped by (dev, ino, pos, flags), and kcmp(KCMP_FILE) says
+ * which really share, so the cost is one hash lookup per fd and one kcmp per
+ * true candidate. Descriptions are kept in memory (small: paths and ids) and
+ * written to files.img at the end, when pipe data is read: the tree is still
+ * frozen then, and only then do we know which end of each pipe the tree
+ * holds (the data goes with a read end's description, once per pipe). */
+#include "daemon/files.h"
+
+#include <dirent.h>
 #include <errno.h>
-int dump_task_files(struct dump_ctx *ctx, struct task *t) { return -EOPNOTSUPP; }
-int dump_files_finish(struct dump_ctx *ctx) { return -EOPNOTSUPP; }
-void files_ctx_free(struct files_ctx *f) { }
-int dump_ghost_file(struct dump_ctx *ctx, int fd, const struct stat *st, const char *name, uint32_t *ret_id) { return -EOPNOTSUPP; }
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/kcmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "daemon/dump.h"
+#include "images/img.h"
+#include "files.pb-c.h"
+
+#define DESC_BUCKETS 1024u
+
+struct desc_ref {
+	pid_t pid;		/* first holder, for kcmp */
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	uint64_t pos;
+	uint32_t flags;
+	bool pipe_data;		/* this description carries its pipe's data */
+	FileDescEntry e;
+	struct desc_ref *hnext;	/* bucket chain */
+	struct desc_ref *next;	/* id order */
+};
+
+struct files_ctx *files_ctx_get(struct dump_ctx *ctx)
+{
+	struct files_ctx *f = ctx->files;
+
+	if (f)
+		return f;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->buckets = calloc(DESC_BUCKETS, sizeof(*f->buckets));
+	if (!f->buckets) {
+		free(f);
+		return NULL;
+	}
+	ctx->files = f;
+	return f;
+}
+
+static void desc_entry_clear(FileDescEntry *e)
+{
+	if (e->file)
+		free(e->file->path);
+	free(e->file);
+	free(e->pipe_data.data);
+	if (e->socket) {
+		free(e->socket->local);
+		free(e->socket->peer);
+	}
+	free(e->socket);
+	if (e->tty)
+		free(e->tty->name);
+	free(e->tty);
+	free(e->anon_name);
+	free(e->memfd_name);
+}
+
+void files_ctx_free(struct files_ctx *f)
+{
+	struct desc_ref *d, *n;
+
+	if (!f)
+		return;
+	for (d = f->first; d; d = n) {
+		n = d->next;
+		desc_entry_clear(&d->e);
+		free(d);
+	}
+	free(f->buckets);
+	ghosts_free(f->ghosts);
+	sock_table_free(f->socks);
+	free(f);
+}
+
+int fd_reopen(pid_t pid, int fd, int flags)
+{
+	char path[64];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	r = open(path, flags | O_CLOEXEC | O_NOCTTY);
+	return r < 0 ? negerrno() : r;
+}
+
+/* --- reading one fd from /proc ------------------------------------------- */
+
+static int read_link_at(int dirfd, const char *name, char **ret)
+{
+	char buf[PATH_MAX + 16];
+	ssize_t n;
+
+	n = readlinkat(dirfd, name, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return negerrno();
+	buf[n] = '\0';
+	*ret = strdup(buf);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* "pos:", "flags:" (octal), "mnt_id:" of /proc/PID/fdinfo/N. */
+static int parse_fdinfo(struct dump_ctx *ctx, struct fd_parms *p)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[64];
+	unsigned long long pos = 0;
+	unsigned flags = 0;
+	bool have_pos = false, have_flags = false;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", p->pid, p->fd);
+	r = read_file_at(AT_FDCWD, path, &buf, NULL);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot read %s", p->pid, p->fd, path);
+	p->mnt_id = -1;
+	for (char *l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		if (sscanf(l, "pos: %llu", &pos) == 1)
+			have_pos = true;
+		else if (sscanf(l, "flags: %o", &flags) == 1)
+			have_flags = true;
+		else
+			sscanf(l, "mnt_id: %d", &p->mnt_id);
+	}
+	if (!have_pos || !have_flags)
+		return ckpt_fail(ctx->err, -EBADMSG, "pid %d fd %d: %s lacks pos or flags",
+				 p->pid, p->fd, path);
+	p->pos = pos;
+	p->cloexec = flags & O_CLOEXEC;
+	p->flags = flags & ~O_CLOEXEC;
+	return 0;
+}
+
+static int fd_parms_fill(struct dump_ctx *ctx, int fddir, pid_t pid, const char *name,
+			 struct fd_parms *p)
+{
+	int r;
+
+	p->pid = pid;
+	p->fd = atoi(name);
+	r = read_link_at(fddir, name, &p->link);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot read its link", pid, p->fd);
+	if (fstatat(fddir, name, &p->st, 0) < 0)
+		return ckpt_fail(ctx->err, negerrno(), "pid %d fd %d: cannot stat %s",
+				 pid, p->fd, p->link);
+	return parse_fdinfo(ctx, p);
+}
+
+/* --- sharing: one desc_id per open file description ---------------------- */
+
+static unsigned desc_bucket(dev_t dev, ino_t ino)
+{
+	uint64_t h = (uint64_t)dev * 0x9e3779b97f4a7c15ull ^ (uint64_t)ino;
+
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return (unsigned)(h >> 32) % DESC_BUCKETS;
+}
+
+/* 1 if (pid, fd) is the description d, 0 if not. */
+static int desc_same(struct dump_ctx *ctx, const struct desc_ref *d, const struct fd_parms *p)
+{
+	long r;
+
+	if (d->dev != p->st.st_dev || d->ino != p->st.st_ino || d->pos != p->pos ||
+	    d->flags != p->flags)
+		return 0;
+	r = syscall(SYS_kcmp, d->pid, p->pid, KCMP_FILE, d->fd, p->fd);
+	if (r < 0) {
+		if (errno == ENOSYS)
+			return ckpt_fail(ctx->err, -ENOSYS, "pid %d fd %d: this kernel has no "
+					 "kcmp() (CONFIG_CHECKPOINT_RESTORE), so shared files "
+					 "cannot be told apart", p->pid, p->fd);
+		return ckpt_fail(ctx->err, negerrno(), "pid %d fd %d: kcmp with pid %d fd %d",
+				 p->pid, p->fd, d->pid, d->fd);
+	}
+	return r == 0;
+}
+
+static int desc_find(struct dump_ctx *ctx, const struct fd_parms *p, struct desc_ref **ret)
+{
+	struct files_ctx *f = ctx->files;
+	struct desc_ref *d;
+	int r;
+
+	for (d = f->buckets[desc_bucket(p->st.st_dev, p->st.st_ino)]; d; d = d->hnext) {
+		r = desc_same(ctx, d, p);
+		if (r < 0)
+			return r;
+		if (r) {
+			*ret = d;
+			return 0;
+		}
+	}
+	*ret = NULL;
+	return 0;
+}
+
+static bool is_read_end(uint32_t flags)
+{
+	return (flags & O_ACCMODE) != O_WRONLY;
+}
+
+/* One description per pipe carries the pipe's data: a read end if the tree
+ * holds one, else the first write end. */
+static void pipe_pick_holder(struct files_ctx *f, struct desc_ref *nd)
+{
+	struct desc_ref *d;
+
+	for (d = f->buckets[desc_bucket(nd->dev, nd->ino)]; d; d = d->hnext) {
+		if (d == nd || !d->pipe_data || d->dev != nd->dev || d->ino != nd->ino)
+			continue;
+		if (is_read_end(d->flags) || !is_read_end(nd->flags))
+			return;
+		d->pipe_data = false;
+		break;
+	}
+	nd->pipe_data = true;
+}
+
+/* --- describing one description ------------------------------------------ */
+
+static int set_identity(FileDescEntry *e, const struct stat *st, const char *path)
+{
+	FileIdentity *fi = malloc(sizeof(*fi));
+
+	if (!fi)
+		return -ENOMEM;
+	file_identity__init(fi);
+	fi->path = strdup(path);
+	if (!fi->path) {
+		free(fi);
+		return -ENOMEM;
+	}
+	fi->dev = st->st_dev;
+	fi->ino = st->st_ino;
+	fi->size = st->st_size;
+	fi->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	fi->has_mode = true;
+	fi->mode = st->st_mode;
+	e->file = fi;
+	return 0;
+}
+
+static bool str_starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The path without the " (deleted)" the kernel appends; true if it had it. */
+static bool strip_deleted(char *path)
+{
+	static const char sfx[] = " (deleted)";
+	size_t n = strlen(path), k = sizeof(sfx) - 1;
+
+	if (n < k || strcmp(path + n - k, sfx) != 0)
+		return false;
+	path[n - k] = '\0';
+	return true;
+}
+
+/* Contents of a deleted file or a memfd into a ghost image. */
+static int describe_ghost(struct dump_ctx *ctx, const struct fd_parms *p,
+			  FileDescEntry *e, const char *name)
+{
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	fd = fd_reopen(p->pid, p->fd, O_RDONLY | O_NONBLOCK);
+	if (fd < 0)
+		return ckpt_fail(ctx->err, fd, "pid %d fd %d: cannot open deleted file %s",
+				 p->pid, p->fd, p->link);
+	r = dump_ghost_file(ctx, fd, &p->st, name, &e->ghost_id);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot save deleted file %s",
+				 p->pid, p->fd, p->link);
+	e->has_ghost_id = true;
+	e->has_deleted = e->deleted = true;
+	if (e->type == FD_TYPE__FD_MEMFD) {
+		r = fcntl(fd, F_GET_SEALS);
+		if (r >= 0) {
+			e->has_seals = true;
+			e->seals = r;
+		}
+	}
+	return 0;
+}
+
+static int describe_reg(struct dump_ctx *ctx, struct fd_parms *p, FileDescEntry *e)
+{
+	bool deleted = strip_deleted(p->link);
+	int r;
+
+	e->has_pos = true;
+	e->pos = p->pos;
+	if (deleted && str_starts(p->link, "/memfd:")) {
+		e->type = FD_TYPE__FD_MEMFD;
+		e->memfd_name = strdup(p->link + strlen("/memfd:"));
+		if (!e->memfd_name)
+			return -ENOMEM;
+	} else {
+		e->type = FD_TYPE__FD_REG;
+	}
+	r = set_identity(e, &p->st, p->link);
+	if (r < 0)
+		return r;
+	if (!deleted)
+		return 0;
+	return describe_ghost(ctx, p, e, p->link);
+}
+
+static int describe_by_mode(struct dump_ctx *ctx, struct fd_parms *p, FileDescEntry *e)
+{
+	switch (p->st.st_mode & S_IFMT) {
+	case S_IFREG:
+		return describe_reg(ctx, p, e);
+	case S_IFDIR:
+		e->type = FD_TYPE__FD_DIR;
+		e->has_pos = true;
+		e->pos = p->pos;
+		if (strip_deleted(p->link))
+			e->has_deleted = e->deleted = true;
+		return set_identity(e, &p->st, p->link);
+	case S_IFIFO:
+		e->type = str_starts(p->link, "pipe:[") ? FD_TYPE__FD_PIPE : FD_TYPE__FD_FIFO;
+		e->has_pipe_ino = true;
+		e->pipe_ino = p->st.st_ino;
+		if (e->type == FD_TYPE__FD_PIPE)
+			return 0;
+		if (strip_deleted(p->link))
+			e->has_deleted = e->deleted = true;
+		return set_identity(e, &p->st, p->link);
+	case S_IFCHR:
+		e->has_rdev = true;
+		e->rdev = p->st.st_rdev;
+		if (tty_is_tty(p->st.st_rdev)) {
+			int r = tty_describe(ctx, p, e);
+
+			e->type = FD_TYPE__FD_TTY;
+			if (r < 0)
+				return r;
+		} else {
+			e->type = FD_TYPE__FD_CHR;
+		}
+		return set_identity(e, &p->st, p->link);
+	case S_IFSOCK:
+		e->type = FD_TYPE__FD_SOCKET;
+		e->socket = malloc(sizeof(*e->socket));
+		if (!e->socket)
+			return -ENOMEM;
+		socket_info__init(e->socket);
+		return socket_describe(ctx, p, e->socket);
+	default:
+		e->type = FD_TYPE__FD_OTHER;
+		if (S_ISBLK(p->st.st_mode)) {
+			e->has_rdev = true;
+			e->rdev = p->st.st_rdev;
+		}
+		return set_identity(e, &p->st, p->link);
+	}
+}
+
+static int describe(struct dump_ctx *ctx, struct fd_parms *p, FileDescEntry *e)
+{
+	int r;
+
+	e->flags = p->flags;
+	if (str_starts(p->link, "anon_inode:")) {
+		e->type = FD_TYPE__FD_ANON;
+		e->anon_name = strdup(p->link);
+		return e->anon_name ? 0 : -ENOMEM;
+	}
+	r = describe_by_mode(ctx, p, e);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot describe %s",
+				 p->pid, p->fd, p->link);
+	return 0;
+}
+
+static int desc_add(struct dump_ctx *ctx, struct fd_parms *p, struct desc_ref **ret)
+{
+	struct files_ctx *f = ctx->files;
+	struct desc_ref *d = calloc(1, sizeof(*d));
+	unsigned b;
+	int r;
+
+	if (!d)
+		return ckpt_fail(ctx->err, -ENOMEM, "pid %d fd %d: out of memory", p->pid, p->fd);
+	file_desc_entry__init(&d->e);
+	r = describe(ctx, p, &d->e);
+	if (r < 0) {
+		desc_entry_clear(&d->e);
+		free(d);
+		return r;
+	}
+	d->pid = p->pid;
+	d->fd = p->fd;
+	d->dev = p->st.st_dev;
+	d->ino = p->st.st_ino;
+	d->pos = p->pos;
+	d->flags = p->flags;
+	d->e.id = ++f->nr_descs;
+	b = desc_bucket(d->dev, d->ino);
+	d->hnext = f->buckets[b];
+	f->buckets[b] = d;
+	if (f->last)
+		f->last->next = d;
+	else
+		f->first = d;
+	f->last = d;
+	if (d->e.type == FD_TYPE__FD_PIPE || d->e.type == FD_TYPE__FD_FIFO)
+		pipe_pick_holder(f, d);
+	*ret = d;
+	return 0;
+}
+
+/* --- per task --------------------------------------------------------------- */
+
+static int dump_one_fd(struct dump_ctx *ctx, int fddir, pid_t pid, const char *name,
+		       struct img *img)
+{
+	struct fd_parms p = { 0 };
+	FdEntry fe = FD_ENTRY__INIT;
+	struct desc_ref *d;
+	int r;
+
+	r = fd_parms_fill(ctx, fddir, pid, name, &p);
+	if (r < 0)
+		goto out;
+	r = desc_find(ctx, &p, &d);
+	if (r == 0 && !d)
+		r = desc_add(ctx, &p, &d);
+	if (r < 0)
+		goto out;
+	fe.fd = p.fd;
+	fe.desc_id = d->e.id;
+	fe.cloexec = p.cloexec;
+	r = img_write_msg(img, &fe.base);
+	if (r < 0)
+		ckpt_fail(ctx->err, r, "%s", img_errmsg(img));
+	ctx->stats.fds++;
+out:
+	free(p.link);
+	return r;
+}
+
+static int dump_fds(struct dump_ctx *ctx, pid_t pid, struct img *img)
+{
+	char path[64];
+	DIR *dir;
+	struct dirent *de;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	dir = opendir(path);
+	if (!dir)
+		return ckpt_fail(ctx->err, negerrno(), "pid %d: cannot open %s", pid, path);
+	while ((errno = 0, de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		r = dump_one_fd(ctx, dirfd(dir), pid, de->d_name, img);
+		if (r < 0)
+			break;
+	}
+	if (r == 0 && errno)
+		r = ckpt_fail(ctx->err, negerrno(), "pid %d: cannot list %s", pid, path);
+	closedir(dir);
+	return r;
+}
+
+static int read_umask(struct dump_ctx *ctx, pid_t pid, uint32_t *ret)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[64], *l;
+	unsigned m;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	r = read_file_at(AT_FDCWD, path, &buf, NULL);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "pid %d: cannot read %s", pid, path);
+	l = strstr(buf, "\nUmask:");
+	if (!l || sscanf(l, "\nUmask: %o", &m) != 1)
+		return ckpt_fail(ctx->err, -EBADMSG, "pid %d: no Umask in %s", pid, path);
+	*ret = m;
+	return 0;
+}
+
+static int fs_entry_fill(struct dump_ctx *ctx, pid_t pid, FsEntry *fs)
+{
+	char path[64];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/cwd", pid);
+	r = read_link_at(AT_FDCWD, path, &fs->cwd);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "pid %d: cannot read %s", pid, path);
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	r = read_link_at(AT_FDCWD, path, &fs->root);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "pid %d: cannot read %s", pid, path);
+	return read_umask(ctx, pid, &fs->umask);
+}
+
+int dump_task_files(struct dump_ctx *ctx, struct task *t)
+{
+	FsEntry fs = FS_ENTRY__INIT;
+	struct img *img = NULL;
+	int r;
+
+	if (!files_ctx_get(ctx))
+		return ckpt_fail(ctx->err, -ENOMEM, "pid %d: out of memory", t->pid);
+	r = fs_entry_fill(ctx, t->pid, &fs);
+	if (r < 0)
+		goto out;
+	r = img_create(ctx->dirfd, IMG_FS, t->pid, &img);
+	if (r < 0) {
+		ckpt_fail(ctx->err, r, "pid %d: cannot create fs-%d.img", t->pid, t->pid);
+		goto out;
+	}
+	r = img_write_msg(img, &fs.base);
+	if (r < 0) {
+		ckpt_fail(ctx->err, r, "%s", img_errmsg(img));
+		goto out;
+	}
+	r = dump_fds(ctx, t->pid, img);
+	if (r < 0)
+		goto out;
+	r = img_close(TAKE_PTR(img));
+	if (r < 0)
+		ckpt_fail(ctx->err, r, "pid %d: cannot write fs-%d.img", t->pid, t->pid);
+out:
+	if (img)
+		img_abort(img);
+	free(fs.cwd);
+	free(fs.root);
+	return r;
+}
+
+/* --- files.img -------------------------------------------------------------- */
+
+static int write_desc(struct dump_ctx *ctx, struct desc_ref *d, struct img *img)
+{
+	struct fd_parms p = { .pid = d->pid, .fd = d->fd, .flags = d->flags };
+	size_t len = 0;
+	int r;
+
+	if (d->pipe_data) {
+		r = pipe_peek(ctx, &p, &d->e.pipe_data.data, &len, &d->e.pipe_size);
+		if (r < 0)
+			return r;
+		d->e.has_pipe_size = true;
+		d->e.pipe_data.len = len;
+		d->e.has_pipe_data = len > 0;
+	}
+	r = img_write_msg(img, &d->e.base);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "%s", img_errmsg(img));
+	free(d->e.pipe_data.data);
+	d->e.pipe_data.data = NULL;
+	d->e.has_pipe_data = false;
+	return 0;
+}
+
+int dump_files_finish(struct dump_ctx *ctx)
+{
+	struct files_ctx *f = files_ctx_get(ctx);
+	struct img *img;
+	int r;
+
+	if (!f)
+		return ckpt_fail(ctx->err, -ENOMEM, "files.img: out of memory");
+	r = img_create(ctx->dirfd, IMG_FILES, 0, &img);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "cannot create files.img");
+	for (struct desc_ref *d = f->first; d; d = d->next) {
+		r = write_desc(ctx, d, img);
+		if (r < 0) {
+			img_abort(img);
+			return r;
+		}
+	}
+	r = img_close(img);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "cannot write files.img");
+	return 0;
+}

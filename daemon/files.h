@@ -1,0 +1,74 @@
+/* The files part of a dump, shared by files.c (fds, descriptions, fs-PID.img,
+ * files.img) and the per-resource files beside it: pipes.c, ghost.c,
+ * sockets.c, tty.c. Nothing here is used outside the dump. */
+#ifndef CKPT_FILES_H
+#define CKPT_FILES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+struct dump_ctx;
+struct sock_table;
+struct FileDescEntry;
+struct SocketInfo;
+
+/* One open fd of a task, as /proc tells it (nothing opened yet). */
+struct fd_parms {
+	pid_t pid;
+	int fd;
+	struct stat st;		/* stat() of /proc/PID/fd/N: the file itself */
+	char *link;		/* readlink of /proc/PID/fd/N */
+	uint32_t flags;		/* fdinfo "flags", O_CLOEXEC taken out */
+	bool cloexec;
+	uint64_t pos;		/* fdinfo "pos" */
+	int mnt_id;		/* fdinfo "mnt_id", -1 if absent */
+};
+
+/* A file a dump saved already (ghost files), by identity. */
+struct ghost_ref {
+	dev_t dev;
+	ino_t ino;
+	uint32_t id;
+	struct ghost_ref *next;
+};
+
+struct desc_ref;	/* files.c's description table */
+
+struct files_ctx {
+	struct desc_ref **buckets;	/* by (dev, ino): candidates for kcmp */
+	struct desc_ref *first, *last;	/* every description, in id order */
+	unsigned nr_descs;
+	struct ghost_ref *ghosts;
+	struct sock_table *socks;	/* sock_diag answers, built on first use */
+	uint64_t socks_netns;		/* ino of the netns socks came from */
+};
+
+/* The files context of a dump, created on first use. NULL: out of memory. */
+struct files_ctx *files_ctx_get(struct dump_ctx *ctx);
+
+/* Open our own description of the target's fd N through /proc/PID/fd/N.
+ * Never shares an offset with the target, so reading it moves nothing. */
+int fd_reopen(pid_t pid, int fd, int flags);
+
+/* pipes.c: the bytes buffered in the target's pipe (or FIFO), read without
+ * consuming them. *ret_data is NULL when the pipe is empty. ret_size gets the
+ * pipe's capacity (F_GETPIPE_SZ). */
+int pipe_peek(struct dump_ctx *ctx, const struct fd_parms *p, uint8_t **ret_data,
+	      size_t *ret_len, uint32_t *ret_size);
+
+/* tty.c: true if the character device (rdev) is a terminal. */
+bool tty_is_tty(dev_t rdev);
+/* Fill e->tty (index, master, name) for a tty fd. */
+int tty_describe(struct dump_ctx *ctx, const struct fd_parms *p, struct FileDescEntry *e);
+
+/* sockets.c: describe the socket p into *si (family, type, protocol, state,
+ * addresses, peer). Strings in *si are malloc'd. */
+int socket_describe(struct dump_ctx *ctx, const struct fd_parms *p, struct SocketInfo *si);
+void sock_table_free(struct sock_table *t);
+
+/* ghost.c */
+void ghosts_free(struct ghost_ref *g);
+
+#endif

@@ -1,0 +1,371 @@
+/* Sockets, recorded (not yet restored): family, type, protocol, state, local
+ * and peer addresses, and for unix sockets the peer's inode.
+ *
+ * The kernel's sock_diag (NETLINK_SOCK_DIAG, through libnl-3) lists every
+ * unix, TCP and UDP socket of a network namespace with its inode; we ask once
+ * per namespace, on the first socket fd, and look each fd's inode up in that
+ * table. The netlink socket must be made inside the target's namespace, so we
+ * enter it for that one call and come back. A socket sock_diag does not list
+ * (netlink, packet...) is described by getsockopt on a duplicate of the
+ * target's fd (pidfd_getfd), which reads and changes nothing. */
+#include "daemon/files.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+
+#include "common/util.h"
+#include "daemon/dump.h"
+#include "files.pb-c.h"
+
+#define SOCK_BUCKETS 256u
+
+struct sock_rec {
+	uint64_t ino;
+	uint32_t family, type, protocol, state;
+	char *local, *peer;
+	uint64_t peer_ino;
+	struct sock_rec *next;
+};
+
+struct sock_table {
+	struct sock_rec *buckets[SOCK_BUCKETS];
+	int err;		/* first failure while parsing answers */
+};
+
+void sock_table_free(struct sock_table *t)
+{
+	if (!t)
+		return;
+	for (unsigned i = 0; i < SOCK_BUCKETS; i++) {
+		struct sock_rec *s = t->buckets[i], *n;
+
+		for (; s; s = n) {
+			n = s->next;
+			free(s->local);
+			free(s->peer);
+			free(s);
+		}
+	}
+	free(t);
+}
+
+static struct sock_rec *sock_add(struct sock_table *t, uint64_t ino)
+{
+	struct sock_rec *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		t->err = -ENOMEM;
+		return NULL;
+	}
+	s->ino = ino;
+	s->next = t->buckets[ino % SOCK_BUCKETS];
+	t->buckets[ino % SOCK_BUCKETS] = s;
+	return s;
+}
+
+static const struct sock_rec *sock_find(const struct sock_table *t, uint64_t ino)
+{
+	const struct sock_rec *s;
+
+	for (s = t->buckets[ino % SOCK_BUCKETS]; s; s = s->next)
+		if (s->ino == ino)
+			return s;
+	return NULL;
+}
+
+/* --- answers ------------------------------------------------------------------ */
+
+/* A unix address as users see it: a path, or "@name" for the abstract
+ * namespace (the leading NUL shown as '@'). */
+static char *unix_name(const struct nlattr *a)
+{
+	const char *p = nla_data(a);
+	int len = nla_len(a);
+	char *s;
+
+	if (len <= 0)
+		return strdup("");
+	s = malloc(len + 1);
+	if (!s)
+		return NULL;
+	memcpy(s, p, len);
+	s[len] = '\0';
+	if (s[0] == '\0')
+		s[0] = '@';
+	return s;
+}
+
+static int on_unix(struct nl_msg *msg, void *arg)
+{
+	struct sock_table *t = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct nlattr *tb[UNIX_DIAG_MAX + 1];
+	struct unix_diag_msg *m;
+	struct sock_rec *s;
+
+	if (nlmsg_parse(h, sizeof(*m), tb, UNIX_DIAG_MAX, NULL) < 0)
+		return NL_SKIP;
+	m = nlmsg_data(h);
+	s = sock_add(t, m->udiag_ino);
+	if (!s)
+		return NL_STOP;
+	s->family = AF_UNIX;
+	s->type = m->udiag_type;
+	s->state = m->udiag_state;
+	if (tb[UNIX_DIAG_NAME] && !(s->local = unix_name(tb[UNIX_DIAG_NAME])))
+		t->err = -ENOMEM;
+	if (tb[UNIX_DIAG_PEER])
+		s->peer_ino = nla_get_u32(tb[UNIX_DIAG_PEER]);
+	return NL_OK;
+}
+
+static char *inet_addr_str(int family, const __be32 *addr, __be16 port)
+{
+	char ip[INET6_ADDRSTRLEN], *s;
+
+	if (!inet_ntop(family, addr, ip, sizeof(ip)))
+		return NULL;
+	if (asprintf(&s, family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, ntohs(port)) < 0)
+		return NULL;
+	return s;
+}
+
+static int on_inet(struct nl_msg *msg, void *arg)
+{
+	struct sock_table *t = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct inet_diag_msg *m;
+	struct sock_rec *s;
+
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+		return NL_SKIP;
+	m = nlmsg_data(h);
+	if (!m->idiag_inode)
+		return NL_OK;	/* TIME_WAIT and such: no socket behind */
+	s = sock_add(t, m->idiag_inode);
+	if (!s)
+		return NL_STOP;
+	s->family = m->idiag_family;
+	s->state = m->idiag_state;
+	s->local = inet_addr_str(m->idiag_family, m->id.idiag_src, m->id.idiag_sport);
+	s->peer = inet_addr_str(m->idiag_family, m->id.idiag_dst, m->id.idiag_dport);
+	if (!s->local || !s->peer)
+		t->err = -ENOMEM;
+	return NL_OK;
+}
+
+/* --- asking ----------------------------------------------------------------- */
+
+static int nl_to_errno(int nlerr)
+{
+	return nlerr == -NLE_NOMEM ? -ENOMEM : -EIO;
+}
+
+static int diag_dump(struct nl_sock *sk, struct sock_table *t, void *req, size_t len,
+		     nl_recvmsg_msg_cb_t cb)
+{
+	int r;
+
+	r = nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, cb, t);
+	if (r < 0)
+		return nl_to_errno(r);
+	r = nl_send_simple(sk, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, req, len);
+	if (r < 0)
+		return nl_to_errno(r);
+	r = nl_recvmsgs_default(sk);
+	if (r < 0)
+		return nl_to_errno(r);
+	return t->err;
+}
+
+/* TCP and UDP sockets of one family, their type set from the protocol. */
+static int diag_inet(struct nl_sock *sk, struct sock_table *t, int family, int proto)
+{
+	struct inet_diag_req_v2 req = {
+		.sdiag_family = family,
+		.sdiag_protocol = proto,
+		.idiag_states = ~0u,
+	};
+	int r;
+
+	r = diag_dump(sk, t, &req, sizeof(req), on_inet);
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < SOCK_BUCKETS; i++)
+		for (struct sock_rec *s = t->buckets[i]; s; s = s->next)
+			if (s->family == (uint32_t)family && !s->type) {
+				s->protocol = proto;
+				s->type = proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+			}
+	return 0;
+}
+
+static int diag_all(struct nl_sock *sk, struct sock_table *t)
+{
+	struct unix_diag_req ureq = {
+		.sdiag_family = AF_UNIX,
+		.udiag_states = ~0u,
+		.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER,
+	};
+	static const int inet[][2] = {
+		{ AF_INET, IPPROTO_TCP }, { AF_INET, IPPROTO_UDP },
+		{ AF_INET6, IPPROTO_TCP }, { AF_INET6, IPPROTO_UDP },
+	};
+	int r;
+
+	/* A kind this kernel cannot list (no unix_diag, udp_diag...) is left
+	 * to getsockopt; only running out of memory stops us. */
+	r = diag_dump(sk, t, &ureq, sizeof(ureq), on_unix);
+	for (unsigned i = 0; r != -ENOMEM && i < ARRAY_SIZE(inet); i++)
+		r = diag_inet(sk, t, inet[i][0], inet[i][1]);
+	return r == -ENOMEM ? r : 0;
+}
+
+/* A sock_diag netlink socket inside the network namespace of pid. */
+static int diag_connect(struct dump_ctx *ctx, pid_t pid, bool other_ns, struct nl_sock **ret)
+{
+	_cleanup_close_ int self = -EBADF, target = -EBADF;
+	struct nl_sock *sk;
+	char path[64];
+	int r;
+
+	if (other_ns) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+		target = open(path, O_RDONLY | O_CLOEXEC);
+		self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (target < 0 || self < 0 || setns(target, CLONE_NEWNET) < 0)
+			return ckpt_fail(ctx->err, negerrno(), "pid %d: cannot enter its network "
+					 "namespace to list its sockets", pid);
+	}
+	sk = nl_socket_alloc();
+	r = sk ? nl_connect(sk, NETLINK_SOCK_DIAG) : -NLE_NOMEM;
+	if (other_ns && setns(self, CLONE_NEWNET) < 0)
+		abort();	/* a thread left in a target's namespace must not go on */
+	if (r < 0) {
+		nl_socket_free(sk);
+		return ckpt_fail(ctx->err, nl_to_errno(r), "pid %d: cannot open a sock_diag "
+				 "netlink socket: %s", pid, nl_geterror(r));
+	}
+	nl_socket_enable_msg_peek(sk);
+	*ret = sk;
+	return 0;
+}
+
+static int netns_ino(pid_t pid, uint64_t *ret)
+{
+	char path[64];
+	struct stat st;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/thread-self/ns/net");
+	if (stat(path, &st) < 0)
+		return negerrno();
+	*ret = st.st_ino;
+	return 0;
+}
+
+/* The sock_diag table of pid's network namespace, asked for once. */
+static int sock_table_get(struct dump_ctx *ctx, pid_t pid, struct sock_table **ret)
+{
+	struct files_ctx *f = ctx->files;
+	uint64_t ns, self;
+	struct nl_sock *sk = NULL;
+	struct sock_table *t;
+	int r;
+
+	if (netns_ino(pid, &ns) < 0 || netns_ino(0, &self) < 0)
+		return ckpt_fail(ctx->err, negerrno(), "pid %d: cannot read its network "
+				 "namespace", pid);
+	if (f->socks && f->socks_netns == ns) {
+		*ret = f->socks;
+		return 0;
+	}
+	r = diag_connect(ctx, pid, ns != self, &sk);
+	if (r < 0)
+		return r;
+	t = calloc(1, sizeof(*t));
+	r = t ? diag_all(sk, t) : -ENOMEM;
+	nl_socket_free(sk);
+	if (r < 0) {
+		sock_table_free(t);
+		return ckpt_fail(ctx->err, r, "pid %d: sock_diag", pid);
+	}
+	sock_table_free(f->socks);
+	f->socks = t;
+	f->socks_netns = ns;
+	*ret = t;
+	return 0;
+}
+
+/* family, type and protocol from the socket itself. */
+static int socket_getsockopt(struct dump_ctx *ctx, const struct fd_parms *p, SocketInfo *si)
+{
+	_cleanup_close_ int pidfd = -EBADF, fd = -EBADF;
+	int v[3], opts[3] = { SO_DOMAIN, SO_TYPE, SO_PROTOCOL };
+
+	pidfd = syscall(SYS_pidfd_open, p->pid, 0);
+	if (pidfd < 0)
+		return ckpt_fail(ctx->err, negerrno(), "pid %d fd %d: pidfd_open", p->pid, p->fd);
+	fd = syscall(SYS_pidfd_getfd, pidfd, p->fd, 0);
+	if (fd < 0)
+		return ckpt_fail(ctx->err, negerrno(), "pid %d fd %d: cannot take the socket "
+				 "to describe it", p->pid, p->fd);
+	for (int i = 0; i < 3; i++) {
+		socklen_t len = sizeof(v[i]);
+
+		if (getsockopt(fd, SOL_SOCKET, opts[i], &v[i], &len) < 0)
+			return ckpt_fail(ctx->err, negerrno(), "pid %d fd %d: getsockopt",
+					 p->pid, p->fd);
+	}
+	si->family = v[0];
+	si->type = v[1];
+	si->protocol = v[2];
+	return 0;
+}
+
+int socket_describe(struct dump_ctx *ctx, const struct fd_parms *p, SocketInfo *si)
+{
+	const struct sock_rec *s;
+	struct sock_table *t = NULL;
+	int r;
+
+	r = sock_table_get(ctx, p->pid, &t);
+	if (r < 0)
+		return r;
+	s = sock_find(t, p->st.st_ino);
+	if (!s)
+		return socket_getsockopt(ctx, p, si);
+	si->family = s->family;
+	si->type = s->type;
+	si->protocol = s->protocol;
+	si->has_state = true;
+	si->state = s->state;
+	if (s->local && !(si->local = strdup(s->local)))
+		return -ENOMEM;
+	if (s->peer && !(si->peer = strdup(s->peer)))
+		return -ENOMEM;
+	if (s->peer_ino) {
+		si->has_peer_ino = true;
+		si->peer_ino = s->peer_ino;
+	}
+	return 0;
+}

@@ -1,0 +1,101 @@
+/* Terminals, recorded for restore: which tty (index), which side of a pty
+ * pair (master or slave), and its name.
+ *
+ * A device is a terminal if it is a pty slave (majors 136..143, which have
+ * no sysfs entry) or its sysfs class is "tty" (/dev/ptmx, /dev/tty, vts,
+ * serial lines). A master's index comes from TIOCGPTN on a duplicate of the
+ * target's own description (pidfd_getfd): opening /dev/ptmx again would
+ * make a new pair. */
+#include "daemon/files.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "daemon/dump.h"
+#include "files.pb-c.h"
+
+#define PTY_SLAVE_MAJOR_FIRST	136u
+#define PTY_SLAVE_MAJOR_LAST	143u
+#define TTYAUX_MAJOR		5u
+#define PTMX_MINOR		2u
+
+static bool is_pty_slave(dev_t rdev)
+{
+	return major(rdev) >= PTY_SLAVE_MAJOR_FIRST && major(rdev) <= PTY_SLAVE_MAJOR_LAST;
+}
+
+static bool is_ptmx(dev_t rdev)
+{
+	return major(rdev) == TTYAUX_MAJOR && minor(rdev) == PTMX_MINOR;
+}
+
+bool tty_is_tty(dev_t rdev)
+{
+	char path[64], link[256];
+	ssize_t n;
+	const char *base;
+
+	if (is_pty_slave(rdev))
+		return true;
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/subsystem", major(rdev), minor(rdev));
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return false;
+	link[n] = '\0';
+	base = strrchr(link, '/');
+	return base && strcmp(base + 1, "tty") == 0;
+}
+
+/* The pty index behind a master fd of the target. */
+static int ptmx_index(struct dump_ctx *ctx, const struct fd_parms *p, uint32_t *ret)
+{
+	_cleanup_close_ int pidfd = -EBADF, fd = -EBADF;
+	unsigned idx;
+
+	pidfd = syscall(SYS_pidfd_open, p->pid, 0);
+	if (pidfd < 0)
+		return ckpt_fail(ctx->err, negerrno(), "pid %d fd %d: pidfd_open", p->pid, p->fd);
+	fd = syscall(SYS_pidfd_getfd, pidfd, p->fd, 0);
+	if (fd < 0)
+		return ckpt_fail(ctx->err, negerrno(), "pid %d fd %d: cannot take the pty "
+				 "master to read its index", p->pid, p->fd);
+	if (ioctl(fd, TIOCGPTN, &idx) < 0)
+		return ckpt_fail(ctx->err, negerrno(), "pid %d fd %d: TIOCGPTN", p->pid, p->fd);
+	*ret = idx;
+	return 0;
+}
+
+int tty_describe(struct dump_ctx *ctx, const struct fd_parms *p, FileDescEntry *e)
+{
+	dev_t rdev = p->st.st_rdev;
+	TtyInfo *ti;
+	int r;
+
+	ti = malloc(sizeof(*ti));
+	if (!ti)
+		return -ENOMEM;
+	tty_info__init(ti);
+	e->tty = ti;
+	ti->name = strdup(p->link);
+	if (!ti->name)
+		return -ENOMEM;
+	ti->has_master = true;
+	ti->has_index = true;
+	if (is_ptmx(rdev)) {
+		ti->master = true;
+		r = ptmx_index(ctx, p, &ti->index);
+		if (r < 0)
+			return r;
+	} else {
+		/* pty slaves: one major with 20-bit minors, the minor is the index */
+		ti->index = minor(rdev);
+	}
+	return 0;
+}
