@@ -1,2 +1,63 @@
-/* PLACEHOLDER: replaced by the client helper. */
-int main(void) { return 1; }
+/* ckptctl: the command line of ckpt. Finds the command and hands it its
+ * arguments (argv[0] = the command's name); each command is a file of its
+ * own and returns the exit code (client/commands.h, ckptctl(1)). */
+#include <stdio.h>
+#include <string.h>
+
+#include "client/commands.h"
+#include "daemon/rpc.h"
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "dump", cmd_dump, "checkpoint a process tree into an image directory" },
+	{ "restore", cmd_restore, "restore a process tree from an image directory" },
+	{ "show", cmd_show, "decode an image set (JSON)" },
+	{ "check", cmd_check, "show the kernel features ckpt can use here" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: ckptctl COMMAND [OPTIONS]\n"
+		"       ckptctl COMMAND --help\n"
+		"\n"
+		"Checkpoint and restore Linux process trees, through ckptd(8).\n"
+		"\n"
+		"Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f,
+		"\n"
+		"  -h, --help     show this help\n"
+		"  -V, --version  show the version\n"
+		"\n"
+		"ckptctl talks to ckptd at $CKPT_SOCKET (default %s) and starts a\n"
+		"one-shot ckptd when none answers there. See ckptctl(1).\n",
+		CKPT_SOCKET_DEFAULT);
+}
+
+int main(int argc, char **argv)
+{
+	const char *name = argc > 1 ? argv[1] : NULL;
+
+	if (!name) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(name, "-V") || !strcmp(name, "--version")) {
+		printf("ckptctl %s\n", CKPT_VERSION);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(name, commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "ckptctl: unknown command '%s'\nTry 'ckptctl --help'.\n", name);
+	return EXIT_USAGE;
+}

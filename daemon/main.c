@@ -1,2 +1,284 @@
-/* PLACEHOLDER: replaced by the daemon helper. */
-int main(void) { return 1; }
+/* ckptd: the privileged half of ckpt.
+ *
+ *   ckptd                      socket-activated (one SOCK_SEQPACKET socket)
+ *   ckptd --listen PATH        standalone, on a socket it creates
+ *   ckptd --oneshot-fd N       one connection on an inherited socket, then exit
+ *
+ * Set up (socket, capabilities, kernel probe), tell systemd we are ready,
+ * serve, tell systemd we stop. Requests are rpc.c's business. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+
+#include "common/util.h"
+#include "daemon/kerndat.h"
+#include "daemon/rpc.h"
+
+#define IDLE_TIMEOUT_DEFAULT_S	60
+#define MAX_CLIENTS		16
+
+struct ckptd {
+	const char *listen_path;	/* --listen: created, removed at exit */
+	int oneshot_fd;			/* --oneshot-fd, else -1 */
+	int idle_timeout_s;		/* -1: the mode's default */
+	struct kerndat kd;
+	struct rpc_server srv;
+};
+
+/* What dump and restore need; everything else is dropped. */
+static const cap_value_t keep_caps[] = {
+	CAP_SYS_PTRACE, CAP_CHECKPOINT_RESTORE, CAP_SYS_ADMIN, CAP_KILL, CAP_SETUID,
+	CAP_SETGID, CAP_SETPCAP, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER,
+	CAP_CHOWN, CAP_SYS_CHROOT, CAP_NET_ADMIN, CAP_SYS_NICE, CAP_SYS_RESOURCE,
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: ckptd [--idle-timeout SEC]            (socket-activated)\n"
+		"       ckptd --listen PATH [--idle-timeout SEC]\n"
+		"       ckptd --oneshot-fd N\n"
+		"\n"
+		"The ckpt checkpoint/restore daemon; ckptctl(1) is its client.\n"
+		"\n"
+		"  -l, --listen PATH        listen on a SOCK_SEQPACKET unix socket at PATH\n"
+		"      --oneshot-fd N       serve the one connection on inherited fd N\n"
+		"  -i, --idle-timeout SEC   exit after SEC seconds without a client\n"
+		"                           (0: never; default 60 when socket-activated)\n"
+		"  -h, --help               show this help\n"
+		"  -V, --version            show the version\n"
+		"\nSee ckptd(8).\n");
+}
+
+/* 1: run; 0: done (help, version); -EINVAL: bad usage (already said). */
+static int parse_args(int argc, char **argv, struct ckptd *d)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "oneshot-fd", required_argument, NULL, 'o' },
+		{ "idle-timeout", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{}
+	};
+	char *end;
+	long v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "l:i:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			d->listen_path = optarg;
+			break;
+		case 'o':
+		case 'i':
+			v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end || v < 0 || v > 86400 * 365) {
+				fprintf(stderr, "ckptd: invalid number '%s'\n", optarg);
+				return -EINVAL;
+			}
+			if (c == 'o')
+				d->oneshot_fd = v;
+			else
+				d->idle_timeout_s = v;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("ckptd %s\n", CKPT_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'ckptd --help'.\n");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc || (d->listen_path && d->oneshot_fd >= 0)) {
+		fprintf(stderr, "ckptd: give at most one of --listen and --oneshot-fd, "
+			"and no other arguments\nTry 'ckptd --help'.\n");
+		return -EINVAL;
+	}
+	return 1;
+}
+
+static int drop_capabilities(void)
+{
+	cap_t have = cap_get_proc(), keep = cap_init();
+	cap_flag_value_t v;
+	int r = 0;
+
+	if (!have || !keep) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(keep_caps); i++) {
+		if (!CAP_IS_SUPPORTED(keep_caps[i]) ||
+		    cap_get_flag(have, keep_caps[i], CAP_PERMITTED, &v) < 0 || v != CAP_SET)
+			continue;	/* not ours to keep (CAP_SYS_RESOURCE here) */
+		cap_set_flag(keep, CAP_PERMITTED, 1, &keep_caps[i], CAP_SET);
+		cap_set_flag(keep, CAP_EFFECTIVE, 1, &keep_caps[i], CAP_SET);
+	}
+	if (cap_set_proc(keep) < 0 || (CAP_AMBIENT_SUPPORTED() && cap_reset_ambient() < 0))
+		r = negerrno();
+out:
+	cap_free(have);
+	cap_free(keep);
+	return r;
+}
+
+/* A stale socket file (nobody answers) is replaced; a live one is not. */
+static int remove_stale_socket(const struct sockaddr_un *sa)
+{
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	struct stat st;
+
+	if (lstat(sa->sun_path, &st) < 0)
+		return errno == ENOENT ? 0 : negerrno();
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	if (fd < 0)
+		return negerrno();
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+		return -EADDRINUSE;
+	if (errno != ECONNREFUSED)
+		return negerrno();
+	return unlink(sa->sun_path) < 0 ? negerrno() : 0;
+}
+
+static int listen_on(const char *path, int *ret_fd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -EBADF;
+	char dir[sizeof(sa.sun_path)];
+	int r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	strcpy(dir, path);
+	if (mkdir(dirname(dir), 0755) < 0 && errno != EEXIST)
+		return negerrno();
+	r = remove_stale_socket(&sa);
+	if (r < 0)
+		return r;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return negerrno();
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return negerrno();
+	/* Anyone may connect: rpc.c decides what each peer may do. */
+	if (chmod(path, 0666) < 0 || listen(fd, SOMAXCONN) < 0) {
+		r = negerrno();
+		unlink(path);
+		return r;
+	}
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static int activated_socket(int *ret_fd)
+{
+	int n = sd_listen_fds(1);
+	int fd = SD_LISTEN_FDS_START;
+
+	if (n < 0)
+		return n;
+	if (n != 1) {
+		fprintf(stderr, "ckptd: expected one socket from systemd, got %d "
+			"(use --listen PATH to run standalone)\n", n);
+		return -EBADF;
+	}
+	if (sd_is_socket_unix(fd, SOCK_SEQPACKET, 1, NULL, 0) <= 0) {
+		fprintf(stderr, "ckptd: the socket from systemd is not a listening "
+			"SOCK_SEQPACKET unix socket\n");
+		return -ENOTSOCK;
+	}
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return negerrno();
+	*ret_fd = fd;
+	return 0;
+}
+
+static int oneshot_socket(int fd)
+{
+	if (sd_is_socket_unix(fd, SOCK_SEQPACKET, 0, NULL, 0) <= 0) {
+		fprintf(stderr, "ckptd: fd %d is not a connected SOCK_SEQPACKET unix socket\n", fd);
+		return -ENOTSOCK;
+	}
+	return fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ? negerrno() : 0;
+}
+
+static int setup(struct ckptd *d)
+{
+	int r;
+
+	umask(0077);	/* images hold process memory: private by default */
+	if (chdir("/") < 0)
+		return negerrno();
+	if (d->oneshot_fd >= 0)
+		r = oneshot_socket(d->oneshot_fd);
+	else if (d->listen_path)
+		r = listen_on(d->listen_path, &d->srv.listen_fd);
+	else
+		r = activated_socket(&d->srv.listen_fd);
+	if (r < 0) {
+		if (d->listen_path)
+			fprintf(stderr, "ckptd: cannot listen on %s: %s\n", d->listen_path,
+				strerror(-r));
+		return r;
+	}
+	r = drop_capabilities();
+	if (r < 0) {
+		fprintf(stderr, "ckptd: cannot drop capabilities: %s\n", strerror(-r));
+		return r;
+	}
+	r = kerndat_probe(&d->kd);
+	if (r < 0) {
+		fprintf(stderr, "ckptd: cannot probe the kernel: %s\n", strerror(-r));
+		return r;
+	}
+	if (d->idle_timeout_s < 0)
+		d->idle_timeout_s = d->listen_path ? 0 : IDLE_TIMEOUT_DEFAULT_S;
+	d->srv.idle_timeout_s = d->idle_timeout_s;
+	d->srv.max_clients = MAX_CLIENTS;
+	d->srv.log = d->oneshot_fd < 0;
+	d->srv.kd = &d->kd;
+	return 0;
+}
+
+static int run(struct ckptd *d)
+{
+	int r;
+
+	if (d->oneshot_fd >= 0)
+		return rpc_serve_conn(&d->srv, d->oneshot_fd);
+	r = rpc_serve_listener(&d->srv);
+	if (r < 0)
+		fprintf(stderr, "ckptd: %s\n", strerror(-r));
+	if (d->listen_path)
+		unlink(d->listen_path);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct ckptd d = { .oneshot_fd = -1, .idle_timeout_s = -1, .srv.listen_fd = -1 };
+	int r;
+
+	r = parse_args(argc, argv, &d);
+	if (r <= 0)
+		return r < 0 ? 2 : EXIT_SUCCESS;
+	r = setup(&d);
+	if (r < 0)
+		return EXIT_FAILURE;
+	sd_notify(0, "READY=1");
+	r = run(&d);
+	sd_notify(0, "STOPPING=1");
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

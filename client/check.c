@@ -1,0 +1,124 @@
+/* ckptctl check [--json]: what this kernel and CPU offer, as ckptd probed it.
+ *
+ * JSON: one member per feature, true or false, and "details" mapping a
+ * feature to the text that qualifies it:
+ *	{"kernel":true,...,"soft_dirty":false,"pagemap_scan":true,...,
+ *	 "details":{"kernel":"6.18.0","soft_dirty":"pagemap bit 55 ...",...}} */
+#include <getopt.h>
+#include <string.h>
+
+#include "client/commands.h"
+#include "client/rpc-client.h"
+#include "common/util.h"
+
+static void check_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: ckptctl check [--json]\n"
+		"\n"
+		"Show which kernel and CPU features ckpt can use on this machine, and\n"
+		"which dirty-page trackers incremental dumps may choose from.\n"
+		"\n"
+		"  -j, --json  print the features as one JSON object\n"
+		"  -h, --help  show this help\n");
+}
+
+static int parse_check_args(int argc, char **argv, bool *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = true;
+			break;
+		case 'h':
+			check_usage(stdout);
+			return EXIT_OK;
+		default:
+			return client_fail("check", *json, EINVAL, EXIT_USAGE,
+					   "unknown option '%s' (see 'ckptctl check --help')",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return client_fail("check", *json, EINVAL, EXIT_USAGE,
+				   "unexpected argument '%s'", argv[optind]);
+	return 1;
+}
+
+static void print_json(const CheckResult *res)
+{
+	bool any = false;
+
+	putchar('{');
+	for (size_t i = 0; i < res->n_features; i++) {
+		json_put_string(stdout, res->features[i]->name);
+		printf(":%s,", res->features[i]->available ? "true" : "false");
+	}
+	fputs("\"details\":{", stdout);
+	for (size_t i = 0; i < res->n_features; i++) {
+		const Feature *f = res->features[i];
+
+		if (!f->detail)
+			continue;
+		if (any)
+			putchar(',');
+		json_put_string(stdout, f->name);
+		putchar(':');
+		json_put_string(stdout, f->detail);
+		any = true;
+	}
+	puts("}}");
+}
+
+static void print_table(const CheckResult *res)
+{
+	printf("%-20s %-9s %s\n", "FEATURE", "AVAILABLE", "DETAIL");
+	for (size_t i = 0; i < res->n_features; i++) {
+		const Feature *f = res->features[i];
+
+		if (f->detail)
+			printf("%-20s %-9s %s\n", f->name, f->available ? "yes" : "no", f->detail);
+		else
+			printf("%-20s %s\n", f->name, f->available ? "yes" : "no");
+	}
+}
+
+int cmd_check(int argc, char **argv)
+{
+	RpcRequest req = RPC_REQUEST__INIT;
+	bool json = args_want_json(argc, argv);
+	struct rpc_client c;
+	RpcResponse *resp;
+	int r;
+
+	r = parse_check_args(argc, argv, &json);
+	if (r != 1)
+		return r;
+	r = rpc_client_open(&c, "check", json);
+	if (r)
+		return r;
+	req.type = RPC_TYPE__RPC_CHECK;
+	r = rpc_client_call(&c, &req, -1, &resp);
+	rpc_client_close(&c);
+	if (r)
+		return r;
+	if (resp->err < 0)
+		r = client_fail_resp(&c, resp);
+	else if (!resp->check)
+		r = client_fail("check", json, EBADMSG, EXIT_FAIL, "ckptd's answer lacks the result");
+	else if (json)
+		print_json(resp->check);
+	else
+		print_table(resp->check);
+	rpc_response__free_unpacked(resp, NULL);
+	return r;
+}

@@ -1,0 +1,157 @@
+/* ckptctl restore -D DIR [--json] [--pidfile FILE]
+ *
+ * ckptd rebuilds the tree from the image directory (passed as an open fd)
+ * and answers with the root's PID once every task runs; it is printed, and
+ * written to FILE (atomically: a reader never sees half a number). */
+#include <fcntl.h>
+#include <getopt.h>
+#include <string.h>
+
+#include "client/commands.h"
+#include "client/rpc-client.h"
+#include "common/util.h"
+
+struct restore_args {
+	const char *dir;
+	const char *pidfile;
+	bool json;
+};
+
+static void restore_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: ckptctl restore -D DIR [--pidfile FILE] [--json]\n"
+		"\n"
+		"Restore the process tree saved in the image directory DIR, with the\n"
+		"same PIDs, and print the PID of its root.\n"
+		"\n"
+		"  -D, --images-dir DIR  the image set to restore\n"
+		"  -p, --pidfile FILE    also write the root PID to FILE\n"
+		"  -j, --json            print the result (or the error) as JSON\n"
+		"  -h, --help            show this help\n");
+}
+
+static int parse_restore_args(int argc, char **argv, struct restore_args *a)
+{
+	static const struct option opts[] = {
+		{ "images-dir", required_argument, NULL, 'D' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":D:p:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'D':
+			a->dir = optarg;
+			break;
+		case 'p':
+			a->pidfile = optarg;
+			break;
+		case 'j':
+			a->json = true;
+			break;
+		case 'h':
+			restore_usage(stdout);
+			return EXIT_OK;
+		case ':':
+			return client_fail("restore", a->json, EINVAL, EXIT_USAGE,
+					   "%s needs an argument", argv[optind - 1]);
+		default:
+			return client_fail("restore", a->json, EINVAL, EXIT_USAGE,
+					   "unknown option '%s' (see 'ckptctl restore --help')",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return client_fail("restore", a->json, EINVAL, EXIT_USAGE,
+				   "unexpected argument '%s'", argv[optind]);
+	if (!a->dir)
+		return client_fail("restore", a->json, EINVAL, EXIT_USAGE,
+				   "-D DIR is required (see 'ckptctl restore --help')");
+	return 1;
+}
+
+/* Write "PID\n" to a temporary file beside path, then rename it over path. */
+static int write_pidfile(const char *path, pid_t pid)
+{
+	char tmp[4096], line[32];
+	_cleanup_close_ int fd = -EBADF;
+	int n, r;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, getpid()) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return negerrno();
+	n = snprintf(line, sizeof(line), "%d\n", pid);
+	r = write_full(fd, line, n);
+	if (r == 0 && rename(tmp, path) < 0)
+		r = negerrno();
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+static int finish(const struct restore_args *a, const RestoreResult *res)
+{
+	int r;
+
+	if (a->pidfile) {
+		r = write_pidfile(a->pidfile, res->pid);
+		if (r < 0)
+			return client_fail("restore", a->json, r, EXIT_FAIL,
+					   "restored pid %d, but cannot write %s: %s", res->pid,
+					   a->pidfile, strerror(-r));
+	}
+	if (a->json)
+		printf("{\"pid\":%d,\"tasks\":%u,\"pages\":%llu,\"ms\":%llu}\n", res->pid,
+		       res->tasks, (unsigned long long)res->pages, (unsigned long long)res->ms);
+	else
+		printf("%d\n", res->pid);
+	return EXIT_OK;
+}
+
+int cmd_restore(int argc, char **argv)
+{
+	struct restore_args a = { .json = args_want_json(argc, argv) };
+	RestoreReq rreq = RESTORE_REQ__INIT;
+	RpcRequest req = RPC_REQUEST__INIT;
+	_cleanup_close_ int dirfd = -EBADF;
+	struct rpc_client c;
+	RpcResponse *resp;
+	int r;
+
+	r = parse_restore_args(argc, argv, &a);
+	if (r != 1)
+		return r;
+	dirfd = open(a.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return client_fail("restore", a.json, errno, errno == ENOENT ? EXIT_BADIMAGE : EXIT_FAIL,
+				   "cannot open the image directory %s: %s", a.dir, strerror(errno));
+	r = rpc_client_open(&c, "restore", a.json);
+	if (r)
+		return r;
+
+	rreq.has_detach = true;
+	rreq.detach = true;
+	req.type = RPC_TYPE__RPC_RESTORE;
+	req.restore = &rreq;
+	r = rpc_client_call(&c, &req, dirfd, &resp);
+	rpc_client_close(&c);
+	if (r)
+		return r;
+	if (resp->err < 0)
+		r = client_fail_resp(&c, resp);
+	else if (!resp->restore)
+		r = client_fail("restore", a.json, EBADMSG, EXIT_FAIL,
+				"ckptd's answer lacks the result");
+	else
+		r = finish(&a, resp->restore);
+	rpc_response__free_unpacked(resp, NULL);
+	return r;
+}

@@ -1,0 +1,344 @@
+/* Reaching ckptd and talking to it.
+ *
+ * The daemon's socket is $CKPT_SOCKET or /run/ckpt/ckptd.sock. When nothing
+ * answers there (no file, or a stale one) ckptctl starts a one-shot ckptd on
+ * a socketpair: `ckptd --oneshot-fd 3`, found as $CKPTD or beside ckptctl's
+ * own executable. An exec failure comes back through a close-on-exec pipe,
+ * so "cannot start ckptd" is said before any request is sent. */
+#include "client/rpc-client.h"
+
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "client/commands.h"
+#include "common/util.h"
+#include "daemon/rpc.h"
+
+#define ONESHOT_FD 3
+
+int client_fail(const char *cmd, bool json, int err, int exit_code, const char *fmt, ...)
+{
+	char msg[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "ckptctl %s: %s\n", cmd, msg);
+	if (json) {
+		fputs("{\"error\":", stdout);
+		json_put_string(stdout, msg);
+		printf(",\"errno\":%d}\n", err < 0 ? -err : err);
+		fflush(stdout);
+	}
+	return exit_code;
+}
+
+int rpc_exit_code(RpcType type, int err)
+{
+	switch (err) {
+	case 0:
+		return EXIT_OK;
+	case -EEXIST:
+		return EXIT_EXISTS;
+	case -ESRCH:
+		return EXIT_NOTARGET;
+	case -EPERM:	/* ckptd refuses the target (not the requester's, ckptd...) */
+		return type == RPC_TYPE__RPC_DUMP ? EXIT_NOTARGET : EXIT_FAIL;
+	case -EBADMSG:
+	case -EPROTO:
+	case -ENODATA:
+	case -EPROTONOSUPPORT:
+		return EXIT_BADIMAGE;
+	default:
+		return EXIT_FAIL;
+	}
+}
+
+int client_fail_resp(const struct rpc_client *c, const RpcResponse *resp)
+{
+	const char *msg = resp->message && resp->message[0] ? resp->message : strerror(-resp->err);
+
+	return client_fail(c->cmd, c->json, resp->err, rpc_exit_code(resp->type, resp->err),
+			   "%s", msg);
+}
+
+void json_put_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p == '\t')
+			fputs("\\t", f);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+bool args_want_json(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--json"))
+			return true;
+	return false;
+}
+
+/* ---- reaching the daemon ----------------------------------------------- */
+
+static int connect_socket(const char *path, int *ret_fd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -EBADF;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return negerrno();
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return negerrno();
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static int ckptd_path(char *buf, size_t len)
+{
+	const char *env = getenv("CKPTD");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (env && env[0]) {
+		snprintf(buf, len, "%s", env);
+		return 0;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		return negerrno();
+	self[n] = '\0';
+	if ((size_t)snprintf(buf, len, "%s/ckptd", dirname(self)) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static void exec_oneshot(const char *path, int sock, int errpipe)
+{
+	char fdarg[16];
+	int e;
+
+	if (errpipe == ONESHOT_FD) {
+		errpipe = fcntl(errpipe, F_DUPFD_CLOEXEC, ONESHOT_FD + 1);
+		if (errpipe < 0)
+			_exit(127);
+	}
+	/* dup2 onto fd 3 drops close-on-exec; if sock already is 3, drop it here */
+	if (sock == ONESHOT_FD ? fcntl(sock, F_SETFD, 0) < 0 : dup2(sock, ONESHOT_FD) < 0)
+		goto fail;
+	snprintf(fdarg, sizeof(fdarg), "%d", ONESHOT_FD);
+	execl(path, "ckptd", "--oneshot-fd", fdarg, (char *)NULL);
+fail:
+	e = errno;
+	write(errpipe, &e, sizeof(e));
+	_exit(127);
+}
+
+static int spawn_oneshot(struct rpc_client *c, const char *path)
+{
+	int sv[2], pipefd[2], e;
+	ssize_t n;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return negerrno();
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		e = negerrno();
+		goto out_close_pair;
+	}
+	pid = fork();
+	if (pid < 0) {
+		e = negerrno();
+		goto out_close_pipe;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		close(pipefd[0]);
+		exec_oneshot(path, sv[1], pipefd[1]);
+	}
+	close(sv[1]);
+	close(pipefd[1]);
+	do
+		n = read(pipefd[0], &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close(pipefd[0]);
+	if (n == sizeof(e)) {
+		waitpid(pid, NULL, 0);
+		close(sv[0]);
+		return -e;
+	}
+	c->fd = sv[0];
+	c->daemon_pid = pid;
+	return 0;
+
+out_close_pipe:
+	close(pipefd[0]);
+	close(pipefd[1]);
+out_close_pair:
+	close(sv[0]);
+	close(sv[1]);
+	return e;
+}
+
+int rpc_client_open(struct rpc_client *c, const char *cmd, bool json)
+{
+	const char *sock = getenv("CKPT_SOCKET");
+	char path[PATH_MAX];
+	int r;
+
+	*c = (struct rpc_client){ .fd = -EBADF, .cmd = cmd, .json = json };
+	if (!sock || !sock[0])
+		sock = CKPT_SOCKET_DEFAULT;
+	r = connect_socket(sock, &c->fd);
+	if (r == 0)
+		return 0;
+	if (r != -ENOENT && r != -ECONNREFUSED && r != -ENOTDIR)
+		return client_fail(cmd, json, r, EXIT_NODAEMON, "cannot connect to ckptd at %s: %s",
+				   sock, strerror(-r));
+	r = ckptd_path(path, sizeof(path));
+	if (r < 0)
+		return client_fail(cmd, json, r, EXIT_NODAEMON, "cannot find ckptd: %s",
+				   strerror(-r));
+	r = spawn_oneshot(c, path);
+	if (r < 0)
+		return client_fail(cmd, json, r, EXIT_NODAEMON, "no ckptd answers at %s, and "
+				   "cannot start %s: %s", sock, path, strerror(-r));
+	return 0;
+}
+
+void rpc_client_close(struct rpc_client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -EBADF;
+	if (c->daemon_pid > 0)
+		while (waitpid(c->daemon_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	c->daemon_pid = 0;
+}
+
+/* ---- one call ---------------------------------------------------------- */
+
+static int send_request(struct rpc_client *c, RpcRequest *req, int dirfd)
+{
+	size_t len = rpc_request__get_packed_size(req);
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	uint8_t buf[RPC_MSG_MAX];
+	struct iovec iov = { buf, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (len > RPC_MSG_MAX)
+		return -EMSGSIZE;
+	rpc_request__pack(req, buf);
+	if (dirfd >= 0) {
+		struct cmsghdr *cm;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &dirfd, sizeof(int));
+	}
+	if (sendmsg(c->fd, &mh, MSG_NOSIGNAL) != (ssize_t)len)
+		return negerrno();
+	return 0;
+}
+
+/* "dump: pages 12345/67890 (18%)", redrawn in place, on a terminal only. */
+static void show_progress(struct rpc_client *c, const Progress *p)
+{
+	if (!isatty(STDERR_FILENO))
+		return;
+	if (p->total)
+		fprintf(stderr, "\r%s: %s %llu/%llu (%llu%%)\033[K", c->cmd, p->stage,
+			(unsigned long long)p->done, (unsigned long long)p->total,
+			(unsigned long long)(p->done >= p->total ? 100 : p->done * 100 / p->total));
+	else
+		fprintf(stderr, "\r%s: %s\033[K", c->cmd, p->stage);
+	c->progress_shown = true;
+}
+
+static void clear_progress(struct rpc_client *c)
+{
+	if (c->progress_shown)
+		fputs("\r\033[K", stderr);
+	c->progress_shown = false;
+}
+
+static int recv_response(struct rpc_client *c, uint8_t *buf, RpcResponse **ret_resp)
+{
+	ssize_t n;
+
+	do
+		n = recv(c->fd, buf, RPC_MSG_MAX, MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return negerrno();
+	if (n == 0)
+		return -ECONNRESET;
+	if ((size_t)n > RPC_MSG_MAX)
+		return -EMSGSIZE;
+	*ret_resp = rpc_response__unpack(NULL, n, buf);
+	return *ret_resp ? 0 : -EBADMSG;
+}
+
+int rpc_client_call(struct rpc_client *c, RpcRequest *req, int dirfd, RpcResponse **ret_resp)
+{
+	_cleanup_free_ uint8_t *buf = malloc(RPC_MSG_MAX);
+	RpcResponse *resp = NULL;
+	int r;
+
+	if (!buf)
+		return client_fail(c->cmd, c->json, -ENOMEM, EXIT_FAIL, "out of memory");
+	req->has_version = true;
+	req->version = RPC_PROTO_VERSION;
+	r = send_request(c, req, dirfd);
+	if (r < 0)
+		return client_fail(c->cmd, c->json, r, EXIT_NODAEMON,
+				   "cannot send the request to ckptd: %s", strerror(-r));
+	for (;;) {
+		r = recv_response(c, buf, &resp);
+		if (r < 0)
+			break;
+		if (resp->type != RPC_TYPE__RPC_PROGRESS)
+			break;
+		if (resp->progress)
+			show_progress(c, resp->progress);
+		rpc_response__free_unpacked(resp, NULL);
+	}
+	clear_progress(c);
+	if (r == -ECONNRESET)
+		return client_fail(c->cmd, c->json, r, EXIT_FAIL,
+				   "ckptd closed the connection without an answer");
+	if (r < 0)
+		return client_fail(c->cmd, c->json, r, EXIT_FAIL, "bad answer from ckptd: %s",
+				   strerror(-r));
+	*ret_resp = resp;
+	return 0;
+}
