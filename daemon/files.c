@@ -268,13 +268,18 @@ static bool str_starts(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* The path without the " (deleted)" the kernel appends; true if it had it. */
-static bool strip_deleted(char *path)
+/* Whether the file was unlinked: the kernel appends " (deleted)" to its
+ * path, which is then cut off. A file really named "x (deleted)" still
+ * answers at that name with the same inode, and keeps it. */
+static bool strip_deleted(char *path, const struct stat *st)
 {
 	static const char sfx[] = " (deleted)";
 	size_t n = strlen(path), k = sizeof(sfx) - 1;
+	struct stat cur;
 
 	if (n < k || strcmp(path + n - k, sfx) != 0)
+		return false;
+	if (stat(path, &cur) == 0 && cur.st_dev == st->st_dev && cur.st_ino == st->st_ino)
 		return false;
 	path[n - k] = '\0';
 	return true;
@@ -309,7 +314,7 @@ static int describe_ghost(struct dump_ctx *ctx, const struct fd_parms *p,
 
 static int describe_reg(struct dump_ctx *ctx, struct fd_parms *p, FileDescEntry *e)
 {
-	bool deleted = strip_deleted(p->link);
+	bool deleted = strip_deleted(p->link, &p->st);
 	int r;
 
 	e->has_pos = true;
@@ -339,7 +344,7 @@ static int describe_by_mode(struct dump_ctx *ctx, struct fd_parms *p, FileDescEn
 		e->type = FD_TYPE__FD_DIR;
 		e->has_pos = true;
 		e->pos = p->pos;
-		if (strip_deleted(p->link))
+		if (strip_deleted(p->link, &p->st))
 			e->has_deleted = e->deleted = true;
 		return set_identity(e, &p->st, p->link);
 	case S_IFIFO:
@@ -348,7 +353,7 @@ static int describe_by_mode(struct dump_ctx *ctx, struct fd_parms *p, FileDescEn
 		e->pipe_ino = p->st.st_ino;
 		if (e->type == FD_TYPE__FD_PIPE)
 			return 0;
-		if (strip_deleted(p->link))
+		if (strip_deleted(p->link, &p->st))
 			e->has_deleted = e->deleted = true;
 		return set_identity(e, &p->st, p->link);
 	case S_IFCHR:

@@ -375,6 +375,95 @@ Test(files, pipe_write_end_only)
 	dumped_cleanup(&d);
 }
 
+/* A FIFO is a pipe with a path; its data is saved like a pipe's. */
+static char fifo_path[64];
+
+static int setup_fifo(void)
+{
+	int fd;
+
+	snprintf(fifo_path, sizeof(fifo_path), "/tmp/ckpt-files-fifo-%d", getpid());
+	if (mkfifo(fifo_path, 0600) < 0)
+		return -1;
+	fd = open(fifo_path, O_RDWR | O_NONBLOCK);
+	if (fd < 0 || write(fd, "fifo!", 5) != 5)
+		return -1;
+	target_fd = fd;
+	child_report(fd);
+	return 0;
+}
+
+static int verify_fifo(void)
+{
+	char buf[8];
+
+	unlink(fifo_path);
+	return read(target_fd, buf, sizeof(buf)) == 5 ? 0 : -1;
+}
+
+Test(files, fifo)
+{
+	struct target t;
+	struct dumped d;
+	FsEntry *fs;
+	FdEntry *fds[64];
+	FileDescEntry *e;
+	unsigned n;
+	int fd;
+
+	target_start(&t, setup_fifo, verify_fifo);
+	fd = target_report(&t);
+	dump_one(&d, &t, &fs, fds, &n);
+	e = desc_of(fds, n, fd);
+	cr_expect_eq(e->type, FD_TYPE__FD_FIFO);
+	cr_assert_not_null(e->file);
+	cr_expect(strncmp(e->file->path, "/tmp/ckpt-files-fifo-", 21) == 0, "%s", e->file->path);
+	cr_expect_eq(e->flags & O_ACCMODE, O_RDWR);
+	cr_assert(e->has_pipe_data);
+	cr_expect_eq(e->pipe_data.len, 5);
+	cr_expect(memcmp(e->pipe_data.data, "fifo!", 5) == 0);
+	cr_expect(target_finish(&t), "the FIFO lost its data");
+	dumped_cleanup(&d);
+}
+
+/* A live file whose name ends in " (deleted)" is not a deleted file. */
+static int setup_named_deleted(void)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/ckpt-files-%d (deleted)", getpid());
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd < 0)
+		return -1;
+	child_report(fd);
+	return 0;
+}
+
+Test(files, live_file_named_deleted)
+{
+	struct target t;
+	struct dumped d;
+	FsEntry *fs;
+	FdEntry *fds[64];
+	FileDescEntry *e;
+	char want[64];
+	unsigned n;
+	int fd;
+
+	target_start(&t, setup_named_deleted, NULL);
+	fd = target_report(&t);
+	dump_one(&d, &t, &fs, fds, &n);
+	snprintf(want, sizeof(want), "/tmp/ckpt-files-%d (deleted)", t.pid);
+	e = desc_of(fds, n, fd);
+	unlink(want);
+	cr_expect_str_eq(e->file->path, want);
+	cr_expect(!e->deleted);
+	cr_expect(!e->has_ghost_id);
+	cr_expect(target_finish(&t));
+	dumped_cleanup(&d);
+}
+
 /* --- sharing across tasks ------------------------------------------------------ */
 
 static int setup_shared(void)
