@@ -1,5 +1,428 @@
-/* PLACEHOLDER: replaced by the core helper. */
-#include "daemon/dump.h"
+/* pstree.img for the tree; core-PID.img for each live task.
+ *
+ * core-PID.img is one task_core_entry (comm, personality, creds,
+ * sigactions, rlimits, timers, shared pending signals...) followed by one
+ * thread_core_entry per thread, the main thread first. What /proc tells is
+ * read from /proc (limits come from /proc/PID/limits: prlimit() on another
+ * uid needs CAP_SYS_RESOURCE, which ckptd does not have); the rest is asked
+ * of the task itself by injected syscalls, with a scratch page mapped for
+ * the results and unmapped again before mem.c reads the maps. */
+#include "daemon/core.h"
+
 #include <errno.h>
-int dump_pstree(struct dump_ctx *ctx) { return -EOPNOTSUPP; }
-int dump_task_core(struct dump_ctx *ctx, struct task *t) { return -EOPNOTSUPP; }
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+
+#include "common/util.h"
+#include "daemon/dump.h"
+#include "daemon/inject.h"
+#include "daemon/proc.h"
+#include "daemon/regs.h"
+#include "daemon/signals.h"
+#include "daemon/timers.h"
+#include "images/img.h"
+#include "core.pb-c.h"
+#include "pstree.pb-c.h"
+
+int core_fail(struct dump_ctx *ctx, pid_t pid, int r, const char *what)
+{
+	if (r == -ESRCH)
+		return ckpt_fail(ctx->err, r, "pid %d exited during the dump", pid);
+	return ckpt_fail(ctx->err, r, "pid %d: %s", pid, what);
+}
+
+int core_inject(struct dump_ctx *ctx, struct task *t, struct thread *th,
+		const char *what, long nr, const unsigned long args[6], long *ret)
+{
+	int r = inject_syscall(t, th, nr, args, ret);
+
+	if (r == -ESRCH)
+		return ckpt_fail(ctx->err, r, "pid %d exited during the dump", t->pid);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "thread %d of pid %d: cannot inject %s",
+				 th->tid, t->pid, what);
+	return 0;
+}
+
+/* Write msgs[0..n) into a new image of (kind, id). */
+static int write_image(struct dump_ctx *ctx, enum img_kind kind, unsigned id,
+		       ProtobufCMessage *const *msgs, size_t n)
+{
+	struct img *img;
+	int r;
+
+	r = img_create(ctx->dirfd, kind, id, &img);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "cannot create the %s image of %u",
+				 img_desc_get(kind)->name, id);
+	for (size_t i = 0; i < n; i++) {
+		r = img_write_msg(img, msgs[i]);
+		if (r < 0) {
+			ckpt_fail(ctx->err, r, "%s", img_errmsg(img));
+			img_abort(img);
+			return r;
+		}
+	}
+	r = img_close(img);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "cannot write the %s image of %u",
+				 img_desc_get(kind)->name, id);
+	return 0;
+}
+
+int dump_pstree(struct dump_ctx *ctx)
+{
+	struct pstree *tree = &ctx->tree;
+	_cleanup_free_ PstreeEntry *e = calloc(tree->nr_tasks, sizeof(*e));
+	_cleanup_free_ ProtobufCMessage **m = calloc(tree->nr_tasks, sizeof(*m));
+	_cleanup_free_ int32_t *tids = NULL;
+	size_t nr_tids = 0, k = 0;
+
+	if (!e || !m)
+		return -ENOMEM;
+	for (unsigned i = 0; i < tree->nr_tasks; i++)
+		nr_tids += tree->tasks[i]->nr_threads;
+	tids = calloc(nr_tids ? nr_tids : 1, sizeof(*tids));
+	if (!tids)
+		return -ENOMEM;
+	for (unsigned i = 0; i < tree->nr_tasks; i++) {
+		const struct task *t = tree->tasks[i];
+
+		e[i] = (PstreeEntry)PSTREE_ENTRY__INIT;
+		e[i].pid = t->pid;
+		e[i].ppid = t->parent ? t->parent->pid : 0;
+		e[i].pgid = t->pgid;
+		e[i].sid = t->sid;
+		e[i].state = (TaskState)t->state;
+		e[i].threads = tids + k;
+		e[i].n_threads = t->nr_threads;
+		for (unsigned j = 0; j < t->nr_threads; j++)
+			tids[k++] = t->threads[j].tid;
+		if (t->state == TS_ZOMBIE) {
+			e[i].has_exit_code = true;
+			e[i].exit_code = t->exit_code;
+		}
+		if (t->state == TS_STOPPED) {
+			e[i].has_stop_signal = true;
+			e[i].stop_signal = t->stop_signal;
+		}
+		m[i] = &e[i].base;
+	}
+	return write_image(ctx, IMG_PSTREE, 0, m, tree->nr_tasks);
+}
+
+/* Everything a task_core_entry points at, freed in one place. */
+struct task_core {
+	TaskCoreEntry e;
+	CredsEntry creds;
+	struct proc_status status;
+	char comm[64];
+	SigactionEntry sa[SIGNALS_NR];
+	SigactionEntry *sap[SIGNALS_NR];
+	RlimitEntry rl[PROC_NR_RLIMITS];
+	RlimitEntry *rlp[PROC_NR_RLIMITS];
+	ItimerEntry it[TIMERS_NR_ITIMERS];
+	ItimerEntry *itp[TIMERS_NR_ITIMERS];
+	PosixTimerEntry *pt;
+	PosixTimerEntry **ptp;
+	struct siginfo_list shared;
+};
+
+static void task_core_free(struct task_core *c)
+{
+	proc_status_free(&c->status);
+	free(c->pt);
+	free(c->ptp);
+	siginfo_list_free(&c->shared);
+}
+
+/* A small /proc file of pid (or one of its threads) with the newline cut. */
+static int read_line(pid_t pid, const char *name, char *buf, size_t len)
+{
+	_cleanup_free_ char *s = NULL;
+	char path[96];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	r = read_file_at(AT_FDCWD, path, &s, NULL);
+	if (r < 0)
+		return r == -ENOENT ? -ESRCH : r;
+	s[strcspn(s, "\n")] = '\0';
+	snprintf(buf, len, "%s", s);
+	return 0;
+}
+
+static int dump_creds(struct dump_ctx *ctx, struct task *t, struct task_core *c)
+{
+	unsigned long args[6] = { PR_GET_SECUREBITS };
+	CredsEntry *e = &c->creds;
+	long ret;
+	int r;
+
+	r = proc_read_status(t->pid, &c->status);
+	if (r < 0)
+		return core_fail(ctx, t->pid, r, "cannot parse /proc/PID/status");
+	*e = (CredsEntry)CREDS_ENTRY__INIT;
+	e->uid = c->status.uid[0];
+	e->euid = c->status.uid[1];
+	e->suid = c->status.uid[2];
+	e->fsuid = c->status.uid[3];
+	e->gid = c->status.gid[0];
+	e->egid = c->status.gid[1];
+	e->sgid = c->status.gid[2];
+	e->fsgid = c->status.gid[3];
+	e->groups = c->status.groups;
+	e->n_groups = c->status.nr_groups;
+	e->cap_inh = c->status.cap_inh;
+	e->cap_prm = c->status.cap_prm;
+	e->cap_eff = c->status.cap_eff;
+	e->cap_bnd = c->status.cap_bnd;
+	e->cap_amb = c->status.cap_amb;
+	e->has_no_new_privs = true;
+	e->no_new_privs = c->status.no_new_privs;
+	r = core_inject(ctx, t, &t->threads[0], "prctl(PR_GET_SECUREBITS)", __NR_prctl, args, &ret);
+	if (r < 0)
+		return r;
+	if (ret < 0)
+		return ckpt_fail(ctx->err, (int)ret, "pid %d: prctl(PR_GET_SECUREBITS) failed", t->pid);
+	e->has_securebits = true;
+	e->securebits = ret;
+	return 0;
+}
+
+static int dump_rlimits(struct dump_ctx *ctx, struct task *t, struct task_core *c)
+{
+	struct proc_rlimit lim[PROC_NR_RLIMITS];
+	int r;
+
+	r = proc_read_limits(t->pid, lim);
+	if (r < 0)
+		return core_fail(ctx, t->pid, r, "cannot parse /proc/PID/limits");
+	for (int i = 0; i < PROC_NR_RLIMITS; i++) {
+		c->rl[i] = (RlimitEntry)RLIMIT_ENTRY__INIT;
+		c->rl[i].resource = i;
+		c->rl[i].cur = lim[i].cur;
+		c->rl[i].max = lim[i].max;
+		c->rlp[i] = &c->rl[i];
+	}
+	c->e.rlimits = c->rlp;
+	c->e.n_rlimits = PROC_NR_RLIMITS;
+	return 0;
+}
+
+static int dump_signals_timers(struct dump_ctx *ctx, struct task *t, struct task_core *c)
+{
+	size_t n;
+	int r;
+
+	r = signals_dump_actions(ctx, t, c->sa);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < SIGNALS_NR; i++)
+		c->sap[i] = &c->sa[i];
+	c->e.sigactions = c->sap;
+	c->e.n_sigactions = SIGNALS_NR;
+
+	r = timers_dump_itimers(ctx, t, c->it);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < TIMERS_NR_ITIMERS; i++)
+		c->itp[i] = &c->it[i];
+	c->e.itimers = c->itp;
+	c->e.n_itimers = TIMERS_NR_ITIMERS;
+
+	r = timers_dump_posix(ctx, t, &c->pt, &n);
+	if (r < 0)
+		return r;
+	if (n) {
+		c->ptp = calloc(n, sizeof(*c->ptp));
+		if (!c->ptp)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++)
+			c->ptp[i] = &c->pt[i];
+	}
+	c->e.posix_timers = c->ptp;
+	c->e.n_posix_timers = n;
+
+	r = signals_dump_pending(ctx, t->pid, true, &c->shared);
+	if (r < 0)
+		return r;
+	c->e.shared_pending = c->shared.p;
+	c->e.n_shared_pending = c->shared.n;
+	return 0;
+}
+
+static int dump_task_misc(struct dump_ctx *ctx, struct task *t, struct task_core *c)
+{
+	unsigned long args[6] = { PR_GET_DUMPABLE };
+	struct proc_stat st;
+	char buf[64];
+	long ret;
+	int r;
+
+	r = proc_read_stat(t->pid, &st);
+	if (r < 0)
+		return core_fail(ctx, t->pid, r, "cannot parse /proc/PID/stat");
+	c->e.has_exit_signal = true;
+	c->e.exit_signal = st.exit_signal;
+	r = read_line(t->pid, "comm", c->comm, sizeof(c->comm));
+	if (r < 0)
+		return core_fail(ctx, t->pid, r, "cannot read /proc/PID/comm");
+	c->e.comm = c->comm;
+	r = read_line(t->pid, "personality", buf, sizeof(buf));
+	if (r == 0)
+		r = proc_parse_hex32(buf, &c->e.personality);
+	if (r < 0)
+		return core_fail(ctx, t->pid, r, "cannot read /proc/PID/personality");
+	r = core_inject(ctx, t, &t->threads[0], "prctl(PR_GET_DUMPABLE)", __NR_prctl, args, &ret);
+	if (r < 0)
+		return r;
+	if (ret >= 0) {
+		c->e.has_dumpable = true;
+		c->e.dumpable = ret;
+	}
+	/* optional: reading it needs CAP_SYS_NICE over the task */
+	if (read_line(t->pid, "timerslack_ns", buf, sizeof(buf)) == 0) {
+		c->e.has_timerslack_ns = true;
+		c->e.timerslack_ns = strtoull(buf, NULL, 10);
+	}
+	return 0;
+}
+
+/* Everything a thread_core_entry points at. */
+struct thread_core {
+	ThreadCoreEntry e;
+	X86Regs regs;
+	uint8_t *xsave;
+	SigaltstackEntry altstack;
+	RseqEntry rseq;
+	struct siginfo_list pending;
+	char comm[64];
+};
+
+static void thread_core_free(struct thread_core *c)
+{
+	free(c->xsave);
+	siginfo_list_free(&c->pending);
+}
+
+static int dump_thread_ids(struct dump_ctx *ctx, struct task *t, struct thread *th,
+			   struct thread_core *c)
+{
+	struct __ptrace_rseq_configuration rseq;
+	unsigned long args[6] = { PR_GET_TID_ADDRESS, t->scratch };
+	uint64_t tid_addr, head, len;
+	long ret;
+	int r;
+
+	r = core_inject(ctx, t, th, "prctl(PR_GET_TID_ADDRESS)", __NR_prctl, args, &ret);
+	if (r < 0)
+		return r;
+	if (ret == 0 && inject_read(t, 0, &tid_addr, sizeof(tid_addr)) == 0) {
+		c->e.has_clear_child_tid = true;
+		c->e.clear_child_tid = tid_addr;
+	}
+	if (syscall(SYS_get_robust_list, th->tid, &head, &len) == 0) {
+		c->e.has_robust_list = c->e.has_robust_list_len = true;
+		c->e.robust_list = head;
+		c->e.robust_list_len = len;
+	}
+	if (ctx->kd->ptrace_rseq &&
+	    ptrace(PTRACE_GET_RSEQ_CONFIGURATION, th->tid, sizeof(rseq), &rseq) > 0 &&
+	    rseq.rseq_abi_pointer) {
+		c->rseq = (RseqEntry)RSEQ_ENTRY__INIT;
+		c->rseq.ptr = rseq.rseq_abi_pointer;
+		c->rseq.len = rseq.rseq_abi_size;
+		c->rseq.sig = rseq.signature;
+		c->e.rseq = &c->rseq;
+	}
+	return 0;
+}
+
+static int dump_thread(struct dump_ctx *ctx, struct task *t, struct thread *th,
+		       struct thread_core *c)
+{
+	char name[64];
+	size_t len;
+	int r;
+
+	c->e = (ThreadCoreEntry)THREAD_CORE_ENTRY__INIT;
+	c->e.tid = th->tid;
+	regs_to_entry(&th->regs, &c->regs);
+	c->e.regs = &c->regs;
+	r = regs_dump_xsave(ctx, th->tid, &c->xsave, &len);
+	if (r < 0)
+		return r;
+	c->e.xsave.data = c->xsave;
+	c->e.xsave.len = len;
+	if (ptrace(PTRACE_GETSIGMASK, th->tid, sizeof(c->e.sigmask), &c->e.sigmask) < 0)
+		return core_fail(ctx, t->pid, negerrno(), "PTRACE_GETSIGMASK");
+	r = signals_dump_pending(ctx, th->tid, false, &c->pending);
+	if (r < 0)
+		return r;
+	c->e.pending = c->pending.p;
+	c->e.n_pending = c->pending.n;
+	r = signals_dump_altstack(ctx, t, th, &c->altstack);
+	if (r < 0)
+		return r;
+	c->e.sigaltstack = &c->altstack;
+	r = dump_thread_ids(ctx, t, th, c);
+	if (r < 0)
+		return r;
+	snprintf(name, sizeof(name), "task/%d/comm", th->tid);
+	if (read_line(t->pid, name, c->comm, sizeof(c->comm)) == 0)
+		c->e.comm = c->comm;
+	return 0;
+}
+
+/* Collect and write core-PID.img; the scratch page is mapped around it. */
+static int dump_core(struct dump_ctx *ctx, struct task *t, struct task_core *tc,
+		     struct thread_core *thc, ProtobufCMessage **m)
+{
+	int r;
+
+	tc->e = (TaskCoreEntry)TASK_CORE_ENTRY__INIT;
+	tc->e.creds = &tc->creds;
+	if ((r = dump_task_misc(ctx, t, tc)) < 0 ||
+	    (r = dump_creds(ctx, t, tc)) < 0 ||
+	    (r = dump_rlimits(ctx, t, tc)) < 0 ||
+	    (r = dump_signals_timers(ctx, t, tc)) < 0)
+		return r;
+	m[0] = &tc->e.base;
+	for (unsigned i = 0; i < t->nr_threads; i++) {
+		r = dump_thread(ctx, t, &t->threads[i], &thc[i]);
+		if (r < 0)
+			return r;
+		m[i + 1] = &thc[i].e.base;
+	}
+	return 0;
+}
+
+int dump_task_core(struct dump_ctx *ctx, struct task *t)
+{
+	_cleanup_free_ struct thread_core *thc = calloc(t->nr_threads, sizeof(*thc));
+	_cleanup_free_ ProtobufCMessage **m = calloc(t->nr_threads + 1, sizeof(*m));
+	struct task_core tc = { 0 };
+	int r, f;
+
+	if (!thc || !m)
+		return -ENOMEM;
+	r = inject_prepare(t);
+	if (r < 0)
+		return core_fail(ctx, t->pid, r, "cannot map a scratch page for injected syscalls");
+	r = dump_core(ctx, t, &tc, thc, m);
+	f = inject_finish(t);
+	if (r == 0 && f < 0)
+		r = core_fail(ctx, t->pid, f, "cannot unmap the scratch page");
+	if (r == 0)
+		r = write_image(ctx, IMG_CORE, t->pid, m, t->nr_threads + 1);
+	for (unsigned i = 0; i < t->nr_threads; i++)
+		thread_core_free(&thc[i]);
+	task_core_free(&tc);
+	return r;
+}

@@ -1,5 +1,422 @@
-/* PLACEHOLDER: replaced by the freeze helper. */
+/* Seize and stop every thread of the tree rooted at opts->pid.
+ *
+ * Why ptrace and not the cgroup freezer: the dump needs every thread in a
+ * ptrace stop anyway (registers, injected syscalls), and PTRACE_SEIZE +
+ * PTRACE_INTERRUPT stops a thread without queueing a signal, so nothing the
+ * target can observe changes and a detach resumes it exactly as it was.
+ *
+ * The tree is walked parents first: a task's children are listed only once
+ * every one of its threads is stopped, so a fork can't slip past; a task's
+ * threads are listed again after each batch stops until no new one shows.
+ * A group-stopped task (state T) stays group-stopped: the seize reports its
+ * stop, and a detach puts it back in its job-control stop. */
 #include "daemon/dump.h"
+
 #include <errno.h>
-int freeze_tree(struct dump_ctx *ctx) { return ckpt_fail(ctx->err, -EOPNOTSUPP, "freeze not built yet"); }
-void release_tree(struct dump_ctx *ctx, bool kill) { }
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "daemon/proc.h"
+
+#define MAX_SIGNAL_STOPS 64	/* signals let through while waiting for a stop */
+
+static bool is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* Wait for the ptrace stop of a freshly seized thread. A signal-delivery
+ * stop on the way is let through (the handler runs, then the pending
+ * interrupt traps). *ret_stop gets the group-stop signal, or 0.
+ * -ESRCH: the thread exited. */
+static int wait_seized(pid_t tid, int *ret_stop)
+{
+	for (int i = 0; i < MAX_SIGNAL_STOPS; i++) {
+		int status, sig;
+
+		if (waitpid(tid, &status, __WALL) < 0) {
+			if (errno == EINTR) {
+				i--;
+				continue;
+			}
+			return negerrno();
+		}
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			return -ESRCH;
+		if (!WIFSTOPPED(status))
+			return -EIO;
+		sig = WSTOPSIG(status);
+		if (status >> 16 == PTRACE_EVENT_STOP) {
+			*ret_stop = is_stop_signal(sig) ? sig : 0;
+			return 0;
+		}
+		/* a signal-delivery stop: deliver it and wait again */
+		if (ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig) < 0)
+			return negerrno();
+	}
+	return -EAGAIN;
+}
+
+/* Is pid one the dump must never touch? 0, or a described failure. */
+static int check_forbidden(struct dump_ctx *ctx, pid_t pid)
+{
+	if (pid == getpid())
+		return ckpt_fail(ctx->err, -EINVAL,
+				 "pid %d is ckptd itself: the daemon can't dump itself", pid);
+	if (pid == getppid())
+		return ckpt_fail(ctx->err, -EINVAL,
+				 "pid %d is the parent of ckptd: the daemon can't dump it", pid);
+	if (ctx->opts->requester > 0 && pid == ctx->opts->requester)
+		return ckpt_fail(ctx->err, -EINVAL,
+				 "pid %d is the requesting client (ckptctl) itself", pid);
+	return 0;
+}
+
+static int check_traced(struct dump_ctx *ctx, pid_t pid, pid_t tid)
+{
+	struct proc_status st;
+	pid_t tracer;
+	int r;
+
+	r = proc_read_status(tid, &st);
+	if (r < 0)
+		return r;
+	tracer = st.tracer_pid;
+	proc_status_free(&st);
+	if (tracer)
+		return ckpt_fail(ctx->err, -EBUSY, "pid %d is already traced by pid %d",
+				 tid == pid ? pid : tid, tracer);
+	return 0;
+}
+
+/* Seize one thread and ask it to stop. */
+static int seize_thread(struct dump_ctx *ctx, struct task *t, pid_t tid)
+{
+	int r;
+
+	if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)(long)PTRACE_O_TRACESYSGOOD) < 0) {
+		r = negerrno();
+		if (r == -EPERM) {
+			int c = check_traced(ctx, t->pid, tid);
+
+			if (c < 0 && c != -ESRCH)
+				return c;
+			return ckpt_fail(ctx->err, r, "pid %d: cannot seize thread %d", t->pid, tid);
+		}
+		return r;
+	}
+	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0) {
+		r = negerrno();
+		/* seized but not stoppable: it is exiting */
+		return r == -ESRCH ? -ESRCH : ckpt_fail(ctx->err, r,
+				"pid %d: cannot interrupt thread %d", t->pid, tid);
+	}
+	return 0;
+}
+
+static bool has_thread(const struct task *t, pid_t tid)
+{
+	for (unsigned i = 0; i < t->nr_threads; i++)
+		if (t->threads[i].tid == tid)
+			return true;
+	return false;
+}
+
+static void drop_thread(struct task *t, unsigned i)
+{
+	memmove(&t->threads[i], &t->threads[i + 1], (t->nr_threads - i - 1) * sizeof(t->threads[0]));
+	t->nr_threads--;
+}
+
+/* One round: seize every thread not seized yet, then wait for each stop.
+ * *ret_new = how many were new. Everything seized is stopped on return,
+ * also on failure (so a release can detach it). */
+static int seize_round(struct dump_ctx *ctx, struct task *t, unsigned *ret_new)
+{
+	_cleanup_free_ pid_t *tids = NULL;
+	unsigned nr, first = t->nr_threads;
+	struct thread *n;
+	int r = 0;
+
+	r = proc_read_tids(t->pid, &tids, &nr);
+	if (r < 0)
+		return r;
+	n = realloc(t->threads, (t->nr_threads + nr) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	t->threads = n;
+	for (unsigned i = 0; i < nr && r == 0; i++) {
+		if (has_thread(t, tids[i]))
+			continue;
+		r = seize_thread(ctx, t, tids[i]);
+		if (r == -ESRCH && tids[i] != t->pid) {
+			r = 0;		/* a thread that exited meanwhile */
+			continue;
+		}
+		if (r == 0)
+			t->threads[t->nr_threads++] = (struct thread){ .tid = tids[i], .seized = true };
+	}
+	for (unsigned i = first; i < t->nr_threads; i++) {
+		int stop = 0, w = wait_seized(t->threads[i].tid, &stop);
+
+		if (w == -ESRCH && t->threads[i].tid != t->pid) {
+			drop_thread(t, i--);
+			continue;
+		}
+		if (w < 0) {
+			if (w == -ESRCH)
+				t->threads[i].seized = false;
+			r = r ?: w;
+			continue;
+		}
+		if (stop) {
+			t->state = TS_STOPPED;
+			t->stop_signal = stop;
+		}
+	}
+	*ret_new = t->nr_threads - first;
+	return r;
+}
+
+/* The group stop is what the seize reports (stat's 'T' may be stale). */
+static int seize_task(struct dump_ctx *ctx, struct task *t)
+{
+	unsigned fresh;
+	int r;
+
+	r = check_traced(ctx, t->pid, t->pid);
+	if (r < 0)
+		return r;
+	t->pidfd = pidfd_open(t->pid, 0);
+	if (t->pidfd < 0)
+		return negerrno();
+	t->state = TS_ALIVE;
+	do {
+		r = seize_round(ctx, t, &fresh);
+		if (r < 0)
+			return r;
+	} while (fresh);
+	for (unsigned i = 0; i < t->nr_threads; i++) {
+		struct thread *th = &t->threads[i];
+
+		if (ptrace(PTRACE_GETREGS, th->tid, NULL, &th->regs) < 0)
+			return negerrno();
+	}
+	ctx->stats.threads += t->nr_threads;
+	return 0;
+}
+
+static int add_task(struct dump_ctx *ctx, pid_t pid, struct task *parent, struct task **ret)
+{
+	struct task **v, *t;
+
+	v = realloc(ctx->tree.tasks, (ctx->tree.nr_tasks + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ctx->tree.tasks = v;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->pid = pid;
+	t->parent = parent;
+	t->pidfd = -1;
+	v[ctx->tree.nr_tasks++] = t;
+	*ret = t;
+	return 0;
+}
+
+/* A zombie: nothing to seize, pstree.img says all there is. */
+static int add_zombie(struct task *t, const struct proc_stat *st)
+{
+	t->state = TS_ZOMBIE;
+	t->exit_code = st->exit_code;
+	t->threads = calloc(1, sizeof(*t->threads));
+	if (!t->threads)
+		return -ENOMEM;
+	t->threads[0].tid = t->pid;
+	t->nr_threads = 1;
+	return 0;
+}
+
+static int gone(struct dump_ctx *ctx, struct task *t)
+{
+	if (!t->parent && !t->nr_threads)
+		return ckpt_fail(ctx->err, -ESRCH, "no process with pid %d", t->pid);
+	return ckpt_fail(ctx->err, -ESRCH, "pid %d exited during the dump", t->pid);
+}
+
+/* Check, then seize (or record as a zombie) one task of the tree. */
+static int freeze_task(struct dump_ctx *ctx, struct task *t)
+{
+	struct proc_stat st;
+	int r;
+
+	r = proc_read_stat(t->pid, &st);
+	if (r == -ESRCH)
+		return gone(ctx, t);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "cannot read /proc/%d/stat", t->pid);
+	if (st.flags & PROC_PF_KTHREAD)
+		return ckpt_fail(ctx->err, -EINVAL, "pid %d is a kernel thread", t->pid);
+	r = check_forbidden(ctx, t->pid);
+	if (r < 0)
+		return r;
+	t->ppid = st.ppid;
+	t->pgid = st.pgid;
+	t->sid = st.sid;
+	if (st.state == 'Z')
+		return add_zombie(t, &st);
+	if (st.state == 'X')
+		return gone(ctx, t);
+	r = seize_task(ctx, t);
+	if (r == -ESRCH)
+		return gone(ctx, t);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "pid %d: cannot seize it", t->pid);
+	/* the stat above may predate the stop: read the ids again, now stable */
+	r = proc_read_stat(t->pid, &st);
+	if (r < 0)
+		return r == -ESRCH ? gone(ctx, t) : r;
+	t->ppid = st.ppid;
+	t->pgid = st.pgid;
+	t->sid = st.sid;
+	return 0;
+}
+
+static int add_children(struct dump_ctx *ctx, struct task *t)
+{
+	_cleanup_free_ pid_t *kids = NULL;
+	unsigned nr;
+	int r;
+
+	if (t->state == TS_ZOMBIE)
+		return 0;
+	r = proc_read_children(t->pid, &kids, &nr);
+	if (r == -ESRCH)
+		return gone(ctx, t);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "cannot read the children of pid %d", t->pid);
+	for (unsigned i = 0; i < nr; i++) {
+		struct task *k;
+
+		if (pstree_find(&ctx->tree, kids[i]))
+			continue;
+		r = add_task(ctx, kids[i], t, &k);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Refuse a tree holding ckptd, its parent or the client before touching
+ * anything: a cheap walk over /proc with nothing seized. */
+static int precheck(struct dump_ctx *ctx, pid_t pid, unsigned depth)
+{
+	_cleanup_free_ pid_t *kids = NULL;
+	unsigned nr;
+	int r;
+
+	r = check_forbidden(ctx, pid);
+	if (r < 0)
+		return r;
+	if (depth > 4096 || proc_read_children(pid, &kids, &nr) < 0)
+		return 0;	/* the seizing walk decides */
+	for (unsigned i = 0; i < nr; i++) {
+		r = precheck(ctx, kids[i], depth + 1);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int freeze_tree(struct dump_ctx *ctx)
+{
+	struct task *root;
+	int r;
+
+	if (ctx->opts->pid <= 0)
+		return ckpt_fail(ctx->err, -ESRCH, "no process with pid %d", ctx->opts->pid);
+	r = add_task(ctx, ctx->opts->pid, NULL, &root);
+	if (r < 0)
+		return r;
+	r = precheck(ctx, root->pid, 0);
+	if (r < 0)
+		goto out_release;
+	for (unsigned i = 0; i < ctx->tree.nr_tasks; i++) {
+		struct task *t = ctx->tree.tasks[i];
+
+		r = freeze_task(ctx, t);
+		if (r < 0)
+			goto out_release;
+		r = add_children(ctx, t);
+		if (r < 0)
+			goto out_release;
+	}
+	return 0;
+
+out_release:
+	release_tree(ctx, false);
+	return r;
+}
+
+/* Detach one thread; one caught mid-stop is stopped first. */
+static void detach_thread(struct thread *th)
+{
+	int stop;
+
+	if (!th->seized)
+		return;
+	if (ptrace(PTRACE_DETACH, th->tid, NULL, NULL) < 0 && errno == ESRCH &&
+	    ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL) == 0 &&
+	    wait_seized(th->tid, &stop) == 0)
+		ptrace(PTRACE_DETACH, th->tid, NULL, NULL);
+	th->seized = false;
+}
+
+/* Wait until a killed thread is gone, so that its real parent is told. */
+static void wait_killed(struct thread *th)
+{
+	int status;
+
+	if (!th->seized)
+		return;
+	while (waitpid(th->tid, &status, __WALL) >= 0 || errno == EINTR)
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			break;
+	th->seized = false;
+}
+
+void release_tree(struct dump_ctx *ctx, bool kill_tree)
+{
+	struct pstree *tree = &ctx->tree;
+
+	for (unsigned i = 0; i < tree->nr_tasks; i++) {
+		struct task *t = tree->tasks[i];
+
+		if (t->state == TS_ZOMBIE || !t->nr_threads)
+			continue;
+		if (!kill_tree) {
+			for (unsigned j = 0; j < t->nr_threads; j++)
+				detach_thread(&t->threads[j]);
+			continue;
+		}
+		if (t->pidfd < 0 || pidfd_send_signal(t->pidfd, SIGKILL, NULL, 0) < 0)
+			kill(t->pid, SIGKILL);
+	}
+	if (!kill_tree)
+		return;
+	/* the threads first: a leader's exit is reported after its group's */
+	for (unsigned i = 0; i < tree->nr_tasks; i++) {
+		struct task *t = tree->tasks[i];
+
+		for (unsigned j = t->nr_threads; j-- > 0;)
+			if (t->state != TS_ZOMBIE)
+				wait_killed(&t->threads[j]);
+	}
+}

@@ -9,6 +9,7 @@
 
 struct task;
 struct thread;
+struct user_regs_struct;
 
 /* Find a syscall instruction and map a scratch area in the target. */
 int inject_prepare(struct task *t);
@@ -21,5 +22,10 @@ int inject_read(struct task *t, size_t off, void *buf, size_t len);
 int inject_write(struct task *t, size_t off, const void *buf, size_t len);
 /* Unmap the scratch area. */
 int inject_finish(struct task *t);
+/* The registers a thread caught inside an interrupted syscall (orig_rax =
+ * nr, rax = -ERESTART*) must resume with when nothing will restart it:
+ * rax = nr (restart_syscall for -ERESTART_RESTARTBLOCK), rip -= 2,
+ * orig_rax = -1. Other registers are left as they are. */
+void inject_restart_fixup(struct user_regs_struct *r);
 
 #endif
