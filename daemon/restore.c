@@ -1,9 +1,97 @@
-/* PLACEHOLDER: replaced by the restore helper. */
+/* One restore, start to end (see restore-int.h for the phases):
+ * read and check every image, check that every pid is free, then fork the
+ * intermediate process that builds the tree and exits once every task runs
+ * (so the tree ends up detached from ckptd). The daemon waits for it and
+ * reports the first failure any process of the restore described. */
 #include "daemon/restore.h"
+
 #include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "daemon/restore-int.h"
+
+static void progress(progress_fn fn, void *opaque, const char *stage, uint64_t done,
+		     uint64_t total)
+{
+	if (fn)
+		fn(opaque, stage, done, total);
+}
+
+/* Fork the intermediate process and wait until it is done. */
+static int run_intermediate(struct rst_ctx *ctx)
+{
+	pid_t p;
+	int st;
+
+	p = fork();
+	if (p < 0)
+		return ckpt_fail(ctx->err, negerrno(), "cannot fork the restore process");
+	if (p == 0)
+		_exit(rst_intermediate(ctx));
+	while (waitpid(p, &st, 0) < 0)
+		if (errno != EINTR)
+			return ckpt_fail(ctx->err, negerrno(), "cannot wait for the restore process");
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && !ctx->sh->err.msg[0])
+		return 0;
+	if (ctx->sh->err.code < 0)
+		return ctx->sh->err.code;
+	return ckpt_fail(ctx->err, -EIO, "the restore process failed (status 0x%x)", st);
+}
+
 int restore_run(const struct restore_opts *opts, const struct kerndat *kd, int dirfd,
-		progress_fn progress, void *opaque, struct restore_stats *stats,
+		progress_fn progress_cb, void *opaque, struct restore_stats *stats,
 		struct ckpt_err *err)
 {
-	return ckpt_fail(err, -EOPNOTSUPP, "restore is not built yet");
+	struct rst_ctx ctx = {
+		.opts = opts,
+		.kd = kd,
+		.err = err,
+		.dirfd = dirfd,
+		.page_size = kd->page_size > 0 ? kd->page_size : sysconf(_SC_PAGESIZE),
+		.max_fd = 2,
+	};
+	uint64_t t0 = now_us();
+	struct rst_shared *sh;
+	int r;
+
+	progress(progress_cb, opaque, "read images", 0, 0);
+	r = rst_load(&ctx);
+	if (r == 0)
+		r = rst_check_creds(&ctx);
+	if (r == 0)
+		r = rst_check_pids(&ctx);
+	if (r < 0)
+		goto out;
+	if (!kd->clone3_set_tid) {
+		r = ckpt_fail(err, -EOPNOTSUPP,
+			      "this kernel can't create a process with a chosen pid (clone3 set_tid)");
+		goto out;
+	}
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED) {
+		r = ckpt_fail(err, negerrno(), "cannot map the restore's shared area");
+		goto out;
+	}
+	ctx.sh = sh;
+	ctx.err = &sh->err;
+	progress(progress_cb, opaque, "restore tree", 0, ctx.nr_tasks);
+	r = run_intermediate(&ctx);
+	ctx.err = err;
+	if (r < 0 && sh->err.msg[0] && !err->msg[0])
+		*err = sh->err;
+	munmap(sh, sizeof(*sh));
+	if (r < 0)
+		goto out;
+	progress(progress_cb, opaque, "restore tree", ctx.nr_tasks, ctx.nr_tasks);
+	stats->root_pid = ctx.tasks[0].pe->pid;
+	stats->tasks = ctx.nr_tasks;
+	stats->pages = ctx.pages;
+	stats->ms = (now_us() - t0) / 1000;
+out:
+	rst_free(&ctx);
+	return r;
 }

@@ -1,0 +1,556 @@
+/* Restore, files: the intermediate process opens every file description of
+ * files.img once, every mapped file and every shared memory object, each at
+ * a high fd (above any fd number a task uses). The tasks it forks inherit
+ * them, so a description shared by several fds or tasks stays one
+ * description; each task then dup3()s its own fds into place. */
+#include "daemon/restore-int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "images/img.h"
+
+#include <xxhash.h>
+
+/* Flags open() may take again; O_CREAT and friends were for the first open. */
+#define REOPEN_MASK (O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_SYNC | \
+		     O_DSYNC | O_LARGEFILE)
+
+/* Move fd above every fd number a task uses. */
+int rst_move_high(struct rst_ctx *ctx, int fd)
+{
+	int nfd;
+
+	if (fd < 0 || fd >= ctx->pages_fd_base)
+		return fd;
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, ctx->pages_fd_base);
+	if (nfd < 0)
+		nfd = negerrno();
+	close(fd);
+	return nfd;
+}
+
+/* A new description of the same file with other flags. */
+static int reopen_fd(int fd, int flags)
+{
+	char p[64];
+
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	fd = open(p, (flags & REOPEN_MASK) | O_CLOEXEC);
+	return fd < 0 ? negerrno() : fd;
+}
+
+static void clean_path(const char *in, char *out, size_t len)
+{
+	const char *suf = " (deleted)";
+	size_t n = strlen(in), s = strlen(suf);
+
+	snprintf(out, len, "%s", in);
+	if (n > s && n < len && strcmp(in + n - s, suf) == 0)
+		out[n - s] = 0;
+}
+
+/* An unlinked file: O_TMPFILE next to where it lived, else a memfd. */
+static int ghost_create(const char *near_path, const char *memfd_name, uint32_t mode)
+{
+	char dir[4096];
+	int fd = -1;
+
+	if (near_path) {
+		clean_path(near_path, dir, sizeof(dir));
+		fd = open(dirname(dir), O_TMPFILE | O_RDWR | O_CLOEXEC, mode & 07777);
+	}
+	if (fd < 0)
+		fd = memfd_create(memfd_name && memfd_name[0] ? memfd_name : "ckpt-ghost",
+				  MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	return fd < 0 ? negerrno() : fd;
+}
+
+static int ghost_fill(struct rst_ctx *ctx, struct img *img, GhostHead *h, int fd)
+{
+	ProtobufCMessage *m;
+	int r;
+
+	if (ftruncate(fd, h->size) < 0)
+		return ckpt_fail(ctx->err, negerrno(), "ghost-%u.img: cannot size a file to %llu",
+				 h->id, (unsigned long long)h->size);
+	for (;;) {
+		GhostChunk *c;
+
+		r = img_read_next(img, &m);
+		if (r < 0)
+			return ckpt_fail(ctx->err, r, "%s", img_errmsg(img));
+		if (!m)
+			return 0;
+		c = (GhostChunk *)m;
+		if (c->off > h->size || c->data.len > h->size - c->off)
+			r = ckpt_fail(ctx->err, -EBADMSG, "ghost-%u.img: chunk past the end", h->id);
+		else
+			r = pwrite_full(fd, c->data.data, c->data.len, c->off);
+		protobuf_c_message_free_unpacked(m, NULL);
+		if (r < 0)
+			return ckpt_fail(ctx->err, r, "ghost-%u.img: cannot write contents", h->id);
+	}
+}
+
+int rst_ghost_open(struct rst_ctx *ctx, uint32_t ghost_id, const char *near_path,
+		   const char *memfd_name, int *ret)
+{
+	_cleanup_close_ int fd = -EBADF;
+	ProtobufCMessage *m = NULL;
+	struct img *img = NULL;
+	GhostHead *h;
+	int r;
+
+	r = img_open(ctx->dirfd, IMG_GHOST, ghost_id, &img);
+	if (r == 0)
+		r = img_read_next(img, &m);
+	if (r < 0 || !m) {
+		r = ckpt_fail(ctx->err, r < 0 ? r : -EBADMSG, "ghost-%u.img: %s", ghost_id,
+			      img ? img_errmsg(img) : "cannot open");
+		goto out;
+	}
+	h = (GhostHead *)m;
+	fd = ghost_create(near_path, memfd_name ? memfd_name : h->name, h->mode);
+	if (fd < 0) {
+		r = ckpt_fail(ctx->err, fd, "ghost-%u.img: cannot create a file for it", ghost_id);
+		goto out;
+	}
+	r = ghost_fill(ctx, img, h, fd);
+	if (r < 0)
+		goto out;
+	if (h->mode & 07777)
+		fchmod(fd, h->mode & 07777);
+	*ret = TAKE_FD(fd);
+out:
+	if (m)
+		protobuf_c_message_free_unpacked(m, NULL);
+	if (img)
+		img_close(img);
+	return r;
+}
+
+struct pipe_slot {
+	uint64_t ino;
+	int fds[2];
+	bool used[2];
+	bool filled;
+};
+
+static int open_pipe_end(struct rst_ctx *ctx, FileDescEntry *fe, struct pipe_slot **slots,
+			 unsigned *nr)
+{
+	struct pipe_slot *p = NULL;
+	int end = (fe->flags & O_ACCMODE) == O_RDONLY ? 0 : 1;
+	int fd;
+
+	for (unsigned i = 0; i < *nr; i++)
+		if ((*slots)[i].ino == fe->pipe_ino)
+			p = &(*slots)[i];
+	if (!p) {
+		struct pipe_slot *ns = realloc(*slots, (*nr + 1) * sizeof(*ns));
+
+		if (!ns)
+			return -ENOMEM;
+		*slots = ns;
+		p = &ns[(*nr)++];
+		memset(p, 0, sizeof(*p));
+		p->ino = fe->pipe_ino;
+		if (pipe2(p->fds, O_CLOEXEC) < 0) {
+			p->fds[0] = p->fds[1] = -1;
+			return ckpt_fail(ctx->err, negerrno(), "pipe %u: cannot create a pipe", fe->id);
+		}
+	}
+	if (fe->has_pipe_size && fe->pipe_size)
+		fcntl(p->fds[1], F_SETPIPE_SZ, (int)fe->pipe_size);
+	if (fe->has_pipe_data && fe->pipe_data.len && !p->filled) {
+		p->filled = true;
+		if (fe->pipe_data.len > 65536)
+			fcntl(p->fds[1], F_SETPIPE_SZ, (int)fe->pipe_data.len);
+		fcntl(p->fds[1], F_SETFL, O_NONBLOCK);
+		if (write_full(p->fds[1], fe->pipe_data.data, fe->pipe_data.len) < 0)
+			return ckpt_fail(ctx->err, negerrno(),
+					 "pipe %u: cannot put back its %zu buffered bytes", fe->id,
+					 fe->pipe_data.len);
+		fcntl(p->fds[1], F_SETFL, 0);
+	}
+	if (!p->used[end]) {
+		p->used[end] = true;
+		fd = fcntl(p->fds[end], F_DUPFD_CLOEXEC, 0);
+	} else {
+		fd = reopen_fd(p->fds[end], end ? O_WRONLY : O_RDONLY);
+	}
+	if (fd < 0)
+		return ckpt_fail(ctx->err, fd < -1 ? fd : negerrno(), "pipe %u: cannot open", fe->id);
+	if (fcntl(fd, F_SETFL, fe->flags & (O_NONBLOCK | O_DIRECT)) < 0) {
+		close(fd);
+		return ckpt_fail(ctx->err, negerrno(), "pipe %u: cannot set its flags", fe->id);
+	}
+	return fd;
+}
+
+/* A FIFO: keep an O_RDWR fd while opening so neither end blocks. */
+static int open_fifo(struct rst_ctx *ctx, FileDescEntry *fe, const char *path)
+{
+	_cleanup_close_ int keep = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	int fd;
+
+	if (keep < 0)
+		return ckpt_fail(ctx->err, negerrno(), "fifo %s: cannot open", path);
+	fd = open(path, (fe->flags & REOPEN_MASK) | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return ckpt_fail(ctx->err, negerrno(), "fifo %s: cannot open", path);
+	if (fe->has_pipe_data && fe->pipe_data.len)
+		write_full(keep, fe->pipe_data.data, fe->pipe_data.len);
+	fcntl(fd, F_SETFL, fe->flags & (O_NONBLOCK | O_APPEND));
+	return fd;
+}
+
+static int open_desc(struct rst_ctx *ctx, FileDescEntry *fe, struct pipe_slot **slots,
+		     unsigned *nr)
+{
+	char path[4096] = "", what[64];
+	int fd, r, oflags;
+
+	if (fe->file)
+		clean_path(fe->file->path, path, sizeof(path));
+	snprintf(what, sizeof(what), "file description %u", fe->id);
+	oflags = (fe->flags & REOPEN_MASK) | O_CLOEXEC | O_NOCTTY;
+	switch (fe->type) {
+	case FD_TYPE__FD_PIPE:
+		return open_pipe_end(ctx, fe, slots, nr);
+	case FD_TYPE__FD_FIFO:
+		fd = open_fifo(ctx, fe, path);
+		if (fd < 0)
+			return fd;
+		break;
+	case FD_TYPE__FD_MEMFD:
+	case FD_TYPE__FD_REG:
+	case FD_TYPE__FD_DIR:
+	case FD_TYPE__FD_CHR:
+		if (fe->type == FD_TYPE__FD_MEMFD || fe->deleted) {
+			int g;
+
+			r = rst_ghost_open(ctx, fe->ghost_id,
+					   fe->type == FD_TYPE__FD_MEMFD ? NULL : path,
+					   fe->memfd_name, &g);
+			if (r < 0)
+				return r;
+			if (fe->type == FD_TYPE__FD_MEMFD && fe->has_seals && fe->seals)
+				fcntl(g, F_ADD_SEALS, fe->seals);
+			fd = (fe->flags & O_ACCMODE) == O_RDWR ? fcntl(g, F_DUPFD_CLOEXEC, 0)
+							       : reopen_fd(g, fe->flags);
+			close(g);
+			if (fd < 0)
+				return ckpt_fail(ctx->err, fd < -1 ? fd : negerrno(),
+						 "%s (%s): cannot reopen the recreated file", what,
+						 path[0] ? path : "memfd");
+			break;
+		}
+		if (fe->type == FD_TYPE__FD_DIR)
+			oflags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (fe->flags & O_NONBLOCK);
+		fd = open(path, oflags);
+		if (fd < 0)
+			return ckpt_fail(ctx->err, negerrno(), "%s: cannot open %s", what, path);
+		r = rst_check_identity(ctx, what, fd, fe->file);
+		if (r < 0) {
+			close(fd);
+			return r;
+		}
+		break;
+	default:
+		return ckpt_fail(ctx->err, -EOPNOTSUPP, "%s: type %d can't be restored yet", what,
+				 fe->type);
+	}
+	if (fe->has_pos && fe->type != FD_TYPE__FD_FIFO && fe->type != FD_TYPE__FD_CHR &&
+	    lseek(fd, fe->pos, SEEK_SET) < 0 && fe->type != FD_TYPE__FD_DIR) {
+		r = negerrno();
+		close(fd);
+		return ckpt_fail(ctx->err, r, "%s (%s): cannot seek to %llu", what, path,
+				 (unsigned long long)fe->pos);
+	}
+	return fd;
+}
+
+int rst_open_descs(struct rst_ctx *ctx)
+{
+	struct pipe_slot *slots = NULL;
+	unsigned nr = 0;
+	int r = 0, fd;
+
+	for (unsigned i = 0; i < ctx->nr_descs; i++) {
+		struct rst_desc *d = &ctx->descs[i];
+
+		if (d->fe->type == FD_TYPE__FD_SOCKET || d->fe->type == FD_TYPE__FD_TTY ||
+		    d->fe->type == FD_TYPE__FD_ANON || d->fe->type == FD_TYPE__FD_OTHER)
+			continue;	/* no task uses it (checked at load) */
+		fd = open_desc(ctx, d->fe, &slots, &nr);
+		if (fd >= 0)
+			fd = rst_move_high(ctx, fd);
+		if (fd < 0) {
+			r = ckpt_fail(ctx->err, fd, "file description %u: cannot open", d->fe->id);
+			break;
+		}
+		d->fd = fd;
+	}
+	for (unsigned i = 0; i < nr; i++) {
+		if (slots[i].fds[0] >= 0)
+			close(slots[i].fds[0]);
+		if (slots[i].fds[1] >= 0)
+			close(slots[i].fds[1]);
+	}
+	free(slots);
+	return r;
+}
+
+static int vmfile_add(struct rst_ctx *ctx, const char *key, bool write, int fd)
+{
+	struct rst_vmfile *nv = realloc(ctx->vmfiles, (ctx->nr_vmfiles + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	ctx->vmfiles = nv;
+	nv[ctx->nr_vmfiles].path = strdup(key);
+	nv[ctx->nr_vmfiles].write = write;
+	nv[ctx->nr_vmfiles].fd = fd;
+	if (!nv[ctx->nr_vmfiles].path)
+		return -ENOMEM;
+	ctx->nr_vmfiles++;
+	return 0;
+}
+
+int rst_vmfile_fd(struct rst_ctx *ctx, const char *path, bool write)
+{
+	for (unsigned i = 0; i < ctx->nr_vmfiles; i++)
+		if (ctx->vmfiles[i].write == write && strcmp(ctx->vmfiles[i].path, path) == 0)
+			return ctx->vmfiles[i].fd;
+	return -1;
+}
+
+/* Key of a file mapping: its path, or "ghost:N" for a deleted file. */
+void rst_vma_key(VmaEntry *v, char *buf, size_t len)
+{
+	if (v->deleted)
+		snprintf(buf, len, "ghost:%u", v->ghost_id);
+	else
+		clean_path(v->file->path, buf, len);
+}
+
+static bool vma_wants_write(VmaEntry *v)
+{
+	return v->kind == VMA_KIND__VMA_FILE_SHARED && (v->prot & PROT_WRITE);
+}
+
+static int open_vmfile(struct rst_ctx *ctx, struct rst_task *t, VmaEntry *v)
+{
+	char key[4096], what[96];
+	bool w = vma_wants_write(v);
+	int fd, r;
+
+	rst_vma_key(v, key, sizeof(key));
+	if (rst_vmfile_fd(ctx, key, w) >= 0)
+		return 0;
+	snprintf(what, sizeof(what), "pid %d mapping at 0x%llx", t->pe->pid,
+		 (unsigned long long)v->start);
+	if (v->deleted) {
+		r = rst_ghost_open(ctx, v->ghost_id, v->file->path, NULL, &fd);
+		if (r < 0)
+			return r;
+	} else {
+		fd = open(key, (w ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+		if (fd < 0)
+			return ckpt_fail(ctx->err, negerrno(), "%s: cannot open %s", what, key);
+		r = rst_check_identity(ctx, what, fd, v->file);
+		if (r < 0) {
+			close(fd);
+			return r;
+		}
+	}
+	fd = rst_move_high(ctx, fd);
+	if (fd < 0)
+		return ckpt_fail(ctx->err, fd, "%s: cannot move its fd", what);
+	return vmfile_add(ctx, key, w, fd);
+}
+
+int rst_open_vmfiles(struct rst_ctx *ctx)
+{
+	int r, fd;
+
+	for (unsigned i = 0; i < ctx->nr_tasks; i++) {
+		struct rst_task *t = &ctx->tasks[i];
+
+		for (unsigned j = 0; j < t->nr_vmas; j++) {
+			VmaEntry *v = t->vmas[j];
+
+			if (v->kind != VMA_KIND__VMA_FILE_PRIVATE &&
+			    v->kind != VMA_KIND__VMA_FILE_SHARED)
+				continue;
+			r = open_vmfile(ctx, t, v);
+			if (r < 0)
+				return r;
+		}
+		if (t->mm && t->mm->exe && rst_vmfile_fd(ctx, t->mm->exe->path, false) < 0) {
+			char path[4096];
+
+			clean_path(t->mm->exe->path, path, sizeof(path));
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				return ckpt_fail(ctx->err, negerrno(),
+						 "pid %d: cannot open its executable %s", t->pe->pid,
+						 path);
+			fd = rst_move_high(ctx, fd);
+			if (fd < 0)
+				return ckpt_fail(ctx->err, fd, "pid %d: executable", t->pe->pid);
+			r = vmfile_add(ctx, t->mm->exe->path, false, fd);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+struct rst_shmem *rst_shmem_find(struct rst_ctx *ctx, uint64_t shmid)
+{
+	for (unsigned i = 0; i < ctx->nr_shmems; i++)
+		if (ctx->shmems[i].shmid == shmid)
+			return &ctx->shmems[i];
+	return NULL;
+}
+
+/* Pages a task's pagemap holds for a shared object go into the object. */
+static int fill_shmem_pages(struct rst_ctx *ctx, struct rst_task *t)
+{
+	_cleanup_close_ int pfd = -EBADF;
+	_cleanup_free_ void *buf = NULL;
+	char name[64];
+
+	for (size_t i = 0; i < t->nr_pages; i++) {
+		struct page_entry *e = &t->pages[i];
+		size_t len = (size_t)e->nr_pages * ctx->page_size;
+		struct rst_shmem *s;
+		VmaEntry *v = NULL;
+		int r;
+
+		for (unsigned j = 0; j < t->nr_vmas && !v; j++)
+			if (t->vmas[j]->start <= e->vaddr && e->vaddr < t->vmas[j]->end)
+				v = t->vmas[j];
+		if (!v || v->kind != VMA_KIND__VMA_ANON_SHARED || !(e->flags & PE_PRESENT))
+			continue;
+		s = rst_shmem_find(ctx, v->shmid);
+		snprintf(name, sizeof(name), "pages-%u.img", t->pages_id);
+		if (pfd < 0) {
+			pfd = openat(ctx->dirfd, name, O_RDONLY | O_CLOEXEC);
+			if (pfd < 0)
+				return ckpt_fail(ctx->err, negerrno(), "cannot open %s", name);
+			buf = malloc((size_t)PAGES_MAX_BLOCK_PAGES * ctx->page_size);
+			if (!buf)
+				return -ENOMEM;
+		}
+		if (e->nr_pages > PAGES_MAX_BLOCK_PAGES)
+			return ckpt_fail(ctx->err, -EBADMSG, "pagemap-%d.img: block of %u pages",
+					 t->pe->pid, e->nr_pages);
+		r = pread_full(pfd, buf, len, e->data_off);
+		if (r < 0)
+			return ckpt_fail(ctx->err, r, "%s at offset %llu: cannot read %zu bytes",
+					 name, (unsigned long long)e->data_off, len);
+		if (XXH64(buf, len, 0) != e->xxh64)
+			return ckpt_fail(ctx->err, -EBADMSG,
+					 "%s at offset %llu: checksum mismatch (pages at 0x%llx)",
+					 name, (unsigned long long)e->data_off,
+					 (unsigned long long)e->vaddr);
+		r = pwrite_full(s->fd, buf, len, v->pgoff + (e->vaddr - v->start));
+		if (r < 0)
+			return ckpt_fail(ctx->err, r, "pid %d: cannot fill shared memory at 0x%llx",
+					 t->pe->pid, (unsigned long long)e->vaddr);
+	}
+	return 0;
+}
+
+/* Shared anonymous memory: one object per shmid, however many tasks map it. */
+int rst_open_shmems(struct rst_ctx *ctx)
+{
+	int r, fd;
+
+	for (unsigned i = 0; i < ctx->nr_tasks; i++) {
+		struct rst_task *t = &ctx->tasks[i];
+
+		for (unsigned j = 0; j < t->nr_vmas; j++) {
+			VmaEntry *v = t->vmas[j];
+			struct rst_shmem *s;
+			uint64_t end = v->pgoff + (v->end - v->start);
+
+			if (v->kind != VMA_KIND__VMA_ANON_SHARED)
+				continue;
+			s = rst_shmem_find(ctx, v->shmid);
+			if (!s) {
+				s = realloc(ctx->shmems, (ctx->nr_shmems + 1) * sizeof(*s));
+				if (!s)
+					return -ENOMEM;
+				ctx->shmems = s;
+				s = &s[ctx->nr_shmems++];
+				memset(s, 0, sizeof(*s));
+				s->shmid = v->shmid;
+				s->fd = -1;
+			}
+			if (v->has_ghost_id) {
+				s->has_ghost = true;
+				s->ghost_id = v->ghost_id;
+			}
+			if (end > s->size)
+				s->size = end;
+		}
+	}
+	for (unsigned i = 0; i < ctx->nr_shmems; i++) {
+		struct rst_shmem *s = &ctx->shmems[i];
+
+		if (s->has_ghost) {
+			r = rst_ghost_open(ctx, s->ghost_id, NULL, "ckpt-shmem", &fd);
+			if (r < 0)
+				return r;
+		} else {
+			fd = memfd_create("ckpt-shmem", MFD_CLOEXEC);
+			if (fd < 0)
+				return ckpt_fail(ctx->err, negerrno(),
+						 "shared memory %llx: cannot create",
+						 (unsigned long long)s->shmid);
+		}
+		if (!s->has_ghost && ftruncate(fd, s->size) < 0) {
+			close(fd);
+			return ckpt_fail(ctx->err, negerrno(), "shared memory %llx: cannot size",
+					 (unsigned long long)s->shmid);
+		}
+		s->fd = rst_move_high(ctx, fd);
+		if (s->fd < 0)
+			return ckpt_fail(ctx->err, s->fd, "shared memory: cannot move its fd");
+	}
+	for (unsigned i = 0; i < ctx->nr_tasks && ctx->nr_shmems; i++) {
+		r = fill_shmem_pages(ctx, &ctx->tasks[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int rst_install_fds(struct rst_ctx *ctx, struct rst_task *t)
+{
+	for (unsigned i = 0; i < t->nr_fds; i++) {
+		FdEntry *f = t->fds[i];
+		struct rst_desc *d = rst_desc_find(ctx, f->desc_id);
+
+		if (!d || d->fd < 0)
+			return ckpt_fail(ctx->err, -EBADF, "pid %d fd %u: description %u not open",
+					 t->pe->pid, f->fd, f->desc_id);
+		if (dup3(d->fd, f->fd, f->cloexec ? O_CLOEXEC : 0) < 0)
+			return ckpt_fail(ctx->err, negerrno(), "pid %d fd %u: cannot install",
+					 t->pe->pid, f->fd);
+	}
+	return 0;
+}

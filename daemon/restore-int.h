@@ -1,0 +1,161 @@
+/* The restore engine's own view of an image set, shared by its phases:
+ *
+ *   restore-images.c  read and validate every image into a struct rst_ctx
+ *   restore-files.c   open every file description once (intermediate
+ *                     process), then put each task's fds at their numbers
+ *   restore-tree.c    the intermediate process, clone3(set_tid) of every
+ *                     task, sessions, groups, zombies, the final hand-off
+ *   restore-task.c    per task: cwd, root, umask, rlimits, creds checks
+ *   restore-mm.c      flatten a task into struct restore_args, map the
+ *                     restorer blob into a free hole and jump into it
+ *
+ * Everything is loaded by the daemon before it forks, so every restored
+ * task finds its whole plan already in its (copied) memory. */
+#ifndef CKPT_RESTORE_INT_H
+#define CKPT_RESTORE_INT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "daemon/restore.h"
+#include "images/pages.h"
+
+#include "core.pb-c.h"
+#include "files.pb-c.h"
+#include "inventory.pb-c.h"
+#include "mm.pb-c.h"
+#include "pstree.pb-c.h"
+
+struct rst_task {
+	PstreeEntry *pe;
+	struct rst_task *parent;
+	struct rst_task **children;	/* in pstree.img order */
+	unsigned nr_children;
+
+	/* not for zombies */
+	TaskCoreEntry *core;
+	ThreadCoreEntry **threads;	/* main thread first, as pe->threads */
+	unsigned nr_threads;
+	MmEntry *mm;
+	VmaEntry **vmas;
+	unsigned nr_vmas;
+	struct page_entry *pages;	/* pagemap entries, ascending */
+	size_t nr_pages;
+	uint64_t nr_present;		/* pages with data */
+	unsigned pages_id;
+	FsEntry *fs;
+	FdEntry **fds;
+	unsigned nr_fds;
+
+	int status_fd;			/* the task's end of its status socketpair */
+	int engine_fd;			/* the intermediate process's end */
+	bool reported;			/* its blob sent a status */
+};
+
+/* A file description of files.img, or a shared memory object: opened once
+ * by the intermediate process at a high fd that every task inherits. */
+struct rst_desc {
+	FileDescEntry *fe;
+	int fd;
+};
+
+struct rst_shmem {
+	uint64_t shmid;
+	uint32_t ghost_id;
+	bool has_ghost;
+	uint64_t size;		/* the largest extent any VMA maps */
+	int fd;
+};
+
+/* A file every restored mapping or fd refers to, opened once. */
+struct rst_vmfile {
+	char *path;
+	bool write;
+	int fd;
+};
+
+/* MAP_SHARED between the daemon, the intermediate process and every task
+ * until it enters the blob: how far the tree got, and the first error. */
+struct rst_shared {
+	struct ckpt_err err;		/* ctx->err of every process */
+	_Atomic int failed;		/* a task gave up: everyone stops */
+	_Atomic unsigned forked;	/* tasks created (zombies included) */
+	_Atomic int stage;		/* futex: 1 = every task exists */
+};
+
+struct rst_ctx {
+	const struct restore_opts *opts;
+	const struct kerndat *kd;
+	struct ckpt_err *err;
+	int dirfd;
+	long page_size;
+
+	InventoryEntry *inv;
+	struct rst_task *tasks;		/* pstree.img order: root first */
+	unsigned nr_tasks;
+	unsigned nr_alive;		/* tasks that are not zombies */
+	PstreeEntry **pstree;
+
+	struct rst_desc *descs;
+	unsigned nr_descs;
+	struct rst_shmem *shmems;
+	unsigned nr_shmems;
+	struct rst_vmfile *vmfiles;
+	unsigned nr_vmfiles;
+	int max_fd;			/* the highest fd number any task uses */
+	int pages_fd_base;		/* first high fd of the intermediate */
+
+	struct rst_shared *sh;
+	uint64_t pages;
+};
+
+/* restore-images.c */
+int rst_load(struct rst_ctx *ctx);
+void rst_free(struct rst_ctx *ctx);
+struct rst_task *rst_find(struct rst_ctx *ctx, pid_t pid);
+/* Every saved pid and tid must be free here. */
+int rst_check_pids(struct rst_ctx *ctx);
+/* Compare a file on disk with what the image recorded; fd may be -1 (the
+ * path is stat()ed). */
+int rst_check_identity(struct rst_ctx *ctx, const char *what, int fd,
+		       const FileIdentity *id);
+uint64_t rst_encode_dev(dev_t dev);
+
+/* restore-files.c (intermediate process) */
+int rst_open_descs(struct rst_ctx *ctx);
+int rst_open_vmfiles(struct rst_ctx *ctx);
+int rst_open_shmems(struct rst_ctx *ctx);
+/* (each task) */
+int rst_install_fds(struct rst_ctx *ctx, struct rst_task *t);
+struct rst_desc *rst_desc_find(struct rst_ctx *ctx, uint32_t id);
+int rst_vmfile_fd(struct rst_ctx *ctx, const char *path, bool write);
+void rst_vma_key(VmaEntry *v, char *buf, size_t len);
+/* Move fd above every fd number a task uses (closes the old one). */
+int rst_move_high(struct rst_ctx *ctx, int fd);
+struct rst_shmem *rst_shmem_find(struct rst_ctx *ctx, uint64_t shmid);
+/* Create an unlinked copy of ghost-N.img's contents; the fd into *ret. */
+int rst_ghost_open(struct rst_ctx *ctx, uint32_t ghost_id, const char *near_path,
+		   const char *memfd_name, int *ret);
+
+/* restore-task.c (each task, before the blob) */
+int rst_task_fs(struct rst_ctx *ctx, struct rst_task *t);
+int rst_task_rlimits(struct rst_ctx *ctx, struct rst_task *t);
+int rst_task_misc(struct rst_ctx *ctx, struct rst_task *t);
+int rst_check_creds(struct rst_ctx *ctx);
+
+/* restore-tree.c: the intermediate process's whole life; returns its
+ * exit code (0: every task runs). */
+int rst_intermediate(struct rst_ctx *ctx);
+
+/* restore-mm.c (each task): never returns on success. */
+int rst_enter_blob(struct rst_ctx *ctx, struct rst_task *t);
+/* Check what the blob needs before anything is forked. */
+int rst_check_mm(struct rst_ctx *ctx, struct rst_task *t);
+/* Engine side of one task's status report: 0 when the blob is done. */
+int rst_blob_status(struct rst_ctx *ctx, struct rst_task *t);
+/* Let a task that reported success resume. */
+int rst_blob_go(struct rst_ctx *ctx, struct rst_task *t);
+
+#endif

@@ -1,0 +1,432 @@
+/* Restore, the tree: the intermediate process (forked from ckptd) opens
+ * every file, creates the root with clone3(set_tid), and each task creates
+ * its children the same way, in pstree.img order. Once every task exists
+ * (stage 1) tasks join their process groups, zombies exit with their saved
+ * status and live tasks enter the blob. The intermediate process collects
+ * one status report per live task, stops the stopped ones, lets all resume
+ * and exits, so the root is reparented like a daemon. On any failure it
+ * kills every task it created (a child subreaper, it reaps them all). */
+#include "daemon/restore-int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "restorer/restorer.h"
+
+#define RST_FORK_TIMEOUT_MS	30000
+#define RST_BLOB_TIMEOUT_MS	120000
+
+static void futex_wake_all(_Atomic int *w)
+{
+	syscall(SYS_futex, w, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+}
+
+static void futex_wait_ms(_Atomic int *w, int val, long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+
+	syscall(SYS_futex, w, FUTEX_WAIT, val, &ts, NULL, 0);
+}
+
+static void task_give_up(struct rst_ctx *ctx, int code) __attribute__((noreturn));
+static void task_give_up(struct rst_ctx *ctx, int code)
+{
+	atomic_store(&ctx->sh->failed, 1);
+	futex_wake_all(&ctx->sh->stage);
+	_exit(code);
+}
+
+/* Wait until every task exists; leave quietly when another one failed. */
+static void wait_stage(struct rst_ctx *ctx, int want)
+{
+	int s;
+
+	while ((s = atomic_load(&ctx->sh->stage)) < want) {
+		if (atomic_load(&ctx->sh->failed))
+			_exit(RESTORE_EXIT_ABORTED);
+		futex_wait_ms(&ctx->sh->stage, s, 50);
+	}
+}
+
+static pid_t clone_with_pid(pid_t pid, int exit_signal)
+{
+	struct clone_args ca = {
+		.exit_signal = exit_signal,
+		.set_tid = (uint64_t)(uintptr_t)&pid,
+		.set_tid_size = 1,
+	};
+
+	return syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
+static void task_main(struct rst_ctx *ctx, struct rst_task *t) __attribute__((noreturn));
+
+static int fork_children(struct rst_ctx *ctx, struct rst_task *t)
+{
+	for (unsigned i = 0; i < t->nr_children; i++) {
+		struct rst_task *c = t->children[i];
+		int sig = SIGCHLD;
+		pid_t p;
+
+		if (atomic_load(&ctx->sh->failed))
+			_exit(RESTORE_EXIT_ABORTED);
+		if (c->core && c->core->has_exit_signal)
+			sig = c->core->exit_signal;
+		p = clone_with_pid(c->pe->pid, sig);
+		if (p < 0) {
+			if (errno == EEXIST)
+				return ckpt_fail(ctx->err, -EEXIST,
+						 "pid %d is in use (taken since the check, or held by "
+						 "an unreaped zombie)", c->pe->pid);
+			return ckpt_fail(ctx->err, negerrno(), "pid %d: clone3 with set_tid %d",
+					 t->pe->pid, c->pe->pid);
+		}
+		if (p == 0)
+			task_main(ctx, c);
+		if (p != c->pe->pid) {
+			kill(p, SIGKILL);
+			return ckpt_fail(ctx->err, -EINVAL, "pid %d: clone3 gave pid %d", c->pe->pid,
+					 p);
+		}
+	}
+	return 0;
+}
+
+/* Sessions first (a session leader), then groups this task leads. */
+static int own_session(struct rst_ctx *ctx, struct rst_task *t)
+{
+	PstreeEntry *pe = t->pe;
+
+	if (pe->sid == pe->pid) {
+		if (setsid() < 0)
+			return ckpt_fail(ctx->err, negerrno(), "pid %d: setsid", pe->pid);
+	} else if (pe->pgid == pe->pid) {
+		if (setpgid(0, 0) < 0)
+			return ckpt_fail(ctx->err, negerrno(), "pid %d: setpgid", pe->pid);
+	}
+	return 0;
+}
+
+/* Groups led by another task of the tree, once they all exist. */
+static int join_group(struct rst_ctx *ctx, struct rst_task *t)
+{
+	PstreeEntry *pe = t->pe;
+
+	if (pe->pgid == pe->pid || pe->sid == pe->pid || !rst_find(ctx, pe->pgid) ||
+	    getpgid(0) == pe->pgid)
+		return 0;
+	if (setpgid(0, pe->pgid) < 0)
+		return ckpt_fail(ctx->err, negerrno(), "pid %d: cannot join process group %d",
+				 pe->pid, pe->pgid);
+	return 0;
+}
+
+/* A zombie comes back by dying the same way. */
+static void become_zombie(struct rst_ctx *ctx, struct rst_task *t) __attribute__((noreturn));
+static void become_zombie(struct rst_ctx *ctx, struct rst_task *t)
+{
+	int st = t->pe->exit_code;
+	struct rlimit no_core = { 0, 0 };
+	sigset_t all;
+
+	for (int fd = 0; fd < 3; fd++)
+		close(fd);
+	if (WIFEXITED(st))
+		_exit(WEXITSTATUS(st));
+	setrlimit(RLIMIT_CORE, &no_core);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	signal(WTERMSIG(st), SIG_DFL);
+	sigfillset(&all);
+	sigdelset(&all, WTERMSIG(st));
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	kill(getpid(), WTERMSIG(st));
+	/* a signal whose default is to be ignored can't kill: exit instead */
+	_exit(128 + WTERMSIG(st));
+}
+
+static void task_main(struct rst_ctx *ctx, struct rst_task *t)
+{
+	int r;
+
+	r = own_session(ctx, t);
+	if (r == 0)
+		r = fork_children(ctx, t);
+	if (r < 0)
+		task_give_up(ctx, RESTORE_EXIT_FAILED);
+	atomic_fetch_add(&ctx->sh->forked, 1);
+	wait_stage(ctx, 1);
+	r = join_group(ctx, t);
+	if (r < 0)
+		task_give_up(ctx, RESTORE_EXIT_FAILED);
+	if (t->pe->state == TASK_STATE__TASK_ZOMBIE)
+		become_zombie(ctx, t);
+	r = rst_enter_blob(ctx, t);	/* returns only on failure */
+	task_give_up(ctx, RESTORE_EXIT_FAILED);
+}
+
+/* Is pid a descendant of this process (so it is ours to kill)? */
+static bool is_descendant(pid_t pid)
+{
+	pid_t me = getpid();
+
+	for (int depth = 0; depth < 256 && pid > 1; depth++) {
+		char path[64], *buf = NULL, *p;
+		size_t len;
+
+		snprintf(path, sizeof(path), "/proc/%d/status", pid);
+		if (read_file_at(AT_FDCWD, path, &buf, &len) < 0)
+			return false;
+		p = strstr(buf, "\nPPid:");
+		pid = p ? atoi(p + 6) : 0;
+		free(buf);
+		if (pid == me)
+			return true;
+	}
+	return false;
+}
+
+/* Kill every task of the tree that exists, and reap what comes to us. */
+static void kill_tree(struct rst_ctx *ctx)
+{
+	uint64_t deadline = now_us() + 5000000;
+
+	atomic_store(&ctx->sh->failed, 1);
+	futex_wake_all(&ctx->sh->stage);
+	for (;;) {
+		bool any = false;
+		pid_t w;
+
+		for (unsigned i = 0; i < ctx->nr_tasks; i++) {
+			pid_t pid = ctx->tasks[i].pe->pid;
+			int pfd = syscall(SYS_pidfd_open, pid, 0);
+
+			if (pfd < 0)
+				continue;
+			if (is_descendant(pid)) {
+				syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+				any = true;
+			}
+			close(pfd);
+		}
+		while ((w = waitpid(-1, NULL, WNOHANG | __WALL)) > 0)
+			;
+		if (w < 0 && errno == ECHILD && !any)
+			break;
+		if (now_us() > deadline)
+			break;
+		usleep(2000);
+	}
+}
+
+static int open_status_pairs(struct rst_ctx *ctx)
+{
+	for (unsigned i = 0; i < ctx->nr_tasks; i++) {
+		struct rst_task *t = &ctx->tasks[i];
+		int sv[2];
+
+		t->status_fd = t->engine_fd = -1;
+		if (t->pe->state == TASK_STATE__TASK_ZOMBIE)
+			continue;
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+			return ckpt_fail(ctx->err, negerrno(), "cannot create a status socket");
+		t->engine_fd = rst_move_high(ctx, sv[0]);
+		t->status_fd = rst_move_high(ctx, sv[1]);
+		if (t->engine_fd < 0 || t->status_fd < 0)
+			return ckpt_fail(ctx->err, -EMFILE, "cannot place a status socket");
+	}
+	return 0;
+}
+
+/* Everything opened once, before any task exists. */
+static int prepare(struct rst_ctx *ctx)
+{
+	struct rlimit nofile;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+	int r;
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
+	ctx->pages_fd_base = MAX(ctx->max_fd + 1, 3);
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+	    (rlim_t)ctx->pages_fd_base + 64 + 4 * ctx->nr_tasks + ctx->nr_descs > nofile.rlim_cur)
+		return ckpt_fail(ctx->err, -EMFILE,
+				 "fd %d of the image is too close to this restorer's RLIMIT_NOFILE "
+				 "(%llu)", ctx->max_fd, (unsigned long long)nofile.rlim_cur);
+	ctx->dirfd = rst_move_high(ctx, ctx->dirfd);
+	if (ctx->dirfd < 0)
+		return ckpt_fail(ctx->err, ctx->dirfd, "cannot move the image directory fd");
+	if (ctx->opts->requester_uid != 0) {
+		setfsgid(ctx->opts->requester_gid);
+		setfsuid(ctx->opts->requester_uid);
+	}
+	r = rst_open_descs(ctx);
+	if (r == 0)
+		r = rst_open_vmfiles(ctx);
+	if (r == 0)
+		r = rst_open_shmems(ctx);
+	if (r == 0)
+		r = open_status_pairs(ctx);
+	if (ctx->opts->requester_uid != 0) {
+		setfsuid(0);
+		setfsgid(0);
+	}
+	return r;
+}
+
+/* Phase A: every task exists. */
+static int wait_forked(struct rst_ctx *ctx, pid_t root)
+{
+	uint64_t deadline = now_us() + RST_FORK_TIMEOUT_MS * 1000ull;
+	int st;
+
+	while (atomic_load(&ctx->sh->forked) < ctx->nr_tasks) {
+		if (atomic_load(&ctx->sh->failed))
+			return ckpt_fail(ctx->err, -EIO, "a task failed while the tree was created");
+		if (waitpid(root, &st, WNOHANG) == root)
+			return ckpt_fail(ctx->err, -EIO, "the root %d died while creating the tree "
+					 "(status 0x%x)", root, st);
+		if (now_us() > deadline)
+			return ckpt_fail(ctx->err, -ETIMEDOUT,
+					 "the tree was not created in time (%u of %u tasks)",
+					 atomic_load(&ctx->sh->forked), ctx->nr_tasks);
+		usleep(500);
+	}
+	return 0;
+}
+
+/* Phase B: one status report per live task. */
+static int wait_reports(struct rst_ctx *ctx)
+{
+	uint64_t deadline = now_us() + RST_BLOB_TIMEOUT_MS * 1000ull;
+	unsigned left = ctx->nr_alive;
+	struct pollfd *pfd = calloc(ctx->nr_tasks, sizeof(*pfd));
+	int r = 0;
+
+	if (!pfd)
+		return -ENOMEM;
+	while (left && r == 0) {
+		unsigned n = 0;
+
+		for (unsigned i = 0; i < ctx->nr_tasks; i++) {
+			struct rst_task *t = &ctx->tasks[i];
+
+			if (t->engine_fd >= 0 && !t->reported)
+				pfd[n++] = (struct pollfd){ .fd = t->engine_fd, .events = POLLIN };
+		}
+		if (atomic_load(&ctx->sh->failed)) {
+			r = ckpt_fail(ctx->err, -EIO, "a task failed before its restorer ran");
+			break;
+		}
+		if (now_us() > deadline) {
+			r = ckpt_fail(ctx->err, -ETIMEDOUT, "%u tasks did not finish restoring in time",
+				      left);
+			break;
+		}
+		if (poll(pfd, n, 50) <= 0)
+			continue;
+		for (unsigned i = 0; i < ctx->nr_tasks && r == 0; i++) {
+			struct rst_task *t = &ctx->tasks[i];
+			short ev = 0;
+
+			if (t->engine_fd < 0 || t->reported)
+				continue;
+			for (unsigned j = 0; j < n; j++)
+				if (pfd[j].fd == t->engine_fd)
+					ev = pfd[j].revents;
+			if (!ev)
+				continue;
+			r = rst_blob_status(ctx, t);
+			t->reported = true;
+			left--;
+		}
+	}
+	free(pfd);
+	return r;
+}
+
+/* Phase C: stopped tasks stop, everyone resumes. */
+static int release(struct rst_ctx *ctx)
+{
+	int r;
+
+	for (unsigned i = 0; i < ctx->nr_tasks; i++) {
+		struct rst_task *t = &ctx->tasks[i];
+
+		if (t->pe->state == TASK_STATE__TASK_STOPPED &&
+		    kill(t->pe->pid, t->pe->stop_signal) < 0)
+			return ckpt_fail(ctx->err, negerrno(), "pid %d: cannot stop it with signal %d",
+					 t->pe->pid, t->pe->stop_signal);
+	}
+	for (unsigned i = 0; i < ctx->nr_tasks; i++) {
+		struct rst_task *t = &ctx->tasks[i];
+
+		if (t->engine_fd < 0)
+			continue;
+		r = rst_blob_go(ctx, t);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int rst_intermediate(struct rst_ctx *ctx)
+{
+	struct rst_task *root = &ctx->tasks[0];
+	pid_t p;
+	int r;
+
+	r = prepare(ctx);
+	if (r < 0)
+		return 1;
+	p = clone_with_pid(root->pe->pid, SIGCHLD);
+	if (p < 0) {
+		ckpt_fail(ctx->err, errno == EEXIST ? -EEXIST : negerrno(),
+			  "pid %d: cannot create the root%s", root->pe->pid,
+			  errno == EEXIST ? " (pid in use, maybe by an unreaped zombie)" : "");
+		return 1;
+	}
+	if (p == 0)
+		task_main(ctx, root);
+	for (unsigned i = 0; i < ctx->nr_tasks; i++)
+		if (ctx->tasks[i].status_fd >= 0) {
+			close(ctx->tasks[i].status_fd);
+			ctx->tasks[i].status_fd = -1;
+		}
+	r = wait_forked(ctx, p);
+	if (r == 0) {
+		atomic_store(&ctx->sh->stage, 1);
+		futex_wake_all(&ctx->sh->stage);
+		r = wait_reports(ctx);
+	}
+	if (r == 0)
+		r = release(ctx);
+	if (r < 0) {
+		kill_tree(ctx);
+		return 1;
+	}
+	return 0;
+}
