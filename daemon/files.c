@@ -528,6 +528,25 @@ static int fs_entry_fill(struct dump_ctx *ctx, pid_t pid, FsEntry *fs)
 	return read_umask(ctx, pid, &fs->umask);
 }
 
+/* fs-PID.img describes one fd table per task: refuse a thread that
+ * unshare(CLONE_FILES)'d its own. */
+static int check_thread_fd_tables(struct dump_ctx *ctx, const struct task *t)
+{
+	for (unsigned i = 1; i < t->nr_threads; i++) {
+		pid_t tid = t->threads[i].tid;
+		long r = syscall(SYS_kcmp, t->pid, tid, KCMP_FILES, 0, 0);
+
+		if (r < 0)
+			return ckpt_fail(ctx->err, negerrno(), "pid %d thread %d: kcmp of fd "
+					 "tables", t->pid, tid);
+		if (r != 0)
+			return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d thread %d has an fd table "
+					 "of its own (unshare(CLONE_FILES)), which ckpt cannot save",
+					 t->pid, tid);
+	}
+	return 0;
+}
+
 int dump_task_files(struct dump_ctx *ctx, struct task *t)
 {
 	FsEntry fs = FS_ENTRY__INIT;
@@ -536,6 +555,9 @@ int dump_task_files(struct dump_ctx *ctx, struct task *t)
 
 	if (!files_ctx_get(ctx))
 		return ckpt_fail(ctx->err, -ENOMEM, "pid %d: out of memory", t->pid);
+	r = check_thread_fd_tables(ctx, t);
+	if (r < 0)
+		return r;
 	r = fs_entry_fill(ctx, t->pid, &fs);
 	if (r < 0)
 		goto out;

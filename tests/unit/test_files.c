@@ -5,9 +5,12 @@
  * there, offsets unmoved). */
 #include <criterion/criterion.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/memfd.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -744,6 +747,49 @@ Test(files, pty)
 	snprintf(name, sizeof(name), "/dev/pts/%u", s->tty->index);
 	cr_expect_str_eq(s->tty->name, name);
 	cr_expect(target_finish(&t));
+	dumped_cleanup(&d);
+}
+
+/* --- threads with an fd table of their own are refused ---------------------- */
+
+static void *unshared_thread(void *arg)
+{
+	if (unshare(CLONE_FILES) < 0)
+		_exit(4);
+	child_report(gettid());
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static int setup_unshared(void)
+{
+	pthread_t th;
+
+	return pthread_create(&th, NULL, unshared_thread, NULL) == 0 ? 0 : -1;
+}
+
+Test(files, thread_own_fd_table_refused)
+{
+	struct target t;
+	struct dumped d = { 0 };
+	struct dump_ctx ctx = { .err = &d.err };
+	struct thread th[2] = { 0 };
+	struct task task = { .threads = th, .nr_threads = 2, .pidfd = -1 };
+	char want[64];
+
+	target_start(&t, setup_unshared, NULL);
+	th[1].tid = target_report(&t);
+	task.pid = th[0].tid = t.pid;
+	snprintf(d.dir, sizeof(d.dir), "/tmp/ckpt-files-XXXXXX");
+	cr_assert_not_null(mkdtemp(d.dir));
+	d.dirfd = ctx.dirfd = open(d.dir, O_DIRECTORY | O_CLOEXEC);
+	cr_expect_eq(dump_task_files(&ctx, &task), -EOPNOTSUPP);
+	snprintf(want, sizeof(want), "pid %d thread %d", t.pid, th[1].tid);
+	cr_expect(strstr(d.err.msg, want) != NULL, "message: %s", d.err.msg);
+	files_ctx_free(ctx.files);
+	kill(t.pid, SIGKILL);
+	waitpid(t.pid, NULL, 0);
 	dumped_cleanup(&d);
 }
 
