@@ -1,0 +1,610 @@
+/* ckptctl show: decode an image set, or one image file, to JSON on stdout.
+ *
+ * It reads files only (no daemon) and checks what it reads as a restore
+ * would: framing, record checksums, every pagemap entry and, unless
+ * --no-verify, the checksum of every page block. The JSON is built in memory
+ * (it never contains page data, so it stays small) and printed only when the
+ * whole set decoded; on a bad file, stdout stays empty and stderr names the
+ * file and the offset. */
+#include "client/commands.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "images/img.h"
+#include "images/json.h"
+#include "images/pages.h"
+#include "files.pb-c.h"
+#include "inventory.pb-c.h"
+#include "pstree.pb-c.h"
+
+struct show {
+	int dirfd;
+	char prefix[4096];	/* "DIR/" to put before file names, or "" */
+	bool verify;
+	bool predump;		/* a pre-dump set may lack core and fs files */
+	struct json j;
+	int exit_code;
+	char err[2048];
+	uint8_t *block;		/* one page block, for verification */
+	size_t block_len;
+	int *pids;		/* live tasks from pstree.img */
+	size_t nr_pids;
+};
+
+static int show_fail(struct show *s, int r, int exit_code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int show_fail(struct show *s, int r, int exit_code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->err[0])
+		return r;
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	va_end(ap);
+	s->exit_code = exit_code;
+	return r;
+}
+
+/* A file that is corrupt, truncated, foreign or missing from a set. */
+static bool is_bad_image(int r)
+{
+	return r == -EBADMSG || r == -ENODATA || r == -EPROTO || r == -EPROTONOSUPPORT ||
+	       r == -ENOENT;
+}
+
+/* Report a message from libckptimg (it starts with the file name). */
+static int show_fail_img(struct show *s, int r, const char *msg)
+{
+	bool format = r == -EBADMSG || r == -ENODATA || r == -EPROTO || r == -EPROTONOSUPPORT;
+
+	return show_fail(s, r, is_bad_image(r) ? EXIT_BADIMAGE : EXIT_FAIL, "%s%s%s%s",
+			 s->prefix, msg, format ? "" : ": ", format ? "" : strerror(-r));
+}
+
+typedef int (*record_fn)(struct show *s, unsigned idx, const ProtobufCMessage *m, void *arg);
+
+/* Call fn on every record of an open image, then check it held any. */
+static int show_img_records(struct show *s, struct img *img, record_fn fn, void *arg)
+{
+	ProtobufCMessage *m;
+	unsigned idx = 0;
+	off_t at;
+	int r;
+
+	for (;;) {
+		at = img_offset(img);
+		r = img_read_next(img, &m);
+		if (r < 0)
+			return show_fail_img(s, r, img_errmsg(img));
+		if (!m)
+			break;
+		r = fn(s, idx++, m, arg);
+		protobuf_c_message_free_unpacked(m, NULL);
+		if (r < 0)
+			return r;
+	}
+	if (!idx && img_get_desc(img)->head != img_get_desc(img)->entry)
+		return show_fail(s, -EBADMSG, EXIT_BADIMAGE, "%s%s at offset %lld: no %s record",
+				 s->prefix, img_name(img), (long long)at,
+				 img_get_desc(img)->head->name);
+	return 0;
+}
+
+static int show_records(struct show *s, enum img_kind kind, unsigned id, record_fn fn,
+			void *arg)
+{
+	struct img *img = NULL;
+	int r;
+
+	r = img_open(s->dirfd, kind, id, &img);
+	if (r < 0) {
+		show_fail_img(s, r, img_errmsg(img));
+		img_abort(img);
+		return r;
+	}
+	r = show_img_records(s, img, fn, arg);
+	img_close(img);
+	return r;
+}
+
+/* Every record as an element of the array being written. */
+static int rec_element(struct show *s, unsigned idx, const ProtobufCMessage *m, void *arg)
+{
+	json_msg(&s->j, NULL, m);
+	return 0;
+}
+
+/* The head's fields into the open object, the rest into array `list`. */
+static int rec_merge(struct show *s, unsigned idx, const ProtobufCMessage *m, void *list)
+{
+	if (idx == 0) {
+		json_msg_fields(&s->j, m);
+		json_arr_begin(&s->j, list);
+	} else {
+		json_msg(&s->j, NULL, m);
+	}
+	return 0;
+}
+
+static int show_merged(struct show *s, const char *key, enum img_kind kind, unsigned id,
+		       const char *list)
+{
+	int r;
+
+	json_obj_begin(&s->j, key);
+	r = show_records(s, kind, id, rec_merge, (void *)list);
+	if (r < 0)
+		return r;
+	json_arr_end(&s->j);
+	json_obj_end(&s->j);
+	return 0;
+}
+
+static int rec_inventory(struct show *s, unsigned idx, const ProtobufCMessage *m, void *arg)
+{
+	const InventoryEntry *e = (const InventoryEntry *)m;
+
+	if (idx)
+		return show_fail(s, -EBADMSG, EXIT_BADIMAGE,
+				 "%sinventory.img: more than one record", s->prefix);
+	s->predump = e->kind == DUMP_KIND__DUMP_PRE;
+	json_msg(&s->j, "inventory", m);
+	return 0;
+}
+
+static int rec_pstree(struct show *s, unsigned idx, const ProtobufCMessage *m, void *arg)
+{
+	const PstreeEntry *e = (const PstreeEntry *)m;
+	int *pids;
+
+	json_msg(&s->j, NULL, m);
+	if (e->state == TASK_STATE__TASK_ZOMBIE)
+		return 0;
+	if (e->pid <= 0)
+		return show_fail(s, -EBADMSG, EXIT_BADIMAGE, "%spstree.img: record %u: bad pid %d",
+				 s->prefix, idx, e->pid);
+	pids = realloc(s->pids, (s->nr_pids + 1) * sizeof(*pids));
+	if (!pids)
+		return show_fail(s, -ENOMEM, EXIT_FAIL, "out of memory");
+	s->pids = pids;
+	s->pids[s->nr_pids++] = e->pid;
+	return 0;
+}
+
+/* ---- pages ---- */
+
+static int show_block(struct show *s, struct page_reader *pr, const struct page_entry *e)
+{
+	size_t need = (size_t)pager_max_block_pages(pr) * pager_page_size(pr);
+	int r;
+
+	if (need > s->block_len) {
+		free(s->block);
+		s->block = malloc(need);
+		s->block_len = s->block ? need : 0;
+		if (!s->block)
+			return show_fail(s, -ENOMEM, EXIT_FAIL, "out of memory");
+	}
+	r = pager_read(pr, e, s->block);
+	if (r < 0)
+		return show_fail_img(s, r, pager_errmsg(pr));
+	return 0;
+}
+
+static void json_page_entry(struct json *j, const struct page_entry *e, unsigned page_size)
+{
+	json_obj_begin(j, NULL);
+	json_u64(j, "vaddr", e->vaddr);
+	json_u64(j, "nr_pages", e->nr_pages);
+	json_u64(j, "flags", e->flags);
+	if (e->flags == PE_PRESENT) {
+		json_u64(j, "off", (e->data_off - IMG_PAGES_DATA_OFF) / page_size);
+		json_u64(j, "xxh64", e->xxh64);
+	}
+	json_obj_end(j);
+}
+
+static int show_pages_entries(struct show *s, struct page_reader *pr)
+{
+	struct page_entry e;
+	int r;
+
+	json_arr_begin(&s->j, "entries");
+	while ((r = pager_next(pr, &e)) > 0) {
+		json_page_entry(&s->j, &e, pager_page_size(pr));
+		if (e.flags == PE_PRESENT && s->verify) {
+			r = show_block(s, pr, &e);
+			if (r < 0)
+				return r;
+		}
+	}
+	if (r < 0)
+		return show_fail_img(s, r, pager_errmsg(pr));
+	json_arr_end(&s->j);
+	return 0;
+}
+
+static int show_pagemap(struct show *s, const char *key, unsigned pid)
+{
+	struct page_reader *pr = NULL;
+	int r;
+
+	r = pager_open(s->dirfd, pid, &pr);
+	if (r < 0) {
+		show_fail_img(s, r, pager_errmsg(pr));
+		pager_close(pr);
+		return r;
+	}
+	json_obj_begin(&s->j, key);
+	json_obj_begin(&s->j, "head");
+	json_u64(&s->j, "pages_id", pager_pages_id(pr));
+	json_u64(&s->j, "page_size", pager_page_size(pr));
+	json_u64(&s->j, "max_block_pages", pager_max_block_pages(pr));
+	json_obj_end(&s->j);
+	r = show_pages_entries(s, pr);
+	json_obj_end(&s->j);
+	pager_close(pr);
+	return r;
+}
+
+/* ---- the set ---- */
+
+static bool show_exists(struct show *s, enum img_kind kind, unsigned id)
+{
+	char name[64];
+
+	return img_filename(kind, id, name, sizeof(name)) == 0 &&
+	       faccessat(s->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+static int show_task(struct show *s, int pid)
+{
+	char key[16];
+	int r;
+
+	snprintf(key, sizeof(key), "%d", pid);
+	json_obj_begin(&s->j, key);
+	if (!s->predump || show_exists(s, IMG_CORE, pid)) {
+		r = show_merged(s, "core", IMG_CORE, pid, "threads");
+		if (r < 0)
+			return r;
+	}
+	r = show_merged(s, "mm", IMG_MM, pid, "vmas");
+	if (r < 0)
+		return r;
+	r = show_pagemap(s, "pagemap", pid);
+	if (r < 0)
+		return r;
+	if (!s->predump || show_exists(s, IMG_FS, pid)) {
+		r = show_merged(s, "fs", IMG_FS, pid, "fds");
+		if (r < 0)
+			return r;
+	}
+	json_obj_end(&s->j);
+	return 0;
+}
+
+struct ghost_sum {
+	uint64_t chunks, bytes;
+};
+
+static int rec_ghost(struct show *s, unsigned idx, const ProtobufCMessage *m, void *arg)
+{
+	struct ghost_sum *g = arg;
+
+	if (idx == 0) {
+		json_msg(&s->j, "head", m);
+		return 0;
+	}
+	g->chunks++;
+	g->bytes += ((const GhostChunk *)m)->data.len;
+	return 0;
+}
+
+static int cmp_unsigned(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The ids of every ghost-N.img in the directory, sorted. */
+static int ghost_ids(struct show *s, unsigned **ret, size_t *ret_n)
+{
+	_cleanup_free_ unsigned *ids = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		int r = negerrno();
+
+		if (fd >= 0)
+			close(fd);
+		return show_fail(s, r, EXIT_FAIL, "cannot list %s: %s", s->prefix, strerror(-r));
+	}
+	while ((de = readdir(d))) {
+		enum img_kind kind;
+		unsigned id;
+
+		if (img_parse_name(de->d_name, &kind, &id) < 0 || kind != IMG_GHOST)
+			continue;
+		if (n == cap) {
+			unsigned *nids = realloc(ids, (cap = cap * 2 + 16) * sizeof(*ids));
+
+			if (!nids) {
+				closedir(d);
+				return show_fail(s, -ENOMEM, EXIT_FAIL, "out of memory");
+			}
+			ids = nids;
+		}
+		ids[n++] = id;
+	}
+	closedir(d);
+	qsort(ids, n, sizeof(*ids), cmp_unsigned);
+	*ret = TAKE_PTR(ids);
+	*ret_n = n;
+	return 0;
+}
+
+static int show_ghosts(struct show *s)
+{
+	_cleanup_free_ unsigned *ids = NULL;
+	size_t n = 0;
+	int r;
+
+	r = ghost_ids(s, &ids, &n);
+	if (r < 0)
+		return r;
+	json_obj_begin(&s->j, "ghosts");
+	for (size_t i = 0; i < n; i++) {
+		struct ghost_sum g = { 0 };
+		char key[16];
+
+		snprintf(key, sizeof(key), "%u", ids[i]);
+		json_obj_begin(&s->j, key);
+		r = show_records(s, IMG_GHOST, ids[i], rec_ghost, &g);
+		if (r < 0)
+			return r;
+		json_u64(&s->j, "chunks", g.chunks);
+		json_u64(&s->j, "bytes", g.bytes);
+		json_obj_end(&s->j);
+	}
+	json_obj_end(&s->j);
+	return 0;
+}
+
+static int show_set(struct show *s)
+{
+	int r;
+
+	if (faccessat(s->dirfd, "inventory.img", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return show_fail(s, -ENOENT, EXIT_FAIL,
+				 "%sinventory.img: %s (not an image set, or an unfinished dump)",
+				 s->prefix, strerror(errno));
+	json_obj_begin(&s->j, NULL);
+	r = show_records(s, IMG_INVENTORY, 0, rec_inventory, NULL);
+	if (r < 0)
+		return r;
+	json_arr_begin(&s->j, "pstree");
+	r = show_records(s, IMG_PSTREE, 0, rec_pstree, NULL);
+	if (r < 0)
+		return r;
+	json_arr_end(&s->j);
+	if (!s->predump || show_exists(s, IMG_FILES, 0)) {
+		json_arr_begin(&s->j, "files");
+		r = show_records(s, IMG_FILES, 0, rec_element, NULL);
+		if (r < 0)
+			return r;
+		json_arr_end(&s->j);
+	}
+	json_obj_begin(&s->j, "tasks");
+	for (size_t i = 0; i < s->nr_pids; i++) {
+		r = show_task(s, s->pids[i]);
+		if (r < 0)
+			return r;
+	}
+	json_obj_end(&s->j);
+	r = show_ghosts(s);
+	if (r < 0)
+		return r;
+	json_obj_end(&s->j);
+	return 0;
+}
+
+/* ---- one file ---- */
+
+/* A pagemap file is checked with its pages file when its name gives the pid. */
+static int show_file_pages(struct show *s, const char *name, const struct img_desc *d)
+{
+	enum img_kind kind;
+	unsigned id;
+
+	if (d->kind != IMG_PAGEMAP || img_parse_name(name, &kind, &id) < 0 || kind != IMG_PAGEMAP)
+		return 0;
+	return show_pagemap(s, "pages", id);
+}
+
+static int show_file(struct show *s, const char *name)
+{
+	char msg[1024];
+	struct img *img = NULL;
+	struct stat st;
+	int r;
+
+	r = img_open_any(s->dirfd, name, &img, msg, sizeof(msg));
+	if (r < 0)
+		return show_fail_img(s, r, msg);
+	json_obj_begin(&s->j, NULL);
+	json_str(&s->j, "file", name);
+	json_str(&s->j, "kind", img_get_desc(img)->name);
+	if (!img_get_desc(img)->head) {
+		/* pages-N.img: raw data, described by its pagemap */
+		if (fstat(img_fd(img), &st) < 0) {
+			r = negerrno();
+			img_abort(img);
+			return show_fail(s, r, EXIT_FAIL, "%s%s: %s", s->prefix, name, strerror(-r));
+		}
+		json_u64(&s->j, "size", st.st_size);
+		json_u64(&s->j, "data_bytes", st.st_size > IMG_PAGES_DATA_OFF ?
+			 st.st_size - IMG_PAGES_DATA_OFF : 0);
+	} else {
+		json_arr_begin(&s->j, "records");
+		r = show_img_records(s, img, rec_element, NULL);
+		if (r == 0) {
+			json_arr_end(&s->j);
+			r = show_file_pages(s, name, img_get_desc(img));
+		}
+	}
+	img_abort(img);
+	json_obj_end(&s->j);
+	return r;
+}
+
+/* ---- entry ---- */
+
+/* Set s->dirfd and s->prefix for path; the file name (or NULL for a
+ * directory) into *ret_name. */
+static int show_open(struct show *s, const char *path, char **ret_name)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	const char *dir;
+	struct stat st;
+
+	if (!copy)
+		return show_fail(s, -ENOMEM, EXIT_FAIL, "out of memory");
+	if (stat(path, &st) < 0)
+		return show_fail(s, negerrno(), EXIT_FAIL, "%s: %s", path, strerror(errno));
+	if (S_ISDIR(st.st_mode)) {
+		dir = path;
+		*ret_name = NULL;
+		snprintf(s->prefix, sizeof(s->prefix), "%s%s", path,
+			 path[strlen(path) - 1] == '/' ? "" : "/");
+	} else {
+		char *slash = strrchr(copy, '/');
+
+		*ret_name = strdup(slash ? slash + 1 : copy);
+		if (!*ret_name)
+			return show_fail(s, -ENOMEM, EXIT_FAIL, "out of memory");
+		dir = ".";
+		if (slash) {
+			slash[1] = '\0';
+			dir = copy;
+			snprintf(s->prefix, sizeof(s->prefix), "%s", copy);
+		}
+	}
+	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0)
+		return show_fail(s, negerrno(), EXIT_FAIL, "%s: %s", dir, strerror(errno));
+	return 0;
+}
+
+/* Decode path (a set directory or one image file) as JSON into out; on
+ * failure write one line to errf and leave out untouched. Returns the exit
+ * code. */
+static int show_path(const char *path, bool verify, FILE *out, FILE *errf)
+{
+	struct show s = { .dirfd = -1, .verify = verify };
+	_cleanup_free_ char *buf = NULL, *name = NULL;
+	size_t len = 0;
+	FILE *mem;
+	int r;
+
+	mem = open_memstream(&buf, &len);
+	if (!mem) {
+		fprintf(errf, "ckptctl show: out of memory\n");
+		return EXIT_FAIL;
+	}
+	json_init(&s.j, mem, true);
+	r = show_open(&s, path, &name);
+	if (r == 0)
+		r = name ? show_file(&s, name) : show_set(&s);
+	if (r == 0 && json_finish(&s.j) < 0)
+		r = show_fail(&s, -EIO, EXIT_FAIL, "cannot build the JSON output");
+	fclose(mem);
+	if (s.dirfd >= 0)
+		close(s.dirfd);
+	free(s.block);
+	free(s.pids);
+	if (r < 0) {
+		fprintf(errf, "ckptctl show: %s\n", s.err[0] ? s.err : strerror(-r));
+		return s.exit_code ? s.exit_code : EXIT_FAIL;
+	}
+	if (fwrite(buf, 1, len, out) != len || fflush(out) == EOF) {
+		fprintf(errf, "ckptctl show: cannot write the output: %s\n", strerror(errno));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+static void show_usage(FILE *f)
+{
+	fputs("Usage: ckptctl show [--no-verify] DIR|FILE.img\n"
+	      "       ckptctl show [--no-verify] -D DIR\n"
+	      "\n"
+	      "Decode an image set (or one image file) to JSON on stdout. Every\n"
+	      "record and, unless --no-verify, every page block is checked; a bad\n"
+	      "image is reported on stderr with the file and the offset (exit 5).\n"
+	      "\n"
+	      "  -D, --images-dir DIR  the image set directory\n"
+	      "      --no-verify       do not read the pages files to check blocks\n"
+	      "      --json            JSON output (the default and only format)\n"
+	      "  -h, --help            this help\n", f);
+}
+
+/* argv[0] is the command's name ("show"), as getopt expects. */
+int cmd_show(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "images-dir", required_argument, NULL, 'D' },
+		{ "no-verify", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *path = NULL;
+	bool verify = true;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "D:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'D':
+			path = optarg;
+			break;
+		case 'n':
+			verify = false;
+			break;
+		case 'j':
+			break;
+		case 'h':
+			show_usage(stdout);
+			return EXIT_OK;
+		default:
+			show_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc && !path)
+		path = argv[optind++];
+	if (!path || optind != argc) {
+		show_usage(stderr);
+		return EXIT_USAGE;
+	}
+	return show_path(path, verify, stdout, stderr);
+}
