@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 start_target files
-kid=$(cat "/proc/$TPID/task/$TPID/children")
+kid=$(cat "/proc/$TPID/task/$TPID/children" | tr -d " ")
 [ -n "$kid" ] || fail "target $TPID has no child"
 track_pid "$kid"
 
