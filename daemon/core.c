@@ -54,12 +54,13 @@ static int write_image(struct dump_ctx *ctx, enum img_kind kind, unsigned id,
 		       ProtobufCMessage *const *msgs, size_t n)
 {
 	struct img *img;
+	char name[64];
 	int r;
 
+	img_filename(kind, id, name, sizeof(name));
 	r = img_create(ctx->dirfd, kind, id, &img);
 	if (r < 0)
-		return ckpt_fail(ctx->err, r, "cannot create the %s image of %u",
-				 img_desc_get(kind)->name, id);
+		return ckpt_fail(ctx->err, r, "cannot create %s", name);
 	for (size_t i = 0; i < n; i++) {
 		r = img_write_msg(img, msgs[i]);
 		if (r < 0) {
@@ -70,8 +71,7 @@ static int write_image(struct dump_ctx *ctx, enum img_kind kind, unsigned id,
 	}
 	r = img_close(img);
 	if (r < 0)
-		return ckpt_fail(ctx->err, r, "cannot write the %s image of %u",
-				 img_desc_get(kind)->name, id);
+		return ckpt_fail(ctx->err, r, "cannot write %s", name);
 	return 0;
 }
 
