@@ -19,6 +19,8 @@
 #include "common/util.h"
 #include "images/img.h"
 
+#include <xxhash.h>
+
 #define RST_MAX_TASKS	4096u
 #define RST_MAX_THREADS	4096u
 #define RST_MAX_VMAS	65536u
@@ -358,6 +360,8 @@ static int load_core(struct rst_ctx *ctx, struct rst_task *t)
 	for (size_t i = 0; i < c->n_sigactions; i++) {
 		unsigned sig = c->sigactions[i]->sig;
 
+		if ((sig == SIGKILL || sig == SIGSTOP) && c->sigactions[i]->handler == 0)
+			continue;	/* their action is fixed; recorded for completeness */
 		if (sig < 1 || sig > 64 || sig == SIGKILL || sig == SIGSTOP)
 			return ckpt_fail(ctx->err, -EBADMSG,
 					 "core-%d.img: sigaction for invalid signal %u", t->pe->pid,
@@ -480,16 +484,76 @@ static int load_mm(struct rst_ctx *ctx, struct rst_task *t)
 	return check_vdso(ctx, t);
 }
 
-/* Is [a, a + len) inside one saved private-or-shared VMA of t? */
-static bool covered(struct rst_task *t, uint64_t a, uint64_t len)
+/* The restorable VMA holding addr, or NULL. */
+static VmaEntry *data_vma(struct rst_task *t, uint64_t a)
 {
-	for (unsigned i = 0; i < t->nr_vmas; i++)
-		if (t->vmas[i]->start <= a && a + len <= t->vmas[i]->end)
-			return t->vmas[i]->kind != VMA_KIND__VMA_VSYSCALL &&
-			       t->vmas[i]->kind != VMA_KIND__VMA_VDSO &&
-			       t->vmas[i]->kind != VMA_KIND__VMA_VVAR &&
-			       t->vmas[i]->kind != VMA_KIND__VMA_VVAR_VCLOCK;
-	return false;
+	for (unsigned i = 0; i < t->nr_vmas; i++) {
+		VmaEntry *v = t->vmas[i];
+
+		if (v->start <= a && a < v->end)
+			return v->kind == VMA_KIND__VMA_VSYSCALL || v->kind == VMA_KIND__VMA_VDSO ||
+			       v->kind == VMA_KIND__VMA_VVAR ||
+			       v->kind == VMA_KIND__VMA_VVAR_VCLOCK ? NULL : v;
+	}
+	return NULL;
+}
+
+static int add_page_entry(struct rst_task *t, const struct page_entry *e, size_t *cap)
+{
+	if (t->nr_pages == *cap) {
+		struct page_entry *np;
+
+		*cap = *cap ? *cap * 2 : 64;
+		np = realloc(t->pages, *cap * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		t->pages = np;
+	}
+	t->pages[t->nr_pages++] = *e;
+	if (e->flags & PE_PRESENT)
+		t->nr_present += e->nr_pages;
+	return 0;
+}
+
+/* Each entry the blob gets lies inside one VMA: a block that spans several
+ * is verified whole here and split, each piece with its own checksum. */
+static int add_split(struct rst_ctx *ctx, struct rst_task *t, struct page_reader *pr,
+		     const struct page_entry *e, size_t *cap)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	uint64_t ps = ctx->page_size, a = e->vaddr, end = e->vaddr + (uint64_t)e->nr_pages * ps;
+	int r;
+
+	if (e->flags & PE_PRESENT) {
+		buf = malloc((size_t)e->nr_pages * ps);
+		if (!buf)
+			return -ENOMEM;
+		r = pager_read(pr, e, buf);
+		if (r < 0)
+			return ckpt_fail(ctx->err, r, "%s", pager_errmsg(pr));
+	}
+	while (a < end) {
+		VmaEntry *v = data_vma(t, a);
+		struct page_entry piece = *e;
+		uint64_t pend;
+
+		if (!v)
+			return ckpt_fail(ctx->err, -EBADMSG,
+					 "pagemap-%d.img: page 0x%llx lies outside every restorable "
+					 "VMA", t->pe->pid, (unsigned long long)a);
+		pend = MIN(end, v->end);
+		piece.vaddr = a;
+		piece.nr_pages = (pend - a) / ps;
+		if (e->flags & PE_PRESENT) {
+			piece.data_off = e->data_off + (a - e->vaddr);
+			piece.xxh64 = XXH64(buf + (a - e->vaddr), pend - a, 0);
+		}
+		r = add_page_entry(t, &piece, cap);
+		if (r < 0)
+			return r;
+		a = pend;
+	}
+	return 0;
 }
 
 static int load_pagemap(struct rst_ctx *ctx, struct rst_task *t)
@@ -513,14 +577,8 @@ static int load_pagemap(struct rst_ctx *ctx, struct rst_task *t)
 	t->pages_id = pager_pages_id(pr);
 	while ((r = pager_next(pr, &e)) > 0) {
 		uint64_t len = (uint64_t)e.nr_pages * ctx->page_size;
+		VmaEntry *v = data_vma(t, e.vaddr);
 
-		if (!covered(t, e.vaddr, len)) {
-			r = ckpt_fail(ctx->err, -EBADMSG,
-				      "pagemap-%d.img: pages at 0x%llx (%u) lie outside every "
-				      "restorable VMA", t->pe->pid, (unsigned long long)e.vaddr,
-				      e.nr_pages);
-			goto out;
-		}
 		if (e.flags & PE_IN_PARENT) {
 			r = ckpt_fail(ctx->err, -EOPNOTSUPP,
 				      "pagemap-%d.img: pages at 0x%llx live in the parent image "
@@ -528,20 +586,12 @@ static int load_pagemap(struct rst_ctx *ctx, struct rst_task *t)
 				      t->pe->pid, (unsigned long long)e.vaddr);
 			goto out;
 		}
-		if (t->nr_pages == cap) {
-			struct page_entry *np;
-
-			cap = cap ? cap * 2 : 64;
-			np = realloc(t->pages, cap * sizeof(*np));
-			if (!np) {
-				r = -ENOMEM;
-				goto out;
-			}
-			t->pages = np;
-		}
-		t->pages[t->nr_pages++] = e;
-		if (e.flags & PE_PRESENT)
-			t->nr_present += e.nr_pages;
+		if (v && e.vaddr + len <= v->end)
+			r = add_page_entry(t, &e, &cap);
+		else
+			r = add_split(ctx, t, pr, &e, &cap);
+		if (r < 0)
+			goto out;
 	}
 	if (r < 0)
 		r = ckpt_fail(ctx->err, r, "%s", pager_errmsg(pr));

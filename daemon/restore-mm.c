@@ -268,6 +268,8 @@ static void fill_signals(struct rst_task *t, struct restore_args *a, const struc
 	for (size_t i = 0; i < c->n_sigactions; i++) {
 		SigactionEntry *s = c->sigactions[i];
 
+		if (s->sig == SIGKILL || s->sig == SIGSTOP)
+			continue;
 		a->sigactions[s->sig - 1] = (struct restore_sigaction){
 			.handler = s->handler, .flags = s->flags, .restorer = s->restorer,
 			.mask = s->mask,
