@@ -11,11 +11,10 @@
  *    once per object, through dump_ghost_file();
  *  - vdso, vvar, vsyscall: nothing, the kernel provides them.
  *
- * Pages travel in batches: PAGEMAP_SCAN finds runs (kernel-filtered), one
- * process_vm_readv per batch reads up to BATCH_BYTES through many iovecs
- * into one buffer, and the page writer appends the runs. The dumper's
- * memory is this buffer plus one record per VMA, whatever the target's
- * size. */
+ * Pages travel in batches: PAGEMAP_SCAN finds runs (kernel-filtered, a
+ * window at a time), pagepipe reads each batch with one process_vm_readv
+ * and writes it from a second thread. The dumper's memory is two batch
+ * buffers plus one record per VMA, whatever the target's size. */
 #include "daemon/dump.h"
 
 #include <errno.h>
@@ -27,18 +26,16 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 
 #include "common/util.h"
 #include "daemon/inject.h"
+#include "daemon/pagepipe.h"
 #include "daemon/pagescan.h"
 #include "daemon/vma.h"
 #include "images/img.h"
 #include "images/pages.h"
 #include "mm.pb-c.h"
 
-#define BATCH_BYTES	(4u << 20)	/* the page buffer */
-#define BATCH_RUNS	1024u		/* IOV_MAX: one process_vm_readv per batch */
 #define PROGRESS_BYTES	(16u << 20)
 #define AUXV_MAX	128		/* u64 values: AT_VECTOR_SIZE is far below */
 
@@ -52,14 +49,8 @@ struct mm_dump {
 	/* the pages pass */
 	struct pagescan *scan;
 	struct page_writer *pw;
-	int memfd;			/* /proc/PID/mem, opened on first need */
-	bool vm_readv;			/* process_vm_readv works */
-	char *buf;			/* BATCH_BYTES, mmap'ed */
-	struct page_run runs[BATCH_RUNS];
-	bool via_mem[BATCH_RUNS];	/* unreadable VMA: pread /proc/PID/mem */
-	unsigned nr_runs;
-	uint64_t batch_pages;
-	uint64_t written, reported;	/* pages */
+	struct page_pipe *pipe;
+	uint64_t reported;		/* pages counted into ctx->stats */
 };
 
 /* ---- mm fields ------------------------------------------------------- */
@@ -322,148 +313,32 @@ static int write_mm_image(struct mm_dump *d)
 static void report_progress(struct mm_dump *d, bool force)
 {
 	struct dump_ctx *ctx = d->ctx;
+	uint64_t done = pagepipe_pages_done(d->pipe);
 
-	if (!force && (d->written - d->reported) * d->ps < PROGRESS_BYTES)
+	if (!force && (done - d->reported) * d->ps < PROGRESS_BYTES)
 		return;
-	d->reported = d->written;
+	ctx->stats.pages_written += done - d->reported;
+	d->reported = done;
 	dump_progress(ctx, "pages", ctx->stats.pages_written,
 		      MAX(ctx->pages_total, ctx->stats.pages_written));
-}
-
-static int open_mem(struct mm_dump *d)
-{
-	char path[64];
-
-	if (d->memfd >= 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/mem", d->pid);
-	d->memfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (d->memfd < 0)
-		return ckpt_fail(d->ctx->err, negerrno(), "pid %d: cannot open %s", d->pid, path);
-	return 0;
-}
-
-static int read_run_mem(struct mm_dump *d, const struct page_run *run, char *dst)
-{
-	int r = open_mem(d);
-
-	if (r < 0)
-		return r;
-	r = pread_full(d->memfd, dst, run->end - run->start, run->start);
-	if (r < 0)
-		return ckpt_fail(d->ctx->err, r == -EIO ? -EFAULT : r,
-				 "pid %d: cannot read %" PRIx64 "-%" PRIx64 " through /proc/%d/mem",
-				 d->pid, run->start, run->end, d->pid);
-	return 0;
-}
-
-/* Read runs [i, j) (all readable) with one process_vm_readv into dst. */
-static int read_runs_vm(struct mm_dump *d, unsigned i, unsigned j, char *dst, size_t len)
-{
-	struct iovec local = { dst, len }, remote[BATCH_RUNS];
-	ssize_t n;
-
-	for (unsigned k = i; k < j; k++) {
-		remote[k - i].iov_base = (void *)(uintptr_t)d->runs[k].start;
-		remote[k - i].iov_len = d->runs[k].end - d->runs[k].start;
-	}
-	do
-		n = process_vm_readv(d->pid, &local, 1, remote, j - i, 0);
-	while (n < 0 && errno == EINTR);
-	if (n == (ssize_t)len)
-		return 0;
-	if (n < 0 && errno == ENOSYS) {
-		d->vm_readv = false;
-		for (unsigned k = i; k < j; k++) {
-			int r = read_run_mem(d, &d->runs[k], dst);
-
-			if (r < 0)
-				return r;
-			dst += d->runs[k].end - d->runs[k].start;
-		}
-		return 0;
-	}
-	/* Name the run it stopped in. */
-	for (size_t done = n < 0 ? 0 : n; i < j; i++) {
-		size_t l = d->runs[i].end - d->runs[i].start;
-
-		if (done < l)
-			break;
-		done -= l;
-	}
-	return ckpt_fail(d->ctx->err, n < 0 ? negerrno() : -EFAULT,
-			 "pid %d: cannot read %" PRIx64 "-%" PRIx64 " with process_vm_readv",
-			 d->pid, d->runs[i].start, d->runs[i].end);
-}
-
-/* Read every run of the batch into the buffer, then hand them to the page
- * writer in address order. */
-static int flush_batch(struct mm_dump *d)
-{
-	size_t off = 0;
-	int r;
-
-	for (unsigned i = 0; i < d->nr_runs;) {
-		unsigned j = i;
-		size_t len = 0;
-
-		if (d->via_mem[i] || !d->vm_readv) {
-			r = read_run_mem(d, &d->runs[i], d->buf + off);
-			if (r < 0)
-				return r;
-			off += d->runs[i].end - d->runs[i].start;
-			i++;
-			continue;
-		}
-		while (j < d->nr_runs && !d->via_mem[j]) {
-			len += d->runs[j].end - d->runs[j].start;
-			j++;
-		}
-		r = read_runs_vm(d, i, j, d->buf + off, len);
-		if (r < 0)
-			return r;
-		off += len;
-		i = j;
-	}
-
-	off = 0;
-	for (unsigned i = 0; i < d->nr_runs; i++) {
-		const struct page_run *run = &d->runs[i];
-		uint64_t n = (run->end - run->start) / d->ps;
-
-		r = pagew_add(d->pw, run->start, d->buf + off, n);
-		if (r < 0)
-			return ckpt_fail(d->ctx->err, r, "pid %d: pages %" PRIx64 "-%" PRIx64
-					 ": %s", d->pid, run->start, run->end, pagew_errmsg(d->pw));
-		off += n * d->ps;
-		d->written += n;
-		d->ctx->stats.pages_written += n;
-	}
-	d->nr_runs = 0;
-	d->batch_pages = 0;
-	report_progress(d, false);
-	return 0;
 }
 
 /* Queue the pages to save of one VMA, a window at a time. */
 static int scan_vma(struct mm_dump *d, const struct vma *v)
 {
-	uint64_t cap_pages = BATCH_BYTES / d->ps, addr = v->start;
 	bool via_mem = !(v->prot & PROT_READ);
+	uint64_t addr = v->start;
 	int r;
 
 	while (addr < v->end) {
-		unsigned nr = 0;
-		uint64_t next;
+		struct page_run *runs;
+		unsigned max_runs, nr = 0;
+		uint64_t max_pages, next;
 
-		if (d->nr_runs == BATCH_RUNS || d->batch_pages == cap_pages) {
-			r = flush_batch(d);
-			if (r < 0)
-				return r;
-		}
-		r = pagescan_next(d->scan, addr, v->end, d->runs + d->nr_runs,
-				  BATCH_RUNS - d->nr_runs, cap_pages - d->batch_pages,
-				  &nr, &next);
+		r = pagepipe_room(d->pipe, &runs, &max_runs, &max_pages);
+		if (r < 0)
+			return ckpt_fail(d->ctx->err, r, "%s", pagepipe_errmsg(d->pipe));
+		r = pagescan_next(d->scan, addr, v->end, runs, max_runs, max_pages, &nr, &next);
 		if (r < 0)
 			return ckpt_fail(d->ctx->err, r, "pid %d: cannot scan the pagemap of "
 					 "%" PRIx64 "-%" PRIx64 " at %" PRIx64,
@@ -472,19 +347,15 @@ static int scan_vma(struct mm_dump *d, const struct vma *v)
 			return ckpt_fail(d->ctx->err, -EIO, "pid %d: pagemap scan of %" PRIx64
 					 "-%" PRIx64 " stopped at %" PRIx64, d->pid, v->start,
 					 v->end, next);
-		for (unsigned k = 0; k < nr; k++) {
-			d->via_mem[d->nr_runs + k] = via_mem;
-			d->batch_pages += (d->runs[d->nr_runs + k].end -
-					   d->runs[d->nr_runs + k].start) / d->ps;
-		}
-		d->nr_runs += nr;
+		pagepipe_commit(d->pipe, nr, via_mem);
+		report_progress(d, false);
 		addr = next;
 	}
 	return 0;
 }
 
 /* Whether the kerndat probe ran: a zeroed struct means it did not, and
- * PAGEMAP_SCAN is simply tried. */
+ * PAGEMAP_SCAN and process_vm_readv are simply tried. */
 static bool kerndat_known(const struct kerndat *kd)
 {
 	return kd && kd->page_size > 0;
@@ -493,31 +364,26 @@ static bool kerndat_known(const struct kerndat *kd)
 static int dump_pages(struct mm_dump *d)
 {
 	const struct kerndat *kd = d->ctx->kd;
-	bool use_ioctl = !kerndat_known(kd) || kd->pagemap_scan;
+	bool known = kerndat_known(kd);
 	uint64_t total = 0;
 	int r;
 
-	d->vm_readv = !kerndat_known(kd) || kd->process_vm_readv;
 	for (size_t i = 0; i < d->vmas.nr; i++)
 		if (vma_wants_pages(&d->vmas.v[i]))
 			total += (d->vmas.v[i].anon_kb + d->vmas.v[i].swap_kb) * 1024 / d->ps;
 	d->ctx->pages_total += total;
 
-	r = pagescan_open(d->pid, d->ps, use_ioctl, &d->scan);
+	r = pagescan_open(d->pid, d->ps, !known || kd->pagemap_scan, &d->scan);
 	if (r < 0)
 		return ckpt_fail(d->ctx->err, r, "pid %d: cannot open /proc/%d/pagemap",
 				 d->pid, d->pid);
-	d->buf = mmap(NULL, BATCH_BYTES, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (d->buf == MAP_FAILED) {
-		d->buf = NULL;
-		return ckpt_fail(d->ctx->err, -ENOMEM, "pid %d: no memory for the page buffer",
-				 d->pid);
-	}
 	r = pagew_open(d->ctx->dirfd, d->pid, d->t->pages_id, d->ps, &d->pw);
 	if (r < 0)
 		return ckpt_fail(d->ctx->err, r, "pid %d: cannot create pagemap-%d.img and "
 				 "pages-%u.img", d->pid, d->pid, d->t->pages_id);
+	r = pagepipe_open(d->pid, d->pw, d->ps, !known || kd->process_vm_readv, true, &d->pipe);
+	if (r < 0)
+		return ckpt_fail(d->ctx->err, r, "pid %d: no memory for the page buffers", d->pid);
 
 	for (size_t i = 0; i < d->vmas.nr; i++) {
 		if (!vma_wants_pages(&d->vmas.v[i]))
@@ -526,26 +392,25 @@ static int dump_pages(struct mm_dump *d)
 		if (r < 0)
 			return r;
 	}
-	r = flush_batch(d);
+	r = pagepipe_finish(d->pipe);
 	if (r < 0)
-		return r;
+		return ckpt_fail(d->ctx->err, r, "%s", pagepipe_errmsg(d->pipe));
+	report_progress(d, true);
+	pagepipe_free(d->pipe);
+	d->pipe = NULL;
 	r = pagew_close(d->pw);
 	d->pw = NULL;
 	if (r < 0)
 		return ckpt_fail(d->ctx->err, r, "pid %d: cannot finish pagemap-%d.img and "
 				 "pages-%u.img", d->pid, d->pid, d->t->pages_id);
-	report_progress(d, true);
 	return 0;
 }
 
 static void mm_dump_free(struct mm_dump *d)
 {
+	pagepipe_free(d->pipe);	/* first: its thread may still use pw */
 	if (d->pw)
 		pagew_abort(d->pw);
-	if (d->buf)
-		munmap(d->buf, BATCH_BYTES);
-	if (d->memfd >= 0)
-		close(d->memfd);
 	pagescan_close(d->scan);
 	vma_list_free(&d->vmas);
 }
@@ -556,7 +421,6 @@ int dump_task_mm(struct dump_ctx *ctx, struct task *t)
 	struct mm_dump *d;
 	int r;
 
-	/* runs[] and via_mem[] make this too big for the stack */
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return ckpt_fail(ctx->err, -ENOMEM, "pid %d: out of memory", t->pid);
@@ -564,7 +428,6 @@ int dump_task_mm(struct dump_ctx *ctx, struct task *t)
 	d->t = t;
 	d->pid = t->pid;
 	d->ps = ps;
-	d->memfd = -1;
 
 	r = read_vmas(d);
 	if (r >= 0)

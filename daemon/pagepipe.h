@@ -1,0 +1,50 @@
+/* Pages from a stopped task to a page writer, in bounded memory.
+ *
+ * The caller queues runs of pages (found by pagescan) into the current
+ * batch; a full batch is read with one process_vm_readv (many iovecs, or
+ * pread of /proc/PID/mem for runs the task cannot read itself) and handed
+ * to a writer thread, which checksums and writes it while the next batch is
+ * read. Two batch buffers of PAGEPIPE_BATCH_BYTES are all the memory used,
+ * whatever the size of the task.
+ *
+ * Nothing here prints: a failure is described by pagepipe_errmsg() (pid,
+ * address range, and the image file for write errors). */
+#ifndef CKPT_PAGEPIPE_H
+#define CKPT_PAGEPIPE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "daemon/pagescan.h"
+
+#define PAGEPIPE_BATCH_BYTES	(4u << 20)
+#define PAGEPIPE_BATCH_RUNS	1024u	/* IOV_MAX: one process_vm_readv per batch */
+
+struct page_pipe;
+struct page_writer;
+
+/* vm_readv false: read everything through /proc/PID/mem. threaded false:
+ * write in the caller's thread (also the fallback when no thread starts). */
+int pagepipe_open(pid_t pid, struct page_writer *pw, unsigned page_size,
+		  bool vm_readv, bool threaded, struct page_pipe **ret);
+
+/* Room in the current batch (a full one is sent first): up to *ret_max_runs
+ * runs totalling at most *ret_max_pages pages may be written at *ret_runs,
+ * then announced with pagepipe_commit(). */
+int pagepipe_room(struct page_pipe *p, struct page_run **ret_runs,
+		  unsigned *ret_max_runs, uint64_t *ret_max_pages);
+/* n runs were written where pagepipe_room said, ascending; via_mem: the
+ * VMA is not readable (PROT_NONE), read it through /proc/PID/mem. */
+void pagepipe_commit(struct page_pipe *p, unsigned n, bool via_mem);
+
+/* Send the last batch and wait until every page is written. */
+int pagepipe_finish(struct page_pipe *p);
+/* Pages the writer has finished so far (for progress). */
+uint64_t pagepipe_pages_done(const struct page_pipe *p);
+const char *pagepipe_errmsg(const struct page_pipe *p);
+/* Stop the writer (if running) and free everything; the page writer is the
+ * caller's. */
+void pagepipe_free(struct page_pipe *p);
+
+#endif
