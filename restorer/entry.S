@@ -1,0 +1,64 @@
+/* The blob's first bytes (offset 0, placed first by restorer.lds) and
+ * the two places that must not be C: a clone3 whose child starts on a
+ * fresh stack, and the jump into rt_sigreturn. */
+
+	.section .text.entry, "ax"
+	.globl	rst_entry
+	.hidden	rst_entry
+	.type	rst_entry, @function
+/* void rst_entry(struct restore_args *args): still on the engine's stack,
+ * which is about to be unmapped; move to the main thread's own stack. */
+rst_entry:
+	movq	%rdi, %rbx
+	andq	$-16, %rsp
+	call	rst_main_stack_top
+	movq	%rax, %rsp
+	xorl	%ebp, %ebp
+	movq	%rbx, %rdi
+	call	restore_main
+	ud2
+	.size	rst_entry, . - rst_entry
+
+	.text
+	.globl	rst_clone3_thread
+	.hidden	rst_clone3_thread
+	.type	rst_clone3_thread, @function
+/* long rst_clone3_thread(struct clone_args *ca, size_t size,
+ *			  void (*fn)(void *), void *arg)
+ * The child starts on ca->stack + ca->stack_size with the parent's
+ * registers, so fn and arg ride in r12/r13 (saved here for the parent). */
+rst_clone3_thread:
+	pushq	%r12
+	pushq	%r13
+	movq	%rdx, %r12
+	movq	%rcx, %r13
+	movl	$435, %eax		/* __NR_clone3 */
+	syscall
+	testq	%rax, %rax
+	jnz	1f
+	xorl	%ebp, %ebp		/* child */
+	andq	$-16, %rsp
+	movq	%r13, %rdi
+	call	*%r12
+	movl	$60, %eax		/* __NR_exit */
+	xorl	%edi, %edi
+	syscall
+	ud2
+1:	popq	%r13
+	popq	%r12
+	ret
+	.size	rst_clone3_thread, . - rst_clone3_thread
+
+	.globl	rst_sigreturn
+	.hidden	rst_sigreturn
+	.type	rst_sigreturn, @function
+/* void rst_sigreturn(u64 sp): sp is the address of the frame's uc; the
+ * kernel finds the frame at sp - 8 and never comes back here. */
+rst_sigreturn:
+	movq	%rdi, %rsp
+	movl	$15, %eax		/* __NR_rt_sigreturn */
+	syscall
+	ud2
+	.size	rst_sigreturn, . - rst_sigreturn
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,436 @@
+/* The address space: drop the engine's mappings, put the kernel's vdso
+ * where the image had it, then every VMA with its pages, protections and
+ * advice, and last the mm fields the kernel checks against the VMAs. */
+#include <asm/mman.h>
+#include <linux/errno.h>
+#include <linux/mman.h>
+#include <linux/prctl.h>
+#include <linux/uio.h>
+#include <stdbool.h>
+
+#include "rst.h"
+#include "syscall.h"
+#include "xxh64.h"
+
+#define PAGE		((__u64)RESTORE_PAGE_SIZE)
+#define TASK_SIZE_47	0x7ffffffff000ULL
+#define RSEQ_UNREGISTER	1
+#define SS_DISABLE	2
+
+/* If-chains, not tables: a table of string pointers would need
+ * relocations, which the blob cannot have. */
+static const char *vdso_name(unsigned i)
+{
+	if (i == RVDSO_VVAR)
+		return "[vvar]";
+	if (i == RVDSO_VVAR_VCLOCK)
+		return "[vvar_vclock]";
+	return "[vdso]";
+}
+
+static inline __u64 page_up(__u64 x)
+{
+	return (x + PAGE - 1) & ~(PAGE - 1);
+}
+
+/* What the engine's process left that would outlive its memory: glibc's
+ * rseq registration (the kernel writes to it on every return to user
+ * space) and an alternate signal stack. */
+int rst_forget_engine(struct restore_args *a)
+{
+	struct { __u64 sp; __s32 flags; __u32 pad; __u64 size; } ss = { 0, SS_DISABLE, 0, 0 };
+	long r;
+
+	if (a->self_rseq_ptr) {
+		r = sys_rseq(a->self_rseq_ptr, a->self_rseq_len, RSEQ_UNREGISTER, a->self_rseq_sig);
+		if (r < 0)
+			return (int)rst_fail(a, RSTEP_UNMAP, r, a->self_rseq_ptr,
+					     "unregistering the engine's rseq area at 0x%llx",
+					     (unsigned long long)a->self_rseq_ptr);
+	}
+	r = rst_syscall2(__NR_sigaltstack, &ss, 0);
+	if (r < 0)
+		return (int)rst_fail(a, RSTEP_UNMAP, r, 0, "sigaltstack(SS_DISABLE)");
+	return 0;
+}
+
+/* Ranges to keep, sorted by start: blob, args, this kernel's vdso areas. */
+static unsigned keep_ranges(const struct restore_args *a, struct restore_range *k)
+{
+	unsigned n = 0;
+
+	k[n++] = (struct restore_range){ a->blob_start, a->blob_start + a->blob_len };
+	k[n++] = (struct restore_range){ (__u64)a, (__u64)a + page_up(a->args_len) };
+	for (unsigned i = 0; i < RVDSO_NR; i++)
+		if (a->vdso.cur[i].end > a->vdso.cur[i].start)
+			k[n++] = a->vdso.cur[i];
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned j = i; j > 0 && k[j].start < k[j - 1].start; j--) {
+			struct restore_range t = k[j];
+
+			k[j] = k[j - 1];
+			k[j - 1] = t;
+		}
+	return n;
+}
+
+int rst_unmap_others(struct restore_args *a)
+{
+	struct restore_range keep[2 + RVDSO_NR];
+	__u64 top = a->task_size ? a->task_size : TASK_SIZE_47, from = 0;
+	unsigned n = keep_ranges(a, keep);
+
+	for (unsigned i = 0; i <= n; i++) {
+		__u64 to = i < n ? keep[i].start : top;
+		long r;
+
+		if (to > from) {
+			r = sys_munmap(from, to - from);
+			if (r < 0)
+				return (int)rst_fail(a, RSTEP_UNMAP, r, from, "munmap 0x%llx-0x%llx",
+						     (unsigned long long)from, (unsigned long long)to);
+		}
+		if (i < n && keep[i].end > from)
+			from = keep[i].end;
+	}
+	return 0;
+}
+
+static long move_area(__u64 from, __u64 len, __u64 to)
+{
+	long r = sys_mremap(from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+
+	return r < 0 ? r : (r == (long)to ? 0 : -EFAULT);
+}
+
+/* Decide for one area: 0 = nothing to move, 1 = move, <0 = refuse. */
+static int vdso_plan(struct restore_args *a, unsigned i)
+{
+	const struct restore_range *cur = &a->vdso.cur[i], *img = &a->vdso.img[i];
+	__u64 clen = cur->end - cur->start, ilen = img->end - img->start;
+	long r;
+
+	if (!clen && ilen)
+		return (int)rst_fail(a, RSTEP_VDSO, -EOPNOTSUPP, img->start,
+				     "the image has %s at 0x%llx, this kernel maps none",
+				     vdso_name(i), (unsigned long long)img->start);
+	if (clen && !ilen) {	/* this kernel's extra area: the image did without */
+		r = sys_munmap(cur->start, clen);
+		return r < 0 ? (int)rst_fail(a, RSTEP_VDSO, r, cur->start, "munmap %s",
+					     vdso_name(i)) : 0;
+	}
+	if (clen != ilen)
+		return (int)rst_fail(a, RSTEP_VDSO, -EOPNOTSUPP, img->start,
+				     "%s is %llu bytes on this kernel, %llu in the image",
+				     vdso_name(i), (unsigned long long)clen, (unsigned long long)ilen);
+	return clen && cur->start != img->start;
+}
+
+/* Move every area into the park first, then to its image address: the
+ * park touches no image VMA, so no move can land on an area not yet
+ * moved. */
+int rst_move_vdso(struct restore_args *a)
+{
+	__u64 park = (__u64)rst_at(a, a->vdso.park_off), used = 0, parked[RVDSO_NR] = { 0 };
+	long r;
+
+	for (unsigned i = 0; i < RVDSO_NR; i++) {
+		__u64 len = a->vdso.cur[i].end - a->vdso.cur[i].start;
+
+		r = vdso_plan(a, i);
+		if (r <= 0) {
+			if (r < 0)
+				return (int)r;
+			continue;
+		}
+		if (used + len > a->vdso.park_len)
+			return (int)rst_fail(a, RSTEP_VDSO, -ENOSPC, 0,
+					     "vdso park of %llu bytes too small",
+					     (unsigned long long)a->vdso.park_len);
+		r = move_area(a->vdso.cur[i].start, len, park + used);
+		if (r < 0)
+			return (int)rst_fail(a, RSTEP_VDSO, r, a->vdso.cur[i].start,
+					     "mremap %s to the park", vdso_name(i));
+		parked[i] = park + used;
+		used += len;
+	}
+	for (unsigned i = 0; i < RVDSO_NR; i++) {
+		const struct restore_range *img = &a->vdso.img[i];
+
+		if (!parked[i])
+			continue;
+		r = move_area(parked[i], img->end - img->start, img->start);
+		if (r < 0)
+			return (int)rst_fail(a, RSTEP_VDSO, r, img->start, "mremap %s to 0x%llx",
+					     vdso_name(i), (unsigned long long)img->start);
+	}
+	return 0;
+}
+
+static const char *kind_name(__u32 kind)
+{
+	if (kind == RVMA_ANON_PRIVATE)
+		return "anon private";
+	if (kind == RVMA_ANON_SHARED)
+		return "anon shared";
+	if (kind == RVMA_FILE_PRIVATE)
+		return "file private";
+	if (kind == RVMA_FILE_SHARED)
+		return "file shared";
+	if (kind == RVMA_STACK)
+		return "stack";
+	if (kind == RVMA_HEAP)
+		return "heap";
+	return "unknown kind";
+}
+
+static bool is_private(__u32 kind)
+{
+	return kind != RVMA_ANON_SHARED && kind != RVMA_FILE_SHARED;
+}
+
+/* mmap one VMA; writable while it has pages to receive. */
+static int map_vma(struct restore_args *a, const struct restore_vma *v, bool has_pages)
+{
+	int prot = (int)v->prot | (has_pages ? PROT_READ | PROT_WRITE : 0);
+	int flags = MAP_FIXED | (int)(v->flags & (MAP_GROWSDOWN | MAP_NORESERVE));
+	int fd = -1;
+	__u64 off = 0;
+	long r;
+
+	switch (v->kind) {
+	case RVMA_ANON_PRIVATE:
+	case RVMA_STACK:
+	case RVMA_HEAP:
+		flags |= MAP_PRIVATE | MAP_ANONYMOUS;
+		break;
+	case RVMA_FILE_PRIVATE:
+	case RVMA_ANON_SHARED:
+	case RVMA_FILE_SHARED:
+		flags |= is_private(v->kind) ? MAP_PRIVATE : MAP_SHARED;
+		fd = v->fd;
+		off = v->pgoff;
+		if (fd < 0)
+			return (int)rst_fail(a, RSTEP_VMAS, -EBADF, v->start,
+					     "vma 0x%llx-0x%llx (%s) has no fd",
+					     (unsigned long long)v->start, (unsigned long long)v->end,
+					     kind_name(v->kind));
+		break;
+	default:
+		return (int)rst_fail(a, RSTEP_VMAS, -EINVAL, v->start, "vma 0x%llx: kind %u",
+				     (unsigned long long)v->start, v->kind);
+	}
+	r = sys_mmap(v->start, v->end - v->start, prot, flags, fd, off);
+	if (r >= 0 && (__u64)r != v->start)
+		r = -EFAULT;
+	if (r < 0)
+		return (int)rst_fail(a, RSTEP_VMAS, r, v->start,
+				     "mmap 0x%llx-0x%llx (%s, fd %d, off 0x%llx)",
+				     (unsigned long long)v->start, (unsigned long long)v->end,
+				     kind_name(v->kind), fd, (unsigned long long)off);
+	return 0;
+}
+
+static __u64 block_len(const struct restore_page *p)
+{
+	return (__u64)p->nr_pages * PAGE;
+}
+
+/* Check a block read into place against its checksum. */
+static int verify_block(struct restore_args *a, const struct restore_page *p)
+{
+	__u64 h = rst_xxh64((const void *)p->vaddr, block_len(p), 0);
+
+	if (h == p->xxh64)
+		return 0;
+	return (int)rst_fail(a, RSTEP_PAGES, -EBADMSG, p->vaddr,
+			     "pages fd %d offset 0x%llx: checksum mismatch for 0x%llx (%u pages)",
+			     p->fd, (unsigned long long)p->off, (unsigned long long)p->vaddr,
+			     p->nr_pages);
+}
+
+#define READ_BATCH 64
+
+/* preadv up to READ_BATCH data blocks that follow each other in one
+ * pages file straight into place; returns how many entries it took. */
+static int read_batch(struct restore_args *a, const struct restore_page *p, unsigned n)
+{
+	struct iovec iov[READ_BATCH];
+	unsigned cnt = 0, first = 0;
+	__u64 off = p[0].off, left = 0;
+
+	while (cnt < n && cnt < READ_BATCH && (p[cnt].flags & RPAGE_DATA) && p[cnt].fd == p[0].fd &&
+	       p[cnt].off == off + left) {
+		iov[cnt].iov_base = (void *)p[cnt].vaddr;
+		iov[cnt].iov_len = block_len(&p[cnt]);
+		left += iov[cnt].iov_len;
+		cnt++;
+	}
+	while (left) {
+		long r = sys_preadv(p[0].fd, &iov[first], (int)(cnt - first), off);
+
+		if (r == -EINTR)
+			continue;
+		if (r <= 0)
+			return (int)rst_fail(a, RSTEP_PAGES, r ? r : -EIO, (__u64)iov[first].iov_base,
+					     "preadv pages fd %d at offset 0x%llx into 0x%llx%s",
+					     p[0].fd, (unsigned long long)off,
+					     (unsigned long long)iov[first].iov_base,
+					     r ? "" : ": file too short");
+		off += (__u64)r;
+		left -= (__u64)r;
+		while (first < cnt && (__u64)r >= iov[first].iov_len)
+			r -= (long)iov[first++].iov_len;
+		if (first < cnt) {
+			iov[first].iov_base = (char *)iov[first].iov_base + r;
+			iov[first].iov_len -= (__u64)r;
+		}
+	}
+	for (unsigned i = 0; i < cnt; i++) {
+		int e = verify_block(a, &p[i]);
+
+		if (e)
+			return e;
+	}
+	return (int)cnt;
+}
+
+/* Fill one private VMA from its page entries p[0..n). */
+static int fill_vma(struct restore_args *a, const struct restore_vma *v,
+		    const struct restore_page *p, unsigned n)
+{
+	for (unsigned i = 0; i < n;) {
+		int r;
+
+		if (p[i].flags & RPAGE_DATA) {
+			r = read_batch(a, &p[i], n - i);
+			if (r < 0)
+				return r;
+			i += (unsigned)r;
+			continue;
+		}
+		if (!(p[i].flags & RPAGE_ZERO))
+			return (int)rst_fail(a, RSTEP_PAGES, -EINVAL, p[i].vaddr,
+					     "page entry 0x%llx: flags 0x%x",
+					     (unsigned long long)p[i].vaddr, p[i].flags);
+		if (v->kind == RVMA_FILE_PRIVATE)	/* anon memory is zero already */
+			rst_memset((void *)p[i].vaddr, 0, block_len(&p[i]));
+		i++;
+	}
+	return 0;
+}
+
+/* Final protection and advice. */
+static int finish_vma(struct restore_args *a, const struct restore_vma *v, bool has_pages)
+{
+	__u64 len = v->end - v->start;
+	long r;
+
+	if (has_pages && (v->prot & (PROT_READ | PROT_WRITE)) != (PROT_READ | PROT_WRITE)) {
+		r = sys_mprotect(v->start, len, (int)v->prot);
+		if (r < 0)
+			return (int)rst_fail(a, RSTEP_PROTECT, r, v->start,
+					     "mprotect 0x%llx-0x%llx to 0x%x",
+					     (unsigned long long)v->start,
+					     (unsigned long long)v->end, v->prot);
+	}
+	for (int adv = 0; adv < 64; adv++) {
+		if (!(v->madv & (1ULL << adv)))
+			continue;
+		r = sys_madvise(v->start, len, adv);
+		if (r < 0)
+			return (int)rst_fail(a, RSTEP_PROTECT, r, v->start,
+					     "madvise 0x%llx-0x%llx, advice %d",
+					     (unsigned long long)v->start,
+					     (unsigned long long)v->end, adv);
+	}
+	return 0;
+}
+
+/* The page entries inside v, starting at *next; fails on an entry below
+ * v (outside every VMA) or crossing its end. */
+static int vma_pages(struct restore_args *a, const struct restore_vma *v, unsigned *next,
+		     unsigned *ret_n)
+{
+	const struct restore_page *p = rst_at(a, a->pages_off);
+	unsigned i = *next;
+
+	for (; i < a->nr_pages && p[i].vaddr < v->end; i++) {
+		if (p[i].vaddr < v->start || p[i].vaddr + block_len(&p[i]) > v->end)
+			return (int)rst_fail(a, RSTEP_PAGES, -EINVAL, p[i].vaddr,
+					     "page block 0x%llx (%u pages) is not inside one VMA",
+					     (unsigned long long)p[i].vaddr, p[i].nr_pages);
+	}
+	*ret_n = i - *next;
+	if (*ret_n && !is_private(v->kind))
+		return (int)rst_fail(a, RSTEP_PAGES, -EINVAL, v->start,
+				     "page entries for shared vma 0x%llx-0x%llx: the engine fills shared objects",
+				     (unsigned long long)v->start, (unsigned long long)v->end);
+	return 0;
+}
+
+int rst_restore_vmas(struct restore_args *a)
+{
+	const struct restore_vma *vmas = rst_at(a, a->vmas_off);
+	const struct restore_page *pages = rst_at(a, a->pages_off);
+	unsigned next = 0;
+
+	for (unsigned i = 0; i < a->nr_vmas; i++) {
+		const struct restore_vma *v = &vmas[i];
+		unsigned n;
+		int r;
+
+		r = vma_pages(a, v, &next, &n);
+		if (!r)
+			r = map_vma(a, v, n > 0);
+		if (!r)
+			r = fill_vma(a, v, &pages[next], n);
+		if (!r)
+			r = finish_vma(a, v, n > 0);
+		if (r)
+			return r;
+		next += n;
+	}
+	if (next < a->nr_pages)
+		return (int)rst_fail(a, RSTEP_PAGES, -EINVAL, pages[next].vaddr,
+				     "page block 0x%llx lies outside every VMA",
+				     (unsigned long long)pages[next].vaddr);
+	return 0;
+}
+
+int rst_set_mm(struct restore_args *a)
+{
+	const struct restore_mm *m = &a->mm;
+	struct prctl_mm_map map = {
+		.start_code = m->start_code, .end_code = m->end_code,
+		.start_data = m->start_data, .end_data = m->end_data,
+		.start_brk = m->start_brk, .brk = m->brk,
+		.start_stack = m->start_stack,
+		.arg_start = m->arg_start, .arg_end = m->arg_end,
+		.env_start = m->env_start, .env_end = m->env_end,
+		.auxv = m->auxv_size ? (__u64 *)rst_at(a, m->auxv_off) : 0,
+		.auxv_size = m->auxv_size,
+		.exe_fd = m->exe_fd < 0 ? (__u32)-1 : (__u32)m->exe_fd,
+	};
+	long r = sys_prctl(PR_SET_MM, PR_SET_MM_MAP, (unsigned long)&map, sizeof(map), 0);
+
+	if (r < 0)
+		return (int)rst_fail(a, RSTEP_MM, r, m->start_brk,
+				     "prctl(PR_SET_MM_MAP): code 0x%llx-0x%llx data 0x%llx-0x%llx "
+				     "brk 0x%llx-0x%llx stack 0x%llx exe fd %d",
+				     (unsigned long long)m->start_code, (unsigned long long)m->end_code,
+				     (unsigned long long)m->start_data, (unsigned long long)m->end_data,
+				     (unsigned long long)m->start_brk, (unsigned long long)m->brk,
+				     (unsigned long long)m->start_stack, m->exe_fd);
+	return 0;
+}
+
+/* The engine's helper fds (VMA objects, pages files, exe) have served:
+ * the restored process must not inherit them. */
+void rst_close_helper_fds(struct restore_args *a)
+{
+	const __s32 *fds = rst_at(a, a->close_fds_off);
+
+	for (unsigned i = 0; i < a->nr_close_fds; i++)
+		sys_close(fds[i]);
+}
