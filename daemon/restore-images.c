@@ -959,7 +959,7 @@ int rst_check_pids(struct rst_ctx *ctx)
 
 			snprintf(path, sizeof(path), "/proc/%d", id);
 			if (access(path, F_OK) == 0 || kill(id, 0) == 0 || errno == EPERM)
-				return ckpt_fail(ctx->err, -EEXIST, "pid %d is in use%s", id,
+				return ckpt_fail(ctx->err, -EBUSY, "pid %d is in use%s", id,
 						 j ? " (a thread of the image needs it)" : "");
 		}
 	}

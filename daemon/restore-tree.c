@@ -91,7 +91,7 @@ static int fork_children(struct rst_ctx *ctx, struct rst_task *t)
 		p = clone_with_pid(c->pe->pid, sig);
 		if (p < 0) {
 			if (errno == EEXIST)
-				return ckpt_fail(ctx->err, -EEXIST,
+				return ckpt_fail(ctx->err, -EBUSY,
 						 "pid %d is in use (taken since the check, or held by "
 						 "an unreaped zombie)", c->pe->pid);
 			return ckpt_fail(ctx->err, negerrno(), "pid %d: clone3 with set_tid %d",
@@ -404,9 +404,10 @@ int rst_intermediate(struct rst_ctx *ctx)
 		return 1;
 	p = clone_with_pid(root->pe->pid, SIGCHLD);
 	if (p < 0) {
-		ckpt_fail(ctx->err, errno == EEXIST ? -EEXIST : negerrno(),
-			  "pid %d: cannot create the root%s", root->pe->pid,
-			  errno == EEXIST ? " (pid in use, maybe by an unreaped zombie)" : "");
+		int e = errno;
+
+		ckpt_fail(ctx->err, e == EEXIST ? -EBUSY : -e, "pid %d: cannot create the root%s",
+			  root->pe->pid, e == EEXIST ? " (pid in use, maybe by an unreaped zombie)" : "");
 		return 1;
 	}
 	if (p == 0)
