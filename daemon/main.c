@@ -249,6 +249,8 @@ static int setup(struct ckptd *d)
 	d->srv.max_clients = MAX_CLIENTS;
 	d->srv.log = d->oneshot_fd < 0;
 	d->srv.kd = &d->kd;
+	d->srv.pid = getpid();
+	d->srv.parent = getppid();
 	return 0;
 }
 

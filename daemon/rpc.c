@@ -338,9 +338,9 @@ static int authorize_target(const struct conn *c, pid_t pid, struct ckpt_err *er
 
 	if (pid <= 0)
 		return ckpt_fail(err, -ESRCH, "invalid pid %d", pid);
-	if (pid == getpid())
+	if (pid == getpid() || pid == c->srv->pid)
 		return ckpt_fail(err, -EPERM, "pid %d is ckptd itself", pid);
-	if (pid == getppid())
+	if (pid == getppid() || pid == c->srv->parent)
 		return ckpt_fail(err, -EPERM, "pid %d is ckptd's parent", pid);
 	if (pid == c->peer.pid)
 		return ckpt_fail(err, -EPERM, "pid %d is the requesting process", pid);
@@ -564,21 +564,24 @@ static int dispatch(struct conn *c, const RpcRequest *req, int dirfd, struct rep
 static void log_request(const struct conn *c, const RpcRequest *req, int r, struct ckpt_err *err)
 {
 	const char *what = "request";
+	char dump[32];
 
 	if (!c->srv->log)
 		return;
-	if (req && req->type == RPC_TYPE__RPC_DUMP && req->dump)
-		what = "dump";
-	else if (req && req->type == RPC_TYPE__RPC_RESTORE)
+	if (req && req->type == RPC_TYPE__RPC_DUMP && req->dump) {
+		snprintf(dump, sizeof(dump), "dump of pid %d", req->dump->pid);
+		what = dump;
+	} else if (req && req->type == RPC_TYPE__RPC_RESTORE) {
 		what = "restore";
-	else if (req && req->type == RPC_TYPE__RPC_CHECK)
+	} else if (req && req->type == RPC_TYPE__RPC_CHECK) {
 		what = "check";
+	}
 	if (r < 0)
 		fprintf(stderr, "ckptd: %s for uid %u (pid %d) failed: %s\n", what, c->peer.uid,
 			c->peer.pid, ckpt_err_msg(err, r));
-	else if (req && req->type == RPC_TYPE__RPC_DUMP && req->dump)
-		fprintf(stderr, "ckptd: dump of pid %d for uid %u (pid %d) done\n",
-			req->dump->pid, c->peer.uid, c->peer.pid);
+	else
+		fprintf(stderr, "ckptd: %s for uid %u (pid %d) done\n", what, c->peer.uid,
+			c->peer.pid);
 }
 
 int rpc_serve_conn(const struct rpc_server *srv, int fd_)

@@ -10,6 +10,7 @@
 #define CKPT_RPC_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #ifndef CKPT_VERSION
 #define CKPT_VERSION "0.1"
@@ -26,6 +27,8 @@ struct rpc_server {
 	int idle_timeout_s;		/* exit when idle this long; 0: never */
 	unsigned max_clients;		/* connections served at once */
 	bool log;			/* say what each request did on stderr */
+	pid_t pid, parent;		/* the daemon's main process and its parent:
+					   never a dump target */
 	const struct kerndat *kd;
 };
 

@@ -1,0 +1,90 @@
+#!/bin/sh
+# ckptd socket-activated (systemd-socket-activate --seqpacket): ckptctl goes
+# through $CKPT_SOCKET (with CKPTD pointing nowhere, so no one-shot daemon
+# can stand in), concurrent clients, a dump through it, and refusals: the
+# daemon's own pid, and a root process asked for by an unprivileged user.
+. "$(dirname "$0")/lib.sh"
+
+command -v systemd-socket-activate >/dev/null || skip "systemd-socket-activate missing"
+command -v setpriv >/dev/null || skip "setpriv missing"
+
+# nobody must reach the socket and a directory of its own under $TMP
+chmod 0711 "$TMP"
+SOCK=$TMP/ckptd.sock
+systemd-socket-activate --seqpacket -l "$SOCK" "$CKPTD" --idle-timeout 60 \
+	>"$TMP/daemon.log" 2>&1 &
+DPID=$!
+track_pid $DPID
+i=0
+while [ ! -S "$SOCK" ]; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "systemd-socket-activate did not create $SOCK"
+	sleep 0.1
+done
+chmod 0666 "$SOCK"	# as ckptd.socket's SocketMode=0666
+export CKPT_SOCKET="$SOCK" CKPTD=/nonexistent/ckptd
+
+ckpt_ok check
+grep -Eq '^pagemap_scan +yes' "$LAST_OUT" || fail "check via the socket: $(cat "$LAST_OUT")"
+grep -q "Execing $BUILD/bin/ckptd" "$TMP/daemon.log" || fail "the socket did not start ckptd: $(cat "$TMP/daemon.log")"
+# systemd-socket-activate execs ckptd in its own process
+[ "$(cat /proc/$DPID/comm)" = ckptd ] || fail "pid $DPID is $(cat /proc/$DPID/comm), not ckptd"
+
+# concurrent clients, each served by a child of its own
+pids=
+for n in 1 2 3 4; do
+	"$CKPTCTL" check --json >"$TMP/par.$n.json" 2>&1 &
+	pids="$pids $!"
+done
+wait $pids
+for n in 1 2 3 4; do
+	json_check "$TMP/par.$n.json" 'assert j["pagemap_scan"] is True, j'
+done
+
+# the daemon itself is never a target
+expect_fail 4 "pid $DPID is ckptd itself" ckptctl dump -t $DPID -D "$TMP/self"
+no_partial_set "$TMP/self"
+kill -0 $DPID || fail "ckptd died after refusing to dump itself"
+
+# an unprivileged user may not dump a root process
+start_target sample
+mkdir -m 0777 "$TMP/pub"
+expect_fail 4 "uid 0; uid 65534 may only dump its own" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$CKPTCTL" dump -t "$TPID" -D "$TMP/pub/img"
+no_partial_set "$TMP/pub/img"
+# ... nor pid 1
+expect_fail 4 "uid 65534 may only dump" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$CKPTCTL" dump -t 1 -D "$TMP/pub/img"
+# ... and errors are JSON too with --json
+setpriv --reuid=65534 --regid=65534 --clear-groups "$CKPTCTL" dump --json -t 1 \
+	-D "$TMP/pub/img" >"$TMP/nobody.json" 2>/dev/null
+json_check "$TMP/nobody.json" 'assert j["errno"] == 1 and "may only dump" in j["error"], j'
+check_alive
+
+# an unprivileged user's own process, but an image directory it cannot write
+# (a process of its own: no fd inherited from this root shell)
+setpriv --reuid=65534 --regid=65534 --clear-groups \
+	perl -e 'use POSIX; POSIX::close($_) for 3..1023; exec @ARGV' sleep 1000 \
+	</dev/null >/dev/null 2>&1 &
+NPID=$!
+track_pid $NPID
+mkdir -m 0755 "$TMP/rootdir"
+expect_fail 1 "not writable by uid 65534" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$CKPTCTL" dump -t $NPID -D "$TMP/rootdir"
+
+# a dump through the socket, by root
+dump_target "$TMP/img"
+check_alive
+expect_status pass
+
+# and by the owner of a process: the images belong to that user
+setpriv --reuid=65534 --regid=65534 --clear-groups "$CKPTCTL" dump -t $NPID -D "$TMP/pub/nimg" \
+	--leave-running >"$TMP/ndump.out" 2>&1 || fail "nobody's dump of its own pid $NPID: $(cat "$TMP/ndump.out")"
+[ "$(stat -c %u "$TMP/pub/nimg/inventory.img")" = 65534 ] ||
+	fail "nobody's images are owned by uid $(stat -c %u "$TMP/pub/nimg/inventory.img")"
+check_alive $NPID
+
+kill -0 $DPID || fail "ckptd died"
+grep -q "failed: pid $DPID is ckptd itself" "$TMP/daemon.log" ||
+	fail "ckptd did not log the refusal: $(cat "$TMP/daemon.log")"
+exit 0
