@@ -124,6 +124,12 @@ static int drop_capabilities(void)
 		cap_set_flag(keep, CAP_PERMITTED, 1, &keep_caps[i], CAP_SET);
 		cap_set_flag(keep, CAP_EFFECTIVE, 1, &keep_caps[i], CAP_SET);
 	}
+	/* Restore gives a process back the capabilities it had (capset in the
+	 * blob needs them permitted here): keep every permitted capability,
+	 * effective only the ones above. */
+	for (cap_value_t c = 0; CAP_IS_SUPPORTED(c); c++)
+		if (cap_get_flag(have, c, CAP_PERMITTED, &v) == 0 && v == CAP_SET)
+			cap_set_flag(keep, CAP_PERMITTED, 1, &c, CAP_SET);
 	if (cap_set_proc(keep) < 0 || (CAP_AMBIENT_SUPPORTED() && cap_reset_ambient() < 0))
 		r = negerrno();
 out:
