@@ -246,8 +246,10 @@ static int open_desc(struct rst_ctx *ctx, FileDescEntry *fe, struct pipe_slot **
 				return r;
 			if (fe->type == FD_TYPE__FD_MEMFD && fe->has_seals && fe->seals)
 				fcntl(g, F_ADD_SEALS, fe->seals);
-			fd = (fe->flags & O_ACCMODE) == O_RDWR ? fcntl(g, F_DUPFD_CLOEXEC, 0)
-							       : reopen_fd(g, fe->flags);
+			/* a new description: an O_TMPFILE one shows O_TMPFILE in its flags */
+			fd = fe->type == FD_TYPE__FD_MEMFD && (fe->flags & O_ACCMODE) == O_RDWR
+				     ? fcntl(g, F_DUPFD_CLOEXEC, 0)
+				     : reopen_fd(g, fe->flags);
 			close(g);
 			if (fd < 0)
 				return ckpt_fail(ctx->err, fd < -1 ? fd : negerrno(),

@@ -290,6 +290,13 @@ static void fill_signals(struct rst_task *t, struct restore_args *a, const struc
 			.interval_ns = p->interval_ns, .value_ns = p->value_ns,
 		};
 	}
+	for (size_t i = 1; i < c->n_posix_timers; i++)	/* the blob wants them by id */
+		for (size_t j = i; j > 0 && pt[j - 1].id > pt[j].id; j--) {
+			struct restore_posix_timer tmp = pt[j];
+
+			pt[j] = pt[j - 1];
+			pt[j - 1] = tmp;
+		}
 	a->timers_off = l->timers;
 	a->nr_timers = c->n_posix_timers;
 	for (size_t i = 0; i < c->n_shared_pending; i++)
