@@ -129,16 +129,16 @@ unit: $(UNITS)
 	@fail=0; for t in $(UNITS); do echo "== $$t"; $$t --jobs 1 || fail=1; done; exit $$fail
 
 integration: all
-	@sh tests/integration/run.sh
+	@CKPT_BUILD=$(O) sh tests/integration/run.sh
 
 check: all $(UNITS)
-	@sh tests/run-all.sh
+	@CKPT_BUILD=$(O) sh tests/run-all.sh
 
 bench: all $(BENCHES)
-	@sh tests/bench/run.sh
+	@CKPT_BUILD=$(O) sh tests/bench/run.sh
 
 example: all
-	@sh tests/example.sh
+	@CKPT_BUILD=$(O) sh tests/example.sh
 
 clean:
 	rm -rf $(O)
