@@ -2,10 +2,12 @@
  *
  * Every fd of every task is described from /proc (readlink, stat through the
  * magic link, fdinfo) without opening anything that could change the target.
- * fds that share one open file description (dup, fork) get one desc_id:
- * candidates are grouped by (dev, ino, pos, flags), and kcmp(KCMP_FILE) says
- * which really share, so the cost is one hash lookup per fd and one kcmp per
- * true candidate. Descriptions are kept in memory (small: paths and ids) and
+ * fds that share one open file description (dup, fork) get one desc_id.
+ * Descriptions sit in binary trees hashed by (dev, ino), ordered by
+ * (dev, ino, pos, flags) and then by kcmp(KCMP_FILE), which orders files as
+ * well as it says which are the same: a lookup costs O(log n) kcmp calls even
+ * when thousands of fds hold one file (/dev/null, anon inodes), where a list
+ * of candidates would cost O(n). Descriptions are kept in memory (small: paths and ids) and
  * written to files.img at the end, when pipe data is read: the tree is still
  * frozen then, and only then do we know which end of each pipe the tree
  * holds (the data goes with a read end's description, once per pipe). */
@@ -37,8 +39,16 @@ struct desc_ref {
 	uint32_t flags;
 	bool pipe_data;		/* this description carries its pipe's data */
 	FileDescEntry e;
-	struct desc_ref *hnext;	/* bucket chain */
+	struct desc_ref *left, *right;	/* in its bucket's tree */
 	struct desc_ref *next;	/* id order */
+};
+
+/* Which description of a pipe carries its data. */
+struct pipe_ref {
+	dev_t dev;
+	ino_t ino;
+	struct desc_ref *holder;
+	struct pipe_ref *next;
 };
 
 struct files_ctx *files_ctx_get(struct dump_ctx *ctx)
@@ -87,6 +97,12 @@ void files_ctx_free(struct files_ctx *f)
 		n = d->next;
 		desc_entry_clear(&d->e);
 		free(d);
+	}
+	while (f->pipes) {
+		struct pipe_ref *pr = f->pipes;
+
+		f->pipes = pr->next;
+		free(pr);
 	}
 	free(f->buckets);
 	ghosts_free(f->ghosts);
@@ -178,15 +194,19 @@ static unsigned desc_bucket(dev_t dev, ino_t ino)
 	return (unsigned)(h >> 32) % DESC_BUCKETS;
 }
 
-/* 1 if (pid, fd) is the description d, 0 if not. */
-static int desc_same(struct dump_ctx *ctx, const struct desc_ref *d, const struct fd_parms *p)
+#define CMP(a, b) ((a) < (b) ? -1 : (a) > (b))
+
+/* The order of (pid, fd) against the description d into *ret: <0, 0 (the
+ * same description), >0. */
+static int desc_cmp(struct dump_ctx *ctx, const struct desc_ref *d, const struct fd_parms *p,
+		    int *ret)
 {
 	long r;
 
-	if (d->dev != p->st.st_dev || d->ino != p->st.st_ino || d->pos != p->pos ||
-	    d->flags != p->flags)
+	if ((*ret = CMP(p->st.st_dev, d->dev)) || (*ret = CMP(p->st.st_ino, d->ino)) ||
+	    (*ret = CMP(p->pos, d->pos)) || (*ret = CMP(p->flags, d->flags)))
 		return 0;
-	r = syscall(SYS_kcmp, d->pid, p->pid, KCMP_FILE, d->fd, p->fd);
+	r = syscall(SYS_kcmp, p->pid, d->pid, KCMP_FILE, p->fd, d->fd);
 	if (r < 0) {
 		if (errno == ENOSYS)
 			return ckpt_fail(ctx->err, -ENOSYS, "pid %d fd %d: this kernel has no "
@@ -195,25 +215,28 @@ static int desc_same(struct dump_ctx *ctx, const struct desc_ref *d, const struc
 		return ckpt_fail(ctx->err, negerrno(), "pid %d fd %d: kcmp with pid %d fd %d",
 				 p->pid, p->fd, d->pid, d->fd);
 	}
-	return r == 0;
+	*ret = r == 0 ? 0 : r == 1 ? -1 : 1;	/* kcmp: 1 is "less", 2 "greater" */
+	return 0;
 }
 
-static int desc_find(struct dump_ctx *ctx, const struct fd_parms *p, struct desc_ref **ret)
+/* The description of (pid, fd) into *ret, or NULL and in *ret_link the
+ * place to insert it. */
+static int desc_find(struct dump_ctx *ctx, const struct fd_parms *p, struct desc_ref **ret,
+		     struct desc_ref ***ret_link)
 {
-	struct files_ctx *f = ctx->files;
-	struct desc_ref *d;
-	int r;
+	struct desc_ref **link = &ctx->files->buckets[desc_bucket(p->st.st_dev, p->st.st_ino)];
+	int c, r;
 
-	for (d = f->buckets[desc_bucket(p->st.st_dev, p->st.st_ino)]; d; d = d->hnext) {
-		r = desc_same(ctx, d, p);
+	while (*link) {
+		r = desc_cmp(ctx, *link, p, &c);
 		if (r < 0)
 			return r;
-		if (r) {
-			*ret = d;
-			return 0;
-		}
+		if (c == 0)
+			break;
+		link = c < 0 ? &(*link)->left : &(*link)->right;
 	}
-	*ret = NULL;
+	*ret = *link;
+	*ret_link = link;
 	return 0;
 }
 
@@ -224,19 +247,29 @@ static bool is_read_end(uint32_t flags)
 
 /* One description per pipe carries the pipe's data: a read end if the tree
  * holds one, else the first write end. */
-static void pipe_pick_holder(struct files_ctx *f, struct desc_ref *nd)
+static int pipe_pick_holder(struct files_ctx *f, struct desc_ref *nd)
 {
-	struct desc_ref *d;
+	struct pipe_ref *pr;
 
-	for (d = f->buckets[desc_bucket(nd->dev, nd->ino)]; d; d = d->hnext) {
-		if (d == nd || !d->pipe_data || d->dev != nd->dev || d->ino != nd->ino)
-			continue;
-		if (is_read_end(d->flags) || !is_read_end(nd->flags))
-			return;
-		d->pipe_data = false;
-		break;
+	for (pr = f->pipes; pr; pr = pr->next)
+		if (pr->dev == nd->dev && pr->ino == nd->ino)
+			break;
+	if (!pr) {
+		pr = calloc(1, sizeof(*pr));
+		if (!pr)
+			return -ENOMEM;
+		pr->dev = nd->dev;
+		pr->ino = nd->ino;
+		pr->next = f->pipes;
+		f->pipes = pr;
+	} else if (is_read_end(pr->holder->flags) || !is_read_end(nd->flags)) {
+		return 0;
+	} else {
+		pr->holder->pipe_data = false;
 	}
+	pr->holder = nd;
 	nd->pipe_data = true;
+	return 0;
 }
 
 /* --- describing one description ------------------------------------------ */
@@ -403,11 +436,11 @@ static int describe(struct dump_ctx *ctx, struct fd_parms *p, FileDescEntry *e)
 	return 0;
 }
 
-static int desc_add(struct dump_ctx *ctx, struct fd_parms *p, struct desc_ref **ret)
+static int desc_add(struct dump_ctx *ctx, struct fd_parms *p, struct desc_ref **link,
+		    struct desc_ref **ret)
 {
 	struct files_ctx *f = ctx->files;
 	struct desc_ref *d = calloc(1, sizeof(*d));
-	unsigned b;
 	int r;
 
 	if (!d)
@@ -425,17 +458,21 @@ static int desc_add(struct dump_ctx *ctx, struct fd_parms *p, struct desc_ref **
 	d->ino = p->st.st_ino;
 	d->pos = p->pos;
 	d->flags = p->flags;
+	if (d->e.type == FD_TYPE__FD_PIPE || d->e.type == FD_TYPE__FD_FIFO) {
+		r = pipe_pick_holder(f, d);
+		if (r < 0) {
+			desc_entry_clear(&d->e);
+			free(d);
+			return ckpt_fail(ctx->err, r, "pid %d fd %d: out of memory", p->pid, p->fd);
+		}
+	}
 	d->e.id = ++f->nr_descs;
-	b = desc_bucket(d->dev, d->ino);
-	d->hnext = f->buckets[b];
-	f->buckets[b] = d;
+	*link = d;
 	if (f->last)
 		f->last->next = d;
 	else
 		f->first = d;
 	f->last = d;
-	if (d->e.type == FD_TYPE__FD_PIPE || d->e.type == FD_TYPE__FD_FIFO)
-		pipe_pick_holder(f, d);
 	*ret = d;
 	return 0;
 }
@@ -447,15 +484,15 @@ static int dump_one_fd(struct dump_ctx *ctx, int fddir, pid_t pid, const char *n
 {
 	struct fd_parms p = { 0 };
 	FdEntry fe = FD_ENTRY__INIT;
-	struct desc_ref *d;
+	struct desc_ref *d, **link;
 	int r;
 
 	r = fd_parms_fill(ctx, fddir, pid, name, &p);
 	if (r < 0)
 		goto out;
-	r = desc_find(ctx, &p, &d);
+	r = desc_find(ctx, &p, &d, &link);
 	if (r == 0 && !d)
-		r = desc_add(ctx, &p, &d);
+		r = desc_add(ctx, &p, link, &d);
 	if (r < 0)
 		goto out;
 	fe.fd = p.fd;

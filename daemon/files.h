@@ -35,11 +35,13 @@ struct ghost_ref {
 };
 
 struct desc_ref;	/* files.c's description table */
+struct pipe_ref;
 
 struct files_ctx {
-	struct desc_ref **buckets;	/* by (dev, ino): candidates for kcmp */
+	struct desc_ref **buckets;	/* by (dev, ino): trees ordered by kcmp */
 	struct desc_ref *first, *last;	/* every description, in id order */
 	unsigned nr_descs;
+	struct pipe_ref *pipes;		/* the data holder of each pipe */
 	struct ghost_ref *ghosts;
 	struct sock_table *socks;	/* sock_diag answers, built on first use */
 	uint64_t socks_netns;		/* ino of the netns socks came from */
