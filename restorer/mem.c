@@ -129,10 +129,31 @@ static int vdso_plan(struct restore_args *a, unsigned i)
 /* Move every area into the park first, then to its image address: the
  * park touches no image VMA, so no move can land on an area not yet
  * moved. */
+/* The vdso's code finds its data pages at fixed offsets from itself: the
+ * image's areas must sit relative to each other as this kernel's do. */
+static int vdso_layout_same(struct restore_args *a)
+{
+	const struct restore_range *cur = a->vdso.cur, *img = a->vdso.img;
+
+	for (unsigned i = 0; i < RVDSO_NR; i++) {
+		if (i == RVDSO_VDSO || cur[i].end == cur[i].start || img[i].end == img[i].start ||
+		    !img[RVDSO_VDSO].start || !cur[RVDSO_VDSO].start)
+			continue;
+		if (cur[i].start - cur[RVDSO_VDSO].start != img[i].start - img[RVDSO_VDSO].start)
+			return (int)rst_fail(a, RSTEP_VDSO, -EOPNOTSUPP, img[i].start,
+					     "%s sits at a different offset from [vdso] in the image",
+					     vdso_name(i));
+	}
+	return 0;
+}
+
 int rst_move_vdso(struct restore_args *a)
 {
 	__u64 park = (__u64)rst_at(a, a->vdso.park_off), used = 0, parked[RVDSO_NR] = { 0 };
-	long r;
+	long r = vdso_layout_same(a);
+
+	if (r)
+		return (int)r;
 
 	for (unsigned i = 0; i < RVDSO_NR; i++) {
 		__u64 len = a->vdso.cur[i].end - a->vdso.cur[i].start;
