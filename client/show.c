@@ -389,6 +389,32 @@ static int show_ghosts(struct show *s)
 	return 0;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Each task once: "tasks" is keyed by pid. */
+static int check_unique_pids(struct show *s)
+{
+	_cleanup_free_ int *sorted = NULL;
+
+	if (!s->nr_pids)
+		return 0;
+	sorted = malloc(s->nr_pids * sizeof(*sorted));
+	if (!sorted)
+		return show_fail(s, -ENOMEM, EXIT_FAIL, "out of memory");
+	memcpy(sorted, s->pids, s->nr_pids * sizeof(*sorted));
+	qsort(sorted, s->nr_pids, sizeof(*sorted), cmp_int);
+	for (size_t i = 1; i < s->nr_pids; i++)
+		if (sorted[i] == sorted[i - 1])
+			return show_fail(s, -EBADMSG, EXIT_BADIMAGE,
+					 "%spstree.img: pid %d appears twice", s->prefix, sorted[i]);
+	return 0;
+}
+
 static int show_set(struct show *s)
 {
 	int r;
@@ -403,6 +429,9 @@ static int show_set(struct show *s)
 		return r;
 	json_arr_begin(&s->j, "pstree");
 	r = show_records(s, IMG_PSTREE, 0, rec_pstree, NULL);
+	if (r < 0)
+		return r;
+	r = check_unique_pids(s);
 	if (r < 0)
 		return r;
 	json_arr_end(&s->j);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <xxhash.h>
@@ -28,6 +29,7 @@ struct img {
 	bool finished;		/* writer: end marker written, fd closed */
 	char name[256];
 	off_t off;		/* file offset of buf[0] (reader) / of next byte (writer) */
+	off_t size;		/* reader: the file's size when opened, -1 if unknown */
 	unsigned nr_records;
 	uint8_t *buf;
 	size_t buf_cap;
@@ -68,6 +70,7 @@ static struct img *img_new(int fd, const char *name, const struct img_desc *d, b
 		return NULL;
 	}
 	img->buf_cap = IMG_BUF_SIZE;
+	img->size = -1;
 	img->fd = fd;
 	img->desc = d;
 	img->writing = writing;
@@ -332,6 +335,7 @@ static int img_open_name(int dirfd, const char *name, const struct img_desc *d,
 			 struct img **ret)
 {
 	struct img *img;
+	struct stat st;
 	int fd, r;
 
 	*ret = NULL;
@@ -350,6 +354,7 @@ static int img_open_name(int dirfd, const char *name, const struct img_desc *d,
 		snprintf(img->err, sizeof(img->err), "%s: cannot open", name);
 		return r;
 	}
+	img->size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : -1;
 	return img_check_header(img, d);
 }
 
@@ -448,6 +453,11 @@ int img_read_msg(struct img *img, const ProtobufCMessageDescriptor *desc,
 		return img_fail(img, at, -EBADMSG,
 				"record %u: length %u exceeds the limit of %u bytes",
 				img->nr_records, len, IMG_MAX_RECORD);
+	/* A length past the end of the file costs no allocation. */
+	if (img->size >= 0 && (off_t)(sizeof(rec) + len) > img->size - at)
+		return img_fail(img, at, -ENODATA,
+				"truncated: record %u of %u bytes runs past the end of the file",
+				img->nr_records, len);
 	r = img_reserve(img, sizeof(rec) + len);
 	if (r < 0)
 		return img_fail(img, at, r, "record %u of %u bytes", img->nr_records, len);

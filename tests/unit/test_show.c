@@ -281,6 +281,20 @@ Test(show, missing_task_file)
 	expect_bad(want, EXIT_BADIMAGE);
 }
 
+Test(show, duplicate_pid)
+{
+	PstreeEntry p = PSTREE_ENTRY__INIT;
+	char want[256];
+
+	write_set();
+	unlinkat(fx_dirfd, "pstree.img", 0);
+	p.pid = 100;
+	p.state = TASK_STATE__TASK_ALIVE;
+	fx_write(IMG_PSTREE, 0, (const ProtobufCMessage *[]){ &p.base, &p.base }, 2);
+	snprintf(want, sizeof(want), "%s/pstree.img: pid 100 appears twice", fx_dir);
+	expect_bad(want, EXIT_BADIMAGE);
+}
+
 Test(show, ghost_truncated)
 {
 	char want[256];
