@@ -67,13 +67,13 @@ static int wait_seized(pid_t tid, int *ret_stop)
 static int check_forbidden(struct dump_ctx *ctx, pid_t pid)
 {
 	if (pid == getpid())
-		return ckpt_fail(ctx->err, -EINVAL,
+		return ckpt_fail(ctx->err, -EPERM,
 				 "pid %d is ckptd itself: the daemon can't dump itself", pid);
 	if (pid == getppid())
-		return ckpt_fail(ctx->err, -EINVAL,
+		return ckpt_fail(ctx->err, -EPERM,
 				 "pid %d is the parent of ckptd: the daemon can't dump it", pid);
 	if (ctx->opts->requester > 0 && pid == ctx->opts->requester)
-		return ckpt_fail(ctx->err, -EINVAL,
+		return ckpt_fail(ctx->err, -EPERM,
 				 "pid %d is the requesting client (ckptctl) itself", pid);
 	return 0;
 }
@@ -263,7 +263,7 @@ static int freeze_task(struct dump_ctx *ctx, struct task *t)
 	if (r < 0)
 		return ckpt_fail(ctx->err, r, "cannot read /proc/%d/stat", t->pid);
 	if (st.flags & PROC_PF_KTHREAD)
-		return ckpt_fail(ctx->err, -EINVAL, "pid %d is a kernel thread", t->pid);
+		return ckpt_fail(ctx->err, -EPERM, "pid %d is a kernel thread", t->pid);
 	r = check_forbidden(ctx, t->pid);
 	if (r < 0)
 		return r;

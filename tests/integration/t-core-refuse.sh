@@ -1,0 +1,39 @@
+#!/bin/sh
+# Targets a dump must refuse, each with a message naming the pid and why,
+# leaving the target as it was and no image set behind: a pid that does
+# not exist, a kernel thread, a tree holding the client itself (exit 4: not
+# a target ckpt may touch), and a process someone else traces (exit 1).
+. "$(dirname "$0")/lib.sh"
+
+dir=$TMP/img
+mkdir -p "$dir"
+
+max=$(cat /proc/sys/kernel/pid_max)
+nopid=$((max - 1))
+while [ -e "/proc/$nopid" ]; do nopid=$((nopid - 1)); done
+expect_fail 4 "no process with pid $nopid" ckptctl dump -t "$nopid" -D "$dir"
+no_partial_set "$dir"
+
+expect_fail 4 "pid 2 is a kernel thread" ckptctl dump -t 2 -D "$dir"
+no_partial_set "$dir"
+
+start_target sample
+victim=$TPID vstatus=$TSTATUS
+start_target tracer "$victim"
+tracer=$TPID
+expect_fail 1 "pid $victim is already traced by pid $tracer" \
+	ckptctl dump -t "$victim" -D "$dir" --leave-running
+no_partial_set "$dir"
+[ "$(sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$victim/status")" = "$tracer" ] ||
+	fail "the refused dump changed the tracer of $victim"
+expect_status pass		# the tracer checks it still traces its victim
+check_alive "$victim"
+expect_status pass "$vstatus" "$victim"
+
+# this shell's tree holds ckptctl (and its one-shot ckptd)
+expect_fail 4 "pid [0-9]+ is (the requesting client|ckptd|the parent of ckptd)|client|ckptd" \
+	ckptctl dump -t $$ -D "$dir" --leave-running
+no_partial_set "$dir"
+tracer=$(sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$$/status")
+[ "$tracer" = 0 ] || fail "the test shell is left traced by $tracer"
+exit 0
