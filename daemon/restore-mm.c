@@ -347,6 +347,13 @@ static void fill_threads(struct rst_task *t, struct restore_args *a, const struc
 			r->r8, r->rax, r->rcx, r->rdx, r->rsi, r->rdi, r->orig_rax, r->rip, r->cs,
 			r->eflags, r->rsp, r->ss, r->fs_base, r->gs_base, r->ds, r->es, r->fs, r->gs,
 		};
+		/* A syscall caught with -ERESTART_RESTARTBLOCK (nanosleep, poll,
+		 * futex with a timeout) would restart through restart_syscall,
+		 * whose state stayed in the dead thread: run it again whole
+		 * (-ERESTARTNOINTR), so a relative timeout starts over rather
+		 * than the call failing with EINTR. */
+		if ((int64_t)d->regs.rax == -516 && (int64_t)d->regs.orig_rax >= 0)
+			d->regs.rax = (uint64_t)-513;
 		d->sigmask = th->sigmask;
 		if (th->sigaltstack) {
 			d->altstack_sp = th->sigaltstack->sp;
