@@ -134,6 +134,8 @@ static void dumped_cleanup(struct dumped *d)
 	cr_assert_eq(system(cmd), 0);
 }
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 static FsEntry *read_fs(struct dumped *d, pid_t pid, FdEntry **fds, unsigned max, unsigned *n)
 {
 	ProtobufCMessage *m;
@@ -526,6 +528,54 @@ Test(files, shared_descriptions)
 	cr_expect_eq(d.fds, n + kn);
 
 	kill(pids[1], SIGKILL);
+	cr_expect(target_finish(&t));
+	dumped_cleanup(&d);
+}
+
+/* Many descriptions of one file (same dev, ino, pos, flags): only kcmp
+ * tells them apart, and a dup must still find its own. */
+#define MANY 500
+
+static int setup_many(void)
+{
+	for (int i = 0; i < MANY; i++) {
+		int a = open("/dev/null", O_RDONLY), b = dup(a);
+
+		if (a < 0 || b < 0)
+			return -1;
+		child_report(a);
+		child_report(b);
+	}
+	return 0;
+}
+
+Test(files, many_descriptions_of_one_file)
+{
+	static int a[MANY], b[MANY];
+	static bool seen[MAX_DESCS * 4];
+	struct target t;
+	struct dumped d;
+	FsEntry *fs;
+	FdEntry *fds[2 * MANY + 16];
+	unsigned n;
+
+	target_start(&t, setup_many, NULL);
+	for (int i = 0; i < MANY; i++) {
+		a[i] = target_report(&t);
+		b[i] = target_report(&t);
+	}
+	dump_pids(&d, &t.pid, 1);
+	cr_assert_eq(d.rc, 0, "dump failed: %s", d.err.msg);
+	fs = read_fs(&d, t.pid, fds, ARRAY_SIZE(fds), &n);
+	(void)fs;
+	for (int i = 0; i < MANY; i++) {
+		uint32_t id = find_fd(fds, n, a[i])->desc_id;
+
+		cr_assert_lt(id, ARRAY_SIZE(seen));
+		cr_expect(!seen[id], "fd %d: desc %u taken by another open", a[i], id);
+		seen[id] = true;
+		cr_expect_eq(find_fd(fds, n, b[i])->desc_id, id, "fd %d is a dup of %d", b[i], a[i]);
+	}
 	cr_expect(target_finish(&t));
 	dumped_cleanup(&d);
 }
