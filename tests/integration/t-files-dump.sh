@@ -1,6 +1,6 @@
 #!/bin/sh
 # Open files of a two-task tree: the dump records every kind (regular,
-# deleted, memfd, pipe, FIFO, socket, anon inode, char device), gives fds
+# deleted, memfd, pipe, FIFO, unix and TCP sockets, anon inode, char device), gives fds
 # that share a description (dup, fork) one desc_id, keeps pipe and FIFO data
 # once per pipe, saves ghost contents without the holes of a sparse 1 GiB
 # memfd, and changes nothing in the target: after the dump it finds every
@@ -45,8 +45,12 @@ pipes = [d for d in files if ty(d, 'FD_PIPE') and d.get('pipe_data')]
 assert len(pipes) == 1, 'one pipe holds data, saved once: %r' % pipes
 fifo = [d for d in files if ty(d, 'FD_FIFO')]
 assert len(fifo) == 1 and fifo[0].get('pipe_data'), fifo
-socks = [d for d in files if ty(d, 'FD_SOCKET')]
-assert len(socks) == 2 and all(int(s['socket']['family']) == 1 for s in socks), socks
+socks = [d['socket'] for d in files if ty(d, 'FD_SOCKET')]
+unix = [s for s in socks if int(s['family']) == 1]
+assert len(unix) == 2 and unix[0]['peer_ino'] != unix[1]['peer_ino'], unix
+tcp = [s for s in socks if int(s['family']) == 2]
+assert len(tcp) == 1 and int(tcp[0]['state']) == 10, 'one listening TCP socket: %r' % tcp
+assert tcp[0]['local'].startswith('127.0.0.1:'), tcp
 assert any(ty(d, 'FD_ANON') and 'eventfd' in d['anon_name'] for d in files)
 assert any(ty(d, 'FD_CHR') and path(d) == '/dev/null' for d in files)
 

@@ -3,11 +3,12 @@
  *
  * Holds a regular file at an offset (and a dup of it, and a child that
  * inherited it), a deleted file, a memfd, a pipe and a FIFO with data in
- * them, a sparse 1 GiB memfd with one page written, a unix socketpair, an
- * eventfd and /dev/null. After SIGUSR1 it checks
+ * them, a sparse 1 GiB memfd with one page written, a unix socketpair, a
+ * TCP socket listening on 127.0.0.1, an eventfd and /dev/null. After SIGUSR1 it checks
  * that every offset is where it was and every buffered byte is still there,
  * then removes its files. */
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -31,7 +32,8 @@ static int reg, reg_dup, del, mfd, sparse, pipefd[2], fifo;
 static void setup(void)
 {
 	char del_path[] = "/tmp/ckpt-target-deleted-XXXXXX";
-	int sp[2];
+	struct sockaddr_in lo = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int sp[2], l;
 
 	reg = mkstemp(reg_path);
 	if (reg < 0 || write(reg, text, sizeof(text)) != sizeof(text))
@@ -66,6 +68,9 @@ static void setup(void)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 ||
 	    eventfd(5, 0) < 0 || open("/dev/null", O_RDWR) < 0)
 		target_fail("socketpair, eventfd or /dev/null");
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&lo, sizeof(lo)) < 0 || listen(l, 1) < 0)
+		target_fail("listen on 127.0.0.1");
 }
 
 static void expect_bytes(int fd, const char *want, size_t len, const char *what)
