@@ -6,7 +6,10 @@
  * them, a sparse 1 GiB memfd with one page written, a unix socketpair, a
  * TCP socket listening on 127.0.0.1, an eventfd and /dev/null. After SIGUSR1 it checks
  * that every offset is where it was and every buffered byte is still there,
- * then removes its files. */
+ * then removes its files.
+ *
+ * "files big N" adds a memfd of N MiB filled with a pattern, for the test
+ * that a dump saves large ghost contents in bounded memory. */
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/eventfd.h>
@@ -27,7 +30,39 @@ static char fifo_path[64];
 #define SPARSE_SIZE (1ull << 30)
 #define SPARSE_OFF (512ull << 20)
 
-static int reg, reg_dup, del, mfd, sparse, pipefd[2], fifo;
+static int reg, reg_dup, del, mfd, sparse, pipefd[2], fifo, big = -1;
+static size_t big_len;
+
+static void setup_big(size_t mib)
+{
+	char *p;
+
+	big_len = mib << 20;
+	big = memfd_create("ckpt-big", MFD_CLOEXEC);
+	if (big < 0 || ftruncate(big, big_len) < 0)
+		target_fail("memfd of %zu MiB", mib);
+	p = mmap(NULL, big_len, PROT_READ | PROT_WRITE, MAP_SHARED, big, 0);
+	if (p == MAP_FAILED)
+		target_fail("mmap the big memfd");
+	target_fill(p, big_len, 77);
+	munmap(p, big_len);
+}
+
+static void verify_big(void)
+{
+	char *p;
+	long bad;
+
+	if (big < 0)
+		return;
+	p = mmap(NULL, big_len, PROT_READ, MAP_SHARED, big, 0);
+	if (p == MAP_FAILED)
+		target_fail("mmap the big memfd");
+	bad = target_check(p, big_len, 77);
+	if (bad >= 0)
+		target_fail("big memfd: word %ld changed", bad);
+	munmap(p, big_len);
+}
 
 static void setup(void)
 {
@@ -104,12 +139,14 @@ static void verify(void)
 	expect_bytes(fifo, fifo_text, sizeof(fifo_text), "fifo");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	pid_t kid;
 
 	target_init();
 	setup();
+	if (argc == 3 && strcmp(argv[1], "big") == 0)
+		setup_big(strtoul(argv[2], NULL, 0));
 	kid = fork();
 	if (kid < 0)
 		target_fail("fork");
@@ -122,6 +159,7 @@ int main(void)
 	target_ready();
 	target_wait();
 	verify();
+	verify_big();
 	kill(kid, SIGKILL);
 	waitpid(kid, NULL, 0);
 	unlink(fifo_path);
