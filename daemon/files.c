@@ -135,7 +135,7 @@ static int read_link_at(int dirfd, const char *name, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
-/* "pos:", "flags:" (octal), "mnt_id:" of /proc/PID/fdinfo/N. */
+/* "pos:" and "flags:" (octal) of /proc/PID/fdinfo/N. */
 static int parse_fdinfo(struct dump_ctx *ctx, struct fd_parms *p)
 {
 	_cleanup_free_ char *buf = NULL;
@@ -149,14 +149,11 @@ static int parse_fdinfo(struct dump_ctx *ctx, struct fd_parms *p)
 	r = read_file_at(AT_FDCWD, path, &buf, NULL);
 	if (r < 0)
 		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot read %s", p->pid, p->fd, path);
-	p->mnt_id = -1;
 	for (char *l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
 		if (sscanf(l, "pos: %llu", &pos) == 1)
 			have_pos = true;
 		else if (sscanf(l, "flags: %o", &flags) == 1)
 			have_flags = true;
-		else
-			sscanf(l, "mnt_id: %d", &p->mnt_id);
 	}
 	if (!have_pos || !have_flags)
 		return ckpt_fail(ctx->err, -EBADMSG, "pid %d fd %d: %s lacks pos or flags",

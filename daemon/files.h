@@ -23,7 +23,6 @@ struct fd_parms {
 	uint32_t flags;		/* fdinfo "flags", O_CLOEXEC taken out */
 	bool cloexec;
 	uint64_t pos;		/* fdinfo "pos" */
-	int mnt_id;		/* fdinfo "mnt_id", -1 if absent */
 };
 
 /* A file a dump saved already (ghost files), by identity. */

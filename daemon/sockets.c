@@ -284,8 +284,10 @@ static int netns_ino(pid_t pid, uint64_t *ret)
 }
 
 /* The sock_diag table of pid's network namespace, asked for once. */
-static int sock_table_get(struct dump_ctx *ctx, pid_t pid, struct sock_table **ret)
+static int sock_table_get(struct dump_ctx *ctx, const struct fd_parms *p,
+			  struct sock_table **ret)
 {
+	pid_t pid = p->pid;
 	struct files_ctx *f = ctx->files;
 	uint64_t ns, self;
 	struct nl_sock *sk = NULL;
@@ -293,8 +295,8 @@ static int sock_table_get(struct dump_ctx *ctx, pid_t pid, struct sock_table **r
 	int r;
 
 	if (netns_ino(pid, &ns) < 0 || netns_ino(0, &self) < 0)
-		return ckpt_fail(ctx->err, negerrno(), "pid %d: cannot read its network "
-				 "namespace", pid);
+		return ckpt_fail(ctx->err, negerrno(), "pid %d fd %d: cannot read the task's "
+				 "network namespace", pid, p->fd);
 	if (f->socks && f->socks_netns == ns) {
 		*ret = f->socks;
 		return 0;
@@ -307,7 +309,8 @@ static int sock_table_get(struct dump_ctx *ctx, pid_t pid, struct sock_table **r
 	nl_socket_free(sk);
 	if (r < 0) {
 		sock_table_free(t);
-		return ckpt_fail(ctx->err, r, "pid %d: sock_diag", pid);
+		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot list sockets with sock_diag",
+				 pid, p->fd);
 	}
 	sock_table_free(f->socks);
 	f->socks = t;
@@ -348,7 +351,7 @@ int socket_describe(struct dump_ctx *ctx, const struct fd_parms *p, SocketInfo *
 	struct sock_table *t = NULL;
 	int r;
 
-	r = sock_table_get(ctx, p->pid, &t);
+	r = sock_table_get(ctx, p, &t);
 	if (r < 0)
 		return r;
 	s = sock_find(t, p->st.st_ino);
