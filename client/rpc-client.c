@@ -47,6 +47,8 @@ int rpc_exit_code(RpcType type, int err)
 		return EXIT_OK;
 	case -EEXIST:
 		return EXIT_EXISTS;
+	case -ENOENT:	/* a restore misses an image file */
+		return type == RPC_TYPE__RPC_RESTORE ? EXIT_BADIMAGE : EXIT_FAIL;
 	case -ESRCH:
 		return EXIT_NOTARGET;
 	case -EPERM:	/* ckptd refuses the target (not the requester's, ckptd...) */

@@ -332,6 +332,31 @@ static int check_tree_owned(const struct conn *c, pid_t root, struct ckpt_err *e
 	return 0;
 }
 
+static pid_t parent_of(pid_t pid)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[32], *p;
+	int ppid;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file_at(AT_FDCWD, path, &buf, NULL) < 0)
+		return 0;
+	p = strrchr(buf, ')');	/* comm may hold anything, even ") " */
+	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		return 0;
+	return ppid;
+}
+
+/* Whether pid is start or one of its ancestors (bounded, in case of a race
+ * that makes the chain loop through recycled pids). */
+static bool is_ancestor(pid_t pid, pid_t start)
+{
+	for (int depth = 0; start > 0 && depth < 4096; depth++, start = parent_of(start))
+		if (start == pid)
+			return true;
+	return false;
+}
+
 static int authorize_target(const struct conn *c, pid_t pid, struct ckpt_err *err)
 {
 	int r;
@@ -344,6 +369,12 @@ static int authorize_target(const struct conn *c, pid_t pid, struct ckpt_err *er
 		return ckpt_fail(err, -EPERM, "pid %d is ckptd's parent", pid);
 	if (pid == c->peer.pid)
 		return ckpt_fail(err, -EPERM, "pid %d is the requesting process", pid);
+	/* freezing an ancestor would freeze ckptd or its client with it */
+	if (is_ancestor(pid, getpid()) || is_ancestor(pid, c->srv->pid))
+		return ckpt_fail(err, -EPERM, "pid %d is an ancestor of ckptd", pid);
+	if (is_ancestor(pid, c->peer.pid))
+		return ckpt_fail(err, -EPERM, "pid %d is an ancestor of the requesting process",
+				 pid);
 	r = check_is_process(pid, err);
 	if (r < 0 || c->peer.uid == 0)
 		return r;

@@ -1,0 +1,58 @@
+#!/bin/sh
+# ckptctl's failures: each an exit code of its own (ckptctl(1) EXIT STATUS)
+# and one line "ckptctl CMD: message"; with --json also {"error","errno"}.
+# No daemon socket here: ckptctl starts a one-shot ckptd for each command.
+. "$(dirname "$0")/lib.sh"
+
+export CKPT_SOCKET=$TMP/no-daemon.sock
+
+# the daemon cannot be reached or started: 6
+CKPTD=/nonexistent/ckptd expect_fail 6 "ckptctl check: no ckptd answers at .*cannot start /nonexistent/ckptd" \
+	ckptctl check
+CKPTD=/nonexistent/ckptd expect_fail 6 "cannot start" ckptctl dump --json -t 1 -D "$TMP/d0"
+json_check "$LAST_OUT" 'assert j["errno"] == 2 and "cannot start" in j["error"], j'
+# a socket path that is not a socket: also nothing answers
+: >"$TMP/plain"
+CKPT_SOCKET=$TMP/plain CKPTD=/nonexistent/ckptd expect_fail 6 "no ckptd answers" ckptctl check
+
+# no such process: 4
+expect_fail 4 "ckptctl dump: no process with pid 999999999" ckptctl dump -t 999999999 -D "$TMP/d1"
+[ "$(stat -c %a "$TMP/d1")" = 700 ] || fail "image directory created with mode $(stat -c %a "$TMP/d1")"
+no_partial_set "$TMP/d1"
+expect_fail 4 "no process" ckptctl dump --json -t 999999999 -D "$TMP/d1"
+json_check "$LAST_OUT" 'assert j["errno"] == 3 and "no process with pid" in j["error"], j'
+
+start_target sample
+sleep 1000 </dev/null >/dev/null 2>&1 &
+SPID=$!
+track_pid $SPID
+
+# ckptd, its parent (here ckptctl) and their ancestors are never targets: 4
+expect_fail 4 "pid 1 is an ancestor of ckptd" ckptctl dump -t 1 -D "$TMP/d2" --leave-running
+expect_fail 4 "pid $$ is an ancestor of ckptd" ckptctl dump -t $$ -D "$TMP/d2" --leave-running --json
+json_check "$LAST_OUT" 'assert j["errno"] == 1 and "ancestor" in j["error"], j'
+no_partial_set "$TMP/d2"
+
+# an image set already there: 3, unless --force
+mkdir -p "$TMP/d3"
+dump_target "$TMP/d3"
+expect_fail 3 "already holds an image set.*--force" ckptctl dump -t "$TPID" -D "$TMP/d3" --leave-running
+ckpt_ok dump -t "$TPID" -D "$TMP/d3" --leave-running --force --json
+json_check "$LAST_OUT" "assert j['pid'] == $TPID and j['tasks'] >= 1 and j['pages'] > 0 and j['peak_rss_kb'] > 0, j"
+check_alive
+expect_status pass
+
+# the image directory cannot be created: 1
+expect_fail 1 "cannot create the image directory $TMP/no/such/dir" \
+	ckptctl dump -t $SPID -D "$TMP/no/such/dir"
+: >"$TMP/file"
+expect_fail 1 "cannot open the image directory $TMP/file" ckptctl dump -t $SPID -D "$TMP/file"
+
+# restore: no image directory, or an empty one: 5 (nothing to restore)
+expect_fail 5 "cannot open the image directory" ckptctl restore -D "$TMP/none"
+mkdir "$TMP/empty"
+expect_fail 5 "" ckptctl restore -D "$TMP/empty"
+expect_fail 5 "" ckptctl restore --json -D "$TMP/empty"
+json_check "$LAST_OUT" 'assert j["errno"] > 0 and j["error"], j'
+kill -0 $SPID || fail "the untouched sleep died"
+exit 0

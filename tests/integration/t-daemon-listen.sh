@@ -1,0 +1,92 @@
+#!/bin/sh
+# ckptd --listen PATH, standalone: sd_notify READY=1 once it serves and
+# STOPPING=1 when it leaves, the idle timeout, SIGTERM, a stale socket file
+# replaced, a live one left alone, and the socket removed at exit.
+. "$(dirname "$0")/lib.sh"
+
+SOCK=$TMP/run/ckptd.sock
+NSOCK=$TMP/notify.sock
+NOUT=$TMP/notify.out
+
+# a NOTIFY_SOCKET receiver: one line per datagram, until STOPPING=1
+start_notify_listener()
+{
+	rm -f "$NSOCK" "$NOUT"
+	/usr/bin/python3 - "$NSOCK" "$NOUT" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(60)
+with open(sys.argv[2], "w") as f:
+    while True:
+        m = s.recv(4096).decode()
+        f.write(m.replace("\n", " ") + "\n")
+        f.flush()
+        if "STOPPING=1" in m:
+            break
+PY
+	NLPID=$!
+	track_pid $NLPID
+	i=0
+	while [ ! -S "$NSOCK" ]; do
+		i=$((i + 1))
+		[ $i -le 100 ] || fail "notify listener did not start"
+		sleep 0.1
+	done
+}
+
+wait_for_line()	# FILE PATTERN
+{
+	local i=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le 100 ] || fail "no '$2' in $1: $(cat "$1" 2>/dev/null)"
+		sleep 0.1
+	done
+}
+
+# --- idle timeout, notifications, a request -----------------------------
+start_notify_listener
+NOTIFY_SOCKET=$NSOCK "$CKPTD" --listen "$SOCK" --idle-timeout 2 >"$TMP/d1.log" 2>&1 &
+D=$!
+track_pid $D
+wait_for_line "$NOUT" READY=1
+[ -S "$SOCK" ] || fail "ckptd --listen did not create $SOCK"
+[ "$(stat -c %a "$SOCK")" = 666 ] || fail "$SOCK has mode $(stat -c %a "$SOCK"), not 666"
+CKPT_SOCKET=$SOCK CKPTD=/nonexistent ckpt_ok check --json
+json_check "$LAST_OUT" 'assert j["pagemap_scan"] is True and j["soft_dirty"] is False, j'
+# a second daemon on a live socket refuses, and leaves it alone
+expect_fail 1 "cannot listen on .*: Address already in use" "$CKPTD" --listen "$SOCK"
+rc=0
+wait $D || rc=$?
+[ $rc -eq 0 ] || fail "ckptd exited $rc after its idle timeout: $(cat "$TMP/d1.log")"
+wait_for_line "$NOUT" STOPPING=1
+[ ! -e "$SOCK" ] || fail "ckptd left $SOCK behind"
+grep -q "check for uid 0 .* done" "$TMP/d1.log" || fail "no log of the check: $(cat "$TMP/d1.log")"
+
+# --- SIGTERM, over a stale socket file ----------------------------------
+/usr/bin/python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.bind(sys.argv[1])' "$SOCK"
+[ -S "$SOCK" ] || fail "cannot make a stale socket"
+start_notify_listener
+NOTIFY_SOCKET=$NSOCK "$CKPTD" --listen "$SOCK" >"$TMP/d2.log" 2>&1 &
+D=$!
+track_pid $D
+wait_for_line "$NOUT" READY=1
+CKPT_SOCKET=$SOCK CKPTD=/nonexistent ckpt_ok check
+sleep 2.5
+kill -0 $D 2>/dev/null || fail "ckptd --listen without --idle-timeout exited on its own"
+kill -TERM $D
+rc=0
+wait $D || rc=$?
+[ $rc -eq 0 ] || fail "ckptd exited $rc on SIGTERM: $(cat "$TMP/d2.log")"
+wait_for_line "$NOUT" STOPPING=1
+[ ! -e "$SOCK" ] || fail "ckptd left $SOCK behind after SIGTERM"
+
+# --- bad invocations ----------------------------------------------------
+expect_fail 2 "at most one" "$CKPTD" --listen "$SOCK" --oneshot-fd 3
+expect_fail 2 "invalid number" "$CKPTD" --idle-timeout soon
+expect_fail 1 "expected one socket from systemd" "$CKPTD"
+expect_fail 1 "not a connected SOCK_SEQPACKET" "$CKPTD" --oneshot-fd 0
+"$CKPTD" --help | grep -q -- "--oneshot-fd" || fail "ckptd --help"
+"$CKPTD" --version | grep -Eq '^ckptd [0-9]' || fail "ckptd --version"
+exit 0
