@@ -756,6 +756,45 @@ Test(files, sockets)
 	dumped_cleanup(&d);
 }
 
+/* Sockets of a task in another network namespace: sock_diag must be asked
+ * inside that namespace (peer_ino comes only from there). */
+static int setup_netns(void)
+{
+	int sp[2];
+
+	if (unshare(CLONE_NEWNET) < 0 || socketpair(AF_UNIX, SOCK_DGRAM, 0, sp) < 0)
+		return -1;
+	child_report(sp[0]);
+	child_report(sp[1]);
+	return 0;
+}
+
+Test(files, sockets_in_other_netns)
+{
+	struct target t;
+	struct dumped d;
+	FsEntry *fs;
+	FdEntry *fds[64];
+	FileDescEntry *s0;
+	struct stat st;
+	char path[64];
+	unsigned n;
+	int f0, f1;
+
+	target_start(&t, setup_netns, NULL);
+	f0 = target_report(&t);
+	f1 = target_report(&t);
+	dump_one(&d, &t, &fs, fds, &n);
+	s0 = desc_of(fds, n, f0);
+	cr_assert_not_null(s0->socket);
+	cr_expect_eq(s0->socket->type, SOCK_DGRAM);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", t.pid, f1);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_expect_eq(s0->socket->peer_ino, st.st_ino);
+	cr_expect(target_finish(&t));
+	dumped_cleanup(&d);
+}
+
 static int setup_pty(void)
 {
 	int m = posix_openpt(O_RDWR | O_NOCTTY), s;
