@@ -22,13 +22,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t target_go;
 
+/* A process-directed SIGUSR1 may land on any thread; the main thread
+ * sleeps in target_wait(), so pass it on to wake it up. */
 static void target_on_usr1(int sig)
 {
+	int saved = errno;
+
 	target_go = 1;
+	if (syscall(SYS_gettid) != getpid())
+		syscall(SYS_tgkill, getpid(), getpid(), SIGUSR1);
+	errno = saved;
 }
 
 static void target_status(const char *line)
