@@ -543,11 +543,14 @@ static void do_check(const struct kerndat *kd, struct reply *rep)
 		    "pagemap bit 55 stays clear after a write (CONFIG_MEM_SOFT_DIRTY off)");
 	add_feature(rep, "pagemap_scan", kd->pagemap_scan, kd->pagemap_scan ? NULL :
 		    "the PAGEMAP_SCAN ioctl is refused (Linux < 6.7)");
-	add_feature(rep, "uffd", kd->uffd, kd->uffd ? NULL : "userfaultfd() fails");
+	add_feature(rep, "uffd", kd->uffd, kd->uffd ? NULL :
+		    "userfaultfd() refused (no CONFIG_USERFAULTFD, or no CAP_SYS_PTRACE "
+		    "with vm.unprivileged_userfaultfd=0)");
 	add_feature(rep, "uffd_wp_async", kd->uffd_wp_async, kd->uffd_wp_async ? NULL :
-		    "UFFD_FEATURE_WP_ASYNC refused (Linux < 6.7)");
+		    kd->uffd ? "UFFD_FEATURE_WP_ASYNC refused (Linux < 6.7)" : "needs uffd");
 	add_feature(rep, "clone3_set_tid", kd->clone3_set_tid, kd->clone3_set_tid ? NULL :
-		    "clone3 set_tid unusable: PIDs cannot be restored");
+		    "clone3 set_tid refused (no CAP_CHECKPOINT_RESTORE, or Linux < 5.5): "
+		    "PIDs cannot be restored");
 	add_feature(rep, "pidfd_getfd", kd->pidfd_getfd, NULL);
 	add_feature(rep, "ptrace_rseq", kd->ptrace_rseq, NULL);
 	add_feature(rep, "ptrace_xstate", kd->ptrace_xstate, NULL);
