@@ -522,3 +522,8 @@ const char *img_errmsg(const struct img *img)
 		return "out of memory";
 	return img->err[0] ? img->err : "no error";
 }
+
+bool img_failed(const struct img *img)
+{
+	return !img || img->err[0];
+}

@@ -119,7 +119,10 @@ const char *img_name(const struct img *img);
 const struct img_desc *img_get_desc(const struct img *img);
 off_t img_offset(const struct img *img);
 unsigned img_nr_records(const struct img *img);
-/* "core-12.img at offset 4096: record checksum mismatch" after a failure. */
+/* "core-12.img at offset 4096: record checksum mismatch" after a failure,
+ * "no error" before one. */
 const char *img_errmsg(const struct img *img);
+/* Whether img holds a failure's message (NULL: true, out of memory). */
+bool img_failed(const struct img *img);
 
 #endif

@@ -510,8 +510,10 @@ Test(img, no_reading_after_a_failure)
 	write_core(rec);
 	fx_flip("core-1.img", rec[0] + 10, 0x80);
 	cr_assert_eq(img_open(fx_dirfd, IMG_CORE, 1, &img), 0);
+	cr_assert_not(img_failed(img));
 	cr_assert_eq(img_read_next(img, &m), -EBADMSG);
 	cr_assert_null(m);
+	cr_assert(img_failed(img));
 	cr_assert_eq(img_read_next(img, &m), -EINVAL);
 	cr_assert(strstr(img_errmsg(img), "checksum mismatch"));
 	img_close(img);
