@@ -34,6 +34,26 @@ void rst_fix_restart(struct restore_regs *r)
 	}
 }
 
+void rst_interrupt_syscall(struct rst_rt_sigframe *f, const struct restore_regs *raw,
+			   bool sa_restart)
+{
+	struct rst_sigcontext *sc = &f->uc.uc_mcontext;
+
+	if ((__s64)raw->orig_rax < 0)
+		return;
+	switch ((__s64)raw->rax) {
+	case -ERESTARTSYS:
+		if (sa_restart)
+			break;
+		/* fall through */
+	case -ERESTARTNOHAND:
+	case -ERESTART_RESTARTBLOCK:
+		sc->rax = (__u64)-EINTR;
+		sc->rip = raw->rip;
+		break;
+	}
+}
+
 static void fill_sigcontext(struct rst_sigcontext *sc, const struct restore_regs *r)
 {
 	sc->r8 = r->r8;

@@ -6,6 +6,8 @@
 #define RST_FRAME_H
 
 #include <linux/types.h>
+#include <stdbool.h>
+
 #include "restorer.h"
 
 /* uapi asm/sigcontext.h, 64-bit struct sigcontext */
@@ -70,6 +72,15 @@ struct rst_fx_sw_bytes {	/* uapi struct _fpx_sw_bytes */
  * system call has orig_rax = nr and rax = -ERESTART*; rt_sigreturn never
  * restarts, so point it back at the syscall instruction. */
 void rst_fix_restart(struct restore_regs *r);
+
+/* A signal with a handler will be delivered right at the rt_sigreturn
+ * (it came while the thread waited in the blob): do to the interrupted
+ * system call what the kernel's handle_signal() would have done had it
+ * come while the thread slept in it - -EINTR instead of a restart, unless
+ * -ERESTARTNOINTR, or -ERESTARTSYS with SA_RESTART. raw is the thread's
+ * registers as dumped; f was built from them by rst_build_frame(). */
+void rst_interrupt_syscall(struct rst_rt_sigframe *f, const struct restore_regs *raw,
+			   bool sa_restart);
 
 /* Build t's frame at the top of the stack region [base, base + len)
  * (base as the thread will see it: frames hold absolute addresses).

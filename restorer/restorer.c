@@ -158,5 +158,5 @@ RST_HIDDEN RST_NORETURN void restore_main(struct restore_args *a)
 	}
 	sys_close(a->status_fd);
 	rst_release_threads(a, 1);
-	rst_sigreturn(sp);
+	rst_leave(a, 0, sp);
 }

@@ -58,6 +58,7 @@ int rst_restore_thread(struct restore_args *a, unsigned idx, __u64 *ret_sp);
 int rst_create_threads(struct restore_args *a);
 void rst_wait_threads(struct restore_args *a);
 void rst_release_threads(struct restore_args *a, __u32 how);
+RST_NORETURN void rst_leave(struct restore_args *a, unsigned idx, __u64 sp);
 
 /* entry.S */
 long rst_clone3_thread(void *clone_args, unsigned long size, void (*fn)(void *), void *arg);

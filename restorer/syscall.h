@@ -77,6 +77,8 @@ static inline long sys_rt_sigaction(int sig, const void *act, void *old, unsigne
 { return rst_syscall4(__NR_rt_sigaction, sig, act, old, setsize); }
 static inline long sys_rt_sigprocmask(int how, const __u64 *set, __u64 *old, unsigned long setsize)
 { return rst_syscall4(__NR_rt_sigprocmask, how, set, old, setsize); }
+static inline long sys_rt_sigpending(__u64 *set, unsigned long setsize)
+{ return rst_syscall2(__NR_rt_sigpending, set, setsize); }
 static inline long sys_rt_sigqueueinfo(int tgid, int sig, const void *info)
 { return rst_syscall3(__NR_rt_sigqueueinfo, tgid, sig, info); }
 static inline long sys_rt_tgsigqueueinfo(int tgid, int tid, int sig, const void *info)

@@ -13,6 +13,8 @@
 #include "rst.h"
 #include "syscall.h"
 
+#define SA_RESTART_FLAG	0x10000000ULL	/* SA_RESTART, asm-generic/signal-defs.h */
+
 #define THREAD_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
 		      CLONE_THREAD | CLONE_SYSVSEM)
 
@@ -105,6 +107,32 @@ int rst_restore_thread(struct restore_args *a, unsigned idx, __u64 *ret_sp)
 	return 0;
 }
 
+/* The last moment before rt_sigreturn, every signal still blocked: a
+ * signal that came while the thread waited here (the engine's go, the
+ * other tasks of the tree) will be delivered as soon as the frame's mask
+ * applies. Had it come before the dump, it would have interrupted the
+ * system call the thread slept in; make it do so now, or a pause() or
+ * sigsuspend() would sleep on after its handler ran. */
+void rst_leave(struct restore_args *a, unsigned idx, __u64 sp)
+{
+	const struct restore_thread *t = rst_thread(a, idx);
+	__u64 pending = 0;
+
+	if (sys_rt_sigpending(&pending, sizeof(pending)) < 0)
+		pending = 0;
+	pending &= ~t->sigmask;
+	for (unsigned sig = 1; sig <= RESTORE_NSIG; sig++) {
+		const struct restore_sigaction *sa = &a->sigactions[sig - 1];
+
+		if (!(pending & (1ULL << (sig - 1))) || sa->handler <= 1)
+			continue;	/* not coming, or no handler to run */
+		rst_interrupt_syscall((struct rst_rt_sigframe *)(sp - 8), &t->regs,
+				      sa->flags & SA_RESTART_FLAG);
+		break;
+	}
+	rst_sigreturn(sp);
+}
+
 static void thread_main(void *arg)
 {
 	struct thread_ctx *ctx = arg;
@@ -119,7 +147,7 @@ static void thread_main(void *arg)
 	while (rst_load(&a->sync.go) == 0)
 		sys_futex(&a->sync.go, FUTEX_WAIT_PRIVATE, 0, 0);
 	if (rst_load(&a->sync.go) == 1)
-		rst_sigreturn(sp);
+		rst_leave(a, ctx->idx, sp);
 }
 
 int rst_create_threads(struct restore_args *a)

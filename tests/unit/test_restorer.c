@@ -249,3 +249,43 @@ Test(fmt, conversions_and_truncation)
 	rst_fmt(buf, sizeof(buf), "%d %ld %x", -2147483647 - 1, -5L, 0xabcu);
 	cr_assert_str_eq(buf, "-2147483648 -5 abc");
 }
+
+static struct rst_rt_sigframe *frame_for(struct built *b, long rax, long orig_rax)
+{
+	build(b, 0);
+	b->t.regs = regs_in_syscall(rax, orig_rax);
+	cr_assert_eq(rst_build_frame(b->area, RESTORE_THREAD_STACK_SIZE, &b->t, NULL, &b->sp), 0);
+	return (struct rst_rt_sigframe *)(b->sp - 8);
+}
+
+Test(restart, a_signal_at_the_sigreturn_interrupts_like_the_kernel)
+{
+	struct built b;
+	struct rst_rt_sigframe *f;
+
+	f = frame_for(&b, -514, SYS_pause);	/* ERESTARTNOHAND: always EINTR */
+	rst_interrupt_syscall(f, &b.t.regs, true);
+	cr_assert_eq(f->uc.uc_mcontext.rax, (uint64_t)-EINTR);
+	cr_assert_eq(f->uc.uc_mcontext.rip, 0x401002, "returns past the syscall");
+	free(b.area);
+
+	f = frame_for(&b, -512, SYS_read);	/* ERESTARTSYS + SA_RESTART: restart */
+	rst_interrupt_syscall(f, &b.t.regs, true);
+	cr_assert_eq(f->uc.uc_mcontext.rax, (uint64_t)SYS_read);
+	cr_assert_eq(f->uc.uc_mcontext.rip, 0x401000);
+	rst_interrupt_syscall(f, &b.t.regs, false);	/* without: EINTR */
+	cr_assert_eq(f->uc.uc_mcontext.rax, (uint64_t)-EINTR);
+	cr_assert_eq(f->uc.uc_mcontext.rip, 0x401002);
+	free(b.area);
+
+	f = frame_for(&b, -513, SYS_read);	/* ERESTARTNOINTR: always restart */
+	rst_interrupt_syscall(f, &b.t.regs, false);
+	cr_assert_eq(f->uc.uc_mcontext.rax, (uint64_t)SYS_read);
+	cr_assert_eq(f->uc.uc_mcontext.rip, 0x401000);
+	free(b.area);
+
+	f = frame_for(&b, -516, SYS_nanosleep);	/* restart block: EINTR */
+	rst_interrupt_syscall(f, &b.t.regs, true);
+	cr_assert_eq(f->uc.uc_mcontext.rax, (uint64_t)-EINTR);
+	free(b.area);
+}
