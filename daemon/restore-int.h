@@ -52,6 +52,8 @@ struct rst_task {
 	int status_fd;			/* the task's end of its status socketpair */
 	int engine_fd;			/* the intermediate process's end */
 	bool reported;			/* its blob sent a status */
+	uint64_t region_start;		/* where the blob and its arguments lie */
+	uint64_t region_end;
 };
 
 /* A file description of files.img, or a shared memory object: opened once
@@ -157,5 +159,7 @@ int rst_check_mm(struct rst_ctx *ctx, struct rst_task *t);
 int rst_blob_status(struct rst_ctx *ctx, struct rst_task *t);
 /* Let a task that reported success resume. */
 int rst_blob_go(struct rst_ctx *ctx, struct rst_task *t);
+/* restore-unmap.c: remove the blob's region once the task left it. */
+int rst_unmap_region(struct rst_ctx *ctx, struct rst_task *t);
 
 #endif

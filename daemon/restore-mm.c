@@ -639,6 +639,8 @@ int rst_blob_status(struct rst_ctx *ctx, struct rst_task *t)
 				 "pid %d tid %d: restorer failed %s at address 0x%llx: %s",
 				 st.pid, st.tid, step_name(st.step), (unsigned long long)st.addr,
 				 st.msg);
+	t->region_start = st.region_start;
+	t->region_end = st.region_end;
 	return 0;
 }
 

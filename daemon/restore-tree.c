@@ -368,19 +368,12 @@ static int wait_reports(struct rst_ctx *ctx)
 	return r;
 }
 
-/* Phase C: stopped tasks stop, everyone resumes. */
+/* Phase C: everyone resumes; the blob's region goes once each task left
+ * it; stopped tasks stop. */
 static int release(struct rst_ctx *ctx)
 {
 	int r;
 
-	for (unsigned i = 0; i < ctx->nr_tasks; i++) {
-		struct rst_task *t = &ctx->tasks[i];
-
-		if (t->pe->state == TASK_STATE__TASK_STOPPED &&
-		    kill(t->pe->pid, t->pe->stop_signal) < 0)
-			return ckpt_fail(ctx->err, negerrno(), "pid %d: cannot stop it with signal %d",
-					 t->pe->pid, t->pe->stop_signal);
-	}
 	for (unsigned i = 0; i < ctx->nr_tasks; i++) {
 		struct rst_task *t = &ctx->tasks[i];
 
@@ -389,6 +382,17 @@ static int release(struct rst_ctx *ctx)
 		r = rst_blob_go(ctx, t);
 		if (r < 0)
 			return r;
+	}
+	for (unsigned i = 0; i < ctx->nr_tasks; i++)
+		if (ctx->tasks[i].engine_fd >= 0)
+			rst_unmap_region(ctx, &ctx->tasks[i]);
+	for (unsigned i = 0; i < ctx->nr_tasks; i++) {
+		struct rst_task *t = &ctx->tasks[i];
+
+		if (t->pe->state == TASK_STATE__TASK_STOPPED &&
+		    kill(t->pe->pid, t->pe->stop_signal) < 0)
+			return ckpt_fail(ctx->err, negerrno(), "pid %d: cannot stop it with signal %d",
+					 t->pe->pid, t->pe->stop_signal);
 	}
 	return 0;
 }

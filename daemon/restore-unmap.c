@@ -1,0 +1,212 @@
+/* Restore, the engine's last duty (Documentation/restorer.md): the blob
+ * can't unmap the region it runs from, so once a task resumed, the
+ * intermediate process seizes it, checks that no thread's rip still lies
+ * inside the region, injects munmap() and detaches. Waiting for that also
+ * means that when restore_run returns, every thread has left the blob. */
+#include "daemon/restore-int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "daemon/inject.h"
+#include "daemon/pstree.h"
+
+#define UNMAP_TRIES 500
+
+static int list_threads(pid_t pid, struct task *tk)
+{
+	char path[64];
+	struct dirent *de;
+	unsigned cap = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return negerrno();
+	while ((de = readdir(d))) {
+		pid_t tid = atoi(de->d_name);
+
+		if (tid <= 0)
+			continue;
+		if (tk->nr_threads == cap) {
+			struct thread *nt;
+
+			cap = cap ? cap * 2 : 8;
+			nt = realloc(tk->threads, cap * sizeof(*nt));
+			if (!nt) {
+				closedir(d);
+				return -ENOMEM;
+			}
+			tk->threads = nt;
+		}
+		tk->threads[tk->nr_threads++] = (struct thread){ .tid = tid };
+	}
+	closedir(d);
+	return 0;
+}
+
+static void detach_all(struct task *tk)
+{
+	for (unsigned i = 0; i < tk->nr_threads; i++)
+		if (tk->threads[i].seized) {
+			ptrace(PTRACE_DETACH, tk->threads[i].tid, NULL, NULL);
+			tk->threads[i].seized = false;
+		}
+}
+
+/* Seize and stop every thread; 1 if one still runs inside [start, end). */
+static int seize_all(struct task *tk, uint64_t start, uint64_t end)
+{
+	int inside = 0;
+
+	for (unsigned i = 0; i < tk->nr_threads; i++) {
+		struct thread *th = &tk->threads[i];
+		int st;
+
+		if (ptrace(PTRACE_SEIZE, th->tid, NULL, (void *)PTRACE_O_TRACESYSGOOD) < 0)
+			return negerrno();
+		th->seized = true;
+		if (ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0)
+			return negerrno();
+		while (waitpid(th->tid, &st, __WALL) < 0)
+			if (errno != EINTR)
+				return negerrno();
+		if (!WIFSTOPPED(st))
+			return -ESRCH;
+		if (ptrace(PTRACE_GETREGS, th->tid, NULL, &th->regs) < 0)
+			return negerrno();
+		if (th->regs.rip >= start && th->regs.rip < end)
+			inside = 1;
+	}
+	return inside;
+}
+
+/* A `syscall` instruction in an executable mapping outside [start, end). */
+static uint64_t find_syscall_insn(pid_t pid, uint64_t start, uint64_t end)
+{
+	_cleanup_free_ char *maps = NULL;
+	char path[64], *line, *save = NULL;
+	unsigned char buf[4096];
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	if (read_file_at(AT_FDCWD, path, &maps, &len) < 0)
+		return 0;
+	for (line = strtok_r(maps, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long s, e;
+		char perms[8];
+
+		if (sscanf(line, "%llx-%llx %7s", &s, &e, perms) != 3 || perms[2] != 'x' ||
+		    perms[0] != 'r' || strstr(line, "[vsyscall]") || (s < end && e > start))
+			continue;
+		for (uint64_t a = s; a < e; a += sizeof(buf)) {
+			struct iovec l = { buf, sizeof(buf) }, r = { (void *)(uintptr_t)a, sizeof(buf) };
+
+			if (process_vm_readv(pid, &l, 1, &r, 1, 0) != (ssize_t)sizeof(buf))
+				break;
+			for (size_t i = 0; i + 1 < sizeof(buf); i++)
+				if (buf[i] == 0x0f && buf[i + 1] == 0x05)
+					return a + i;
+		}
+	}
+	return 0;
+}
+
+/* Run to the next syscall stop of tid, stepping over interrupt traps. */
+static int to_syscall_stop(pid_t tid)
+{
+	for (int i = 0; i < 64; i++) {
+		int st;
+
+		if (ptrace(PTRACE_SYSCALL, tid, NULL, NULL) < 0)
+			return negerrno();
+		while (waitpid(tid, &st, __WALL) < 0)
+			if (errno != EINTR)
+				return negerrno();
+		if (!WIFSTOPPED(st))
+			return -ESRCH;
+		if (WSTOPSIG(st) == (SIGTRAP | 0x80))
+			return 0;
+		if (st >> 16 == PTRACE_EVENT_STOP)
+			continue;
+		return -EIO;
+	}
+	return -EIO;
+}
+
+/* munmap(start, len) in the seized, stopped thread th, then its registers
+ * and signal mask exactly as before. */
+static int inject_munmap(struct thread *th, uint64_t ip, uint64_t start, uint64_t len)
+{
+	struct user_regs_struct regs = th->regs;
+	uint64_t mask, all = ~0ull;
+	int r;
+
+	if (ptrace(PTRACE_GETSIGMASK, th->tid, sizeof(mask), &mask) < 0)
+		return negerrno();
+	regs.rip = ip;
+	regs.rax = __NR_munmap;
+	regs.orig_rax = -1;
+	regs.rdi = start;
+	regs.rsi = len;
+	if (ptrace(PTRACE_SETREGS, th->tid, NULL, &regs) < 0)
+		return negerrno();
+	r = ptrace(PTRACE_SETSIGMASK, th->tid, sizeof(all), &all) < 0 ? negerrno() : 0;
+	if (r == 0)
+		r = to_syscall_stop(th->tid);
+	if (r == 0)
+		r = to_syscall_stop(th->tid);
+	if (r == 0 && ptrace(PTRACE_GETREGS, th->tid, NULL, &regs) == 0 && (long)regs.rax < 0)
+		r = (int)regs.rax;
+	regs = th->regs;
+	inject_restart_fixup(&regs);
+	ptrace(PTRACE_SETREGS, th->tid, NULL, &regs);
+	ptrace(PTRACE_SETSIGMASK, th->tid, sizeof(mask), &mask);
+	return r;
+}
+
+/* 0, or -errno when the region stays mapped (not an error of the restore:
+ * the task runs either way, a region left mapped costs only memory). */
+int rst_unmap_region(struct rst_ctx *ctx, struct rst_task *t)
+{
+	struct task tk = { .pid = t->pe->pid, .pidfd = -1 };
+	uint64_t ip;
+	int r = 0;
+
+	if (!t->region_start || t->region_end <= t->region_start)
+		return 0;
+	ip = find_syscall_insn(tk.pid, t->region_start, t->region_end);
+	if (!ip)
+		return -ENOEXEC;
+	for (int i = 0; i < UNMAP_TRIES; i++) {
+		free(tk.threads);
+		tk.threads = NULL;
+		tk.nr_threads = 0;
+		r = list_threads(tk.pid, &tk);
+		if (r < 0)
+			break;
+		r = seize_all(&tk, t->region_start, t->region_end);
+		if (r == 0)
+			r = inject_munmap(&tk.threads[0], ip, t->region_start,
+					  t->region_end - t->region_start);
+		detach_all(&tk);
+		if (r <= 0)
+			break;
+		usleep(1000);
+	}
+	free(tk.threads);
+	return r > 0 ? -ETIMEDOUT : r;
+}
