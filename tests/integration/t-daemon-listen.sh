@@ -55,6 +55,12 @@ wait_for_line "$NOUT" READY=1
 [ "$(stat -c %a "$SOCK")" = 666 ] || fail "$SOCK has mode $(stat -c %a "$SOCK"), not 666"
 CKPT_SOCKET=$SOCK CKPTD=/nonexistent ckpt_ok check --json
 json_check "$LAST_OUT" 'assert j["pagemap_scan"] is True and j["soft_dirty"] is False, j'
+# a tree restored by a listening daemon outlives the daemon
+start_target sample
+CKPT_SOCKET=$SOCK CKPTD=/nonexistent ckpt_ok dump -t "$TPID" -D "$TMP/img"
+wait_gone "$TPID"
+CKPT_SOCKET=$SOCK CKPTD=/nonexistent ckpt_ok restore -D "$TMP/img"
+track_pid "$TPID"
 # a second daemon on a live socket refuses, and leaves it alone
 expect_fail 1 "cannot listen on .*: Address already in use" "$CKPTD" --listen "$SOCK"
 rc=0
@@ -63,6 +69,8 @@ wait $D || rc=$?
 wait_for_line "$NOUT" STOPPING=1
 [ ! -e "$SOCK" ] || fail "ckptd left $SOCK behind"
 grep -q "check for uid 0 .* done" "$TMP/d1.log" || fail "no log of the check: $(cat "$TMP/d1.log")"
+check_alive
+expect_status pass
 
 # --- SIGTERM, over a stale socket file ----------------------------------
 /usr/bin/python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.bind(sys.argv[1])' "$SOCK"

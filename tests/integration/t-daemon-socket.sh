@@ -8,6 +8,7 @@
 command -v systemd-socket-activate >/dev/null || skip "systemd-socket-activate missing"
 command -v setpriv >/dev/null || skip "setpriv missing"
 
+AS_NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
 # nobody must reach the socket and a directory of its own under $TMP
 chmod 0711 "$TMP"
 SOCK=$TMP/ckptd.sock
@@ -50,24 +51,24 @@ kill -0 $DPID || fail "ckptd died after refusing to dump itself"
 start_target sample
 mkdir -m 0777 "$TMP/pub"
 expect_fail 4 "uid 0; uid 65534 may only dump its own" \
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$CKPTCTL" dump -t "$TPID" -D "$TMP/pub/img"
+	$AS_NOBODY "$CKPTCTL" dump -t "$TPID" -D "$TMP/pub/img"
 no_partial_set "$TMP/pub/img"
 # ... and errors are JSON too with --json
-setpriv --reuid=65534 --regid=65534 --clear-groups "$CKPTCTL" dump --json -t "$TPID" \
+$AS_NOBODY "$CKPTCTL" dump --json -t "$TPID" \
 	-D "$TMP/pub/img" >"$TMP/nobody.json" 2>/dev/null
 json_check "$TMP/nobody.json" 'assert j["errno"] == 1 and "may only dump" in j["error"], j'
 check_alive
 
 # an unprivileged user's own process, but an image directory it cannot write
 # (a process of its own: no fd inherited from this root shell)
-setpriv --reuid=65534 --regid=65534 --clear-groups \
+$AS_NOBODY \
 	perl -e 'use POSIX; POSIX::close($_) for 3..1023; exec @ARGV' sleep 1000 \
 	</dev/null >/dev/null 2>&1 &
 NPID=$!
 track_pid $NPID
 mkdir -m 0755 "$TMP/rootdir"
 expect_fail 1 "not writable by uid 65534" \
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$CKPTCTL" dump -t $NPID -D "$TMP/rootdir"
+	$AS_NOBODY "$CKPTCTL" dump -t $NPID -D "$TMP/rootdir"
 
 # a dump through the socket, by root
 dump_target "$TMP/img"
@@ -75,11 +76,31 @@ check_alive
 expect_status pass
 
 # and by the owner of a process: the images belong to that user
-setpriv --reuid=65534 --regid=65534 --clear-groups "$CKPTCTL" dump -t $NPID -D "$TMP/pub/nimg" \
+$AS_NOBODY "$CKPTCTL" dump -t $NPID -D "$TMP/pub/nimg" \
 	--leave-running >"$TMP/ndump.out" 2>&1 || fail "nobody's dump of its own pid $NPID: $(cat "$TMP/ndump.out")"
 [ "$(stat -c %u "$TMP/pub/nimg/inventory.img")" = 65534 ] ||
 	fail "nobody's images are owned by uid $(stat -c %u "$TMP/pub/nimg/inventory.img")"
 check_alive $NPID
+
+# ... and restores under its own credentials only: its own process back,
+$AS_NOBODY "$CKPTCTL" dump -t $NPID -D "$TMP/pub/nimg2" >"$TMP/ndump2.out" 2>&1 ||
+	fail "nobody's dump of pid $NPID: $(cat "$TMP/ndump2.out")"
+wait_gone $NPID
+$AS_NOBODY "$CKPTCTL" restore -D "$TMP/pub/nimg2" >"$TMP/nrestore.out" 2>&1 ||
+	fail "nobody's restore of pid $NPID: $(cat "$TMP/nrestore.out")"
+track_pid $NPID
+[ "$(cat "$TMP/nrestore.out")" = "$NPID" ] || fail "nobody's restore: $(cat "$TMP/nrestore.out")"
+[ "$(stat -c %u /proc/$NPID)" = 65534 ] || fail "pid $NPID restored as uid $(stat -c %u /proc/$NPID)"
+check_alive $NPID
+# ... but not a root process, even from images it may read
+perl -e 'use POSIX; POSIX::close($_) for 3..1023; exec @ARGV' sleep 1000 </dev/null >/dev/null 2>&1 &
+RPID=$!
+track_pid $RPID
+ckpt_ok dump -t $RPID -D "$TMP/pub/rootimg"
+wait_gone $RPID
+chmod -R a+rwX "$TMP/pub/rootimg"
+expect_fail 1 "uid 65534 may restore only its own" $AS_NOBODY "$CKPTCTL" restore -D "$TMP/pub/rootimg"
+[ -e "/proc/$RPID" ] && fail "pid $RPID exists after a refused restore"
 
 kill -0 $DPID || fail "ckptd died"
 grep -q "failed: pid $DPID is ckptd itself" "$TMP/daemon.log" ||
