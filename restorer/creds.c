@@ -7,6 +7,7 @@
 #include <linux/errno.h>
 #include <linux/prctl.h>
 #include <linux/securebits.h>
+#include <stdbool.h>
 
 #include "rst.h"
 #include "syscall.h"
@@ -14,13 +15,36 @@
 #define FAIL(r, what, ...) \
 	rst_fail(a, RSTEP_CREDS, r, 0, "thread %d: " what, (int)sys_gettid(), ##__VA_ARGS__)
 
+/* setgroups needs CAP_SETGID even to set the same list: skip it when the
+ * engine (say, restoring a user's process as that user) got them right. */
+static bool same_groups(struct restore_args *a, const struct restore_creds *c)
+{
+	const __u32 *want = rst_at(a, c->groups_off);
+	__u32 have[64];
+	long n = sys_getgroups(64, have);
+
+	if (n != (long)c->nr_groups)
+		return false;
+	for (long i = 0; i < n; i++) {
+		bool found = false;
+
+		for (unsigned j = 0; j < c->nr_groups && !found; j++)
+			found = have[i] == want[j];
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 static int set_ids(struct restore_args *a, const struct restore_creds *c)
 {
 	long r;
 
-	r = sys_setgroups((int)c->nr_groups, rst_at(a, c->groups_off));
-	if (r < 0)
-		return (int)FAIL(r, "setgroups(%u groups)", c->nr_groups);
+	if (!same_groups(a, c)) {
+		r = sys_setgroups((int)c->nr_groups, rst_at(a, c->groups_off));
+		if (r < 0)
+			return (int)FAIL(r, "setgroups(%u groups)", c->nr_groups);
+	}
 	r = sys_setresgid(c->gid, c->egid, c->sgid);
 	if (r < 0)
 		return (int)FAIL(r, "setresgid(%u, %u, %u)", c->gid, c->egid, c->sgid);

@@ -108,6 +108,8 @@ static inline long sys_set_robust_list(__u64 head, __u64 len)
 static inline long sys_rseq(__u64 ptr, __u32 len, int flags, __u32 sig)
 { return rst_syscall4(__NR_rseq, ptr, len, flags, sig); }
 
+static inline long sys_getgroups(int n, __u32 *list)
+{ return rst_syscall2(__NR_getgroups, n, list); }
 static inline long sys_setgroups(int n, const __u32 *list)
 { return rst_syscall2(__NR_setgroups, n, list); }
 static inline long sys_setresuid(__u32 r, __u32 e, __u32 s)
