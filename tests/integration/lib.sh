@@ -363,6 +363,9 @@ imgcmp()
 	need_file "$TOOLS/imgcmp"
 	_lib_nr=$((_lib_nr + 1))
 	out=$TMP/imgcmp.$_lib_nr.out
+	if [ -n "$TSTATUS" ] && [ -f "$TSTATUS.info" ]; then
+		set -- --info "$TSTATUS.info" "$@"
+	fi
 	timeout -k 10 "$CKPT_TIMEOUT" "$TOOLS/imgcmp" "$@" "$dir" "$pid" >"$out" 2>&1 ||
 		fail "imgcmp $dir $pid: $(tail -n 20 "$out")"
 	log "imgcmp: $(tail -n 1 "$out")"
@@ -379,15 +382,23 @@ show_json()
 }
 
 # json_check FILE PYTHON...: run Python statements with the JSON document
-# bound to `j`; a failed assert fails the test with its message.
-# Helpers available: tasks(j) (list of task objects), find(obj, key) (every
-# value under key, anywhere).
+# bound to `j`; a failed assert fails the test with its message. Helpers
+# for `ckptctl show` output:
+#	task(pid)	j["tasks"][str(pid)]	(core, mm, pagemap, fs)
+#	pst(pid)	the pstree entry of pid
+#	vmas(pid)	the VMA list of pid
+#	vma_at(pid, addr)	the VMA holding addr, or None
+#	fds(pid)	{fd: file_desc_entry plus "cloexec"} of pid
+#	threads(pid)	the thread_core_entry list of pid
+#	find(obj, key)	every value under key, anywhere
+#	info		the target's notes ($TSTATUS.info lines, split), if any
+# Shell values reach the code through the environment (os.environ).
 json_check()
 {
 	local f=$1
 	shift
-	python3 - "$f" "$*" <<'EOF' || fail "json check on $f failed"
-import json, sys
+	INFO_FILE=${TSTATUS:+$TSTATUS.info} python3 - "$f" "$*" <<'EOF' || fail "json check on $f failed"
+import json, os, sys
 j = json.load(open(sys.argv[1]))
 def find(o, key):
     out = []
@@ -400,15 +411,88 @@ def find(o, key):
         for v in o:
             out.extend(find(v, key))
     return out
+def task(pid):
+    return j["tasks"][str(pid)]
+def pst(pid):
+    for p in j["pstree"]:
+        if p["pid"] == int(pid):
+            return p
+    raise AssertionError("pid %s not in pstree" % pid)
+def vmas(pid):
+    return task(pid)["mm"]["vmas"]
+def vma_at(pid, addr):
+    for v in vmas(pid):
+        if v["start"] <= addr < v["end"]:
+            return v
+    return None
+def fds(pid):
+    descs = {d["id"]: d for d in j["files"]}
+    out = {}
+    for f in task(pid)["fs"]["fds"]:
+        d = dict(descs[f["desc_id"]])
+        d["cloexec"] = f["cloexec"]
+        out[f["fd"]] = d
+    return out
+def threads(pid):
+    return task(pid)["core"]["threads"]
+info = []
+if os.environ.get("INFO_FILE") and os.path.exists(os.environ["INFO_FILE"]):
+    info = [l.split() for l in open(os.environ["INFO_FILE"])]
 try:
     exec(sys.argv[2])
 except AssertionError as e:
     print("assertion failed:", e, file=sys.stderr)
     sys.exit(1)
 except Exception as e:
-    print("%s: %s" % (type(e).__name__, e), file=sys.stderr)
+    import traceback
+    traceback.print_exc()
     sys.exit(1)
 EOF
+}
+
+# show_check DIR PYTHON...: show_json DIR, then json_check on its output.
+show_check()
+{
+	local dir=$1
+	shift
+	show_json "$dir"
+	json_check "$TMP/show.json" "$@"
+}
+
+# dump_check NAME [ARGS...]: the common course of a dump test: start the
+# target, dump it leaving it running, compare the image with it (imgcmp,
+# with the target's notes), check `ckptctl show` gives JSON whose root,
+# tasks, threads, VMAs and fds are the live ones, check the target is
+# unharmed, and leave it running for the caller's own checks (then
+# expect_status pass). The image set is in $IMG, the JSON in $TMP/show.json.
+dump_check()
+{
+	start_target "$@"
+	IMG=$TMP/img.$_lib_nr
+	dump_target "$IMG"
+	check_alive
+	imgcmp "$IMG"
+	show_json "$IMG"
+	ROOT=$TPID json_check "$TMP/show.json" '
+root = int(os.environ["ROOT"])
+assert j["inventory"]["root_pid"] == root, "root_pid %s" % j["inventory"]["root_pid"]
+assert j["inventory"]["kind"] == "DUMP_FULL"
+assert j["inventory"]["nr_tasks"] == len(j["pstree"])
+assert j["pstree"][0]["pid"] == root
+for p in j["pstree"]:
+    if p["state"] == "TASK_ZOMBIE":
+        continue
+    t = task(p["pid"])
+    live = sorted(int(x) for x in os.listdir("/proc/%d/task" % p["pid"]))
+    assert sorted(p["threads"]) == live, "pid %d: threads %s, live %s" % (p["pid"], p["threads"], live)
+    assert [th["tid"] for th in t["core"]["threads"]] == p["threads"], "pid %d: core threads" % p["pid"]
+    nlive = sum(1 for l in open("/proc/%d/maps" % p["pid"]) if "[vsyscall]" not in l)
+    nimg = sum(1 for v in t["mm"]["vmas"] if v["kind"] != "VMA_VSYSCALL")
+    assert nimg == nlive, "pid %d: %d VMAs in the image, %d live" % (p["pid"], nimg, nlive)
+    assert t["mm"]["nr_vmas"] == len(t["mm"]["vmas"])
+    nfd = len(os.listdir("/proc/%d/fd" % p["pid"]))
+    assert len(t["fs"]["fds"]) == nfd, "pid %d: %d fds in the image, %d live" % (p["pid"], len(t["fs"]["fds"]), nfd)
+'
 }
 
 # wait_gone PID [SECONDS]: wait until PID no longer exists at all (PID 1

@@ -17,6 +17,8 @@
  *     target notes them, or --expect-present) are stored whole: PRESENT,
  *     or ZERO where the live page is all zeros; "absent" ranges have no
  *     PRESENT page (pages never written: the zero page or nothing).
+ * The rseq areas of the threads (core-PID.img) are left out of the byte
+ * comparison: the kernel rewrites their cpu fields whenever a thread moves.
  * Stored pages that hold only zeros are counted and reported (a program
  * may write zeros; they are not the zero page).
  * Exit status 0 only if everything matched; 1 on a mismatch; 2 on usage
@@ -35,6 +37,7 @@
 
 #include "images/img.h"
 #include "images/pages.h"
+#include "core.pb-c.h"
 #include "inventory.pb-c.h"
 #include "mm.pb-c.h"
 #include "pstree.pb-c.h"
@@ -49,6 +52,10 @@ struct span {
 	uint64_t start, end;
 	uint32_t flags;
 };
+
+/* Byte ranges the kernel changes on its own (rseq areas), per task. */
+static struct span *masks;
+static size_t nr_masks;
 
 static struct range *ranges;
 static size_t nr_ranges;
@@ -330,8 +337,40 @@ struct task_stats {
 	uint64_t entries, pages, zero_pages, present_zero;
 };
 
+static void load_masks(int dirfd, int pid)
+{
+	ProtobufCMessage **core;
+	size_t n;
+
+	free(masks);
+	masks = NULL;
+	nr_masks = 0;
+	core = read_all(dirfd, IMG_CORE, pid, &n);
+	for (size_t i = 1; i < n; i++) {
+		const ThreadCoreEntry *th = (const ThreadCoreEntry *)core[i];
+
+		if (!th->rseq || !th->rseq->ptr)
+			continue;
+		masks = xrealloc(masks, (nr_masks + 1) * sizeof(*masks));
+		masks[nr_masks++] = (struct span){ th->rseq->ptr, th->rseq->ptr + th->rseq->len, 0 };
+	}
+	free_all(core, n);
+}
+
+/* Copy the masked bytes of the live page over the image's copy. */
+static void apply_masks(uint64_t addr, unsigned ps, unsigned char *img, const unsigned char *live)
+{
+	for (size_t i = 0; i < nr_masks; i++) {
+		uint64_t s = masks[i].start > addr ? masks[i].start : addr;
+		uint64_t e = masks[i].end < addr + ps ? masks[i].end : addr + ps;
+
+		if (s < e)
+			memcpy(img + (s - addr), live + (s - addr), e - s);
+	}
+}
+
 static void compare_block(int pid, int memfd, VmaEntry **vmas, size_t nv, unsigned ps,
-			  const struct page_entry *e, const unsigned char *img,
+			  const struct page_entry *e, unsigned char *img,
 			  unsigned char *live, struct task_stats *st)
 {
 	size_t len = (size_t)e->nr_pages * ps;
@@ -365,6 +404,9 @@ static void compare_block(int pid, int memfd, VmaEntry **vmas, size_t nv, unsign
 			problem("pid %d: cannot read live page %#" PRIx64 ": %s", pid, addr, strerror(errno));
 			continue;
 		}
+		if (all_zero(img + (size_t)p * ps, ps))
+			st->present_zero++;
+		apply_masks(addr, ps, img + (size_t)p * ps, live + (size_t)p * ps);
 		if (memcmp(img + (size_t)p * ps, live + (size_t)p * ps, ps)) {
 			if (bad++ < 4) {
 				size_t off = 0;
@@ -376,8 +418,6 @@ static void compare_block(int pid, int memfd, VmaEntry **vmas, size_t nv, unsign
 					live[(size_t)p * ps + off]);
 			}
 		}
-		if (all_zero(img + (size_t)p * ps, ps))
-			st->present_zero++;
 	}
 	if (bad > 4)
 		problem("pid %d: block at %#" PRIx64 ": %u pages differ in all", pid, e->vaddr, bad);
@@ -526,6 +566,7 @@ static void compare_task(int dirfd, const PstreeEntry *t)
 		compare_vmas(t->pid, vmas, nv);
 	if (verbose)
 		printf("pid %d: %zu VMAs\n", t->pid, nv);
+	load_masks(dirfd, t->pid);
 	compare_pages(dirfd, t->pid, vmas, nv);
 	free_all(mm, nmm);
 }
