@@ -107,7 +107,9 @@ static int restore_finish(struct restore_args *a, __u64 *ret_sp)
 		r = rst_queue_shared_pending(a);
 	if (!r)
 		r = rst_restore_thread(a, 0, ret_sp);
-	if (r || a->creds.dumpable < 0)
+	/* 2 (suid_dumpable "root only") cannot be set with prctl; the kernel
+	 * chose it again when the ids changed, if the sysctl says so */
+	if (r || a->creds.dumpable < 0 || a->creds.dumpable > 1)
 		return r;
 	r = (int)sys_prctl(PR_SET_DUMPABLE, (unsigned long)a->creds.dumpable, 0, 0, 0);
 	if (r < 0)

@@ -214,7 +214,8 @@ struct restore_creds {
 	__u32 nr_groups;	/* <= RESTORE_MAX_GROUPS */
 	__u64 groups_off;	/* args offset of nr_groups __u32 gids */
 	__u32 no_new_privs;	/* 1: PR_SET_NO_NEW_PRIVS at the end */
-	__s32 dumpable;		/* PR_SET_DUMPABLE value after the creds; -1 = keep */
+	__s32 dumpable;		/* PR_SET_DUMPABLE (0 or 1) after the creds; -1 = keep;
+				 * 2 (SUID_DUMP_ROOT) cannot be set and is kept too */
 };
 
 /* ---- reporting -------------------------------------------------------- */
