@@ -356,7 +356,8 @@ static int ghost_ids(struct show *s, unsigned **ret, size_t *ret_n)
 		ids[n++] = id;
 	}
 	closedir(d);
-	qsort(ids, n, sizeof(*ids), cmp_unsigned);
+	if (n)
+		qsort(ids, n, sizeof(*ids), cmp_unsigned);
 	*ret = TAKE_PTR(ids);
 	*ret_n = n;
 	return 0;

@@ -353,6 +353,25 @@ static int pager_check_head(struct page_reader *r, const PagemapHead *h, off_t a
 	return 0;
 }
 
+/* The bytes between the header and the data are zero: a reader that
+ * covers every byte of the file with a check notices any damage there too. */
+static int pager_check_padding(struct page_reader *r)
+{
+	uint8_t pad[IMG_PAGES_DATA_OFF - IMG_HDR_SIZE];
+	int ret;
+
+	ret = pread_full(img_fd(r->pages), pad, sizeof(pad), IMG_HDR_SIZE);
+	if (ret < 0)
+		return pager_fail(r, ret, "%s at offset %u: cannot read", img_name(r->pages),
+				  IMG_HDR_SIZE);
+	for (size_t i = 0; i < sizeof(pad); i++)
+		if (pad[i])
+			return pager_fail(r, -EBADMSG,
+					  "%s at offset %zu: non-zero byte before the data area",
+					  img_name(r->pages), IMG_HDR_SIZE + i);
+	return 0;
+}
+
 static int pager_open_pages(struct page_reader *r, int dirfd)
 {
 	struct stat st;
@@ -370,7 +389,7 @@ static int pager_open_pages(struct page_reader *r, int dirfd)
 				  img_name(r->pages), (long long)st.st_size, IMG_PAGES_DATA_OFF);
 	r->pages_size = st.st_size;
 	r->next_off = IMG_PAGES_DATA_OFF;
-	return 0;
+	return pager_check_padding(r);
 }
 
 int pager_open(int dirfd, unsigned pid, struct page_reader **ret)

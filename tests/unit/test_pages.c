@@ -381,6 +381,13 @@ Test(pages, bad_head_and_missing_pages_file)
 	}
 }
 
+Test(pages, damaged_header_padding)
+{
+	write_sample();
+	fx_flip("pages-1.img", 1000, 0x40);
+	expect_entry_bad(-EBADMSG, "non-zero byte before the data area", "pages-1.img", 1000);
+}
+
 Test(pages, damaged_pagemap_framing)
 {
 	off_t off;
