@@ -114,7 +114,14 @@ static int vdso_plan(struct restore_args *a, unsigned i)
 		return (int)rst_fail(a, RSTEP_VDSO, -EOPNOTSUPP, img->start,
 				     "the image has %s at 0x%llx, this kernel maps none",
 				     vdso_name(i), (unsigned long long)img->start);
-	if (clen && !ilen) {	/* this kernel's extra area: the image did without */
+	if (clen && !ilen) {
+		/* The restored code will call this kernel's vdso, which needs
+		 * all of its areas: only a process without any vdso (booted
+		 * with vdso=0) does without them. */
+		if (a->vdso.img[RVDSO_VDSO].end > a->vdso.img[RVDSO_VDSO].start)
+			return (int)rst_fail(a, RSTEP_VDSO, -EOPNOTSUPP, cur->start,
+					     "this kernel's vdso needs %s, the image has none",
+					     vdso_name(i));
 		r = sys_munmap(cur->start, clen);
 		return r < 0 ? (int)rst_fail(a, RSTEP_VDSO, r, cur->start, "munmap %s",
 					     vdso_name(i)) : 0;
