@@ -107,9 +107,10 @@ struct restore_page {
  * image had them (0/0: absent there), cur[] where this kernel mapped them
  * in this process now (0/0: absent). The blob moves cur[i] to img[i] with
  * mremap, going through the park range (which no image VMA touches) so the
- * moves never collide; it refuses when an area's sizes differ, and when
- * the image had an area this kernel lacks. An area the kernel has and the
- * image lacked is unmapped. */
+ * moves never collide. It refuses when an area's sizes differ, when the
+ * image had an area this kernel lacks or lacks one this kernel's vdso
+ * needs, and when the areas sit differently relative to [vdso]. Only an
+ * image without any vdso (vdso=0) gets this kernel's areas unmapped. */
 enum {
 	RVDSO_VVAR = 0,		/* [vvar] */
 	RVDSO_VVAR_VCLOCK = 1,	/* [vvar_vclock] (6.13+ layout) */
