@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/fsuid.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -84,9 +85,12 @@ static int peer_creds(int fd, struct peer *p)
 	p->pid = uc.pid;
 	p->uid = uc.uid;
 	p->gid = uc.gid;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, p->groups, &glen) < 0)
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, p->groups, &glen) == 0)
+		p->nr_groups = glen / sizeof(gid_t);
+	else if (errno == ERANGE)
+		p->nr_groups = 0;	/* more than we hold: none can only grant less */
+	else
 		return negerrno();
-	p->nr_groups = glen / sizeof(gid_t);
 	return 0;
 }
 
@@ -437,6 +441,27 @@ static int take_peer_fs_identity(const struct conn *c, struct ckpt_err *err)
 	return 0;
 }
 
+/* ckptd keeps every capability it was given permitted, because a restore
+ * gives a restored task back its capabilities and capset can only take them
+ * from there (main.c); its effective set is what dump and restore use. A
+ * dump gives nothing back, so its handler lets go of the rest for good. */
+static int limit_permitted_to_effective(struct ckpt_err *err)
+{
+	cap_t caps = cap_get_proc();
+	cap_flag_value_t v;
+	int r = 0;
+
+	if (!caps)
+		return ckpt_fail(err, negerrno(), "cannot read ckptd's capabilities");
+	for (cap_value_t c = 0; CAP_IS_SUPPORTED(c); c++)
+		if (cap_get_flag(caps, c, CAP_EFFECTIVE, &v) == 0)
+			cap_set_flag(caps, CAP_PERMITTED, 1, &c, v);
+	if (cap_set_proc(caps) < 0)
+		r = ckpt_fail(err, negerrno(), "cannot drop ckptd's capabilities");
+	cap_free(caps);
+	return r;
+}
+
 /* ---- requests ---------------------------------------------------------- */
 
 static int do_dump(struct conn *c, const DumpReq *req, int dirfd, struct reply *rep,
@@ -457,6 +482,9 @@ static int do_dump(struct conn *c, const DumpReq *req, int dirfd, struct reply *
 	if (r < 0)
 		return r;
 	r = authorize_dir(c, dirfd, true, err);
+	if (r < 0)
+		return r;
+	r = limit_permitted_to_effective(err);
 	if (r < 0)
 		return r;
 	r = take_peer_fs_identity(c, err);
