@@ -87,6 +87,33 @@ static int check_sorted(struct restore_args *a)
 	return 0;
 }
 
+static bool overlaps(__u64 s1, __u64 e1, __u64 s2, __u64 e2)
+{
+	return s1 < e2 && s2 < e1;
+}
+
+/* A VMA or vdso target over the blob or its arguments would be mapped
+ * over the running code with nobody left to tell. */
+static int check_region_free(struct restore_args *a)
+{
+	const struct restore_vma *v = rst_at(a, a->vmas_off);
+	__u64 as = (__u64)a, ae = as + a->args_len;
+	__u64 bs = a->blob_start, be = bs + a->blob_len;
+
+	for (unsigned i = 0; i < a->nr_vmas; i++)
+		CHECK(!overlaps(v[i].start, v[i].end, as, ae) && !overlaps(v[i].start, v[i].end, bs, be),
+		      "vma 0x%llx-0x%llx overlaps the restorer's region",
+		      (unsigned long long)v[i].start, (unsigned long long)v[i].end);
+	for (unsigned i = 0; i < RVDSO_NR; i++) {
+		const struct restore_range *r = &a->vdso.img[i];
+
+		CHECK(!overlaps(r->start, r->end, as, ae) && !overlaps(r->start, r->end, bs, be),
+		      "the image's vdso area 0x%llx-0x%llx overlaps the restorer's region",
+		      (unsigned long long)r->start, (unsigned long long)r->end);
+	}
+	return 0;
+}
+
 int rst_check_args(struct restore_args *a)
 {
 	int r;
@@ -104,5 +131,7 @@ int rst_check_args(struct restore_args *a)
 		r = check_threads(a);
 	if (!r)
 		r = check_sorted(a);
+	if (!r)
+		r = check_region_free(a);
 	return r;
 }
