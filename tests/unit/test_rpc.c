@@ -1,0 +1,246 @@
+/* rpc_serve_conn(): one request over a socketpair, answered in the same
+ * process (the request is queued first, then served, then the answers are
+ * read). Covers the framing bounds, the fd rules, versions, check, and the
+ * targets ckptd always refuses. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon/kerndat.h"
+#include "daemon/rpc.h"
+#include "rpc.pb-c.h"
+
+static struct kerndat kd;
+static struct rpc_server srv;
+static int sv[2];
+
+static void setup(void)
+{
+	cr_assert_eq(kerndat_probe(&kd), 0);
+	srv = (struct rpc_server){ .listen_fd = -1, .kd = &kd, .pid = getpid(),
+				   .parent = getppid() };
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+}
+
+static void teardown(void)
+{
+	close(sv[0]);
+	close(sv[1]);
+}
+
+TestSuite(rpc, .init = setup, .fini = teardown);
+
+static void send_raw(const void *buf, size_t len, const int *fds, int nfds)
+{
+	char ctl[CMSG_SPACE(sizeof(int) * 4)] = { 0 };
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (nfds) {
+		struct cmsghdr *cm;
+
+		mh.msg_control = ctl;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+	}
+	cr_assert_eq(sendmsg(sv[0], &mh, 0), (ssize_t)len);
+}
+
+static void send_req(RpcRequest *req, int dirfd)
+{
+	size_t len = rpc_request__get_packed_size(req);
+	uint8_t *buf = malloc(len);
+
+	rpc_request__pack(req, buf);
+	send_raw(buf, len, &dirfd, dirfd >= 0);
+	free(buf);
+}
+
+/* Serve, then return the final answer (progress messages skipped). */
+static RpcResponse *serve(void)
+{
+	static uint8_t buf[RPC_MSG_MAX];
+	RpcResponse *resp = NULL;
+	ssize_t n;
+
+	cr_assert_eq(rpc_serve_conn(&srv, sv[1]), 0);
+	for (;;) {
+		n = recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT);
+		cr_assert_gt(n, 0, "no final answer");
+		resp = rpc_response__unpack(NULL, n, buf);
+		cr_assert_not_null(resp);
+		if (resp->type != RPC_TYPE__RPC_PROGRESS)
+			break;
+		rpc_response__free_unpacked(resp, NULL);
+	}
+	cr_expect_eq(recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT), 0, "one answer, then EOF");
+	/* a fresh connection for the next request of the test */
+	close(sv[0]);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	return resp;
+}
+
+Test(rpc, check_lists_the_probed_features)
+{
+	RpcRequest req = RPC_REQUEST__INIT;
+	RpcResponse *resp;
+	bool seen = false;
+
+	req.type = RPC_TYPE__RPC_CHECK;
+	send_req(&req, -1);
+	resp = serve();
+	cr_assert_eq(resp->err, 0);
+	cr_assert_eq(resp->type, RPC_TYPE__RPC_CHECK);
+	cr_assert_not_null(resp->check);
+	for (size_t i = 0; i < resp->check->n_features; i++) {
+		if (strcmp(resp->check->features[i]->name, "pagemap_scan"))
+			continue;
+		cr_expect_eq(resp->check->features[i]->available, kd.pagemap_scan);
+		seen = true;
+	}
+	cr_expect(seen, "pagemap_scan is listed");
+	rpc_response__free_unpacked(resp, NULL);
+}
+
+Test(rpc, malformed_request_is_ebadmsg)
+{
+	RpcResponse *resp;
+
+	send_raw("\xff\xff\xff", 3, NULL, 0);
+	resp = serve();
+	cr_expect_eq(resp->err, -EBADMSG);
+	cr_expect_not_null(strstr(resp->message, "malformed request"));
+	rpc_response__free_unpacked(resp, NULL);
+}
+
+Test(rpc, oversized_request_is_refused)
+{
+	size_t len = RPC_MSG_MAX + 100;
+	char *big = calloc(1, len);
+	int sz = len * 2;
+	RpcResponse *resp;
+
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	send_raw(big, len, NULL, 0);
+	free(big);
+	resp = serve();
+	cr_expect_eq(resp->err, -EMSGSIZE);
+	rpc_response__free_unpacked(resp, NULL);
+}
+
+Test(rpc, two_fds_are_refused)
+{
+	RpcRequest req = RPC_REQUEST__INIT;
+	int fds[2] = { 0, 1 };
+	size_t len;
+	uint8_t buf[64];
+	RpcResponse *resp;
+
+	req.type = RPC_TYPE__RPC_CHECK;
+	len = rpc_request__get_packed_size(&req);
+	rpc_request__pack(&req, buf);
+	send_raw(buf, len, fds, 2);
+	resp = serve();
+	cr_expect_eq(resp->err, -EBADMSG);
+	cr_expect_not_null(strstr(resp->message, "at most one file descriptor"));
+	rpc_response__free_unpacked(resp, NULL);
+}
+
+Test(rpc, newer_protocol_is_refused)
+{
+	RpcRequest req = RPC_REQUEST__INIT;
+	RpcResponse *resp;
+
+	req.type = RPC_TYPE__RPC_CHECK;
+	req.has_version = true;
+	req.version = RPC_PROTO_VERSION + 1;
+	send_req(&req, -1);
+	resp = serve();
+	cr_expect_eq(resp->err, -EPROTONOSUPPORT);
+	rpc_response__free_unpacked(resp, NULL);
+}
+
+static RpcResponse *dump(pid_t pid, bool with_dir)
+{
+	RpcRequest req = RPC_REQUEST__INIT;
+	DumpReq d = DUMP_REQ__INIT;
+	int dirfd = with_dir ? open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+
+	d.pid = pid;
+	req.type = RPC_TYPE__RPC_DUMP;
+	req.dump = &d;
+	send_req(&req, dirfd);
+	if (dirfd >= 0)
+		close(dirfd);
+	return serve();
+}
+
+Test(rpc, never_dumps_itself_its_parent_or_the_requester)
+{
+	RpcResponse *resp;
+
+	resp = dump(getpid(), true);	/* ckptd and the requester, here */
+	cr_expect_eq(resp->err, -EPERM);
+	cr_expect_not_null(strstr(resp->message, "ckptd itself"), "%s", resp->message);
+	rpc_response__free_unpacked(resp, NULL);
+
+	resp = dump(getppid(), true);
+	cr_expect_eq(resp->err, -EPERM);
+	cr_expect_not_null(strstr(resp->message, "parent"), "%s", resp->message);
+	rpc_response__free_unpacked(resp, NULL);
+
+	resp = dump(1, true);
+	cr_expect_eq(resp->err, -EPERM);
+	cr_expect_not_null(strstr(resp->message, "ancestor"), "%s", resp->message);
+	rpc_response__free_unpacked(resp, NULL);
+}
+
+Test(rpc, dump_of_nothing)
+{
+	RpcResponse *resp;
+
+	resp = dump(0, true);
+	cr_expect_eq(resp->err, -ESRCH);
+	rpc_response__free_unpacked(resp, NULL);
+
+	resp = dump(0x7ffffff0, true);
+	cr_expect_eq(resp->err, -ESRCH);
+	cr_expect_not_null(strstr(resp->message, "no process with pid"), "%s", resp->message);
+	rpc_response__free_unpacked(resp, NULL);
+}
+
+Test(rpc, dump_needs_a_directory)
+{
+	pid_t child = fork();
+	RpcResponse *resp;
+
+	if (child == 0) {
+		close(sv[0]);
+		close(sv[1]);
+		pause();
+		_exit(0);
+	}
+	resp = dump(child, false);
+	cr_expect_eq(resp->err, -EBADMSG);
+	cr_expect_not_null(strstr(resp->message, "no image directory"), "%s", resp->message);
+	rpc_response__free_unpacked(resp, NULL);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+}
+
+Test(rpc, client_leaving_without_a_request)
+{
+	close(sv[0]);
+	sv[0] = -1;
+	cr_expect_eq(rpc_serve_conn(&srv, sv[1]), 0);
+}
