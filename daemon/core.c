@@ -29,10 +29,18 @@
 #include "core.pb-c.h"
 #include "pstree.pb-c.h"
 
+/* Killed meanwhile? Then whatever failed, that is the story to tell. */
+static bool exited(pid_t pid, int r)
+{
+	struct proc_stat st;
+
+	return r == -ESRCH || proc_read_stat(pid, &st) < 0 || st.state == 'Z' || st.state == 'X';
+}
+
 int core_fail(struct dump_ctx *ctx, pid_t pid, int r, const char *what)
 {
-	if (r == -ESRCH)
-		return ckpt_fail(ctx->err, r, "pid %d exited during the dump", pid);
+	if (exited(pid, r))
+		return ckpt_fail(ctx->err, -ESRCH, "pid %d exited during the dump", pid);
 	return ckpt_fail(ctx->err, r, "pid %d: %s", pid, what);
 }
 
@@ -41,8 +49,8 @@ int core_inject(struct dump_ctx *ctx, struct task *t, struct thread *th,
 {
 	int r = inject_syscall(t, th, nr, args, ret);
 
-	if (r == -ESRCH)
-		return ckpt_fail(ctx->err, r, "pid %d exited during the dump", t->pid);
+	if (r < 0 && exited(t->pid, r))
+		return ckpt_fail(ctx->err, -ESRCH, "pid %d exited during the dump", t->pid);
 	if (r < 0)
 		return ckpt_fail(ctx->err, r, "thread %d of pid %d: cannot inject %s",
 				 th->tid, t->pid, what);

@@ -23,6 +23,7 @@
 
 #include "common/util.h"
 #include "daemon/proc.h"
+#include "daemon/ptrace.h"
 
 #define MAX_SIGNAL_STOPS 64	/* signals let through while waiting for a stop */
 
@@ -40,13 +41,10 @@ static int wait_seized(pid_t tid, int *ret_stop)
 	for (int i = 0; i < MAX_SIGNAL_STOPS; i++) {
 		int status, sig;
 
-		if (waitpid(tid, &status, __WALL) < 0) {
-			if (errno == EINTR) {
-				i--;
-				continue;
-			}
-			return negerrno();
-		}
+		int r = ptrace_wait(tid, &status);
+
+		if (r < 0)
+			return r;
 		if (WIFEXITED(status) || WIFSIGNALED(status))
 			return -ESRCH;
 		if (!WIFSTOPPED(status))
@@ -231,9 +229,28 @@ static int add_task(struct dump_ctx *ctx, pid_t pid, struct task *parent, struct
 	return 0;
 }
 
-/* A zombie: nothing to seize, pstree.img says all there is. */
-static int add_zombie(struct task *t, const struct proc_stat *st)
+/* Forget task i, which holds nothing (no thread seized, no pidfd). */
+static void drop_task(struct dump_ctx *ctx, unsigned i)
 {
+	struct pstree *tree = &ctx->tree;
+
+	free(tree->tasks[i]->threads);
+	free(tree->tasks[i]);
+	memmove(&tree->tasks[i], &tree->tasks[i + 1], (tree->nr_tasks - i - 1) * sizeof(tree->tasks[0]));
+	tree->nr_tasks--;
+}
+
+/* A zombie: nothing to seize, pstree.img says all there is. A main thread
+ * that exited while other threads run also shows as a zombie: refused, as
+ * its threads can be neither left running nor restored without it. */
+static int add_zombie(struct dump_ctx *ctx, struct task *t, const struct proc_stat *st)
+{
+	_cleanup_free_ pid_t *tids = NULL;
+	unsigned nr;
+
+	if (proc_read_tids(t->pid, &tids, &nr) == 0 && nr > 1)
+		return ckpt_fail(ctx->err, -EBUSY, "pid %d: its main thread has exited while "
+				 "%u other threads run; such a process cannot be dumped", t->pid, nr - 1);
 	t->state = TS_ZOMBIE;
 	t->exit_code = st->exit_code;
 	t->threads = calloc(1, sizeof(*t->threads));
@@ -258,6 +275,8 @@ static int freeze_task(struct dump_ctx *ctx, struct task *t)
 	int r;
 
 	r = proc_read_stat(t->pid, &st);
+	if (r == -ESRCH && t->parent)
+		return -ESRCH;	/* reaped already: the caller drops it */
 	if (r == -ESRCH)
 		return gone(ctx, t);
 	if (r < 0)
@@ -271,7 +290,7 @@ static int freeze_task(struct dump_ctx *ctx, struct task *t)
 	t->pgid = st.pgid;
 	t->sid = st.sid;
 	if (st.state == 'Z')
-		return add_zombie(t, &st);
+		return add_zombie(ctx, t, &st);
 	if (st.state == 'X')
 		return gone(ctx, t);
 	r = seize_task(ctx, t);
@@ -352,6 +371,12 @@ int freeze_tree(struct dump_ctx *ctx)
 		struct task *t = ctx->tree.tasks[i];
 
 		r = freeze_task(ctx, t);
+		if (r == -ESRCH && !t->nr_threads && t->parent && !ctx->err->msg[0]) {
+			/* a child gone (autoreaped, SIGCHLD ignored) before
+			 * anything of it was seized: it exited before the freeze */
+			drop_task(ctx, i--);
+			continue;
+		}
 		if (r < 0)
 			goto out_release;
 		r = add_children(ctx, t);
@@ -365,17 +390,11 @@ out_release:
 	return r;
 }
 
-/* Detach one thread; one caught mid-stop is stopped first. */
 static void detach_thread(struct thread *th)
 {
-	int stop;
-
 	if (!th->seized)
 		return;
-	if (ptrace(PTRACE_DETACH, th->tid, NULL, NULL) < 0 && errno == ESRCH &&
-	    ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL) == 0 &&
-	    wait_seized(th->tid, &stop) == 0)
-		ptrace(PTRACE_DETACH, th->tid, NULL, NULL);
+	ptrace_release(th->tid);
 	th->seized = false;
 }
 
@@ -386,9 +405,16 @@ static void wait_killed(struct thread *th)
 
 	if (!th->seized)
 		return;
-	while (waitpid(th->tid, &status, __WALL) >= 0 || errno == EINTR)
+	/* blocking is safe here: the group's other threads are reaped first */
+	for (;;) {
+		if (waitpid(th->tid, &status, __WALL) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
 		if (WIFEXITED(status) || WIFSIGNALED(status))
 			break;
+	}
 	th->seized = false;
 }
 
@@ -402,7 +428,8 @@ void release_tree(struct dump_ctx *ctx, bool kill_tree)
 		if (t->state == TS_ZOMBIE || !t->nr_threads)
 			continue;
 		if (!kill_tree) {
-			for (unsigned j = 0; j < t->nr_threads; j++)
+			/* the main thread last: see ptrace_wait() */
+			for (unsigned j = t->nr_threads; j-- > 0;)
 				detach_thread(&t->threads[j]);
 			continue;
 		}

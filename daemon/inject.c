@@ -33,6 +33,7 @@
 
 #include "common/util.h"
 #include "daemon/pstree.h"
+#include "daemon/ptrace.h"
 
 #define ERESTARTSYS		512
 #define ERESTARTNOINTR		513
@@ -130,13 +131,13 @@ static int run_to_syscall_stop(pid_t tid)
 	int sig = 0;
 
 	for (int i = 0; i < MAX_TRAPS; i++) {
-		int status;
+		int status, r;
 
 		if (ptrace(PTRACE_SYSCALL, tid, NULL, (void *)(long)sig) < 0)
 			return negerrno();
-		while (waitpid(tid, &status, __WALL) < 0)
-			if (errno != EINTR)
-				return negerrno();
+		r = ptrace_wait(tid, &status);
+		if (r < 0)
+			return r;
 		if (WIFEXITED(status) || WIFSIGNALED(status))
 			return -ESRCH;
 		if (!WIFSTOPPED(status))
