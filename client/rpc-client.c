@@ -140,6 +140,9 @@ static void exec_oneshot(const char *path, int sock, int errpipe)
 	char fdarg[16];
 	int e;
 
+	/* Out of the terminal's process group: a ^C meant for ckptctl must not
+	 * kill the daemon half way through freezing or restoring a tree. */
+	setpgid(0, 0);
 	if (errpipe == ONESHOT_FD) {
 		errpipe = fcntl(errpipe, F_DUPFD_CLOEXEC, ONESHOT_FD + 1);
 		if (errpipe < 0)
