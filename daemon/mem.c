@@ -36,7 +36,7 @@
 #include "images/pages.h"
 #include "mm.pb-c.h"
 
-#define PROGRESS_BYTES	(16u << 20)
+#define PROGRESS_BYTES	(8u << 20)
 #define AUXV_MAX	128		/* u64 values: AT_VECTOR_SIZE is far below */
 
 struct mm_dump {
