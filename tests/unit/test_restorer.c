@@ -2,15 +2,29 @@
  * files that go into the blob: XXH64 against libxxhash, the syscall
  * restart fix-up, rt_sigframe building into a buffer (layout checked
  * against glibc's ucontext_t, which mirrors the kernel's), and the
- * message formatter. */
+ * message formatter. Then the real blob (restorer.bin, linked in) run in a
+ * child on a tiny hand-made image: see "blob" at the end. */
 #include <criterion/criterion.h>
 
+#include <cpuid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/rseq.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/ucontext.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "restorer/frame.c"
@@ -288,4 +302,334 @@ Test(restart, a_signal_at_the_sigreturn_interrupts_like_the_kernel)
 	rst_interrupt_syscall(f, &b.t.regs, true);
 	cr_assert_eq(f->uc.uc_mcontext.rax, (uint64_t)-EINTR);
 	free(b.area);
+}
+
+/* ---- the blob itself, on a tiny hand-made process ---------------------
+ *
+ * A forked child plays the engine: it maps restorer.bin and an argument
+ * area, describes three VMAs (code, data, a growsdown stack) whose first
+ * pages come from a pages file, moves the vdso to another address, and
+ * jumps. The restored main thread starts 2 bytes past a syscall with
+ * rax = -ERESTARTNOHAND, orig_rax = getpid (the restart fix-up must run
+ * it), then checks its pid, its signal mask, the upper half of ymm0 (the
+ * xsave area) and the data page, waits for the second thread (created
+ * with its own tid) to check its fs base, and exits 42. */
+
+extern const char _binary_restorer_bin_start[], _binary_restorer_bin_end[];
+extern const char tiny_main[], tiny_thread[], tiny_end[];
+
+__asm__(".pushsection .text.tiny, \"ax\"\n"
+	"tiny_main:\n"
+	"	syscall\n"			/* getpid, after the fix-up */
+	"	cmp %rax, %r15\n"
+	"	jne 1f\n"
+	"	mov $14, %eax\n"		/* rt_sigprocmask(0, NULL, rbx+0x100, 8) */
+	"	xor %edi, %edi\n"
+	"	xor %esi, %esi\n"
+	"	lea 0x100(%rbx), %rdx\n"
+	"	mov $8, %r10d\n"
+	"	syscall\n"
+	"	cmp 0x100(%rbx), %r14\n"
+	"	jne 2f\n"
+	"	vextractf128 $1, %ymm0, %xmm1\n"
+	"	vmovq %xmm1, %rax\n"
+	"	cmp %rax, %r13\n"
+	"	jne 3f\n"
+	"	cmp (%rbx), %r12\n"
+	"	jne 4f\n"
+	"5:	cmpl $0, 0x200(%rbx)\n"	/* wait for the thread */
+	"	jne 6f\n"
+	"	mov $24, %eax\n"		/* sched_yield */
+	"	syscall\n"
+	"	jmp 5b\n"
+	"6:	mov 0x204(%rbx), %edi\n"	/* the thread's verdict: 0 = fine */
+	"	add $42, %edi\n"
+	"	jmp 9f\n"
+	"1:	mov $1, %edi\n"
+	"	jmp 9f\n"
+	"2:	mov $2, %edi\n"
+	"	jmp 9f\n"
+	"3:	mov $3, %edi\n"
+	"	jmp 9f\n"
+	"4:	mov $4, %edi\n"
+	"9:	mov $231, %eax\n"		/* exit_group */
+	"	syscall\n"
+	"tiny_thread:\n"
+	"	mov $158, %eax\n"		/* arch_prctl(ARCH_GET_FS, rbx+0x300) */
+	"	mov $0x1003, %edi\n"
+	"	lea 0x300(%rbx), %rsi\n"
+	"	syscall\n"
+	"	cmp 0x300(%rbx), %r12\n"
+	"	je 7f\n"
+	"	movl $10, 0x204(%rbx)\n"
+	"7:	movl $1, 0x200(%rbx)\n"
+	"	mov $60, %eax\n"		/* exit */
+	"	xor %edi, %edi\n"
+	"	syscall\n"
+	"tiny_end:\n"
+	".popsection\n");
+
+#define T_CODE		0x10000000UL
+#define T_DATA		0x10010000UL
+#define T_STACK		0x10100000UL
+#define T_STACK_END	0x10104000UL
+#define T_VDSO		0x20000000UL
+#define T_REGION	0x30000000UL
+#define T_PG		4096UL
+#define T_DATA_WORD	0xdeadbeefcafef00dULL
+#define T_YMM_HIGH	0x1122334455667788ULL
+#define T_FS		0x12345000ULL
+
+struct tiny {
+	struct restore_args *a;
+	unsigned long used;
+	int pages_fd;
+	uint8_t page[2][4096] __attribute__((aligned(4096)));
+	uint8_t xsave[16384] __attribute__((aligned(64)));
+};
+
+static unsigned long tiny_put(struct tiny *t, const void *src, unsigned long len)
+{
+	unsigned long off = (t->used + 63) & ~63UL;
+
+	memcpy((char *)t->a + off, src, len);
+	t->used = off + len;
+	return off;
+}
+
+static void tiny_vdso(struct restore_vdso *v)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	uint64_t base = 0;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+		int i = strstr(line, "[vvar]") ? RVDSO_VVAR :
+			strstr(line, "[vvar_vclock]") ? RVDSO_VVAR_VCLOCK :
+			strstr(line, "[vdso]") ? RVDSO_VDSO : -1;
+
+		if (i >= 0 && sscanf(line, "%lx-%lx", &s, &e) == 2) {
+			v->cur[i].start = s;
+			v->cur[i].end = e;
+			if (!base || s < base)
+				base = s;
+		}
+	}
+	if (f)
+		fclose(f);
+	for (int i = 0; i < RVDSO_NR; i++)
+		if (v->cur[i].end) {
+			v->img[i].start = v->cur[i].start - base + T_VDSO;
+			v->img[i].end = v->cur[i].end - base + T_VDSO;
+		}
+}
+
+static void tiny_memory(struct tiny *t, bool corrupt)
+{
+	struct restore_args *a = t->a;
+	char path[] = "/tmp/test_restorer.XXXXXX";
+	struct restore_vma vmas[3] = {
+		{ T_CODE, T_CODE + T_PG, 0, 0, PROT_READ | PROT_EXEC, MAP_PRIVATE, RVMA_ANON_PRIVATE, -1 },
+		{ T_DATA, T_DATA + 2 * T_PG, 0, 1ULL << MADV_DONTFORK, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE, RVMA_HEAP, -1 },
+		{ T_STACK, T_STACK_END, 0, 0, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_GROWSDOWN,
+		  RVMA_STACK, -1 },
+	};
+	struct restore_page pages[2];
+	int32_t close_fds[1];
+
+	t->pages_fd = mkstemp(path);
+	unlink(path);
+	memcpy(t->page[0], tiny_main, (size_t)(tiny_end - tiny_main));
+	*(uint64_t *)t->page[1] = T_DATA_WORD;
+	strcpy((char *)t->page[1] + 0x400, "argv0");
+	strcpy((char *)t->page[1] + 0x406, "ENV=1");
+	if (pwrite(t->pages_fd, t->page[0], T_PG, 0) != (ssize_t)T_PG ||
+	    pwrite(t->pages_fd, t->page[1], T_PG, T_PG) != (ssize_t)T_PG)
+		_exit(90);
+	if (corrupt)
+		t->page[1][5] ^= 1;
+	pages[0] = (struct restore_page){ T_CODE, 1, RPAGE_DATA, 0, XXH64(t->page[0], T_PG, 0),
+					  t->pages_fd, 0 };
+	pages[1] = (struct restore_page){ T_DATA, 1, RPAGE_DATA, T_PG, XXH64(t->page[1], T_PG, 0),
+					  t->pages_fd, 0 };
+	close_fds[0] = t->pages_fd;
+	a->vmas_off = tiny_put(t, vmas, sizeof(vmas));
+	a->nr_vmas = 3;
+	a->pages_off = tiny_put(t, pages, sizeof(pages));
+	a->nr_pages = 2;
+	a->close_fds_off = tiny_put(t, close_fds, sizeof(close_fds));
+	a->nr_close_fds = 1;
+	a->mm = (struct restore_mm){
+		.start_code = T_CODE, .end_code = T_CODE + T_PG,
+		.start_data = T_DATA, .end_data = T_DATA + T_PG,
+		.start_brk = T_DATA + 2 * T_PG, .brk = T_DATA + 2 * T_PG,
+		.start_stack = T_STACK_END - 256,
+		.arg_start = T_DATA + 0x400, .arg_end = T_DATA + 0x406,
+		.env_start = T_DATA + 0x406, .env_end = T_DATA + 0x40c,
+		.exe_fd = -1,
+	};
+}
+
+static void tiny_creds(struct tiny *t)
+{
+	struct restore_creds *c = &t->a->creds;
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	gid_t groups[64];
+	int n = getgroups(64, groups);
+
+	getresuid(&c->uid, &c->euid, &c->suid);
+	getresgid(&c->gid, &c->egid, &c->sgid);
+	c->fsuid = c->euid;
+	c->fsgid = c->egid;
+	c->groups_off = tiny_put(t, groups, (unsigned long)(n > 0 ? n : 0) * 4);
+	c->nr_groups = n > 0 ? (uint32_t)n : 0;
+	syscall(SYS_capget, &h, d);
+	c->cap_eff = d[0].effective | (uint64_t)d[1].effective << 32;
+	c->cap_prm = d[0].permitted | (uint64_t)d[1].permitted << 32;
+	c->cap_inh = d[0].inheritable | (uint64_t)d[1].inheritable << 32;
+	for (int cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAPBSET_READ, cap) == 1)
+			c->cap_bnd |= 1ULL << cap;
+	c->secbits = (uint32_t)prctl(PR_GET_SECUREBITS);
+	c->dumpable = 1;
+}
+
+static void tiny_threads(struct tiny *t, pid_t tid2)
+{
+	struct restore_args *a = t->a;
+	uint64_t ymm[4] = { 1, 2, T_YMM_HIGH, 4 };
+	struct restore_thread th[2];
+	unsigned eax, ebx, ecx, edx;
+
+	__cpuid_count(0xd, 0, eax, ebx, ecx, edx);
+	__asm__ volatile("vmovdqu %0, %%ymm0" : : "m"(ymm) : "xmm0");
+	__asm__ volatile("xsave64 %0" : "=m"(t->xsave) : "a"(-1), "d"(-1) : "memory");
+	memset(th, 0, sizeof(th));
+	for (int i = 0; i < 2; i++) {
+		th[i].xsave_len = ebx;
+		th[i].xsave_off = tiny_put(t, t->xsave, ebx);
+		th[i].regs.cs = 0x33;
+		th[i].regs.ss = 0x2b;
+		th[i].regs.eflags = 0x246;
+		th[i].regs.rbx = T_DATA;
+		th[i].regs.rsp = T_STACK_END - 512;
+		th[i].regs.orig_rax = (uint64_t)-1;
+		th[i].altstack_flags = 2;	/* SS_DISABLE */
+	}
+	th[0].tid = getpid();
+	th[0].regs.rip = T_CODE + 2;
+	th[0].regs.rax = (uint64_t)-514;
+	th[0].regs.orig_rax = SYS_getpid;
+	th[0].regs.r15 = (uint64_t)getpid();
+	th[0].regs.r14 = th[0].sigmask = 1ULL << (SIGUSR2 - 1) | 1ULL << (SIGHUP - 1);
+	th[0].regs.r13 = T_YMM_HIGH;
+	th[0].regs.r12 = T_DATA_WORD;
+	strcpy(th[0].comm, "tiny-main");
+	th[1].tid = tid2;
+	th[1].regs.rip = T_CODE + (uint64_t)(tiny_thread - tiny_main);
+	th[1].regs.fs_base = th[1].regs.r12 = T_FS;
+	th[1].sigmask = ~0ULL;
+	a->threads_off = tiny_put(t, th, sizeof(th));
+	a->nr_threads = 2;
+}
+
+/* The child: build the arguments for itself and jump into the blob. */
+static void tiny_engine(int status_fd, pid_t tid2, bool corrupt)
+{
+	size_t blen = (size_t)(_binary_restorer_bin_end - _binary_restorer_bin_start);
+	unsigned long blob_len = (blen + T_PG - 1) & ~(T_PG - 1), args_len = 1 << 20;
+	static struct tiny t;
+	sigset_t all;
+	char *reg = mmap((void *)T_REGION, blob_len + args_len, PROT_READ | PROT_WRITE | PROT_EXEC,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (reg == MAP_FAILED)
+		_exit(91);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive the test */
+	memcpy(reg, _binary_restorer_bin_start, blen);
+	t.a = (struct restore_args *)(reg + blob_len);
+	t.used = sizeof(*t.a);
+	*t.a = (struct restore_args){
+		.magic = RESTORE_ARGS_MAGIC, .version = RESTORE_ARGS_VERSION,
+		.header_size = sizeof(*t.a), .args_len = args_len, .pid = getpid(),
+		.blob_start = (uint64_t)reg, .blob_len = blob_len, .status_fd = status_fd,
+	};
+	if (__rseq_size) {
+		t.a->self_rseq_ptr = (uint64_t)__builtin_thread_pointer() + (uint64_t)__rseq_offset;
+		t.a->self_rseq_len = __rseq_size < 32 ? 32 : __rseq_size;
+		t.a->self_rseq_sig = RSEQ_SIG;
+	}
+	tiny_vdso(&t.a->vdso);
+	tiny_memory(&t, corrupt);
+	tiny_creds(&t);
+	tiny_threads(&t, tid2);
+	t.a->sigactions[SIGUSR1 - 1].handler = 1;	/* SIG_IGN */
+	t.used = (t.used + T_PG - 1) & ~(T_PG - 1);
+	t.a->vdso.park_off = t.used;
+	t.a->vdso.park_len = 64 << 10;
+	t.a->stacks_off = t.used + t.a->vdso.park_len;
+	if (t.a->stacks_off + restore_stacks_len(2) > args_len)
+		_exit(92);
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	((void (*)(struct restore_args *))reg)(t.a);
+	_exit(93);
+}
+
+/* Run the tiny restore; returns the child's wait status, the report in *st. */
+static int tiny_restore(bool corrupt, struct restore_status *st)
+{
+	pid_t tid2 = 0, pid;
+	int sv[2], ws = 0;
+
+	for (pid_t p = 20000 + getpid() % 7000; p < 32000 && !tid2; p++)
+		if (kill(p, 0) < 0 && errno == ESRCH)
+			tid2 = p;
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		close(sv[0]);
+		tiny_engine(fcntl(sv[1], F_DUPFD_CLOEXEC, 100), tid2, corrupt);
+	}
+	close(sv[1]);
+	cr_assert_eq(read(sv[0], st, sizeof(*st)), (ssize_t)sizeof(*st));
+	if (st->step == RSTEP_DONE)
+		cr_assert_eq(write(sv[0], "G", 1), 1);
+	close(sv[0]);
+	waitpid(pid, &ws, 0);
+	return ws;
+}
+
+Test(blob, restores_a_tiny_process, .timeout = 20)
+{
+	struct restore_status st;
+	int ws;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root (clone3 with set_tid)");
+	ws = tiny_restore(false, &st);
+	cr_assert_eq(st.magic, RESTORE_STATUS_MAGIC);
+	cr_assert_eq(st.step, RSTEP_DONE, "failed: step %u err %d: %s", st.step, st.err, st.msg);
+	cr_assert_eq(st.region_start, T_REGION);
+	cr_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 42,
+		  "restored process: status 0x%x (exit 1-4: main thread check failed, 52: thread's)", ws);
+}
+
+Test(blob, reports_a_checksum_mismatch_and_exits, .timeout = 20)
+{
+	struct restore_status st;
+	int ws;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root (clone3 with set_tid)");
+	ws = tiny_restore(true, &st);
+	cr_assert_eq(st.step, RSTEP_PAGES);
+	cr_assert_eq(st.err, -EBADMSG);
+	cr_assert_eq(st.addr, T_DATA);
+	cr_assert(strstr(st.msg, "checksum mismatch"), "%s", st.msg);
+	cr_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == RESTORE_EXIT_FAILED, "status 0x%x", ws);
 }
