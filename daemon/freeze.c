@@ -76,6 +76,7 @@ static int check_forbidden(struct dump_ctx *ctx, pid_t pid)
 	return 0;
 }
 
+/* Traced by someone else, or under seccomp: refused. */
 static int check_traced(struct dump_ctx *ctx, pid_t pid, pid_t tid)
 {
 	struct proc_status st;
@@ -90,6 +91,11 @@ static int check_traced(struct dump_ctx *ctx, pid_t pid, pid_t tid)
 	if (tracer)
 		return ckpt_fail(ctx->err, -EBUSY, "pid %d is already traced by pid %d",
 				 tid == pid ? pid : tid, tracer);
+	/* injected syscalls could be refused, or kill it; and the image has
+	 * no place for the filters, so a restore would drop them */
+	if (st.seccomp)
+		return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d runs under seccomp (mode %d), "
+				 "which ckpt cannot save", tid, st.seccomp);
 	return 0;
 }
 

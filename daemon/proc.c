@@ -196,6 +196,8 @@ int proc_parse_status(const char *buf, struct proc_status *ret)
 	st.no_new_privs = v;
 	if (status_u64(buf, "Kthread", 10, &v) == 0)
 		st.kthread = v;
+	if (status_u64(buf, "Seccomp", 10, &v) == 0)
+		st.seccomp = v;
 	r = status_groups(buf, &st);
 	if (r < 0) {
 		free(st.groups);

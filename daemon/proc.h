@@ -37,6 +37,7 @@ struct proc_status {
 	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
 	bool no_new_privs;
 	bool kthread;			/* "Kthread: 1" */
+	int seccomp;			/* 0 off, 1 strict, 2 filter */
 };
 
 int proc_parse_status(const char *buf, struct proc_status *ret);

@@ -2,7 +2,8 @@
 # Targets a dump must refuse, each with a message naming the pid and why,
 # leaving the target as it was and no image set behind: a pid that does
 # not exist, a kernel thread, a tree holding the client itself (exit 4: not
-# a target ckpt may touch), and a process someone else traces (exit 1).
+# a target ckpt may touch), a process someone else traces and one under
+# seccomp (exit 1).
 . "$(dirname "$0")/lib.sh"
 
 dir=$TMP/img
@@ -29,6 +30,12 @@ no_partial_set "$dir"
 expect_status pass		# the tracer checks it still traces its victim
 check_alive "$victim"
 expect_status pass "$vstatus" "$victim"
+
+start_target core_seccomp
+expect_fail 1 "pid $TPID runs under seccomp" ckptctl dump -t "$TPID" -D "$dir" --leave-running
+no_partial_set "$dir"
+check_alive
+expect_status pass
 
 # this shell's tree holds ckptctl (and its one-shot ckptd)
 expect_fail 4 "pid [0-9]+ is (the requesting client|ckptd|the parent of ckptd)|client|ckptd" \

@@ -114,6 +114,7 @@ Test(proc_status, every_field)
 	cr_assert_eq(st.cap_amb, 0x400);
 	cr_assert(st.no_new_privs);
 	cr_assert(!st.kthread);
+	cr_assert_eq(st.seccomp, 0);
 	proc_status_free(&st);
 }
 
