@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/socket.h>
@@ -225,6 +226,12 @@ static int setup(struct ckptd *d)
 	int r;
 
 	umask(0077);	/* images hold process memory: private by default */
+	/* Started from a shell, ckptd sits in a background process group (the
+	 * one-shot daemon leaves ckptctl's group): restoring a task onto the
+	 * terminal must not stop the daemon with SIGTTOU. Restored tasks get
+	 * every disposition from their image. */
+	signal(SIGTTOU, SIG_IGN);
+	signal(SIGTTIN, SIG_IGN);
 	if (chdir("/") < 0)
 		return negerrno();
 	if (d->oneshot_fd >= 0)
