@@ -58,13 +58,50 @@ static int list_threads(pid_t pid, struct task *tk)
 	return 0;
 }
 
+/* Let a seized thread go. One that is about to (re)enter a system call
+ * (pause(), read()... it slept in at dump time) is first walked into it,
+ * so a signal sent once restore returned finds it inside the call and
+ * interrupts it, as it would have before the dump. */
+static void release_thread(struct thread *th)
+{
+	struct user_regs_struct regs;
+	int sig = 0, st;
+	long word;
+
+	if (ptrace(PTRACE_GETREGS, th->tid, NULL, &regs) < 0)
+		goto detach;
+	inject_restart_fixup(&regs);
+	if (ptrace(PTRACE_SETREGS, th->tid, NULL, &regs) < 0)
+		goto detach;
+	errno = 0;
+	word = ptrace(PTRACE_PEEKTEXT, th->tid, (void *)(uintptr_t)regs.rip, NULL);
+	if (errno || (word & 0xffff) != 0x050f)
+		goto detach;
+	for (int i = 0; i < 16; i++) {
+		if (ptrace(PTRACE_SYSCALL, th->tid, NULL, NULL) < 0)
+			goto detach;
+		while (waitpid(th->tid, &st, __WALL) < 0)
+			if (errno != EINTR)
+				goto detach;
+		if (!WIFSTOPPED(st))
+			return;
+		if (WSTOPSIG(st) == (SIGTRAP | 0x80))
+			break;		/* at the syscall's entry */
+		if (st >> 16 == PTRACE_EVENT_STOP)
+			continue;
+		sig = WSTOPSIG(st);	/* a signal came first: deliver it */
+		break;
+	}
+detach:
+	ptrace(PTRACE_DETACH, th->tid, NULL, (void *)(long)sig);
+	th->seized = false;
+}
+
 static void detach_all(struct task *tk)
 {
 	for (unsigned i = 0; i < tk->nr_threads; i++)
-		if (tk->threads[i].seized) {
-			ptrace(PTRACE_DETACH, tk->threads[i].tid, NULL, NULL);
-			tk->threads[i].seized = false;
-		}
+		if (tk->threads[i].seized)
+			release_thread(&tk->threads[i]);
 }
 
 /* Seize and stop every thread; 1 if one still runs inside [start, end). */
