@@ -225,11 +225,13 @@ Test(rpc, dump_needs_a_directory)
 	RpcResponse *resp;
 
 	if (child == 0) {
-		close(sv[0]);
-		close(sv[1]);
 		pause();
 		_exit(0);
 	}
+	/* a connection the child does not hold: EOF must come when we close */
+	close(sv[0]);
+	close(sv[1]);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
 	resp = dump(child, false);
 	cr_expect_eq(resp->err, -EBADMSG);
 	cr_expect_not_null(strstr(resp->message, "no image directory"), "%s", resp->message);
