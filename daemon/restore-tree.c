@@ -368,12 +368,22 @@ static int wait_reports(struct rst_ctx *ctx)
 	return r;
 }
 
-/* Phase C: everyone resumes; the blob's region goes once each task left
- * it; stopped tasks stop. */
+/* Phase C: stopped tasks stop while still waiting in the blob (SIGSTOP
+ * can't be blocked; the stop holds them before they run a single
+ * instruction of their own), everyone resumes, and the blob's region goes
+ * once a task left it (a stopped task keeps it until continued). */
 static int release(struct rst_ctx *ctx)
 {
 	int r;
 
+	for (unsigned i = 0; i < ctx->nr_tasks; i++) {
+		struct rst_task *t = &ctx->tasks[i];
+
+		if (t->pe->state == TASK_STATE__TASK_STOPPED &&
+		    kill(t->pe->pid, t->pe->stop_signal) < 0)
+			return ckpt_fail(ctx->err, negerrno(), "pid %d: cannot stop it with signal %d",
+					 t->pe->pid, t->pe->stop_signal);
+	}
 	for (unsigned i = 0; i < ctx->nr_tasks; i++) {
 		struct rst_task *t = &ctx->tasks[i];
 
@@ -384,16 +394,9 @@ static int release(struct rst_ctx *ctx)
 			return r;
 	}
 	for (unsigned i = 0; i < ctx->nr_tasks; i++)
-		if (ctx->tasks[i].engine_fd >= 0)
+		if (ctx->tasks[i].engine_fd >= 0 &&
+		    ctx->tasks[i].pe->state != TASK_STATE__TASK_STOPPED)
 			rst_unmap_region(ctx, &ctx->tasks[i]);
-	for (unsigned i = 0; i < ctx->nr_tasks; i++) {
-		struct rst_task *t = &ctx->tasks[i];
-
-		if (t->pe->state == TASK_STATE__TASK_STOPPED &&
-		    kill(t->pe->pid, t->pe->stop_signal) < 0)
-			return ckpt_fail(ctx->err, negerrno(), "pid %d: cannot stop it with signal %d",
-					 t->pe->pid, t->pe->stop_signal);
-	}
 	return 0;
 }
 
