@@ -89,19 +89,24 @@ static const struct vma *find_vma_kind(const struct mm_dump *d, int kind)
 	return NULL;
 }
 
-/* The program break is not in /proc: ask the task with brk(0). */
+/* The program break is not in /proc: ask the task with brk(0), through its
+ * main thread (or the first seized one when the main thread has exited). */
 static int read_brk(struct mm_dump *d, const struct mm_stat *st, uint64_t *ret)
 {
 	const unsigned long args[6] = { 0 };
+	struct thread *th = NULL;
 	const struct vma *heap;
 	long brk;
 	int r;
 
-	if (d->t->syscall_ip) {
-		r = inject_syscall(d->t, &d->t->threads[0], __NR_brk, args, &brk);
+	for (unsigned i = 0; i < d->t->nr_threads && !th; i++)
+		if (d->t->threads[i].seized)
+			th = &d->t->threads[i];
+	if (d->t->syscall_ip && th) {
+		r = inject_syscall(d->t, th, __NR_brk, args, &brk);
 		if (r < 0)
 			return ckpt_fail(d->ctx->err, r, "pid %d: cannot run brk(0) in thread %d",
-					 d->pid, d->t->threads[0].tid);
+					 d->pid, th->tid);
 		if (brk < 0 || (uint64_t)brk < st->start_brk)
 			return ckpt_fail(d->ctx->err, -EIO, "pid %d: brk(0) answered %#lx "
 					 "below start_brk %#" PRIx64, d->pid, brk, st->start_brk);
@@ -109,8 +114,9 @@ static int read_brk(struct mm_dump *d, const struct mm_stat *st, uint64_t *ret)
 		return 0;
 	}
 	/* No syscall instruction was found to inject through (core.c leaves
-	 * syscall_ip 0 then): the end of [heap] is brk rounded up to a page,
-	 * which restore accepts as well (PR_SET_MM_MAP only checks bounds). */
+	 * syscall_ip 0 then), or no thread is held: the end of [heap] is brk
+	 * rounded up to a page, which restore accepts as well (PR_SET_MM_MAP
+	 * only checks that brk lies within bounds). */
 	heap = find_vma_kind(d, VMA_KIND__VMA_HEAP);
 	*ret = heap ? heap->end : st->start_brk;
 	return 0;
