@@ -104,23 +104,21 @@ static void write_set(void)
 
 struct run {
 	int code;
-	char out[1 << 16];
+	char out[1 << 18];
 	char err[4096];
-	char out_path[128];
 };
 
+/* show_path into temporary streams, read back into r. */
 static void run_show(struct run *r, const char *path, bool verify)
 {
-	FILE *out, *err;
+	FILE *out = tmpfile(), *err = tmpfile();
 	size_t n;
 
-	snprintf(r->out_path, sizeof(r->out_path), "/tmp/ckpt-show-out-%d.json", getpid());
-	out = fopen(r->out_path, "w+");
-	err = tmpfile();
 	cr_assert(out && err);
 	r->code = show_path(path, verify, out, err);
 	rewind(out);
 	n = fread(r->out, 1, sizeof(r->out) - 1, out);
+	cr_assert(feof(out), "output larger than the test buffer");
 	r->out[n] = '\0';
 	rewind(err);
 	n = fread(r->err, 1, sizeof(r->err) - 1, err);
@@ -129,11 +127,20 @@ static void run_show(struct run *r, const char *path, bool verify)
 	fclose(err);
 }
 
+/* The output parses as JSON and check (over d) holds. */
 static bool json_ok(struct run *r, const char *check)
 {
-	bool ok = fx_json_ok(r->out_path, check);
+	char path[128];
+	FILE *f;
+	bool ok;
 
-	unlink(r->out_path);
+	snprintf(path, sizeof(path), "%s/out.json", fx_dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(r->out, f);
+	fclose(f);
+	ok = fx_json_ok(path, check);
+	unlink(path);
 	return ok;
 }
 
@@ -174,13 +181,11 @@ Test(show, trailing_slash_and_file_in_the_current_directory)
 	snprintf(path, sizeof(path), "%s/", fx_dir);
 	run_show(&r, path, true);
 	cr_assert_eq(r.code, EXIT_OK, "%s", r.err);
-	unlink(r.out_path);
 	cr_assert_eq(fchdir(fx_dirfd), 0);
 	fx_flip("mm-101.img", 30, 0x20);
 	run_show(&r, "mm-101.img", true);
 	cr_assert_eq(fchdir(cwd), 0);
 	close(cwd);
-	unlink(r.out_path);
 	cr_assert_eq(r.code, EXIT_BADIMAGE);
 	cr_assert_str_eq(r.err, "ckptctl show: mm-101.img at offset 16: record checksum mismatch "
 			 "(record 0, 26 bytes)\n");
@@ -192,7 +197,6 @@ static void expect_bad(const char *what, int code)
 	char want[512];
 
 	run_show(&r, fx_dir, true);
-	unlink(r.out_path);
 	cr_assert_eq(r.code, code, "exit %d: %s", r.code, r.err);
 	cr_assert_str_eq(r.out, "", "stdout not empty on failure");
 	snprintf(want, sizeof(want), "ckptctl show: %s", what);
@@ -245,7 +249,6 @@ Test(show, truncated_pages_file_is_caught_even_without_verify)
 	fx_truncate("pages-101.img", IMG_PAGES_DATA_OFF + 2 * PS);
 	snprintf(want, sizeof(want), "%s/pagemap-101.img at offset ", fx_dir);
 	run_show(&r, fx_dir, false);
-	unlink(r.out_path);
 	cr_assert_eq(r.code, EXIT_BADIMAGE);
 	cr_assert(strstr(r.err, want) && strstr(r.err, "entry 0: block at page 0 (12288 bytes) runs past"),
 		  "%s", r.err);
@@ -333,7 +336,6 @@ Test(show, not_a_set)
 	cr_assert_str_eq(r.out, "");
 	snprintf(path, sizeof(path), "%s/nonexistent", fx_dir);
 	run_show(&r, path, true);
-	unlink(r.out_path);
 	cr_assert_eq(r.code, EXIT_FAIL);
 	cr_assert(strstr(r.err, "nonexistent: No such file or directory"), "%s", r.err);
 }
@@ -365,7 +367,6 @@ Test(show, single_files)
 	fx_flip("pages-100.img", IMG_PAGES_DATA_OFF, 0x01);
 	snprintf(path, sizeof(path), "%s/pagemap-100.img", fx_dir);
 	run_show(&r, path, true);
-	unlink(r.out_path);
 	cr_assert_eq(r.code, EXIT_BADIMAGE);
 	cr_assert(strstr(r.err, "pages-100.img at offset 4096: block checksum mismatch"), "%s", r.err);
 
@@ -378,7 +379,6 @@ Test(show, single_files)
 		fclose(f);
 	}
 	run_show(&r, path, true);
-	unlink(r.out_path);
 	cr_assert_eq(r.code, EXIT_BADIMAGE);
 	snprintf(path, sizeof(path), "ckptctl show: %s/junk at offset 0: not a ckpt image", fx_dir);
 	cr_assert(strstr(r.err, path), "%s", r.err);
