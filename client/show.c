@@ -32,6 +32,8 @@ struct show {
 	char prefix[4096];	/* "DIR/" to put before file names, or "" */
 	bool verify;
 	bool predump;		/* a pre-dump set may lack core and fs files */
+	bool have_inventory;
+	size_t nr_tasks;	/* records in pstree.img, zombies too */
 	struct json j;
 	int exit_code;
 	char err[2048];
@@ -57,19 +59,19 @@ static int show_fail(struct show *s, int r, int exit_code, const char *fmt, ...)
 	return r;
 }
 
-/* A file that is corrupt, truncated, foreign or missing from a set. */
-static bool is_bad_image(int r)
+/* A file that is corrupt, truncated or foreign: the message says it all. */
+static bool is_format_error(int r)
 {
-	return r == -EBADMSG || r == -ENODATA || r == -EPROTO || r == -EPROTONOSUPPORT ||
-	       r == -ENOENT;
+	return r == -EBADMSG || r == -ENODATA || r == -EPROTO || r == -EPROTONOSUPPORT;
 }
 
-/* Report a message from libckptimg (it starts with the file name). */
+/* Report a message from libckptimg (it starts with the file name). A file
+ * missing from a set makes the set bad too. */
 static int show_fail_img(struct show *s, int r, const char *msg)
 {
-	bool format = r == -EBADMSG || r == -ENODATA || r == -EPROTO || r == -EPROTONOSUPPORT;
+	bool format = is_format_error(r);
 
-	return show_fail(s, r, is_bad_image(r) ? EXIT_BADIMAGE : EXIT_FAIL, "%s%s%s%s",
+	return show_fail(s, r, format || r == -ENOENT ? EXIT_BADIMAGE : EXIT_FAIL, "%s%s%s%s",
 			 s->prefix, msg, format ? "" : ": ", format ? "" : strerror(-r));
 }
 
@@ -160,6 +162,7 @@ static int rec_inventory(struct show *s, unsigned idx, const ProtobufCMessage *m
 		return show_fail(s, -EBADMSG, EXIT_BADIMAGE,
 				 "%sinventory.img: more than one record", s->prefix);
 	s->predump = e->kind == DUMP_KIND__DUMP_PRE;
+	s->have_inventory = true;
 	json_msg(&s->j, "inventory", m);
 	return 0;
 }
@@ -170,6 +173,7 @@ static int rec_pstree(struct show *s, unsigned idx, const ProtobufCMessage *m, v
 	int *pids;
 
 	json_msg(&s->j, NULL, m);
+	s->nr_tasks++;
 	if (e->state == TASK_STATE__TASK_ZOMBIE)
 		return 0;
 	if (e->pid <= 0)
@@ -428,10 +432,16 @@ static int show_set(struct show *s)
 	r = show_records(s, IMG_INVENTORY, 0, rec_inventory, NULL);
 	if (r < 0)
 		return r;
+	if (!s->have_inventory)
+		return show_fail(s, -EBADMSG, EXIT_BADIMAGE, "%sinventory.img: no record",
+				 s->prefix);
 	json_arr_begin(&s->j, "pstree");
 	r = show_records(s, IMG_PSTREE, 0, rec_pstree, NULL);
 	if (r < 0)
 		return r;
+	if (!s->nr_tasks)
+		return show_fail(s, -EBADMSG, EXIT_BADIMAGE, "%spstree.img: no process",
+				 s->prefix);
 	r = check_unique_pids(s);
 	if (r < 0)
 		return r;

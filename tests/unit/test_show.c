@@ -298,6 +298,21 @@ Test(show, duplicate_pid)
 	expect_bad(want, EXIT_BADIMAGE);
 }
 
+Test(show, empty_inventory_and_pstree)
+{
+	char want[256];
+
+	write_set();
+	unlinkat(fx_dirfd, "pstree.img", 0);
+	fx_write(IMG_PSTREE, 0, NULL, 0);
+	snprintf(want, sizeof(want), "%s/pstree.img: no process", fx_dir);
+	expect_bad(want, EXIT_BADIMAGE);
+	unlinkat(fx_dirfd, "inventory.img", 0);
+	fx_write(IMG_INVENTORY, 0, NULL, 0);
+	snprintf(want, sizeof(want), "%s/inventory.img: no record", fx_dir);
+	expect_bad(want, EXIT_BADIMAGE);
+}
+
 Test(show, ghost_truncated)
 {
 	char want[256];
