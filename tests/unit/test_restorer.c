@@ -24,6 +24,7 @@
 #include <sys/syscall.h>
 #include <sys/ucontext.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -312,7 +313,7 @@ Test(restart, a_signal_at_the_sigreturn_interrupts_like_the_kernel)
  * jumps. The restored main thread starts 2 bytes past a syscall with
  * rax = -ERESTARTNOHAND, orig_rax = getpid (the restart fix-up must run
  * it), then checks its pid, its signal mask, the upper half of ymm0 (the
- * xsave area) and the data page, waits for the second thread (created
+ * xsave area), the data page and its POSIX timers (ids 3 and 9), waits for the second thread (created
  * with its own tid) to check its fs base, and exits 42. */
 
 extern const char _binary_restorer_bin_start[], _binary_restorer_bin_end[];
@@ -337,6 +338,17 @@ __asm__(".pushsection .text.tiny, \"ax\"\n"
 	"	jne 3f\n"
 	"	cmp (%rbx), %r12\n"
 	"	jne 4f\n"
+	"	mov $224, %eax\n"		/* timer_gettime(9, rbx+0x500): exists */
+	"	mov $9, %edi\n"
+	"	lea 0x500(%rbx), %rsi\n"
+	"	syscall\n"
+	"	test %rax, %rax\n"
+	"	jne 8f\n"
+	"	mov $224, %eax\n"		/* timer 4 must not (no placeholders left) */
+	"	mov $4, %edi\n"
+	"	syscall\n"
+	"	cmp $-22, %rax\n"
+	"	jne 8f\n"
 	"5:	cmpl $0, 0x200(%rbx)\n"	/* wait for the thread */
 	"	jne 6f\n"
 	"	mov $24, %eax\n"		/* sched_yield */
@@ -352,6 +364,8 @@ __asm__(".pushsection .text.tiny, \"ax\"\n"
 	"3:	mov $3, %edi\n"
 	"	jmp 9f\n"
 	"4:	mov $4, %edi\n"
+	"	jmp 9f\n"
+	"8:	mov $5, %edi\n"
 	"9:	mov $231, %eax\n"		/* exit_group */
 	"	syscall\n"
 	"tiny_thread:\n"
@@ -542,6 +556,11 @@ static void tiny_engine(int status_fd, pid_t tid2, bool corrupt)
 	size_t blen = (size_t)(_binary_restorer_bin_end - _binary_restorer_bin_start);
 	unsigned long blob_len = (blen + T_PG - 1) & ~(T_PG - 1), args_len = 1 << 20;
 	static struct tiny t;
+	struct restore_posix_timer timers[2] = {	/* ids with gaps */
+		{ .id = 3, .clock_id = CLOCK_MONOTONIC, .notify = SIGEV_NONE, .value_ns = 100000000000ULL },
+		{ .id = 9, .clock_id = CLOCK_REALTIME, .notify = SIGEV_SIGNAL, .signo = SIGUSR2,
+		  .interval_ns = 1000000000ULL, .value_ns = 200000000000ULL },
+	};
 	sigset_t all;
 	char *reg = mmap((void *)T_REGION, blob_len + args_len, PROT_READ | PROT_WRITE | PROT_EXEC,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
@@ -567,6 +586,8 @@ static void tiny_engine(int status_fd, pid_t tid2, bool corrupt)
 	tiny_creds(&t);
 	tiny_threads(&t, tid2);
 	t.a->sigactions[SIGUSR1 - 1].handler = 1;	/* SIG_IGN */
+	t.a->timers_off = tiny_put(&t, timers, sizeof(timers));
+	t.a->nr_timers = 2;
 	t.used = (t.used + T_PG - 1) & ~(T_PG - 1);
 	t.a->vdso.park_off = t.used;
 	t.a->vdso.park_len = 64 << 10;
@@ -616,7 +637,7 @@ Test(blob, restores_a_tiny_process, .timeout = 20)
 	cr_assert_eq(st.step, RSTEP_DONE, "failed: step %u err %d: %s", st.step, st.err, st.msg);
 	cr_assert_eq(st.region_start, T_REGION);
 	cr_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 42,
-		  "restored process: status 0x%x (exit 1-4: main thread check failed, 52: thread's)", ws);
+		  "restored process: status 0x%x (exit 1-5: main thread check failed, 52: thread's)", ws);
 }
 
 Test(blob, reports_a_checksum_mismatch_and_exits, .timeout = 20)
