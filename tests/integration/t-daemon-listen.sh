@@ -90,6 +90,57 @@ wait $D || rc=$?
 wait_for_line "$NOUT" STOPPING=1
 [ ! -e "$SOCK" ] || fail "ckptd left $SOCK behind after SIGTERM"
 
+# --- a handler that dies mid-dump loses its request, not the daemon ------
+"$CKPTD" --listen "$SOCK" >"$TMP/d3.log" 2>&1 &
+D=$!
+track_pid $D
+i=0
+while [ ! -S "$SOCK" ]; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "ckptd --listen did not create $SOCK"
+	sleep 0.1
+done
+# a target big enough that its dump takes a while
+perl -e 'use POSIX; POSIX::close($_) for 3..1023; $x = "a" x (1 << 30); sleep 1000' \
+	</dev/null >/dev/null 2>&1 &
+BIG=$!
+track_pid $BIG
+i=0
+while [ "$(awk '/^VmRSS/ { print $2 }' /proc/$BIG/status)" -lt 1000000 ]; do
+	i=$((i + 1))
+	[ $i -le 300 ] || fail "the perl target did not grow"
+	sleep 0.1
+done
+CKPT_SOCKET=$SOCK CKPTD=/nonexistent "$CKPTCTL" dump -t $BIG -D "$TMP/big" --leave-running \
+	>"$TMP/big.out" 2>&1 &
+C=$!
+i=0
+handler=
+while [ -z "$handler" ]; do
+	handler=$(ps -o pid= --ppid $D | head -n 1 | tr -d ' ')
+	i=$((i + 1))
+	[ $i -le 300 ] || fail "no handler for the dump"
+	sleep 0.01
+done
+kill -KILL "$handler"
+rc=0
+wait $C || rc=$?
+if [ $rc -eq 0 ]; then
+	log "the dump finished before its handler was killed; nothing to check"
+else
+	[ $rc -eq 1 ] || fail "ckptctl exited $rc when its handler died: $(cat "$TMP/big.out")"
+	grep -q "ckptd closed the connection without an answer" "$TMP/big.out" ||
+		fail "ckptctl said: $(cat "$TMP/big.out")"
+	[ ! -e "$TMP/big/inventory.img" ] || fail "a killed dump left inventory.img"
+fi
+kill -0 $D || fail "ckptd died with its handler"
+grep -q "connection handler $handler killed by signal 9" "$TMP/d3.log" ||
+	[ $rc -eq 0 ] || fail "ckptd did not log the dead handler: $(cat "$TMP/d3.log")"
+check_alive $BIG
+CKPT_SOCKET=$SOCK CKPTD=/nonexistent ckpt_ok check
+kill -TERM $D
+wait $D || fail "ckptd exited $? on SIGTERM"
+
 # --- bad invocations ----------------------------------------------------
 expect_fail 2 "at most one" "$CKPTD" --listen "$SOCK" --oneshot-fd 3
 expect_fail 2 "invalid number" "$CKPTD" --idle-timeout soon
