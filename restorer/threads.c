@@ -13,6 +13,7 @@
 #include "rst.h"
 #include "syscall.h"
 
+#define ROBUST_LIST_HEAD_SIZE	24	/* struct robust_list_head */
 #define SA_RESTART_FLAG	0x10000000ULL	/* SA_RESTART, asm-generic/signal-defs.h */
 
 #define THREAD_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
@@ -60,14 +61,15 @@ static int set_thread_links(struct restore_args *a, const struct restore_thread 
 					     "thread %d: rseq(0x%llx, %u, sig 0x%x)", t->tid,
 					     (unsigned long long)t->rseq_ptr, t->rseq_len, t->rseq_sig);
 	}
-	if (t->robust_list) {
-		r = sys_set_robust_list(t->robust_list, t->robust_list_len);
-		if (r < 0)
-			return (int)rst_fail(a, RSTEP_THREADS, r, t->robust_list,
-					     "thread %d: set_robust_list(0x%llx, %llu)", t->tid,
-					     (unsigned long long)t->robust_list,
-					     (unsigned long long)t->robust_list_len);
-	}
+	/* Always: the main thread still has the engine's list, which points
+	 * into what is now the restored memory and would be walked at exit. */
+	r = sys_set_robust_list(t->robust_list,
+				t->robust_list ? t->robust_list_len : ROBUST_LIST_HEAD_SIZE);
+	if (r < 0)
+		return (int)rst_fail(a, RSTEP_THREADS, r, t->robust_list,
+				     "thread %d: set_robust_list(0x%llx, %llu)", t->tid,
+				     (unsigned long long)t->robust_list,
+				     (unsigned long long)t->robust_list_len);
 	sys_set_tid_address(t->clear_child_tid);	/* cannot fail */
 	if (t->comm[0]) {
 		char comm[17];
