@@ -281,6 +281,7 @@ expect_status()
 		esac
 		i=$((i + 1))
 		if [ $i -gt $((STATUS_TIMEOUT * 10)) ]; then
+			diag_pid "$pid"
 			fail "pid $pid: no verdict after ${STATUS_TIMEOUT}s (status: '$line')"
 		fi
 		sleep 0.1
@@ -291,6 +292,20 @@ expect_status()
 	fail) case $line in fail*) ;; *) fail "pid $pid passed, expected a failure" ;; esac ;;
 	esac
 	log "pid $pid: $line"
+}
+
+# diag_pid PID: what every thread of PID is doing, on stderr (for a test
+# that found it stuck).
+diag_pid()
+{
+	local t
+	for t in /proc/$1/task/*; do
+		[ -d "$t" ] || continue
+		echo "diag: tid ${t##*/}: state $(proc_state "${t##*/}")" \
+			"wchan $(cat "$t/wchan" 2>/dev/null)" \
+			"syscall $(cut -d' ' -f1 "$t/syscall" 2>/dev/null)" \
+			"$(grep -E '^(TracerPid|SigPnd|ShdPnd|SigBlk)' "$t/status" 2>/dev/null | tr '\n\t' '  ')" >&2
+	done
 }
 
 # --- ckptctl -------------------------------------------------------------
