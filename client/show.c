@@ -27,20 +27,25 @@
 #include "inventory.pb-c.h"
 #include "pstree.pb-c.h"
 
+struct show_pid {
+	int pid;
+	off_t at;		/* its record in pstree.img */
+	bool zombie;		/* no per-task files */
+};
+
 struct show {
 	int dirfd;
 	char prefix[4096];	/* "DIR/" to put before file names, or "" */
 	bool verify;
 	bool predump;		/* a pre-dump set may lack core and fs files */
 	bool have_inventory;
-	size_t nr_tasks;	/* records in pstree.img, zombies too */
 	struct json j;
 	int exit_code;
 	char err[2048];
 	uint8_t *block;		/* one page block, for verification */
 	size_t block_len;
-	int *pids;		/* live tasks from pstree.img */
-	size_t nr_pids;
+	struct show_pid *pids;	/* every record of pstree.img */
+	size_t nr_pids, cap_pids;
 };
 
 static int show_fail(struct show *s, int r, int exit_code, const char *fmt, ...)
@@ -75,7 +80,9 @@ static int show_fail_img(struct show *s, int r, const char *msg)
 			 s->prefix, msg, format ? "" : ": ", format ? "" : strerror(-r));
 }
 
-typedef int (*record_fn)(struct show *s, unsigned idx, const ProtobufCMessage *m, void *arg);
+/* Called with each record, its index and its offset in the file. */
+typedef int (*record_fn)(struct show *s, unsigned idx, off_t at, const ProtobufCMessage *m,
+			 void *arg);
 
 /* Call fn on every record of an open image, then check it held any. */
 static int show_img_records(struct show *s, struct img *img, record_fn fn, void *arg)
@@ -92,7 +99,7 @@ static int show_img_records(struct show *s, struct img *img, record_fn fn, void 
 			return show_fail_img(s, r, img_errmsg(img));
 		if (!m)
 			break;
-		r = fn(s, idx++, m, arg);
+		r = fn(s, idx++, at, m, arg);
 		protobuf_c_message_free_unpacked(m, NULL);
 		if (r < 0)
 			return r;
@@ -122,14 +129,16 @@ static int show_records(struct show *s, enum img_kind kind, unsigned id, record_
 }
 
 /* Every record as an element of the array being written. */
-static int rec_element(struct show *s, unsigned idx, const ProtobufCMessage *m, void *arg)
+static int rec_element(struct show *s, unsigned idx, off_t at, const ProtobufCMessage *m,
+		       void *arg)
 {
 	json_msg(&s->j, NULL, m);
 	return 0;
 }
 
 /* The head's fields into the open object, the rest into array `list`. */
-static int rec_merge(struct show *s, unsigned idx, const ProtobufCMessage *m, void *list)
+static int rec_merge(struct show *s, unsigned idx, off_t at, const ProtobufCMessage *m,
+		     void *list)
 {
 	if (idx == 0) {
 		json_msg_fields(&s->j, m);
@@ -154,36 +163,41 @@ static int show_merged(struct show *s, const char *key, enum img_kind kind, unsi
 	return 0;
 }
 
-static int rec_inventory(struct show *s, unsigned idx, const ProtobufCMessage *m, void *arg)
+static int rec_inventory(struct show *s, unsigned idx, off_t at, const ProtobufCMessage *m,
+			 void *arg)
 {
 	const InventoryEntry *e = (const InventoryEntry *)m;
 
 	if (idx)
 		return show_fail(s, -EBADMSG, EXIT_BADIMAGE,
-				 "%sinventory.img: more than one record", s->prefix);
+				 "%sinventory.img at offset %lld: more than one record", s->prefix,
+				 (long long)at);
 	s->predump = e->kind == DUMP_KIND__DUMP_PRE;
 	s->have_inventory = true;
 	json_msg(&s->j, "inventory", m);
 	return 0;
 }
 
-static int rec_pstree(struct show *s, unsigned idx, const ProtobufCMessage *m, void *arg)
+static int rec_pstree(struct show *s, unsigned idx, off_t at, const ProtobufCMessage *m,
+		      void *arg)
 {
 	const PstreeEntry *e = (const PstreeEntry *)m;
-	int *pids;
 
 	json_msg(&s->j, NULL, m);
-	s->nr_tasks++;
-	if (e->state == TASK_STATE__TASK_ZOMBIE)
-		return 0;
 	if (e->pid <= 0)
-		return show_fail(s, -EBADMSG, EXIT_BADIMAGE, "%spstree.img: record %u: bad pid %d",
-				 s->prefix, idx, e->pid);
-	pids = realloc(s->pids, (s->nr_pids + 1) * sizeof(*pids));
-	if (!pids)
-		return show_fail(s, -ENOMEM, EXIT_FAIL, "out of memory");
-	s->pids = pids;
-	s->pids[s->nr_pids++] = e->pid;
+		return show_fail(s, -EBADMSG, EXIT_BADIMAGE,
+				 "%spstree.img at offset %lld: record %u: bad pid %d", s->prefix,
+				 (long long)at, idx, e->pid);
+	if (s->nr_pids == s->cap_pids) {
+		size_t cap = s->cap_pids * 2 + 16;
+		struct show_pid *v = realloc(s->pids, cap * sizeof(*v));
+
+		if (!v)
+			return show_fail(s, -ENOMEM, EXIT_FAIL, "out of memory");
+		s->pids = v;
+		s->cap_pids = cap;
+	}
+	s->pids[s->nr_pids++] = (struct show_pid){ e->pid, at, e->state == TASK_STATE__TASK_ZOMBIE };
 	return 0;
 }
 
@@ -304,7 +318,8 @@ struct ghost_sum {
 	uint64_t chunks, bytes;
 };
 
-static int rec_ghost(struct show *s, unsigned idx, const ProtobufCMessage *m, void *arg)
+static int rec_ghost(struct show *s, unsigned idx, off_t at, const ProtobufCMessage *m,
+		     void *arg)
 {
 	struct ghost_sum *g = arg;
 
@@ -394,29 +409,31 @@ static int show_ghosts(struct show *s)
 	return 0;
 }
 
-static int cmp_int(const void *a, const void *b)
+/* By pid, then by offset. */
+static int cmp_pid(const void *a, const void *b)
 {
-	int x = *(const int *)a, y = *(const int *)b;
+	const struct show_pid *x = a, *y = b;
 
-	return x < y ? -1 : x > y;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
 }
 
 /* Each task once: "tasks" is keyed by pid. */
 static int check_unique_pids(struct show *s)
 {
-	_cleanup_free_ int *sorted = NULL;
+	_cleanup_free_ struct show_pid *sorted = NULL;
 
-	if (!s->nr_pids)
-		return 0;
 	sorted = malloc(s->nr_pids * sizeof(*sorted));
 	if (!sorted)
 		return show_fail(s, -ENOMEM, EXIT_FAIL, "out of memory");
 	memcpy(sorted, s->pids, s->nr_pids * sizeof(*sorted));
-	qsort(sorted, s->nr_pids, sizeof(*sorted), cmp_int);
+	qsort(sorted, s->nr_pids, sizeof(*sorted), cmp_pid);
 	for (size_t i = 1; i < s->nr_pids; i++)
-		if (sorted[i] == sorted[i - 1])
+		if (sorted[i].pid == sorted[i - 1].pid)
 			return show_fail(s, -EBADMSG, EXIT_BADIMAGE,
-					 "%spstree.img: pid %d appears twice", s->prefix, sorted[i]);
+					 "%spstree.img at offset %lld: pid %d appears again",
+					 s->prefix, (long long)sorted[i].at, sorted[i].pid);
 	return 0;
 }
 
@@ -439,7 +456,7 @@ static int show_set(struct show *s)
 	r = show_records(s, IMG_PSTREE, 0, rec_pstree, NULL);
 	if (r < 0)
 		return r;
-	if (!s->nr_tasks)
+	if (!s->nr_pids)
 		return show_fail(s, -EBADMSG, EXIT_BADIMAGE, "%spstree.img: no process",
 				 s->prefix);
 	r = check_unique_pids(s);
@@ -455,7 +472,9 @@ static int show_set(struct show *s)
 	}
 	json_obj_begin(&s->j, "tasks");
 	for (size_t i = 0; i < s->nr_pids; i++) {
-		r = show_task(s, s->pids[i]);
+		if (s->pids[i].zombie)
+			continue;
+		r = show_task(s, s->pids[i].pid);
 		if (r < 0)
 			return r;
 	}

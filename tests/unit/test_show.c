@@ -294,7 +294,8 @@ Test(show, duplicate_pid)
 	p.pid = 100;
 	p.state = TASK_STATE__TASK_ALIVE;
 	fx_write(IMG_PSTREE, 0, (const ProtobufCMessage *[]){ &p.base, &p.base }, 2);
-	snprintf(want, sizeof(want), "%s/pstree.img: pid 100 appears twice", fx_dir);
+	snprintf(want, sizeof(want), "%s/pstree.img at offset %zu: pid 100 appears again", fx_dir,
+		 IMG_HDR_SIZE + 8 + protobuf_c_message_get_packed_size(&p.base));
 	expect_bad(want, EXIT_BADIMAGE);
 }
 
