@@ -62,6 +62,12 @@ static size_t utf8_len(const unsigned char *s, size_t len)
 	return n;
 }
 
+/* The short escapes JSON has; other control characters become \u00XX. */
+static const char *const short_escape[128] = {
+	['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\r'] = "\\r",
+	['\t'] = "\\t", ['\b'] = "\\b", ['\f'] = "\\f",
+};
+
 void json_write_string(FILE *f, const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -72,14 +78,10 @@ void json_write_string(FILE *f, const char *str, size_t len)
 		unsigned char c = s[i];
 		size_t n;
 
-		switch (c) {
-		case '"':  fputs("\\\"", f); i++; continue;
-		case '\\': fputs("\\\\", f); i++; continue;
-		case '\n': fputs("\\n", f); i++; continue;
-		case '\r': fputs("\\r", f); i++; continue;
-		case '\t': fputs("\\t", f); i++; continue;
-		case '\b': fputs("\\b", f); i++; continue;
-		case '\f': fputs("\\f", f); i++; continue;
+		if (c < 128 && short_escape[c]) {
+			fputs(short_escape[c], f);
+			i++;
+			continue;
 		}
 		n = c < 0x20 ? 0 : utf8_len(s + i, len - i);
 		if (!n) {
