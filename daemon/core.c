@@ -294,10 +294,14 @@ static int dump_task_misc(struct dump_ctx *ctx, struct task *t, struct task_core
 		c->e.has_dumpable = true;
 		c->e.dumpable = ret;
 	}
-	/* optional: reading it needs CAP_SYS_NICE over the task */
-	if (read_line(t->pid, "timerslack_ns", buf, sizeof(buf)) == 0) {
+	/* asked of the task: /proc/PID/timerslack_ns would need CAP_SYS_NICE */
+	args[0] = PR_GET_TIMERSLACK;
+	r = core_inject(ctx, t, &t->threads[0], "prctl(PR_GET_TIMERSLACK)", __NR_prctl, args, &ret);
+	if (r < 0)
+		return r;
+	if (ret >= 0) {
 		c->e.has_timerslack_ns = true;
-		c->e.timerslack_ns = strtoull(buf, NULL, 10);
+		c->e.timerslack_ns = (unsigned long)ret;
 	}
 	return 0;
 }

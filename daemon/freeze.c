@@ -26,6 +26,7 @@
 #include "daemon/ptrace.h"
 
 #define MAX_SIGNAL_STOPS 64	/* signals let through while waiting for a stop */
+#define USER64_CS 0x33		/* __USER_CS: a thread in 64-bit mode */
 
 static bool is_stop_signal(int sig)
 {
@@ -211,6 +212,10 @@ static int seize_task(struct dump_ctx *ctx, struct task *t)
 
 		if (ptrace(PTRACE_GETREGS, th->tid, NULL, &th->regs) < 0)
 			return negerrno();
+		if (th->regs.cs != USER64_CS)
+			return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d: thread %d runs 32-bit "
+					 "code (cs %#llx), which ckpt cannot dump", t->pid, th->tid,
+					 th->regs.cs);
 	}
 	ctx->stats.threads += t->nr_threads;
 	return 0;
