@@ -2,6 +2,9 @@
  * and a reader that refuses every inconsistent pagemap or pages file. */
 #include "tests/unit/img-fixture.h"
 
+#include <malloc.h>
+#include <sys/mman.h>
+
 #include "images/pages.h"
 #include "pagemap.pb-c.h"
 
@@ -144,6 +147,31 @@ Test(pages, huge_hole_is_split_at_the_entry_limit)
 	cr_assert_eq(e.vaddr + (uint64_t)e.nr_pages * PS, 0x1000 + nr * PS);
 	cr_assert_eq(pager_next(r, &e), 0, "%s", pager_errmsg(r));
 	pager_close(r);
+}
+
+/* The writer's memory does not grow with the pages written: after the
+ * first block (which sets up the buffers of both files), adding more pages,
+ * in one call or in many, allocates nothing. */
+Test(pages, writer_allocates_nothing_per_page)
+{
+	size_t nr = 16384, before;			/* 64 MiB */
+	uint8_t *buf = mmap(NULL, nr * PS, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct page_writer *w = wopen();
+
+	cr_assert_neq(buf, MAP_FAILED);
+	memset(buf, 0x5a, nr * PS);
+	cr_assert_eq(pagew_add(w, 0x1000, buf, 1), 0);
+	before = mallinfo2().uordblks;
+	cr_assert_eq(pagew_add(w, 0x100000000ull, buf, nr), 0);
+	for (unsigned i = 0; i < 2000; i++)
+		cr_assert_eq(pagew_add(w, 0x200000000ull + 2ull * i * PS, buf, 1), 0);
+	cr_assert_eq(pagew_add_hole(w, 0x300000000ull, 1u << 30, PE_ZERO), 0);
+	cr_assert_eq(mallinfo2().uordblks, before);
+	cr_assert_eq(pagew_pages_written(w), 1 + nr + 2000);
+	cr_assert_eq(pagew_close(w), 0);
+	cr_assert_eq(fx_size("pages-1.img"), IMG_PAGES_DATA_OFF + (1 + nr + 2000) * PS);
+	munmap(buf, nr * PS);
 }
 
 Test(pages, writer_refuses_bad_ranges)
