@@ -1,0 +1,197 @@
+/* daemon/inject.c (with freeze.c to hold the target): syscalls injected
+ * into a forked child asleep in pause() return what they should, in the
+ * thread they were meant for; the scratch page comes and goes without a
+ * trace in the maps; the child's pause() goes on undisturbed (it checks
+ * that itself and reports through its exit status); and the restart
+ * fix-up turns each -ERESTART* into the registers the kernel would make. */
+#include <criterion/criterion.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "daemon/dump.h"
+#include "daemon/inject.h"
+
+static volatile sig_atomic_t go;
+
+static void on_usr1(int sig)
+{
+	go = 1;
+}
+
+/* The child: sleeps in pause(); exit 0 if every return was a plain EINTR
+ * from the SIGUSR1 that ends it, 1 otherwise. */
+static pid_t spawn_sleeper(void)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	cr_assert_eq(pipe(p), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct sigaction sa = { .sa_handler = on_usr1 };
+
+		sigaction(SIGUSR1, &sa, NULL);
+		close(p[0]);
+		if (write(p[1], "r", 1) != 1)
+			_exit(2);
+		while (!go) {
+			long r = syscall(SYS_pause);
+
+			if (r != -1 || errno != EINTR)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	cr_assert_eq(read(p[0], &c, 1), 1);
+	close(p[0]);
+	usleep(50000);		/* into pause() */
+	return pid;
+}
+
+static char *read_maps(pid_t pid)
+{
+	char path[64], *buf = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	cr_assert_eq(read_file_at(AT_FDCWD, path, &buf, NULL), 0);
+	return buf;
+}
+
+struct held {
+	struct dump_opts opts;
+	struct kerndat kd;
+	struct ckpt_err err;
+	struct dump_ctx ctx;
+};
+
+static void hold(struct held *h, pid_t pid)
+{
+	memset(h, 0, sizeof(*h));
+	h->opts.pid = pid;
+	h->opts.leave_running = true;
+	h->ctx.opts = &h->opts;
+	h->ctx.kd = &h->kd;
+	h->ctx.err = &h->err;
+	h->ctx.dirfd = -1;
+	cr_assert_eq(freeze_tree(&h->ctx), 0, "freeze: %s", h->err.msg);
+	cr_assert_eq(h->ctx.tree.nr_tasks, 1);
+}
+
+static void finish(struct held *h, pid_t pid)
+{
+	int status;
+
+	release_tree(&h->ctx, false);
+	pstree_free(&h->ctx.tree);
+	kill(pid, SIGUSR1);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "the child's pause() saw something else than EINTR (status %#x)", status);
+}
+
+Test(inject, syscalls_scratch_and_maps)
+{
+	pid_t pid = spawn_sleeper();
+	_cleanup_free_ char *before = read_maps(pid), *during = NULL, *after = NULL;
+	unsigned long args[6] = { 0 };
+	struct held h;
+	struct task *t;
+	char buf[16];
+	long ret;
+
+	hold(&h, pid);
+	t = h.ctx.tree.tasks[0];
+	cr_assert_eq(t->threads[0].regs.orig_rax, SYS_pause, "caught in pause()");
+	cr_assert_eq((long)t->threads[0].regs.rax, -514, "-ERESTARTNOHAND");
+
+	cr_assert_eq(inject_prepare(t), 0);
+	cr_assert_neq(t->syscall_ip, 0);
+	cr_assert_neq(t->scratch, 0);
+	during = read_maps(pid);
+	cr_assert_str_neq(during, before, "the scratch page shows while mapped");
+
+	cr_assert_eq(inject_syscall(t, &t->threads[0], SYS_getpid, args, &ret), 0);
+	cr_assert_eq(ret, pid);
+	args[0] = (unsigned long)-1;
+	cr_assert_eq(inject_syscall(t, &t->threads[0], SYS_close, args, &ret), 0);
+	cr_assert_eq(ret, -EBADF, "a failure inside the target is its raw -errno");
+
+	/* our writes and reads of the scratch page, and the target's */
+	cr_assert_eq(inject_write(t, 100, "hello", 6), 0);
+	cr_assert_eq(inject_read(t, 100, buf, 6), 0);
+	cr_assert_str_eq(buf, "hello");
+	args[0] = t->scratch;
+	args[1] = 4096;
+	cr_assert_eq(inject_syscall(t, &t->threads[0], SYS_getcwd, args, &ret), 0);
+	cr_assert_gt(ret, 0);
+	cr_assert_eq(inject_read(t, 0, buf, 2), 0);
+	cr_assert_eq(buf[0], '/');
+	cr_assert_eq(inject_read(t, 4090, buf, 16), -EINVAL, "reads stay inside the scratch page");
+
+	cr_assert_eq(inject_finish(t), 0);
+	cr_assert_eq(t->scratch, 0);
+	after = read_maps(pid);
+	cr_assert_str_eq(after, before, "the maps are exactly as before");
+	args[0] = 0;
+	cr_assert_eq(inject_syscall(t, &t->threads[0], SYS_getppid, args, &ret), 0,
+		     "syscall_ip stays usable after inject_finish");
+	cr_assert_eq(ret, getpid());
+	finish(&h, pid);
+}
+
+Test(inject, restart_fixup)
+{
+	struct user_regs_struct r = { 0 };
+	static const struct { long rax, want_rax; } cases[] = {
+		{ -512, 7 }, { -513, 7 }, { -514, 7 }, { -516, SYS_restart_syscall },
+	};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
+		r.orig_rax = 7;
+		r.rax = cases[i].rax;
+		r.rip = 0x1002;
+		inject_restart_fixup(&r);
+		cr_assert_eq(r.rax, (unsigned long long)cases[i].want_rax);
+		cr_assert_eq(r.rip, 0x1000);
+		cr_assert_eq((long)r.orig_rax, -1);
+	}
+	/* not in a syscall, or a syscall that finished: untouched */
+	r.orig_rax = -1;
+	r.rax = -512;
+	r.rip = 0x1002;
+	inject_restart_fixup(&r);
+	cr_assert_eq((long)r.rax, -512);
+	cr_assert_eq(r.rip, 0x1002);
+	r.orig_rax = 0;
+	r.rax = -4;	/* -EINTR */
+	inject_restart_fixup(&r);
+	cr_assert_eq((long)r.rax, -4);
+	cr_assert_eq(r.orig_rax, 0);
+}
+
+Test(inject, refuses_without_prepare)
+{
+	pid_t pid = spawn_sleeper();
+	unsigned long args[6] = { 0 };
+	struct held h;
+	char buf[8];
+	long ret;
+
+	hold(&h, pid);
+	cr_assert_eq(inject_syscall(h.ctx.tree.tasks[0], &h.ctx.tree.tasks[0]->threads[0],
+				    SYS_getpid, args, &ret), -EINVAL, "no syscall_ip yet");
+	cr_assert_eq(inject_read(h.ctx.tree.tasks[0], 0, buf, 8), -EINVAL, "no scratch yet");
+	finish(&h, pid);
+}
