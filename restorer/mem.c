@@ -33,13 +33,28 @@ static inline __u64 page_up(__u64 x)
 	return (x + PAGE - 1) & ~(PAGE - 1);
 }
 
+/* Signals queued for the engine's process since it was forked (a child of
+ * the tree dying while the engine blocked everything, say): the image
+ * lists the process's real pending signals, they are queued later. */
+static void drop_engine_signals(void)
+{
+	struct { __s64 sec, nsec; } zero = { 0, 0 };
+	__u64 all = ~0ULL;
+
+	for (int i = 0; i < 65536; i++)
+		if (sys_rt_sigtimedwait(&all, 0, &zero, sizeof(all)) <= 0)
+			break;
+}
+
 /* What the engine's process left that would outlive its memory: glibc's
  * rseq registration (the kernel writes to it on every return to user
- * space) and an alternate signal stack. */
+ * space), an alternate signal stack, signals meant for the engine. */
 int rst_forget_engine(struct restore_args *a)
 {
 	struct { __u64 sp; __s32 flags; __u32 pad; __u64 size; } ss = { 0, SS_DISABLE, 0, 0 };
 	long r;
+
+	drop_engine_signals();
 
 	if (a->self_rseq_ptr) {
 		r = sys_rseq(a->self_rseq_ptr, a->self_rseq_len, RSEQ_UNREGISTER, a->self_rseq_sig);

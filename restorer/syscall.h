@@ -77,6 +77,9 @@ static inline long sys_rt_sigaction(int sig, const void *act, void *old, unsigne
 { return rst_syscall4(__NR_rt_sigaction, sig, act, old, setsize); }
 static inline long sys_rt_sigprocmask(int how, const __u64 *set, __u64 *old, unsigned long setsize)
 { return rst_syscall4(__NR_rt_sigprocmask, how, set, old, setsize); }
+static inline long sys_rt_sigtimedwait(const __u64 *set, void *info, const void *ts,
+				       unsigned long setsize)
+{ return rst_syscall4(__NR_rt_sigtimedwait, set, info, ts, setsize); }
 static inline long sys_rt_sigpending(__u64 *set, unsigned long setsize)
 { return rst_syscall2(__NR_rt_sigpending, set, setsize); }
 static inline long sys_rt_sigqueueinfo(int tgid, int sig, const void *info)
