@@ -101,8 +101,48 @@ static int ghost_fill(struct rst_ctx *ctx, struct img *img, GhostHead *h, int fd
 	}
 }
 
+static int ghost_make(struct rst_ctx *ctx, uint32_t ghost_id, const char *near_path,
+		      const char *memfd_name, int *ret);
+
+/* One file per ghost image: the fds and mappings of one deleted file or
+ * memfd must share its inode, as they did. */
+static int ghost_cached(struct rst_ctx *ctx, uint32_t ghost_id)
+{
+	for (unsigned i = 0; i < ctx->nr_ghosts; i++)
+		if (ctx->ghosts[i].id == ghost_id)
+			return ctx->ghosts[i].fd;
+	return -1;
+}
+
+static int ghost_remember(struct rst_ctx *ctx, uint32_t ghost_id, int fd)
+{
+	struct rst_ghost *ng = realloc(ctx->ghosts, (ctx->nr_ghosts + 1) * sizeof(*ng));
+	int keep;
+
+	if (!ng)
+		return -ENOMEM;
+	ctx->ghosts = ng;
+	keep = fcntl(fd, F_DUPFD_CLOEXEC, ctx->pages_fd_base);
+	if (keep < 0)
+		return negerrno();
+	ng[ctx->nr_ghosts++] = (struct rst_ghost){ .id = ghost_id, .fd = keep };
+	return 0;
+}
+
 int rst_ghost_open(struct rst_ctx *ctx, uint32_t ghost_id, const char *near_path,
 		   const char *memfd_name, int *ret)
+{
+	int cached = ghost_cached(ctx, ghost_id);
+
+	if (cached >= 0) {
+		*ret = fcntl(cached, F_DUPFD_CLOEXEC, 0);
+		return *ret < 0 ? ckpt_fail(ctx->err, negerrno(), "ghost-%u.img: dup", ghost_id) : 0;
+	}
+	return ghost_make(ctx, ghost_id, near_path, memfd_name, ret);
+}
+
+static int ghost_make(struct rst_ctx *ctx, uint32_t ghost_id, const char *near_path,
+		      const char *memfd_name, int *ret)
 {
 	_cleanup_close_ int fd = -EBADF;
 	ProtobufCMessage *m = NULL;
@@ -129,6 +169,11 @@ int rst_ghost_open(struct rst_ctx *ctx, uint32_t ghost_id, const char *near_path
 		goto out;
 	if (h->mode & 07777)
 		fchmod(fd, h->mode & 07777);
+	r = ghost_remember(ctx, ghost_id, fd);
+	if (r < 0) {
+		r = ckpt_fail(ctx->err, r, "ghost-%u.img: cannot keep its file", ghost_id);
+		goto out;
+	}
 	*ret = TAKE_FD(fd);
 out:
 	if (m)

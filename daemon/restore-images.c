@@ -1003,6 +1003,7 @@ void rst_free(struct rst_ctx *ctx)
 	}
 	free(ctx->descs);
 	free(ctx->shmems);
+	free(ctx->ghosts);
 	for (unsigned i = 0; i < ctx->nr_vmfiles; i++)
 		free(ctx->vmfiles[i].path);
 	free(ctx->vmfiles);

@@ -71,6 +71,12 @@ struct rst_shmem {
 	int fd;
 };
 
+/* A deleted file or memfd recreated from ghost-N.img, once per id. */
+struct rst_ghost {
+	uint32_t id;
+	int fd;
+};
+
 /* A file every restored mapping or fd refers to, opened once. */
 struct rst_vmfile {
 	char *path;
@@ -106,6 +112,8 @@ struct rst_ctx {
 	unsigned nr_shmems;
 	struct rst_vmfile *vmfiles;
 	unsigned nr_vmfiles;
+	struct rst_ghost *ghosts;
+	unsigned nr_ghosts;
 	int max_fd;			/* the highest fd number any task uses */
 	int pages_fd_base;		/* first high fd of the intermediate */
 

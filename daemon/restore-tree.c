@@ -55,10 +55,12 @@ static void task_give_up(struct rst_ctx *ctx, int code)
 /* Wait until every task exists; leave quietly when another one failed. */
 static void wait_stage(struct rst_ctx *ctx, int want)
 {
+	uint64_t deadline = now_us() + 2 * RST_FORK_TIMEOUT_MS * 1000ull;
 	int s;
 
 	while ((s = atomic_load(&ctx->sh->stage)) < want) {
-		if (atomic_load(&ctx->sh->failed))
+		/* the intermediate process gave up, or went away */
+		if (atomic_load(&ctx->sh->failed) || now_us() > deadline)
 			_exit(RESTORE_EXIT_ABORTED);
 		futex_wait_ms(&ctx->sh->stage, s, 50);
 	}
