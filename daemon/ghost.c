@@ -122,7 +122,7 @@ static int ghost_write(struct dump_ctx *ctx, int fd, const struct stat *st,
 	if (r == 0)
 		r = write_data(img, fd, st->st_size, buf);
 	if (r < 0) {
-		if (img_errmsg(img)[0])
+		if (img_failed(img))
 			ckpt_fail(ctx->err, r, "%s", img_errmsg(img));
 		else
 			ckpt_fail(ctx->err, r, "ghost-%u.img: cannot read %s", id,
@@ -130,10 +130,11 @@ static int ghost_write(struct dump_ctx *ctx, int fd, const struct stat *st,
 		img_abort(img);
 		return r;
 	}
-	r = img_close(img);
+	r = img_finish(img);
 	if (r < 0)
-		return ckpt_fail(ctx->err, r, "cannot write ghost-%u.img", id);
-	return 0;
+		ckpt_fail(ctx->err, r, "%s", img_errmsg(img));
+	img_close(img);
+	return r;
 }
 
 int dump_ghost_file(struct dump_ctx *ctx, int fd, const struct stat *st,
