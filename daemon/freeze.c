@@ -27,6 +27,8 @@
 
 #define MAX_SIGNAL_STOPS 64	/* signals let through while waiting for a stop */
 #define USER64_CS 0x33		/* __USER_CS: a thread in 64-bit mode */
+#define STOP_TIMEOUT_MS 5000	/* for a seized thread to stop */
+#define D_STATE_WAIT_MS 1000	/* for a thread to leave uninterruptible sleep */
 
 static bool is_stop_signal(int sig)
 {
@@ -42,7 +44,7 @@ static int wait_seized(pid_t tid, int *ret_stop)
 	for (int i = 0; i < MAX_SIGNAL_STOPS; i++) {
 		int status, sig;
 
-		int r = ptrace_wait(tid, &status);
+		int r = ptrace_wait_timeout(tid, &status, STOP_TIMEOUT_MS);
 
 		if (r < 0)
 			return r;
@@ -174,6 +176,9 @@ static int seize_round(struct dump_ctx *ctx, struct task *t, unsigned *ret_new)
 			drop_thread(t, i--);
 			continue;
 		}
+		if (w == -ETIMEDOUT)
+			w = ckpt_fail(ctx->err, w, "pid %d: thread %d did not stop within %u ms",
+				      t->pid, t->threads[i].tid, STOP_TIMEOUT_MS);
 		if (w < 0) {
 			if (w == -ESRCH)
 				t->threads[i].seized = false;
@@ -189,6 +194,35 @@ static int seize_round(struct dump_ctx *ctx, struct task *t, unsigned *ret_new)
 	return r;
 }
 
+/* A thread in uninterruptible sleep (a vfork parent until its child
+ * execs, I/O on a dead server) can't take a ptrace stop, and a seized
+ * thread that never stops can't be detached either: refuse before seizing
+ * when one stays in D state. */
+static int check_stoppable(struct dump_ctx *ctx, struct task *t)
+{
+	_cleanup_free_ pid_t *tids = NULL;
+	unsigned nr;
+	int r;
+
+	r = proc_read_tids(t->pid, &tids, &nr);
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < nr; i++) {
+		struct proc_stat st;
+
+		for (unsigned ms = 0;; ms += 10) {
+			if (proc_read_stat(tids[i], &st) < 0 || st.state != 'D')
+				break;
+			if (ms >= D_STATE_WAIT_MS)
+				return ckpt_fail(ctx->err, -EBUSY, "pid %d: thread %d is in "
+						 "uninterruptible sleep (a vfork parent, or "
+						 "stuck I/O) and can't be stopped", t->pid, tids[i]);
+			usleep(10000);
+		}
+	}
+	return 0;
+}
+
 /* The group stop is what the seize reports (stat's 'T' may be stale). */
 static int seize_task(struct dump_ctx *ctx, struct task *t)
 {
@@ -196,6 +230,9 @@ static int seize_task(struct dump_ctx *ctx, struct task *t)
 	int r;
 
 	r = check_traced(ctx, t->pid, t->pid);
+	if (r < 0)
+		return r;
+	r = check_stoppable(ctx, t);
 	if (r < 0)
 		return r;
 	t->pidfd = pidfd_open(t->pid, 0);

@@ -32,8 +32,10 @@ static void nap(unsigned i)
 		nanosleep(&ts, NULL);
 }
 
-int ptrace_wait(pid_t tid, int *status)
+int ptrace_wait_timeout(pid_t tid, int *status, unsigned timeout_ms)
 {
+	uint64_t deadline = timeout_ms ? now_us() + timeout_ms * 1000ull : 0;
+
 	for (unsigned i = 0;; i++) {
 		pid_t p = waitpid(tid, status, __WALL | WNOHANG);
 
@@ -46,8 +48,15 @@ int ptrace_wait(pid_t tid, int *status)
 		}
 		if (i % 64 == 63 && dying(tid))
 			return -ESRCH;
+		if (deadline && i % 64 == 63 && now_us() > deadline)
+			return -ETIMEDOUT;
 		nap(i);
 	}
+}
+
+int ptrace_wait(pid_t tid, int *status)
+{
+	return ptrace_wait_timeout(tid, status, 0);
 }
 
 void ptrace_release(pid_t tid)

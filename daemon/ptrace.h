@@ -10,6 +10,8 @@
  * never return: this polls, and gives up with -ESRCH once tid is a zombie
  * or gone. 0 with *status set, or -errno. */
 int ptrace_wait(pid_t tid, int *status);
+/* The same, giving up with -ETIMEDOUT after timeout_ms. */
+int ptrace_wait_timeout(pid_t tid, int *status, unsigned timeout_ms);
 
 /* Detach from tid, also when it is no longer in a ptrace stop: a thread
  * killed meanwhile is waited for (so its real parent is told). Bounded. */

@@ -2,8 +2,8 @@
 # Targets a dump must refuse, each with a message naming the pid and why,
 # leaving the target as it was and no image set behind: a pid that does
 # not exist, a kernel thread, a tree holding the client itself (exit 4: not
-# a target ckpt may touch), a process someone else traces and one under
-# seccomp (exit 1).
+# a target ckpt may touch), a process someone else traces, one under
+# seccomp and a vfork parent that no ptrace stop can reach (exit 1).
 . "$(dirname "$0")/lib.sh"
 
 dir=$TMP/img
@@ -34,6 +34,25 @@ expect_status pass "$vstatus" "$victim"
 start_target core_seccomp
 expect_fail 1 "pid $TPID runs under seccomp" ckptctl dump -t "$TPID" -D "$dir" --leave-running
 no_partial_set "$dir"
+check_alive
+expect_status pass
+
+# a vfork parent sleeps uninterruptibly until its child execs or exits
+start_target core_vfork
+i=0
+until [ "$(proc_state "$TPID")" = D ]; do
+	i=$((i + 1))
+	[ $i -le 50 ] || fail "the vfork parent $TPID is not in D state"
+	sleep 0.1
+done
+expect_fail 1 "pid $TPID: thread $TPID is in uninterruptible sleep" \
+	ckptctl dump -t "$TPID" -D "$dir" --leave-running
+no_partial_set "$dir"
+for p in $TPID $(cat "/proc/$TPID/task/$TPID/children"); do
+	tr=$(sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$p/status")
+	[ "$tr" = 0 ] || fail "pid $p left traced by $tr"
+done
+kill -KILL $(cat "/proc/$TPID/task/$TPID/children")
 check_alive
 expect_status pass
 
