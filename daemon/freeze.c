@@ -102,6 +102,13 @@ static int check_traced(struct dump_ctx *ctx, pid_t pid, pid_t tid)
 	return 0;
 }
 
+static bool dying(pid_t tid)
+{
+	struct proc_stat st;
+
+	return proc_read_stat(tid, &st) < 0 || st.state == 'Z' || st.state == 'X';
+}
+
 /* Seize one thread and ask it to stop. */
 static int seize_thread(struct dump_ctx *ctx, struct task *t, pid_t tid)
 {
@@ -109,6 +116,8 @@ static int seize_thread(struct dump_ctx *ctx, struct task *t, pid_t tid)
 
 	if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)(long)PTRACE_O_TRACESYSGOOD) < 0) {
 		r = negerrno();
+		if (r == -EPERM && dying(tid))
+			return -ESRCH;	/* the kernel refuses to attach to a zombie */
 		if (r == -EPERM) {
 			int c = check_traced(ctx, t->pid, tid);
 
@@ -309,6 +318,21 @@ static int add_zombie(struct dump_ctx *ctx, struct task *t, const struct proc_st
 	return 0;
 }
 
+/* A child that exited while being seized: its frozen parent can't reap
+ * it, so it is a zombie now and is saved as one. */
+static int zombie_after_all(struct dump_ctx *ctx, struct task *t, const struct proc_stat *st)
+{
+	for (unsigned j = t->nr_threads; j-- > 0;)
+		if (t->threads[j].seized)
+			ptrace_release(t->threads[j].tid);
+	free(t->threads);
+	t->threads = NULL;
+	t->nr_threads = 0;
+	close(t->pidfd);
+	t->pidfd = -1;
+	return add_zombie(ctx, t, st);
+}
+
 static int gone(struct dump_ctx *ctx, struct task *t)
 {
 	if (!t->parent && !t->nr_threads)
@@ -342,6 +366,8 @@ static int freeze_task(struct dump_ctx *ctx, struct task *t)
 	if (st.state == 'X')
 		return gone(ctx, t);
 	r = seize_task(ctx, t);
+	if (r == -ESRCH && t->parent && proc_read_stat(t->pid, &st) == 0 && st.state == 'Z')
+		return zombie_after_all(ctx, t, &st);
 	if (r == -ESRCH)
 		return gone(ctx, t);
 	if (r < 0)
