@@ -208,3 +208,38 @@ Test(restore, plan)
 	cr_assert_eq(rst_find(&ctx, 103), &ctx.tasks[3]);
 	rst_free(&ctx);
 }
+
+/* Anyone but root restores only processes of its own identity. */
+Test(restore, creds_authorization)
+{
+	CredsEntry cr = CREDS_ENTRY__INIT;
+	TaskCoreEntry core = TASK_CORE_ENTRY__INIT;
+	PstreeEntry pe = PSTREE_ENTRY__INIT;
+	struct rst_task t = { .pe = &pe, .core = &core };
+	struct restore_opts opts = { .requester = getpid(), .requester_uid = 1000,
+				     .requester_gid = 1000 };
+	struct ckpt_err err = { 0 };
+	struct rst_ctx ctx = { .opts = &opts, .kd = &kd, .err = &err, .tasks = &t,
+			       .nr_tasks = 1 };
+
+	pe.pid = 100;
+	core.creds = &cr;
+	cr.uid = cr.euid = cr.suid = cr.fsuid = 1000;
+	cr.gid = cr.egid = cr.sgid = cr.fsgid = 1000;
+	cr_assert_eq(rst_check_creds(&ctx), 0, "%s", err.msg);
+
+	cr.euid = 0;
+	cr_assert_eq(rst_check_creds(&ctx), -EPERM);
+	cr_assert_not_null(strstr(err.msg, "pid 100 ran as uid 0"), "%s", err.msg);
+
+	memset(&err, 0, sizeof(err));
+	cr.euid = 1000;
+	cr.cap_eff = 1;
+	cr_assert_eq(rst_check_creds(&ctx), -EPERM);
+	cr_assert_not_null(strstr(err.msg, "held capabilities"), "%s", err.msg);
+
+	/* root may restore anything */
+	memset(&err, 0, sizeof(err));
+	opts.requester_uid = 0;
+	cr_assert_eq(rst_check_creds(&ctx), 0);
+}
