@@ -37,10 +37,16 @@ static bool exited(pid_t pid, int r)
 	return r == -ESRCH || proc_read_stat(pid, &st) < 0 || st.state == 'Z' || st.state == 'X';
 }
 
-int core_fail(struct dump_ctx *ctx, pid_t pid, int r, const char *what)
+int core_fail(struct dump_ctx *ctx, pid_t pid, int r, const char *fmt, ...)
 {
+	char what[256];
+	va_list ap;
+
 	if (exited(pid, r))
 		return ckpt_fail(ctx->err, -ESRCH, "pid %d exited during the dump", pid);
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
 	return ckpt_fail(ctx->err, r, "pid %d: %s", pid, what);
 }
 
@@ -174,7 +180,7 @@ static int dump_creds(struct dump_ctx *ctx, struct task *t, struct task_core *c)
 
 	r = proc_read_status(t->pid, &c->status);
 	if (r < 0)
-		return core_fail(ctx, t->pid, r, "cannot parse /proc/PID/status");
+		return core_fail(ctx, t->pid, r, "cannot parse /proc/%d/status", t->pid);
 	*e = (CredsEntry)CREDS_ENTRY__INIT;
 	e->uid = c->status.uid[0];
 	e->euid = c->status.uid[1];
@@ -210,7 +216,7 @@ static int dump_rlimits(struct dump_ctx *ctx, struct task *t, struct task_core *
 
 	r = proc_read_limits(t->pid, lim);
 	if (r < 0)
-		return core_fail(ctx, t->pid, r, "cannot parse /proc/PID/limits");
+		return core_fail(ctx, t->pid, r, "cannot parse /proc/%d/limits", t->pid);
 	for (int i = 0; i < PROC_NR_RLIMITS; i++) {
 		c->rl[i] = (RlimitEntry)RLIMIT_ENTRY__INIT;
 		c->rl[i].resource = i;
@@ -275,18 +281,18 @@ static int dump_task_misc(struct dump_ctx *ctx, struct task *t, struct task_core
 
 	r = proc_read_stat(t->pid, &st);
 	if (r < 0)
-		return core_fail(ctx, t->pid, r, "cannot parse /proc/PID/stat");
+		return core_fail(ctx, t->pid, r, "cannot parse /proc/%d/stat", t->pid);
 	c->e.has_exit_signal = true;
 	c->e.exit_signal = st.exit_signal;
 	r = read_line(t->pid, "comm", c->comm, sizeof(c->comm));
 	if (r < 0)
-		return core_fail(ctx, t->pid, r, "cannot read /proc/PID/comm");
+		return core_fail(ctx, t->pid, r, "cannot read /proc/%d/comm", t->pid);
 	c->e.comm = c->comm;
 	r = read_line(t->pid, "personality", buf, sizeof(buf));
 	if (r == 0)
 		r = proc_parse_hex32(buf, &c->e.personality);
 	if (r < 0)
-		return core_fail(ctx, t->pid, r, "cannot read /proc/PID/personality");
+		return core_fail(ctx, t->pid, r, "cannot read /proc/%d/personality", t->pid);
 	r = core_inject(ctx, t, &t->threads[0], "prctl(PR_GET_DUMPABLE)", __NR_prctl, args, &ret);
 	if (r < 0)
 		return r;

@@ -10,9 +10,11 @@ struct dump_ctx;
 struct task;
 struct thread;
 
-/* Describe r (a failure of `what` on pid): -ESRCH reads "pid N exited
- * during the dump". Returns r. */
-int core_fail(struct dump_ctx *ctx, pid_t pid, int r, const char *what);
+/* Describe r, a failure on pid ("pid N: " + the formatted text). When pid
+ * has died meanwhile, whatever r is, it reads "pid N exited during the
+ * dump" with -ESRCH. Returns the code described. */
+int core_fail(struct dump_ctx *ctx, pid_t pid, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* Run syscall nr in th (inject_syscall); a failure to inject is described.
  * The syscall's own raw result (maybe -errno) goes to *ret. */

@@ -99,7 +99,7 @@ int timers_dump_posix(struct dump_ctx *ctx, struct task *t, PosixTimerEntry **re
 
 	r = proc_read_timers(t->pid, &pts, &n);
 	if (r < 0)
-		return core_fail(ctx, t->pid, r, "reading /proc/PID/timers");
+		return core_fail(ctx, t->pid, r, "cannot parse /proc/%d/timers", t->pid);
 	if (n) {
 		v = calloc(n, sizeof(*v));
 		if (!v)
