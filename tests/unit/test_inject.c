@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -106,6 +107,7 @@ Test(inject, syscalls_scratch_and_maps)
 	pid_t pid = spawn_sleeper();
 	_cleanup_free_ char *before = read_maps(pid), *during = NULL, *after = NULL;
 	unsigned long args[6] = { 0 };
+	struct user_regs_struct live;
 	struct held h;
 	struct task *t;
 	char buf[16];
@@ -124,6 +126,14 @@ Test(inject, syscalls_scratch_and_maps)
 
 	cr_assert_eq(inject_syscall(t, &t->threads[0], SYS_getpid, args, &ret), 0);
 	cr_assert_eq(ret, pid);
+	/* the live thread now sits in a syscall-exit stop, holding pause()
+	 * in its restarted form; the saved registers stay raw */
+	cr_assert_eq(ptrace(PTRACE_GETREGS, pid, NULL, &live), 0);
+	cr_assert_eq(live.rax, SYS_pause);
+	cr_assert_eq(live.rip, t->threads[0].regs.rip - 2);
+	cr_assert_eq((long)live.orig_rax, -1);
+	cr_assert_eq(live.rsp, t->threads[0].regs.rsp);
+	cr_assert_eq((long)t->threads[0].regs.rax, -514);
 	args[0] = (unsigned long)-1;
 	cr_assert_eq(inject_syscall(t, &t->threads[0], SYS_close, args, &ret), 0);
 	cr_assert_eq(ret, -EBADF, "a failure inside the target is its raw -errno");
