@@ -350,8 +350,8 @@ static int dump_thread_ids(struct dump_ctx *ctx, struct task *t, struct thread *
 		c->e.robust_list = head;
 		c->e.robust_list_len = len;
 	}
-	if (ctx->kd->ptrace_rseq &&
-	    ptrace(PTRACE_GET_RSEQ_CONFIGURATION, th->tid, sizeof(rseq), &rseq) > 0 &&
+	/* fails on kernels without it (kerndat's ptrace_rseq): then none */
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, th->tid, sizeof(rseq), &rseq) > 0 &&
 	    rseq.rseq_abi_pointer) {
 		c->rseq = (RseqEntry)RSEQ_ENTRY__INIT;
 		c->rseq.ptr = rseq.rseq_abi_pointer;
