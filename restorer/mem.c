@@ -69,6 +69,20 @@ int rst_forget_engine(struct restore_args *a)
 	return 0;
 }
 
+/* The engine may have mapped the whole region writable and executable:
+ * code read-execute, arguments read-write from here on. */
+int rst_seal_region(struct restore_args *a)
+{
+	long r = sys_mprotect(a->blob_start, a->blob_len, PROT_READ | PROT_EXEC);
+
+	if (r >= 0)
+		r = sys_mprotect((__u64)a, page_up(a->args_len), PROT_READ | PROT_WRITE);
+	if (r < 0)
+		return (int)rst_fail(a, RSTEP_UNMAP, r, a->blob_start,
+				     "mprotect of the restorer's region");
+	return 0;
+}
+
 /* Ranges to keep, sorted by start: blob, args, this kernel's vdso areas. */
 static unsigned keep_ranges(const struct restore_args *a, struct restore_range *k)
 {

@@ -79,6 +79,8 @@ static int restore_process(struct restore_args *a)
 
 	r = rst_check_args(a);
 	if (!r)
+		r = rst_seal_region(a);
+	if (!r)
 		r = rst_forget_engine(a);
 	if (!r)
 		r = rst_unmap_others(a);

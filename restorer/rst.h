@@ -37,6 +37,7 @@ int rst_check_args(struct restore_args *a);
 
 /* mem.c */
 int rst_forget_engine(struct restore_args *a);
+int rst_seal_region(struct restore_args *a);
 int rst_unmap_others(struct restore_args *a);
 int rst_move_vdso(struct restore_args *a);
 int rst_restore_vmas(struct restore_args *a);
