@@ -46,6 +46,16 @@ static int check_arrays(struct restore_args *a)
 	return 0;
 }
 
+static int check_fds(struct restore_args *a)
+{
+	const __s32 *fds = rst_at(a, a->close_fds_off);
+
+	CHECK(a->status_fd >= 0, "status_fd %d", a->status_fd);
+	for (unsigned i = 0; i < a->nr_close_fds; i++)
+		CHECK(fds[i] != a->status_fd, "close_fds lists the status fd %d", a->status_fd);
+	return 0;
+}
+
 static int check_threads(struct restore_args *a)
 {
 	for (unsigned i = 0; i < a->nr_threads; i++) {
@@ -127,6 +137,8 @@ int rst_check_args(struct restore_args *a)
 	CHECK(!((a->blob_start | a->blob_len | (__u64)a) & (RESTORE_PAGE_SIZE - 1)),
 	      "blob or args not page aligned");
 	r = check_arrays(a);
+	if (!r)
+		r = check_fds(a);
 	if (!r)
 		r = check_threads(a);
 	if (!r)
