@@ -340,7 +340,7 @@ dump_target()
 	mkdir -p "$dir"
 	ckpt_ok dump -t "$TPID" -D "$dir" --leave-running "$@"
 	[ -f "$dir/inventory.img" ] || fail "dump of $TPID into $dir left no inventory.img"
-	log "dumped $TPID into $dir"
+	log "$(head -n 1 "$LAST_OUT")"
 }
 
 # expect_fail CODE PATTERN CMD...: CMD must exit with CODE and say something

@@ -1,7 +1,7 @@
 /* Memory target: every kind of mapping a dump must get right, each filled
  * with its own pattern and checked byte for byte after SIGUSR1.
  *
- *	memory [-s] [-d MIB] [-H]
+ *	memory [-s] [-d MIB] [-H] [-v NR]
  *
  * Always: malloc'd blocks (brk heap and glibc's mmap'd chunks), anonymous
  * private maps (full and every other page), an anonymous shared map, a
@@ -10,7 +10,8 @@
  * zeros, a region mapped and never touched and one only read (the zero
  * page). -s adds a 1 GiB sparse map with a few pages written far apart;
  * -d MIB a dense anonymous map of MIB MiB; -H asks for transparent huge
- * pages on the dense map.
+ * pages on the dense map; -v NR adds NR one-page maps, each its own VMA
+ * (alternately read-write and read-only, so none merge), each written.
  *
  * For the harness it notes (target.h) "present PID START END" for ranges
  * the image must store whole and "absent PID START END" for ranges it must
@@ -321,6 +322,30 @@ static void check_prot_none(void)
 		target_fail("data behind PROT_NONE differs");
 }
 
+static unsigned char *many;
+static unsigned nr_many;
+
+/* NR separate VMAs: one reservation, then every other page read-only */
+static void setup_many(void)
+{
+	many = map_anon((size_t)nr_many * PG, MAP_PRIVATE);
+	madvise(many, (size_t)nr_many * PG, MADV_NOHUGEPAGE);
+	for (unsigned i = 0; i < nr_many; i++)
+		target_fill(many + (size_t)i * PG, PG, 7000 + i);
+	for (unsigned i = 1; i < nr_many; i += 2)
+		if (mprotect(many + (size_t)i * PG, PG, PROT_READ))
+			target_fail("mprotect: %s", strerror(errno));
+}
+
+static void check_many(void)
+{
+	for (unsigned i = 0; i < nr_many; i++)
+		if (target_check(many + (size_t)i * PG, PG, 7000 + i) >= 0)
+			target_fail("one-page map %u of %u differs", i, nr_many);
+	if (nr_many > 2 && !maps_has(many + PG, PG, "r--p"))
+		target_fail("one-page maps merged or lost their protection");
+}
+
 static void setup_sparse(void)
 {
 	sparse = mmap(NULL, SPARSE_SIZE, PROT_READ | PROT_WRITE,
@@ -354,13 +379,14 @@ int main(int argc, char **argv)
 	size_t dense_mib = 0;
 	int want_sparse = 0, huge = 0, opt;
 
-	while ((opt = getopt(argc, argv, "sd:H")) != -1) {
+	while ((opt = getopt(argc, argv, "sd:Hv:")) != -1) {
 		switch (opt) {
+		case 'v': nr_many = strtoul(optarg, NULL, 0); break;
 		case 's': want_sparse = 1; break;
 		case 'd': dense_mib = strtoul(optarg, NULL, 0); break;
 		case 'H': huge = 1; break;
 		default:
-			fprintf(stderr, "usage: memory [-s] [-d MIB] [-H]\n");
+			fprintf(stderr, "usage: memory [-s] [-d MIB] [-H] [-v NR]\n");
 			return 2;
 		}
 	}
@@ -372,6 +398,8 @@ int main(int argc, char **argv)
 	setup_prot_none();
 	if (want_sparse)
 		setup_sparse();
+	if (nr_many)
+		setup_many();
 	if (dense_mib) {
 		size_t len = dense_mib << 20;
 		void *p = map_anon(len, MAP_PRIVATE);
@@ -408,5 +436,7 @@ int main(int argc, char **argv)
 	check_prot_none();
 	if (want_sparse)
 		check_sparse();
+	if (nr_many)
+		check_many();
 	target_pass();
 }
