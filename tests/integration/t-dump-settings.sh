@@ -43,6 +43,17 @@ assert pt[1]["notify"] == 1, pt[1]	# SIGEV_NONE
 rl = {r["resource"]: r for r in core["rlimits"]}
 assert rl[7]["cur"] == 777, "RLIMIT_NOFILE %s" % rl[7]
 assert rl[4]["cur"] == 0, "RLIMIT_CORE %s" % rl[4]
+# the second thread: its own mask, pending signal, alternate stack
+t2 = int([l for l in info if l[0] == "thread"][0][1])
+th2 = [t for t in threads(root) if t["tid"] == t2]
+assert th2, "thread %d missing" % t2
+th2 = th2[0]
+sig_t2 = signal.SIGRTMIN + 7
+assert th2["sigmask"] & (1 << (sig_t2 - 1)) and th2["sigmask"] & (1 << (signal.SIGUSR1 - 1)), "thread %d mask %#x" % (t2, th2["sigmask"])
+assert not th["sigmask"] & (1 << (signal.SIGUSR1 - 1)), "main thread blocks SIGUSR1"
+assert [signo(s) for s in th2.get("pending", [])] == [sig_t2], "thread %d pending %s" % (t2, th2.get("pending"))
+assert sig_t2 not in thr and sig_t2 not in shd
+assert th2["sigaltstack"]["size"] == 32 << 10 and th2["sigaltstack"]["sp"] != th["sigaltstack"]["sp"], th2["sigaltstack"]
 fs = task(root)["fs"]
 assert fs["cwd"].endswith("/cwd dir"), fs["cwd"]
 assert fs["umask"] == 0o27, "umask %#o" % fs["umask"]

@@ -4,8 +4,11 @@
  * personality and comm. All are read back before ready and compared after
  * SIGUSR1; pending signals are then taken and their siginfo checked, and a
  * signal is delivered to see the handler run on the alternate stack.
+ * A second thread has a mask, a pending thread-directed signal and an
+ * alternate stack of its own, checked the same way.
  *
  *	settings */
+#include <pthread.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -32,6 +35,16 @@ static char saved_cwd[4200];
 static struct rlimit saved_nofile, saved_stack, saved_msgq, saved_core;
 static char *altstack;
 static volatile sig_atomic_t usr2_on_altstack, usr2_calls;
+
+#define SIG_T2		(SIGRTMIN + 7)
+#define T2_STACK_SIZE	(32u << 10)
+static pthread_t t2;
+static pid_t t2_tid;
+static char *t2_stack;
+static pthread_mutex_t t2_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t t2_cond = PTHREAD_COND_INITIALIZER;
+static int t2_state;		/* 1: set up, 2: go check */
+static const char *t2_fail;
 
 static void on_usr2(int sig, siginfo_t *si, void *uc)
 {
@@ -171,6 +184,82 @@ static void check_signals(void)
 		target_fail("SIGUSR2 handler: %d calls, on altstack %d", usr2_calls, usr2_on_altstack);
 }
 
+/* The second thread: SIGUSR2 and SIG_T2 blocked, SIG_T2 pending for it
+ * alone (with a value), its own alternate stack. */
+static void *t2_main(void *arg)
+{
+	stack_t ss = { .ss_size = T2_STACK_SIZE }, now;
+	sigset_t block, mask, pending;
+	siginfo_t si;
+	struct timespec ts = { 0, 0 };
+	union sigval v = { .sival_int = 0x7272 };
+
+	sigemptyset(&block);
+	sigaddset(&block, SIG_T2);
+	sigaddset(&block, SIGUSR2);
+	sigaddset(&block, SIG_RT_Q);
+	sigaddset(&block, SIGWINCH);
+	sigaddset(&block, SIG_TIMER);
+	sigaddset(&block, SIGUSR1);	/* SIGUSR1 is the main thread's */
+	pthread_sigmask(SIG_SETMASK, &block, NULL);
+	t2_stack = malloc(T2_STACK_SIZE);
+	ss.ss_sp = t2_stack;
+	sigaltstack(&ss, NULL);
+	t2_tid = gettid();
+	if (pthread_sigqueue(pthread_self(), SIG_T2, v))
+		t2_fail = "pthread_sigqueue failed";
+
+	pthread_mutex_lock(&t2_lock);
+	t2_state = 1;
+	pthread_cond_broadcast(&t2_cond);
+	while (t2_state != 2)
+		pthread_cond_wait(&t2_cond, &t2_lock);
+	pthread_mutex_unlock(&t2_lock);
+
+	pthread_sigmask(SIG_BLOCK, NULL, &mask);
+	sigaltstack(NULL, &now);
+	sigpending(&pending);
+	if (gettid() != t2_tid)
+		t2_fail = "second thread: tid changed";
+	else if (memcmp(&mask, &block, 8))
+		t2_fail = "second thread: blocked mask differs";
+	else if (now.ss_sp != t2_stack || now.ss_size != T2_STACK_SIZE)
+		t2_fail = "second thread: sigaltstack differs";
+	else if (!sigismember(&pending, SIG_T2))
+		t2_fail = "second thread: its pending signal is lost";
+	else {
+		sigemptyset(&mask);
+		sigaddset(&mask, SIG_T2);
+		if (sigtimedwait(&mask, &si, &ts) != SIG_T2 || si.si_code != SI_QUEUE ||
+		    si.si_value.sival_int != 0x7272)
+			t2_fail = "second thread: pending signal's siginfo differs";
+	}
+	return NULL;
+}
+
+static void setup_thread(void)
+{
+	if (pthread_create(&t2, NULL, t2_main, NULL))
+		target_fail("pthread_create");
+	pthread_mutex_lock(&t2_lock);
+	while (t2_state != 1)
+		pthread_cond_wait(&t2_cond, &t2_lock);
+	pthread_mutex_unlock(&t2_lock);
+	if (t2_fail)
+		target_fail("%s", t2_fail);
+}
+
+static void check_thread(void)
+{
+	pthread_mutex_lock(&t2_lock);
+	t2_state = 2;
+	pthread_cond_broadcast(&t2_cond);
+	pthread_mutex_unlock(&t2_lock);
+	pthread_join(t2, NULL);
+	if (t2_fail)
+		target_fail("%s", t2_fail);
+}
+
 static void setup_timers(void)
 {
 	struct itimerval real = { { 500, 0 }, { 1000, 0 } };
@@ -301,6 +390,8 @@ int main(void)
 	setup_fs_limits();
 	setup_timers();
 	setup_signals();
+	setup_thread();
+	target_note("thread %d", t2_tid);
 
 	target_ready();
 	target_wait();
@@ -308,5 +399,6 @@ int main(void)
 	check_fs_limits();
 	check_timers();
 	check_signals();
+	check_thread();
 	target_pass();
 }
