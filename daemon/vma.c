@@ -176,6 +176,8 @@ int vma_classify(struct vma *v)
 		v->flags |= MAP_GROWSDOWN;
 	if (v->vmflags & VMF_NR)
 		v->flags |= MAP_NORESERVE;
+	if (v->vmflags & VMF_LO)
+		v->flags |= MAP_LOCKED;		/* mlock()ed: map it locked again */
 	v->madv = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(madv_flags); i++)
 		if (v->vmflags & madv_flags[i].vmf)

@@ -137,6 +137,10 @@ Test(vma, classify_flags_and_madvise)
 			     (1ull << MADV_WIPEONFORK));
 	free(v.name);
 
+	v = classified("1000-2000 rw-p 0 00:00 0 ", "rd wr lo");
+	cr_assert_eq(v.flags, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED);
+	free(v.name);
+
 	v = classified("1000-2000 rw-p 0 00:00 0 ", "rd wr nh");
 	cr_assert_eq(v.madv, 1ull << MADV_NOHUGEPAGE);
 	free(v.name);
