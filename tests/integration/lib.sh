@@ -108,20 +108,25 @@ track_pid()
 # descendants. Stopped and traced processes die from SIGKILL too.
 _kill_tracked()
 {
-	local pid=$1 start=$2 victims= p st
+	local pid=$1 start=$2 victims= p st now ours=0
 
-	if [ "$(proc_starttime "$pid" 2>/dev/null)" = "$start" ]; then
+	now=$(proc_starttime "$pid" 2>/dev/null)
+	if [ "$now" = "$start" ]; then
 		victims=$pid
+		ours=1
+	elif [ -z "$now" ]; then
+		# gone: a pid number stays reserved while a session or group
+		# still uses it, so members of a session $pid are ours
+		ours=1
 	fi
+	[ $ours -eq 1 ] || return 0
 	for p in /proc/[0-9]*; do
 		p=${p#/proc/}
 		st=$(proc_stat "$p") || continue
 		set -- $st
-		# a session id stays reserved while any member lives, so a
-		# session of our PID is ours even after its leader is gone
 		if [ "$4" = "$pid" ] && [ "$p" != "$$" ]; then
 			victims="$victims $p"
-		elif [ -n "$victims" ] && [ "$2" = "$pid" ]; then
+		elif [ -n "$now" ] && [ "$2" = "$pid" ]; then
 			victims="$victims $p"
 		fi
 	done
@@ -129,15 +134,21 @@ _kill_tracked()
 	return 0
 }
 
-# Kill everything listed in a pids file (also used by run.sh after a test
-# that was killed before its trap could run).
+# Kill everything listed in a pids file, and unmount what the test
+# mounted (also used by run.sh after a test that was killed before its
+# trap could run).
 kill_pids_file()
 {
-	local pid start
+	local pid start m
 	[ -f "$1" ] || return 0
 	while read -r pid start; do
 		[ -n "$pid" ] && _kill_tracked "$pid" "$start"
 	done <"$1"
+	if [ -f "$1.mounts" ]; then
+		while read -r m; do
+			mountpoint -q "$m" 2>/dev/null && { umount "$m" 2>/dev/null || umount -l "$m"; }
+		done <"$1.mounts"
+	fi
 	return 0
 }
 
@@ -165,6 +176,8 @@ mount_tmpfs()	# DIR SIZE [extra mount options]
 	mkdir -p "$1" || fail "mkdir $1"
 	mount -t tmpfs -o "size=$2${3:+,$3}" ckpt-test "$1" || fail "cannot mount tmpfs on $1"
 	MOUNTS="$1 $MOUNTS"
+	# for run.sh, should the test be killed before its trap runs
+	echo "$1" >>"$PIDS_FILE.mounts"
 }
 
 _lib_umount_all()
