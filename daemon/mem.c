@@ -71,9 +71,8 @@ static int read_vmas(struct mm_dump *d)
 		const struct vma *v = &d->vmas.v[d->vmas.nr - 1];
 
 		return ckpt_fail(d->ctx->err, r,
-				 "pid %d: %" PRIx64 "-%" PRIx64 " '%s': this kind of mapping "
-				 "cannot be saved (hugetlb, device or kernel-special memory)",
-				 d->pid, v->start, v->end, v->name);
+				 "pid %d: %" PRIx64 "-%" PRIx64 " '%s' cannot be saved: %s",
+				 d->pid, v->start, v->end, v->name, vma_refusal(v));
 	}
 	if (r < 0)
 		return ckpt_fail(d->ctx->err, r, "pid %d: cannot parse %s at line %u",

@@ -185,6 +185,15 @@ int vma_classify(struct vma *v)
 	return 0;
 }
 
+const char *vma_refusal(const struct vma *v)
+{
+	if (v->vmflags & VMF_HT)
+		return "hugetlb memory needs a huge page pool on restore";
+	if (v->name[0] == '[')
+		return "a kernel-provided area ckpt does not know";
+	return "driver memory (anon_inode, socket or device) cannot be recreated";
+}
+
 bool vma_is_special(const struct vma *v)
 {
 	switch (v->kind) {

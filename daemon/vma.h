@@ -58,6 +58,9 @@ uint32_t vma_parse_vmflags(const char *value);
  * mappings ckpt cannot save (hugetlb, unknown kernel-special areas). */
 int vma_classify(struct vma *v);
 
+/* Why vma_classify() refused v: "hugetlb memory", ... */
+const char *vma_refusal(const struct vma *v);
+
 /* Read a whole smaps stream into l (appending), classifying each VMA.
  * On failure *ret_line (if given) is the 1-based line that was wrong and
  * l holds what was read so far (free it with vma_list_free). */

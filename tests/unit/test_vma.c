@@ -163,12 +163,14 @@ Test(vma, classify_refused)
 		struct vma v = parse(lines[i]);
 
 		cr_expect_eq(vma_classify(&v), -EOPNOTSUPP, "%s", lines[i]);
+		cr_expect(strstr(vma_refusal(&v), i ? "driver memory" : "kernel-provided"));
 		free(v.name);
 	}
 
 	struct vma v = parse("1000-2000 rw-p 0 00:10 3 /anon_hugepage (deleted)");
 	v.vmflags = vma_parse_vmflags("rd wr ht");
 	cr_expect_eq(vma_classify(&v), -EOPNOTSUPP);
+	cr_expect(strstr(vma_refusal(&v), "hugetlb"));
 	free(v.name);
 }
 
