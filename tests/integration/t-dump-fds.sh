@@ -1,6 +1,6 @@
 #!/bin/sh
 # Open files: regular files at offsets, a dup (one description), O_APPEND,
-# close-on-exec, a pipe with unread bytes and a 128 KiB capacity, a FIFO
+# close-on-exec, a pipe of 128 KiB capacity filled to the brim, a FIFO
 # with unread bytes, a deleted-but-open file, a sealed memfd, /dev/null, a
 # directory. Then again with the deleted file and the memfd mapped.
 . "$(dirname "$0")/lib.sh"
@@ -28,7 +28,7 @@ pr = want(13, "FD_PIPE", os.O_RDONLY, False)
 pw = want(14, "FD_PIPE", os.O_WRONLY, True)
 assert pr["pipe_ino"] == pw["pipe_ino"], "pipe ends differ"
 data = pr.get("pipe_data") or pw.get("pipe_data")
-assert data and len(data) == 2 * 5000, "pipe data: %d hex digits" % len(data or "")
+assert data and len(data) == 2 * (128 << 10), "pipe data: %d hex digits" % len(data or "")
 if "pipe_size" in pr or "pipe_size" in pw:
     assert (pr.get("pipe_size") or pw.get("pipe_size")) == 128 << 10, "pipe capacity"
 fifo = want(15, "FD_FIFO", os.O_RDWR, False)

@@ -20,5 +20,16 @@ assert logs[0]["flags"] & os.O_APPEND, "sample.log lost O_APPEND"
 assert logs[0]["cloexec"]
 assert task(root)["fs"]["cwd"] == os.getcwd()
 '
+
+# --json: one JSON object whose counts are the image's
+pages=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["inventory"]["pages_written"])' "$TMP/show.json")
+ckpt_ok dump -t "$TPID" -D "$TMP/json" --leave-running --json
+PAGES=$pages json_check "$LAST_OUT" '
+r = j.get("dump", j)
+assert r["tasks"] == 1 and r["threads"] == 3, r
+assert abs(r["pages"] - int(os.environ["PAGES"])) < 64, "pages %d, first dump %s" % (r["pages"], os.environ["PAGES"])
+assert r["vmas"] >= 20 and r["fds"] >= 4, r
+'
+check_alive
 expect_status pass
 grep -q verified "$TMP/sample.log" || fail "sample did not log its verification"

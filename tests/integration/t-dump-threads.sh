@@ -1,11 +1,11 @@
 #!/bin/sh
 # Threads: six workers each hold their own values in ymm0..ymm15 and in
 # rbx, r12..r15 across the dump. The image must carry every thread, its
-# name, and exactly those register values (xsave area and regs).
+# name, and exactly those register values (xsave area and regs). Then the
+# same with 60 workers.
 . "$(dirname "$0")/lib.sh"
 
-dump_check threads -n 6
-ROOT=$TPID json_check "$TMP/show.json" '
+check='
 import struct
 root = int(os.environ["ROOT"])
 M = (1 << 64) - 1
@@ -16,7 +16,8 @@ def pattern(seed, word):
     x ^= x >> 33
     return x
 ths = threads(root)
-assert len(ths) == 7, "threads: %d" % len(ths)
+nr = int(os.environ["NR"])
+assert len(ths) == nr + 1, "threads: %d" % len(ths)
 assert ths[0]["tid"] == root
 xsize = j["inventory"]["xsave_size"]
 assert j["inventory"]["xfeatures"] & 4, "AVX state not among the saved xfeatures"
@@ -41,6 +42,10 @@ for th in ths[1:]:
         assert regs[k] == pattern(seed, w), "thread %d: %s %#x" % (th["tid"], k, regs[k])
     assert regs["orig_rax"] == 202, "thread %d: not in futex (orig_rax %d)" % (th["tid"], regs["orig_rax"])
     assert regs["fs_base"] != ths[0]["regs"]["fs_base"], "thread %d shares the main TLS base" % th["tid"]
-assert seen == set(range(6)), seen
+assert seen == set(range(nr)), seen
 '
-expect_status pass
+for nr in 6 60; do
+	dump_check threads -n $nr
+	NR=$nr ROOT=$TPID json_check "$TMP/show.json" "$check"
+	expect_status pass
+done

@@ -29,7 +29,7 @@
 #define REG_SIZE	(256u << 10)
 #define DEL_SIZE	(100u << 10)
 #define MEMFD_SIZE	(64u << 10)
-#define PIPE_BYTES	5000
+#define PIPE_BYTES	(128u << 10)	/* the pipe full to its capacity */
 #define FIFO_BYTES	700
 #define PIPE_CAP	(128u << 10)
 
