@@ -14,6 +14,21 @@
 # "FAIL: <test>: <why>" and exits 1; skip exits 77. Helpers that set
 # variables (start_target) must be called directly, not in $(...).
 #
+# The helpers, in the order a test uses them:
+#	start_target NAME [ARGS]	run a target (own session), wait for ready;
+#					sets TPID, TSTATUS, TLOG
+#	dump_target DIR [ARGS]		ckptctl dump --leave-running of $TPID
+#	dump_check NAME [ARGS]		start + dump + imgcmp + show checks ($IMG)
+#	ckpt / ckpt_ok ARGS		run ckptctl (bounded): $LAST_OUT/_ERR/_RC
+#	expect_fail CODE REGEX CMD	CMD exits CODE, stderr matches REGEX
+#	imgcmp DIR [PID]		image pages == live memory (tests/tools)
+#	show_json DIR, json_check FILE PY, show_check DIR PY
+#	check_alive [PID]		running, not stopped, not traced
+#	expect_status pass|fail [STATUSFILE PID]	SIGUSR1, then the verdict
+#	track_pid PID			kill PID (and its session) on exit too
+#	mount_tmpfs DIR SIZE [OPTS]	unmounted on exit
+#	no_partial_set DIR, wait_gone PID [S], diag_pid PID, skip WHY, fail WHY
+#
 # Written for dash (/bin/sh): POSIX sh only.
 
 set -u
@@ -159,10 +174,10 @@ cleanup()
 	kill_pids_file "$PIDS_FILE"
 	# reap our own children so nothing stays a zombie of this shell
 	wait 2>/dev/null
+	_lib_umount_all
 	if [ -n "${KEEP_TMP:-}" ] || { [ $rc -ne 0 ] && [ -n "${KEEP_TMP_ON_FAIL:-}" ]; }; then
 		echo "$TEST_NAME: kept $TMP" >&2
 	else
-		_lib_umount_all
 		rm -rf "$TMP"
 	fi
 	exit $rc
