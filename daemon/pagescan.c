@@ -80,11 +80,6 @@ void pagescan_close(struct pagescan *s)
 	free(s);
 }
 
-bool pagescan_uses_ioctl(const struct pagescan *s)
-{
-	return s->ioctl_ok;
-}
-
 /* The shared zero page's PFN, read from our own pagemap after faulting it
  * in by a read. 0 when PFNs are hidden (no CAP_SYS_ADMIN): then zero pages
  * are saved like any other, which costs space but loses nothing. */

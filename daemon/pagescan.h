@@ -26,8 +26,6 @@ struct pagescan;
  * itself on ENOTTY/EINVAL). */
 int pagescan_open(pid_t pid, long page_size, bool use_ioctl, struct pagescan **ret);
 void pagescan_close(struct pagescan *s);
-/* Whether the ioctl answers (after the first scan). */
-bool pagescan_uses_ioctl(const struct pagescan *s);
 
 /* Find runs of pages to save in [start, end), ascending: at most max_runs
  * runs and at most max_pages pages in all. *ret_next is where the next call
