@@ -7,7 +7,8 @@
 # A PATTERN (shell glob, matched against the test name without .sh, e.g.
 # 'dump-*' or 't-dump-mem') selects tests. Environment: CKPT_BUILD (build
 # directory, default build), TEST_TIMEOUT (seconds per test, default 300),
-# KEEP_TMP_ON_FAIL=1 keeps a failed test's temporary directory.
+# KEEP_TMP_ON_FAIL=1 keeps a failed test's temporary directory,
+# CKPT_TEST_LOGS=DIR keeps every test's full log there (NAME.log).
 # Exit status 1 if any test failed (a test exiting 77 is skipped).
 
 set -u
@@ -61,6 +62,9 @@ for t in "$HERE"/t-*.sh; do
 	# a test killed before its trap ran may have left targets behind
 	kill_pids_file "$CUR_PIDS"
 	secs=$(( $(date +%s) - start ))
+	if [ -n "${CKPT_TEST_LOGS:-}" ]; then
+		mkdir -p "$CKPT_TEST_LOGS" && cp "$log" "$CKPT_TEST_LOGS/"
+	fi
 	case $rc in
 	0)
 		passed=$((passed + 1))
