@@ -3,10 +3,11 @@
 # private with modified pages, file shared, PROT_NONE holes and data behind
 # PROT_NONE, never-written and only-read maps): imgcmp checks each stored
 # page against live memory and the target's notes (pages it wrote must be
-# stored, pages it never wrote must not); show types the VMAs right.
+# stored, pages it never wrote must not); show types the VMAs right. With
+# -a: madvise bits, mlock and MAP_GROWSDOWN are in the VMAs' records.
 . "$(dirname "$0")/lib.sh"
 
-dump_check memory
+dump_check memory -a
 ROOT=$TPID json_check "$TMP/show.json" '
 root = int(os.environ["ROOT"])
 kinds = {}
@@ -32,5 +33,14 @@ for e in task(root)["pagemap"]["entries"]:
         v = vma_at(root, e["vaddr"])
         assert v and v["kind"] not in ("VMA_VDSO", "VMA_VVAR", "VMA_VVAR_VCLOCK", "VMA_FILE_SHARED"), \
             "page %#x of %s stored" % (e["vaddr"], v and v["kind"])
+# -a: advice and attributes
+MADV_DONTFORK, MADV_DONTDUMP, MADV_WIPEONFORK = 10, 16, 18
+MAP_GROWSDOWN, MAP_LOCKED = 0x100, 0x2000
+madv = [v.get("madv", 0) for v in vmas(root)]
+assert any(m & (1 << MADV_DONTFORK) and m & (1 << MADV_DONTDUMP) for m in madv), "no DONTFORK+DONTDUMP VMA"
+assert any(m & (1 << MADV_WIPEONFORK) for m in madv), "no WIPEONFORK VMA"
+assert any(v["flags"] & MAP_LOCKED for v in vmas(root)), "no locked VMA"
+gd = [v for v in vmas(root) if v["flags"] & MAP_GROWSDOWN and v["kind"] != "VMA_STACK"]
+assert gd, "no MAP_GROWSDOWN VMA besides the stack"
 '
 expect_status pass

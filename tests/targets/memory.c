@@ -1,7 +1,7 @@
 /* Memory target: every kind of mapping a dump must get right, each filled
  * with its own pattern and checked byte for byte after SIGUSR1.
  *
- *	memory [-s] [-d MIB] [-H] [-v NR]
+ *	memory [-s] [-d MIB] [-H] [-v NR] [-a]
  *
  * Always: malloc'd blocks (brk heap and glibc's mmap'd chunks), anonymous
  * private maps (full and every other page), an anonymous shared map, a
@@ -11,7 +11,9 @@
  * page). -s adds a 1 GiB sparse map with a few pages written far apart;
  * -d MIB a dense anonymous map of MIB MiB; -H asks for transparent huge
  * pages on the dense map; -v NR adds NR one-page maps, each its own VMA
- * (alternately read-write and read-only, so none merge), each written.
+ * (alternately read-write and read-only, so none merge), each written;
+ * -a maps with advice and attributes to keep: MADV_DONTFORK+DONTDUMP,
+ * MADV_WIPEONFORK, mlock(), MAP_GROWSDOWN (checked through VmFlags).
  *
  * For the harness it notes (target.h) "present PID START END" for ranges
  * the image must store whole and "absent PID START END" for ranges it must
@@ -346,6 +348,87 @@ static void check_many(void)
 		target_fail("one-page maps merged or lost their protection");
 }
 
+struct advised {
+	unsigned char *addr;
+	size_t len;
+	uint64_t seed;
+	const char *vmflags;	/* each two-letter flag must be in VmFlags */
+};
+
+static struct advised advised[4];
+static unsigned nr_advised;
+
+/* The VmFlags line of the VMA holding addr, from /proc/self/smaps. */
+static int vmflags_of(const void *addr, char *out, size_t len)
+{
+	unsigned long lo, hi, a = (unsigned long)addr;
+	char line[512];
+	int in = 0, found = 0;
+	FILE *f = fopen("/proc/self/smaps", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+			in = lo <= a && a < hi;
+		else if (in && !strncmp(line, "VmFlags:", 8)) {
+			snprintf(out, len, "%s", line + 8);
+			found = 1;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static void add_advised(unsigned char *p, size_t len, uint64_t seed, const char *flags)
+{
+	target_fill(p, len, seed);
+	note("present", p, len);
+	advised[nr_advised++] = (struct advised){ p, len, seed, flags };
+}
+
+static void setup_advice(void)
+{
+	unsigned char *p;
+
+	p = map_anon(8 * PG, MAP_PRIVATE);
+	if (madvise(p, 8 * PG, MADV_DONTFORK) || madvise(p, 8 * PG, MADV_DONTDUMP))
+		target_fail("madvise: %s", strerror(errno));
+	add_advised(p, 8 * PG, 80, "dc dd");
+	p = map_anon(8 * PG, MAP_PRIVATE);
+	if (madvise(p, 8 * PG, MADV_WIPEONFORK))
+		target_fail("madvise WIPEONFORK: %s", strerror(errno));
+	add_advised(p, 8 * PG, 81, "wf");
+	p = map_anon(4 * PG, MAP_PRIVATE);
+	if (mlock(p, 4 * PG))
+		target_fail("mlock: %s", strerror(errno));
+	add_advised(p, 4 * PG, 82, "lo");
+	p = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0);
+	if (p == MAP_FAILED)
+		target_fail("mmap MAP_GROWSDOWN: %s", strerror(errno));
+	add_advised(p, 16 * PG, 83, "gd");
+}
+
+static void check_advice(void)
+{
+	for (unsigned i = 0; i < nr_advised; i++) {
+		const struct advised *a = &advised[i];
+		char flags[512], want[4];
+
+		if (target_check(a->addr, a->len, a->seed) >= 0)
+			target_fail("advised map %p (%s) differs", a->addr, a->vmflags);
+		if (!vmflags_of(a->addr, flags, sizeof(flags)))
+			target_fail("no VmFlags for %p", a->addr);
+		for (const char *f = a->vmflags; *f; f += f[2] ? 3 : 2) {
+			snprintf(want, sizeof(want), " %.2s", f);
+			if (!strstr(flags, want))
+				target_fail("map %p lost VmFlags '%s' (has:%s)", a->addr, want + 1, flags);
+		}
+	}
+}
+
 static void setup_sparse(void)
 {
 	sparse = mmap(NULL, SPARSE_SIZE, PROT_READ | PROT_WRITE,
@@ -377,16 +460,17 @@ static void check_sparse(void)
 int main(int argc, char **argv)
 {
 	size_t dense_mib = 0;
-	int want_sparse = 0, huge = 0, opt;
+	int want_sparse = 0, want_advice = 0, huge = 0, opt;
 
-	while ((opt = getopt(argc, argv, "sd:Hv:")) != -1) {
+	while ((opt = getopt(argc, argv, "sd:Hv:a")) != -1) {
 		switch (opt) {
+		case 'a': want_advice = 1; break;
 		case 'v': nr_many = strtoul(optarg, NULL, 0); break;
 		case 's': want_sparse = 1; break;
 		case 'd': dense_mib = strtoul(optarg, NULL, 0); break;
 		case 'H': huge = 1; break;
 		default:
-			fprintf(stderr, "usage: memory [-s] [-d MIB] [-H] [-v NR]\n");
+			fprintf(stderr, "usage: memory [-s] [-d MIB] [-H] [-v NR] [-a]\n");
 			return 2;
 		}
 	}
@@ -400,6 +484,8 @@ int main(int argc, char **argv)
 		setup_sparse();
 	if (nr_many)
 		setup_many();
+	if (want_advice)
+		setup_advice();
 	if (dense_mib) {
 		size_t len = dense_mib << 20;
 		void *p = map_anon(len, MAP_PRIVATE);
@@ -438,5 +524,7 @@ int main(int argc, char **argv)
 		check_sparse();
 	if (nr_many)
 		check_many();
+	if (want_advice)
+		check_advice();
 	target_pass();
 }
