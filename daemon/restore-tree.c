@@ -147,6 +147,10 @@ static void become_zombie(struct rst_ctx *ctx, struct rst_task *t)
 	struct rlimit no_core = { 0, 0 };
 	sigset_t all;
 
+	/* pstree.img keeps no name for a zombie: its parent's is the best guess
+	 * (a fork that exited), better than the daemon's */
+	if (t->parent && t->parent->core)
+		prctl(PR_SET_NAME, t->parent->core->comm, 0, 0, 0);
 	for (int fd = 0; fd < 3; fd++)
 		close(fd);
 	if (WIFEXITED(st))
