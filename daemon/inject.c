@@ -8,15 +8,16 @@
  * no handler can run in the middle; the mask is restored afterwards.
  *
  * Threads caught inside an interruptible syscall hold orig_rax = nr and
- * rax = -ERESTART*. The kernel restarts such a syscall only when the thread
- * leaves its stop through the signal-handling path. PTRACE_DETACH happens
- * to take it (__ptrace_unlink kicks the thread with TIF_SIGPENDING), a
- * resume from the syscall-exit stop an injection ends in does not. So the
- * registers put back are the restarted form, what the kernel would make of
- * them, and hold however the thread is resumed: rax = the syscall again
- * (restart_syscall for -ERESTART_RESTARTBLOCK), rip back onto its syscall
- * instruction, orig_rax = -1 (so nothing restarts it twice). The registers
- * kept in struct thread (and saved in the image) stay the raw ones. */
+ * rax = -ERESTART*. Their registers go back raw, exactly as caught: the
+ * kernel itself turns them into a restart (or into -EINTR for a handler
+ * that runs first) on the way out of the last stop, because PTRACE_DETACH
+ * kicks the thread with TIF_SIGPENDING (__ptrace_unlink ->
+ * ptrace_signal_wake_up), so even a resume from the syscall-exit stop an
+ * injection ends in goes through arch_do_signal_or_restart(). Putting back
+ * the restarted form instead (what inject_restart_fixup() makes, which
+ * restore needs for rt_sigreturn) would take that choice away: a signal
+ * sent during the dump would run its handler and then restart pause(),
+ * where the program expects EINTR. */
 #include "daemon/inject.h"
 
 #include <errno.h>
@@ -188,8 +189,7 @@ int inject_syscall(struct task *t, struct thread *th, long nr,
 	if (r == 0)
 		*ret = (long)regs.rax;
 out_restore:
-	regs = th->regs;
-	inject_restart_fixup(&regs);
+	regs = th->regs;	/* raw: see the top of this file */
 	if (ptrace(PTRACE_SETREGS, th->tid, NULL, &regs) < 0 && r == 0)
 		r = negerrno();
 	if (ptrace(PTRACE_SETSIGMASK, th->tid, sizeof(mask), &mask) < 0 && r == 0)

@@ -23,9 +23,10 @@ int inject_write(struct task *t, size_t off, const void *buf, size_t len);
 /* Unmap the scratch area. */
 int inject_finish(struct task *t);
 /* The registers a thread caught inside an interrupted syscall (orig_rax =
- * nr, rax = -ERESTART*) must resume with when nothing will restart it:
- * rax = nr (restart_syscall for -ERESTART_RESTARTBLOCK), rip -= 2,
- * orig_rax = -1. Other registers are left as they are. */
+ * nr, rax = -ERESTART*) must resume with when nothing will restart it (an
+ * rt_sigreturn frame): rax = nr (restart_syscall for
+ * -ERESTART_RESTARTBLOCK), rip -= 2, orig_rax = -1. Other registers are
+ * left as they are. inject_syscall() itself puts back the raw registers. */
 void inject_restart_fixup(struct user_regs_struct *r);
 
 #endif
