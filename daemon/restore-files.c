@@ -74,6 +74,26 @@ static int ghost_create(const char *near_path, const char *memfd_name, uint32_t 
 	return fd < 0 ? negerrno() : fd;
 }
 
+/* An O_TMPFILE file shows as "/dir/#1234 (deleted)": give it its old name
+ * for a moment and take an fd through that name, so it shows as
+ * "/dir/name (deleted)" as it did. Returns the fd to use (fd itself if
+ * the name is taken again, or fd is a memfd). */
+static int ghost_name(int fd, const char *near_path)
+{
+	char path[4096];
+	int nfd;
+
+	clean_path(near_path, path, sizeof(path));
+	if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) < 0)
+		return fd;
+	nfd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	unlink(path);
+	if (nfd < 0)
+		return fd;
+	close(fd);
+	return nfd;
+}
+
 static int ghost_fill(struct rst_ctx *ctx, struct img *img, GhostHead *h, int fd)
 {
 	ProtobufCMessage *m;
@@ -169,6 +189,8 @@ static int ghost_make(struct rst_ctx *ctx, uint32_t ghost_id, const char *near_p
 		goto out;
 	if (h->mode & 07777)
 		fchmod(fd, h->mode & 07777);
+	if (near_path)
+		fd = ghost_name(fd, near_path);
 	r = ghost_remember(ctx, ghost_id, fd);
 	if (r < 0) {
 		r = ckpt_fail(ctx->err, r, "ghost-%u.img: cannot keep its file", ghost_id);
@@ -472,6 +494,72 @@ struct rst_shmem *rst_shmem_find(struct rst_ctx *ctx, uint64_t shmid)
 	return NULL;
 }
 
+/* A shared anonymous object as the kernel makes one for
+ * mmap(MAP_SHARED | MAP_ANONYMOUS) ("/dev/zero (deleted)" in the maps):
+ * map one, take an fd on it through map_files, unmap. */
+static int shmem_anon_fd(uint64_t size)
+{
+	char path[96];
+	void *p;
+	int fd;
+
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return negerrno();
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)p,
+		 (unsigned long)p + (unsigned long)size);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		fd = negerrno();
+	munmap(p, size);
+	return fd;
+}
+
+/* Write ghost-N.img's contents into fd, an object of size bytes. */
+static int ghost_copy(struct rst_ctx *ctx, uint32_t ghost_id, int fd, uint64_t size)
+{
+	ProtobufCMessage *m = NULL;
+	struct img *img = NULL;
+	int r;
+
+	r = img_open(ctx->dirfd, IMG_GHOST, ghost_id, &img);
+	if (r == 0)
+		r = img_read_next(img, &m);
+	if (r < 0 || !m) {
+		r = ckpt_fail(ctx->err, r < 0 ? r : -EBADMSG, "ghost-%u.img: %s", ghost_id,
+			      img ? img_errmsg(img) : "cannot open");
+		goto out;
+	}
+	for (;;) {
+		ProtobufCMessage *cm;
+		GhostChunk *c;
+
+		r = img_read_next(img, &cm);
+		if (r < 0) {
+			r = ckpt_fail(ctx->err, r, "%s", img_errmsg(img));
+			break;
+		}
+		if (!cm)
+			break;
+		c = (GhostChunk *)cm;
+		if (c->off > size || c->data.len > size - c->off)
+			r = ckpt_fail(ctx->err, -EBADMSG,
+				      "ghost-%u.img: chunk past the shared object's %llu bytes",
+				      ghost_id, (unsigned long long)size);
+		else if (pwrite_full(fd, c->data.data, c->data.len, c->off) < 0)
+			r = ckpt_fail(ctx->err, negerrno(), "ghost-%u.img: cannot fill", ghost_id);
+		protobuf_c_message_free_unpacked(cm, NULL);
+		if (r < 0)
+			break;
+	}
+out:
+	if (m)
+		protobuf_c_message_free_unpacked(m, NULL);
+	if (img)
+		img_close(img);
+	return r;
+}
+
 /* Pages a task's pagemap holds for a shared object go into the object. */
 static int fill_shmem_pages(struct rst_ctx *ctx, struct rst_task *t)
 {
@@ -558,21 +646,16 @@ int rst_open_shmems(struct rst_ctx *ctx)
 	for (unsigned i = 0; i < ctx->nr_shmems; i++) {
 		struct rst_shmem *s = &ctx->shmems[i];
 
+		fd = shmem_anon_fd(s->size);
+		if (fd < 0)
+			return ckpt_fail(ctx->err, fd, "shared memory %llx: cannot create %llu bytes",
+					 (unsigned long long)s->shmid, (unsigned long long)s->size);
 		if (s->has_ghost) {
-			r = rst_ghost_open(ctx, s->ghost_id, NULL, "ckpt-shmem", &fd);
-			if (r < 0)
+			r = ghost_copy(ctx, s->ghost_id, fd, s->size);
+			if (r < 0) {
+				close(fd);
 				return r;
-		} else {
-			fd = memfd_create("ckpt-shmem", MFD_CLOEXEC);
-			if (fd < 0)
-				return ckpt_fail(ctx->err, negerrno(),
-						 "shared memory %llx: cannot create",
-						 (unsigned long long)s->shmid);
-		}
-		if (!s->has_ghost && ftruncate(fd, s->size) < 0) {
-			close(fd);
-			return ckpt_fail(ctx->err, negerrno(), "shared memory %llx: cannot size",
-					 (unsigned long long)s->shmid);
+			}
 		}
 		s->fd = rst_move_high(ctx, fd);
 		if (s->fd < 0)

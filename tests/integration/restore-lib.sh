@@ -58,3 +58,89 @@ restore_cycle()
 	restore_ok "$TMP/img"
 	expect_status pass
 }
+
+# proc_snapshot PID FILE: what /proc says about a process that a faithful
+# restore must give back: maps, fds (target, flags, pos), cwd, root, limits,
+# credentials, signal masks and dispositions, name, state, pgid, sid, and
+# the same for every thread.
+proc_snapshot()
+{
+	python3 - "$1" >"$2" <<'PY' || fail "cannot snapshot pid $1"
+import os, re, sys
+pid = sys.argv[1]
+P = "/proc/" + pid
+def rd(p):
+    with open(p) as f:
+        return f.read()
+out = []
+for line in rd(P + "/maps").splitlines():
+    f = line.split(None, 5)
+    # address, perms, offset, path (device/inode of anonymous maps may differ)
+    out.append("map %s %s %s %s" % (f[0], f[1], f[2], f[5] if len(f) > 5 else ""))
+for fd in sorted(os.listdir(P + "/fd"), key=int):
+    try:
+        tgt = os.readlink(P + "/fd/" + fd)
+        info = rd(P + "/fdinfo/" + fd)
+    except FileNotFoundError:
+        continue
+    tgt = re.sub(r"\[\d+\]$", "[ino]", tgt)            # pipe:[ino] differs
+    tgt = re.sub(r"^/memfd:", "memfd:", tgt)
+    fl = re.search(r"flags:\s*(\d+)", info).group(1)
+    pos = re.search(r"pos:\s*(\d+)", info).group(1)
+    out.append("fd %s %s flags %s pos %s" % (fd, tgt, fl, pos))
+out.append("cwd " + os.readlink(P + "/cwd"))
+out.append("root " + os.readlink(P + "/root"))
+out += ["limit " + l for l in rd(P + "/limits").splitlines()[1:]]
+st = rd(P + "/stat")
+st = st[st.rindex(")") + 2:].split()
+out.append("stat state %s pgrp %s session %s" % (st[0], st[2], st[3]))
+keep = ("Name", "Umask", "Uid", "Gid", "Groups", "SigBlk", "SigIgn", "SigCgt",
+        "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp")
+for t in sorted(os.listdir(P + "/task"), key=int):
+    for line in rd(P + "/task/%s/status" % t).splitlines():
+        k = line.split(":", 1)[0]
+        if k in keep:
+            out.append("task %s %s" % (t, line.replace("\t", " ")))
+print("\n".join(out))
+PY
+}
+
+# snapshot_tree NAME: proc_snapshot of every pid in $TREE_PIDS (alive only)
+# into $TMP/NAME.PID.
+snapshot_tree()
+{
+	local p
+	for p in $TREE_PIDS; do
+		case $(proc_state "$p") in
+		Z|"") continue ;;
+		esac
+		proc_snapshot "$p" "$TMP/$1.$p"
+	done
+}
+
+# same_as_before: every snapshot taken before the dump matches the restored
+# process's.
+same_as_before()
+{
+	local f p
+	for f in "$TMP"/before.*; do
+		p=${f##*.}
+		proc_snapshot "$p" "$TMP/after.$p"
+		diff -u "$f" "$TMP/after.$p" >"$TMP/diff.$p" ||
+			fail "pid $p differs after restore: $(head -c 3000 "$TMP/diff.$p")"
+	done
+	log "/proc of the restored tree matches the dumped one"
+}
+
+# restore_cycle_same TARGET [ARGS...]: restore_cycle that also compares /proc.
+restore_cycle_same()
+{
+	start_target "$@"
+	TREE_PIDS=$(cat "/proc/$TPID/task/$TPID/children" 2>/dev/null)
+	TREE_PIDS="$TPID $TREE_PIDS"
+	snapshot_tree before
+	dump_kill "$TMP/img"
+	restore_ok "$TMP/img"
+	same_as_before
+	expect_status pass
+}

@@ -4,4 +4,4 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/restore-lib.sh"
 
-restore_cycle core_restart
+restore_cycle_same core_restart

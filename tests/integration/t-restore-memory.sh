@@ -5,4 +5,4 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/restore-lib.sh"
 
-restore_cycle memory
+restore_cycle_same memory

@@ -4,4 +4,4 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/restore-lib.sh"
 
-restore_cycle sample
+restore_cycle_same sample
