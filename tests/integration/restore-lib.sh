@@ -73,10 +73,23 @@ def rd(p):
     with open(p) as f:
         return f.read()
 out = []
+# address, perms, offset, path (device/inode of anonymous maps may differ).
+# Neighbours the kernel could merge are merged: two anonymous VMAs split
+# only by their anon_vma history (a fork) come back as one.
+maps = []
 for line in rd(P + "/maps").splitlines():
     f = line.split(None, 5)
-    # address, perms, offset, path (device/inode of anonymous maps may differ)
-    out.append("map %s %s %s %s" % (f[0], f[1], f[2], f[5] if len(f) > 5 else ""))
+    s, e = (int(x, 16) for x in f[0].split("-"))
+    m = [s, e, f[1], int(f[2], 16), f[5] if len(f) > 5 else ""]
+    if maps:
+        p = maps[-1]
+        if p[1] == s and p[2] == m[2] and p[4] == m[4] and not m[4].startswith("[") and \
+           (m[4] == "" or p[3] + (p[1] - p[0]) == m[3]):
+            p[1] = e
+            continue
+    maps.append(m)
+for m in maps:
+    out.append("map %x-%x %s %08x %s" % tuple(m))
 for fd in sorted(os.listdir(P + "/fd"), key=int):
     try:
         tgt = os.readlink(P + "/fd/" + fd)
@@ -105,14 +118,26 @@ print("\n".join(out))
 PY
 }
 
-# snapshot_tree NAME: proc_snapshot of every pid in $TREE_PIDS (alive only)
+# descendants PID: PID and every descendant, parents first.
+descendants()
+{
+	local c
+	echo "$1"
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		descendants "$c"
+	done
+}
+
+# snapshot_tree NAME: proc_snapshot of every pid in $TREE_PIDS (running only)
 # into $TMP/NAME.PID.
 snapshot_tree()
 {
 	local p
 	for p in $TREE_PIDS; do
+		# zombies have nothing to compare; a stopped task sits inside the
+		# restorer until it is continued (Documentation/restore.md)
 		case $(proc_state "$p") in
-		Z|"") continue ;;
+		Z|T|"") continue ;;
 		esac
 		proc_snapshot "$p" "$TMP/$1.$p"
 	done
@@ -136,8 +161,7 @@ same_as_before()
 restore_cycle_same()
 {
 	start_target "$@"
-	TREE_PIDS=$(cat "/proc/$TPID/task/$TPID/children" 2>/dev/null)
-	TREE_PIDS="$TPID $TREE_PIDS"
+	TREE_PIDS=$(descendants "$TPID")
 	snapshot_tree before
 	dump_kill "$TMP/img"
 	restore_ok "$TMP/img"

@@ -8,6 +8,8 @@
 . "$(dirname "$0")/restore-lib.sh"
 
 start_target procs
+TREE_PIDS=$(descendants "$TPID")
+snapshot_tree before
 dump_kill "$TMP/img"
 # what pstree.img says each task's pgid/sid/state was
 "$CKPTCTL" show "$TMP/img" | python3 -c '
@@ -26,4 +28,5 @@ while read -r p pgid sid state; do
 	*) case $1 in S|R) ;; *) fail "pid $p: state $1, want running" ;; esac ;;
 	esac
 done <"$TMP/want"
+same_as_before
 expect_status pass
