@@ -169,5 +169,7 @@ int rst_blob_status(struct rst_ctx *ctx, struct rst_task *t);
 int rst_blob_go(struct rst_ctx *ctx, struct rst_task *t);
 /* restore-unmap.c: remove the blob's region once the task left it. */
 int rst_unmap_region(struct rst_ctx *ctx, struct rst_task *t);
+/* The same for a task left group-stopped inside the blob: it stays stopped. */
+int rst_finish_stopped(struct rst_ctx *ctx, struct rst_task *t);
 
 #endif

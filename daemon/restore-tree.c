@@ -399,10 +399,16 @@ static int release(struct rst_ctx *ctx)
 		if (r < 0)
 			return r;
 	}
-	for (unsigned i = 0; i < ctx->nr_tasks; i++)
-		if (ctx->tasks[i].engine_fd >= 0 &&
-		    ctx->tasks[i].pe->state != TASK_STATE__TASK_STOPPED)
-			rst_unmap_region(ctx, &ctx->tasks[i]);
+	for (unsigned i = 0; i < ctx->nr_tasks; i++) {
+		struct rst_task *t = &ctx->tasks[i];
+
+		if (t->engine_fd < 0)
+			continue;
+		if (t->pe->state == TASK_STATE__TASK_STOPPED)
+			rst_finish_stopped(ctx, t);
+		else
+			rst_unmap_region(ctx, t);
+	}
 	return 0;
 }
 

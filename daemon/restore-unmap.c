@@ -247,3 +247,102 @@ int rst_unmap_region(struct rst_ctx *ctx, struct rst_task *t)
 	free(tk.threads);
 	return r > 0 ? -ETIMEDOUT : r;
 }
+
+/* A stopped task sits group-stopped inside the blob, its 'G' unread. Drive
+ * its threads out under ptrace (a tracer may run a group-stopped thread)
+ * until each is at the exit of its rt_sigreturn, unmap the region, and
+ * detach: the group stop is still in effect, so every thread stops again
+ * before running one instruction of its own. */
+static int drive_out(struct task *tk, uint64_t start, uint64_t end)
+{
+	uint64_t deadline = now_us() + 5000000;
+	unsigned left = tk->nr_threads;
+	bool *done = calloc(tk->nr_threads, sizeof(*done));
+	int r = 0;
+
+	if (!done)
+		return -ENOMEM;
+	for (unsigned i = 0; i < tk->nr_threads; i++)
+		if (ptrace(PTRACE_SYSCALL, tk->threads[i].tid, NULL, NULL) < 0)
+			r = negerrno();
+	while (left && r == 0) {
+		struct thread *th = NULL;
+		unsigned idx = 0;
+		int st, sig = 0;
+		pid_t w;
+
+		w = waitpid(-1, &st, __WALL | WNOHANG);
+		if (w == 0) {
+			if (now_us() > deadline)
+				r = -ETIMEDOUT;
+			usleep(200);
+			continue;
+		}
+		if (w < 0) {
+			r = negerrno();
+			break;
+		}
+		for (unsigned i = 0; i < tk->nr_threads; i++)
+			if (tk->threads[i].tid == w) {
+				th = &tk->threads[i];
+				idx = i;
+			}
+		if (!th)
+			continue;	/* not one of this task's threads */
+		if (!WIFSTOPPED(st)) {
+			r = -ESRCH;
+			break;
+		}
+		if (WSTOPSIG(st) == (SIGTRAP | 0x80)) {
+			if (ptrace(PTRACE_GETREGS, th->tid, NULL, &th->regs) < 0) {
+				r = negerrno();
+				break;
+			}
+			if (th->regs.rip < start || th->regs.rip >= end) {
+				done[idx] = true;	/* out: left at this stop */
+				left--;
+				continue;
+			}
+		} else if (st >> 16 != PTRACE_EVENT_STOP) {
+			sig = WSTOPSIG(st);	/* a signal: let it through */
+		}
+		if (ptrace(PTRACE_SYSCALL, th->tid, NULL, (void *)(long)sig) < 0)
+			r = negerrno();
+	}
+	free(done);
+	return r;
+}
+
+int rst_finish_stopped(struct rst_ctx *ctx, struct rst_task *t)
+{
+	struct task tk = { .pid = t->pe->pid, .pidfd = -1 };
+	uint64_t ip = 0;
+	int r;
+
+	r = list_threads(tk.pid, &tk);
+	for (unsigned i = 0; i < tk.nr_threads && r == 0; i++) {
+		struct thread *th = &tk.threads[i];
+		int st;
+
+		if (ptrace(PTRACE_SEIZE, th->tid, NULL, (void *)PTRACE_O_TRACESYSGOOD) < 0) {
+			r = negerrno();
+			break;
+		}
+		th->seized = true;
+		if (ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0 ||
+		    waitpid(th->tid, &st, __WALL) < 0)
+			r = negerrno();
+	}
+	if (r == 0)
+		r = drive_out(&tk, t->region_start, t->region_end);
+	if (r == 0)
+		ip = find_syscall_insn(tk.pid, t->region_start, t->region_end);
+	if (r == 0 && ip)
+		r = inject_munmap(&tk.threads[0], ip, t->region_start,
+				  t->region_end - t->region_start);
+	for (unsigned i = 0; i < tk.nr_threads; i++)
+		if (tk.threads[i].seized)
+			ptrace(PTRACE_DETACH, tk.threads[i].tid, NULL, NULL);
+	free(tk.threads);
+	return r;
+}

@@ -128,16 +128,14 @@ descendants()
 	done
 }
 
-# snapshot_tree NAME: proc_snapshot of every pid in $TREE_PIDS (running only)
+# snapshot_tree NAME: proc_snapshot of every pid in $TREE_PIDS (not zombies)
 # into $TMP/NAME.PID.
 snapshot_tree()
 {
 	local p
 	for p in $TREE_PIDS; do
-		# zombies have nothing to compare; a stopped task sits inside the
-		# restorer until it is continued (Documentation/restore.md)
 		case $(proc_state "$p") in
-		Z|T|"") continue ;;
+		Z|"") continue ;;	# a zombie has nothing to compare
 		esac
 		proc_snapshot "$p" "$TMP/$1.$p"
 	done
