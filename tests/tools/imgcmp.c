@@ -8,7 +8,8 @@
  *   - its live threads are the image's threads, and a zombie or stopped
  *     task is still one;
  *   - the VMAs of mm-PID.img are the live /proc/PID/maps, one for one
- *     (start, end, protection; [vsyscall] aside), unless --no-vmas;
+ *     (start, end, protection, the mapped file's inode; [vsyscall] aside),
+ *     unless --no-vmas;
  *   - every PRESENT block of pagemap-PID.img is read from the pages file
  *     (its checksum verified) and compared byte for byte with
  *     /proc/PID/mem at its address;
@@ -226,6 +227,7 @@ static void compare_threads(const PstreeEntry *t)
 struct live_vma {
 	uint64_t start, end;
 	uint32_t prot;
+	uint64_t ino;
 	char name[256];
 };
 
@@ -233,7 +235,7 @@ static struct live_vma *read_maps(int pid, size_t *nr)
 {
 	char path[64], line[4400], perms[8];
 	struct live_vma *v = NULL;
-	unsigned long long s, e;
+	unsigned long long s, e, ino;
 	size_t n = 0;
 	int off = 0;
 	FILE *f;
@@ -245,10 +247,10 @@ static struct live_vma *read_maps(int pid, size_t *nr)
 		exit(2);
 	}
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx-%llx %7s %*s %*s %*s%n", &s, &e, perms, &off) < 3)
+		if (sscanf(line, "%llx-%llx %7s %*s %*s %llu%n", &s, &e, perms, &ino, &off) < 4)
 			continue;
 		v = xrealloc(v, (n + 1) * sizeof(*v));
-		v[n] = (struct live_vma){ s, e, 0, "" };
+		v[n] = (struct live_vma){ s, e, 0, ino, "" };
 		v[n].prot = (perms[0] == 'r' ? 1 : 0) | (perms[1] == 'w' ? 2 : 0) |
 			    (perms[2] == 'x' ? 4 : 0);
 		sscanf(line + off, " %255[^\n]", v[n].name);
@@ -280,6 +282,13 @@ static void compare_vmas(int pid, VmaEntry **vmas, size_t nv)
 			if ((v->prot & 7) != l->prot)
 				problem("pid %d: VMA %#" PRIx64 "-%#" PRIx64 ": prot %#x in the image, %#x live",
 					pid, v->start, v->end, v->prot, l->prot);
+			if (v->file && l->ino && v->file->ino != l->ino)
+				problem("pid %d: VMA %#" PRIx64 "-%#" PRIx64 ": inode %" PRIu64
+					" in the image, %" PRIu64 " live (%s)", pid, v->start, v->end,
+					v->file->ino, l->ino, l->name);
+			if (l->ino && !v->file && v->kind != VMA_KIND__VMA_ANON_SHARED)
+				problem("pid %d: VMA %#" PRIx64 "-%#" PRIx64 " maps %s but has no file in the image",
+					pid, v->start, v->end, l->name);
 			i++;
 			j++;
 		} else if (v && (!l || v->start < l->start)) {
