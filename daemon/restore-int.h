@@ -171,5 +171,8 @@ int rst_blob_go(struct rst_ctx *ctx, struct rst_task *t);
 int rst_unmap_region(struct rst_ctx *ctx, struct rst_task *t);
 /* The same for a task left group-stopped inside the blob: it stays stopped. */
 int rst_finish_stopped(struct rst_ctx *ctx, struct rst_task *t);
+/* Send a running task RESTORE_GO under ptrace and see it out of the blob;
+ * < 0 only if RESTORE_GO was not sent. */
+int rst_release_running(struct rst_ctx *ctx, struct rst_task *t);
 
 #endif

@@ -264,14 +264,16 @@ static int prepare(struct rst_ctx *ctx)
 {
 	struct rlimit nofile;
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	sigset_t none;
+	sigset_t all;
 	int r;
 
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	for (int sig = 1; sig < NSIG; sig++)
 		sigaction(sig, &dfl, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* every signal stays pending until the blob restores the saved mask:
+	 * one sent to a task while the engine builds it must not kill it */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
 	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
 		nofile.rlim_cur = nofile.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &nofile);
@@ -395,15 +397,11 @@ static int release(struct rst_ctx *ctx)
 
 		if (t->engine_fd < 0)
 			continue;
+		if (t->pe->state != TASK_STATE__TASK_STOPPED && rst_release_running(ctx, t) == 0)
+			continue;
 		r = rst_blob_go(ctx, t);
 		if (r < 0)
 			return r;
-	}
-	for (unsigned i = 0; i < ctx->nr_tasks; i++) {
-		struct rst_task *t = &ctx->tasks[i];
-
-		if (t->engine_fd < 0)
-			continue;
 		if (t->pe->state == TASK_STATE__TASK_STOPPED)
 			rst_finish_stopped(ctx, t);
 		else

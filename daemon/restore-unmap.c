@@ -346,3 +346,110 @@ int rst_finish_stopped(struct rst_ctx *ctx, struct rst_task *t)
 	free(tk.threads);
 	return r;
 }
+
+/* The thread's saved registers, as dumped. */
+static ThreadCoreEntry *thread_image(struct rst_task *t, pid_t tid)
+{
+	for (unsigned i = 0; i < t->nr_threads; i++)
+		if (t->threads[i]->tid == tid)
+			return t->threads[i];
+	return NULL;
+}
+
+static bool sa_restart(struct rst_task *t, int sig)
+{
+	for (size_t i = 0; i < t->core->n_sigactions; i++)
+		if ((int)t->core->sigactions[i]->sig == sig)
+			return t->core->sigactions[i]->flags & SA_RESTART;
+	return false;
+}
+
+/* th stands at the exit of its rt_sigreturn, about to restart the syscall
+ * it slept in. Walk it into that syscall; a signal that arrived while the
+ * restore ran shows up first, and then does what it would have done to the
+ * sleeping call: -EINTR (unless the call restarts by itself), then the
+ * handler. */
+static void release_restarting(struct rst_task *t, struct thread *th)
+{
+	ThreadCoreEntry *img = thread_image(t, th->tid);
+	struct user_regs_struct regs;
+	long code = img ? (long)img->regs->rax : 0;
+	int sig = 0, st;
+
+	for (int i = 0; i < 16; i++) {
+		if (ptrace(PTRACE_SYSCALL, th->tid, NULL, NULL) < 0)
+			goto detach;
+		while (waitpid(th->tid, &st, __WALL) < 0)
+			if (errno != EINTR)
+				goto detach;
+		if (!WIFSTOPPED(st))
+			return;
+		if (WSTOPSIG(st) == (SIGTRAP | 0x80))
+			goto detach;		/* inside the syscall */
+		if (st >> 16 == PTRACE_EVENT_STOP)
+			continue;
+		sig = WSTOPSIG(st);
+		break;
+	}
+	if (sig && ptrace(PTRACE_GETREGS, th->tid, NULL, &regs) == 0 &&
+	    (code == -514 || code == -516 || (code == -512 && !sa_restart(t, sig)))) {
+		regs.rax = (uint64_t)-EINTR;
+		regs.rip += 2;
+		ptrace(PTRACE_SETREGS, th->tid, NULL, &regs);
+	}
+detach:
+	ptrace(PTRACE_DETACH, th->tid, NULL, (void *)(long)sig);
+	th->seized = false;
+}
+
+/* A running task: seize its threads while they still wait in the blob,
+ * let it go, run them out of the blob under ptrace, unmap the region and
+ * walk each thread into the syscall it slept in. Returns < 0 only before
+ * RESTORE_GO was sent (the caller then sends it the plain way). */
+int rst_release_running(struct rst_ctx *ctx, struct rst_task *t)
+{
+	struct task tk = { .pid = t->pe->pid, .pidfd = -1 };
+	uint64_t ip;
+	int r;
+
+	r = list_threads(tk.pid, &tk);
+	for (unsigned i = 0; i < tk.nr_threads && r == 0; i++) {
+		struct thread *th = &tk.threads[i];
+		int st;
+
+		if (ptrace(PTRACE_SEIZE, th->tid, NULL, (void *)PTRACE_O_TRACESYSGOOD) < 0) {
+			r = negerrno();
+			break;
+		}
+		th->seized = true;
+		if (ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0 ||
+		    waitpid(th->tid, &st, __WALL) < 0)
+			r = negerrno();
+	}
+	if (r == 0)
+		r = rst_blob_go(ctx, t);
+	if (r < 0) {
+		detach_all(&tk);
+		free(tk.threads);
+		return r;
+	}
+	r = drive_out(&tk, t->region_start, t->region_end);
+	ip = r == 0 ? find_syscall_insn(tk.pid, t->region_start, t->region_end) : 0;
+	if (ip)
+		inject_munmap(&tk.threads[0], ip, t->region_start, t->region_end - t->region_start);
+	for (unsigned i = 0; i < tk.nr_threads; i++) {
+		struct thread *th = &tk.threads[i];
+		long word;
+
+		if (!th->seized)
+			continue;
+		errno = 0;
+		word = ptrace(PTRACE_PEEKTEXT, th->tid, (void *)(uintptr_t)th->regs.rip, NULL);
+		if (r == 0 && !errno && (word & 0xffff) == 0x050f)
+			release_restarting(t, th);
+		else
+			release_thread(th);
+	}
+	free(tk.threads);
+	return 0;
+}
