@@ -3,13 +3,16 @@
 # start the sample program (tests/targets/sample.c: two worker threads over
 # a 32 MiB table, a log file), checkpoint it with ckptctl while it keeps
 # running, show what the image set holds, and show that the program is
-# alive and intact afterwards.
+# alive and intact afterwards. Then checkpoint it again the default way (the
+# program is gone after the dump), restore it, and show it runs on with the
+# same PID and threads, its memory intact.
 #
 #	sh tests/example.sh		(CKPT_BUILD=dir for another build dir)
 set -u
 CKPT_TOP=$(cd "$(dirname "$0")/.." && pwd)
 TEST_NAME=example
 . "$CKPT_TOP/tests/integration/lib.sh"
+. "$CKPT_TOP/tests/integration/restore-lib.sh"
 
 say()
 {
@@ -65,6 +68,25 @@ say "the program was left running: is it intact?"
 check_alive
 imgcmp "$TMP/images"
 echo "every stored page matches the live memory of pid $TPID"
+threads_before=$(ls /proc/$TPID/task | tr '\n' ' ')
+
+say "ckptctl dump -t $TPID -D $TMP/again   (without --leave-running: the program is gone)"
+dump_kill "$TMP/again"
+cat "$LAST_OUT"
+[ -e "/proc/$TPID" ] && fail "pid $TPID still exists after the dump"
+echo "pid $TPID no longer exists"
+
+say "ckptctl restore -D $TMP/again"
+restore_ok "$TMP/again"
+echo "restored: pid $(cat "$TMP/restored.pid")"
+threads_after=$(ls /proc/$TPID/task | tr '\n' ' ')
+echo "threads before: $threads_before"
+echo "threads after:  $threads_after"
+[ "$threads_before" = "$threads_after" ] || fail "the threads came back as $threads_after, not $threads_before"
+ps -o pid,ppid,stat,nlwp,rss,cmd -p "$TPID" | sed 's/^/    /'
+
+say "is the restored program intact?"
+check_alive
 expect_status pass
-echo "sample verified its table, its threads' results and its log: pass"
+echo "sample verified its table, its threads' results and its log after the restore: pass"
 sed 's/^/    /' "$TMP/sample.log"
