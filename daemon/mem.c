@@ -403,11 +403,12 @@ static int dump_pages(struct mm_dump *d)
 	report_progress(d, true);
 	pagepipe_free(d->pipe);
 	d->pipe = NULL;
-	r = pagew_close(d->pw);
-	d->pw = NULL;
+	/* finish before freeing, so that the message names file and offset */
+	r = pagew_finish(d->pw);
 	if (r < 0)
-		return ckpt_fail(d->ctx->err, r, "pid %d: cannot finish pagemap-%d.img and "
-				 "pages-%u.img", d->pid, d->pid, d->t->pages_id);
+		return ckpt_fail(d->ctx->err, r, "pid %d: %s", d->pid, pagew_errmsg(d->pw));
+	pagew_close(d->pw);	/* finished: only frees it */
+	d->pw = NULL;
 	return 0;
 }
 
