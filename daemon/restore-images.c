@@ -938,13 +938,25 @@ int rst_load(struct rst_ctx *ctx)
 		if (r == 0)
 			r = check_fds(ctx, t);
 		if (r == 0)
-			r = check_task_files(ctx, t);
-		if (r == 0)
 			r = rst_check_mm(ctx, t);
 		if (r < 0)
 			return r;
 	}
 	return check_ghosts(ctx);
+}
+
+int rst_check_files(struct rst_ctx *ctx)
+{
+	int r;
+
+	for (unsigned i = 0; i < ctx->nr_tasks; i++) {
+		if (ctx->tasks[i].pe->state == TASK_STATE__TASK_ZOMBIE)
+			continue;
+		r = check_task_files(ctx, &ctx->tasks[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 int rst_check_pids(struct rst_ctx *ctx)

@@ -125,6 +125,9 @@ struct rst_ctx {
 int rst_load(struct rst_ctx *ctx);
 void rst_free(struct rst_ctx *ctx);
 struct rst_task *rst_find(struct rst_ctx *ctx, pid_t pid);
+/* Every file the tasks map or hold open must still be the one saved (run
+ * after rst_check_creds: who may not restore the set learns nothing of it). */
+int rst_check_files(struct rst_ctx *ctx);
 /* Every saved pid and tid must be free here. */
 int rst_check_pids(struct rst_ctx *ctx);
 /* Compare a file on disk with what the image recorded; fd may be -1 (the

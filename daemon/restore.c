@@ -63,6 +63,8 @@ int restore_run(const struct restore_opts *opts, const struct kerndat *kd, int d
 	if (r == 0)
 		r = rst_check_creds(&ctx);
 	if (r == 0)
+		r = rst_check_files(&ctx);
+	if (r == 0)
 		r = rst_check_pids(&ctx);
 	if (r < 0)
 		goto out;
