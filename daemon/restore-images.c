@@ -43,8 +43,10 @@ static int read_records(struct rst_ctx *ctx, enum img_kind kind, unsigned id, un
 	img_filename(kind, id, name, sizeof(name));
 	r = img_open(ctx->dirfd, kind, id, &img);
 	if (r < 0) {
+		/* -ENODATA: the set is incomplete, which ckptctl tells apart
+		 * from a file the set refers to being gone (-ENOENT) */
 		if (r == -ENOENT)
-			r = ckpt_fail(ctx->err, r, "%s is missing from the image set", name);
+			r = ckpt_fail(ctx->err, -ENODATA, "%s is missing from the image set", name);
 		else
 			r = ckpt_fail(ctx->err, r, "%s", img ? img_errmsg(img) : name);
 		goto out;
@@ -565,7 +567,7 @@ static int load_pagemap(struct rst_ctx *ctx, struct rst_task *t)
 
 	r = pager_open(ctx->dirfd, t->pe->pid, &pr);
 	if (r < 0) {
-		r = ckpt_fail(ctx->err, r, "pid %d: %s", t->pe->pid,
+		r = ckpt_fail(ctx->err, r == -ENOENT ? -ENODATA : r, "pid %d: %s", t->pe->pid,
 			      pr ? pager_errmsg(pr) : "cannot open its pagemap image");
 		goto out;
 	}
@@ -841,7 +843,8 @@ static int check_ghost(struct rst_ctx *ctx, uint32_t id)
 
 	r = img_open(ctx->dirfd, IMG_GHOST, id, &img);
 	if (r < 0) {
-		r = ckpt_fail(ctx->err, r, "ghost-%u.img: %s", id, img ? img_errmsg(img) : "missing");
+		r = ckpt_fail(ctx->err, r == -ENOENT ? -ENODATA : r, "ghost-%u.img: %s", id,
+			      img ? img_errmsg(img) : "missing");
 		goto out;
 	}
 	r = img_read_next(img, &m);
