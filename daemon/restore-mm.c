@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <sys/capability.h>
 #include <xxhash.h>
 
 #include "common/util.h"
@@ -535,6 +536,31 @@ static int build_args(struct rst_ctx *ctx, struct rst_task *t, struct restore_ar
 	return 0;
 }
 
+/* ckptd keeps CAP_IPC_LOCK permitted but not effective: a task with
+ * mlock()ed VMAs gets it effective, so the blob's mlock() is not bound by
+ * the task's own RLIMIT_MEMLOCK (already restored). The blob's capset sets
+ * the saved capabilities afterwards. Without the capability the blob's
+ * mlock() says what failed. */
+static void allow_mlock(struct rst_task *t)
+{
+	cap_value_t lock = CAP_IPC_LOCK;
+	cap_flag_value_t v;
+	bool locked = false;
+	cap_t c;
+
+	for (unsigned i = 0; i < t->nr_vmas && !locked; i++)
+		locked = t->vmas[i]->flags & MAP_LOCKED;
+	if (!locked)
+		return;
+	c = cap_get_proc();
+	if (!c)
+		return;
+	if (cap_get_flag(c, lock, CAP_PERMITTED, &v) == 0 && v == CAP_SET &&
+	    cap_set_flag(c, CAP_EFFECTIVE, 1, &lock, CAP_SET) == 0)
+		cap_set_proc(c);
+	cap_free(c);
+}
+
 int rst_enter_blob(struct rst_ctx *ctx, struct rst_task *t)
 {
 	const char *bs = _binary_restorer_bin_start, *be = _binary_restorer_bin_end;
@@ -594,6 +620,7 @@ int rst_enter_blob(struct rst_ctx *ctx, struct rst_task *t)
 	r = rst_task_rlimits(ctx, t);
 	if (r < 0)
 		return r;
+	allow_mlock(t);
 	/* From here on no file of the engine is left but the blob's. */
 	r = close_extra(keep, nk);
 	if (r < 0)

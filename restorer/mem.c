@@ -377,7 +377,27 @@ static int fill_vma(struct restore_args *a, const struct restore_vma *v,
 	return 0;
 }
 
-/* Final protection and advice. */
+/* An mlock()ed VMA (VmFlags "lo") is locked again once its pages are in
+ * place, which also makes the rest of it resident as mlock() did. The
+ * engine set the process's RLIMIT_MEMLOCK already; the blob still runs
+ * with the engine's capabilities, so CAP_IPC_LOCK lifts that limit. */
+static int lock_vma(struct restore_args *a, const struct restore_vma *v)
+{
+	long r;
+
+	if (!(v->flags & MAP_LOCKED))
+		return 0;
+	r = sys_mlock(v->start, v->end - v->start);
+	if (r < 0)
+		return (int)rst_fail(a, RSTEP_PROTECT, r, v->start,
+				     "mlock 0x%llx-0x%llx (%llu KiB; RLIMIT_MEMLOCK too low "
+				     "without CAP_IPC_LOCK?)",
+				     (unsigned long long)v->start, (unsigned long long)v->end,
+				     (unsigned long long)((v->end - v->start) >> 10));
+	return 0;
+}
+
+/* Final protection, advice and lock. */
 static int finish_vma(struct restore_args *a, const struct restore_vma *v, bool has_pages)
 {
 	__u64 len = v->end - v->start;
@@ -401,7 +421,7 @@ static int finish_vma(struct restore_args *a, const struct restore_vma *v, bool 
 					     (unsigned long long)v->start,
 					     (unsigned long long)v->end, adv);
 	}
-	return 0;
+	return lock_vma(a, v);
 }
 
 /* The page entries inside v, starting at *next; fails on an entry below

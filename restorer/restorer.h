@@ -77,7 +77,8 @@ struct restore_vma {
 	__u64 madv;		/* bits (1ULL << MADV_*) re-applied with madvise() */
 	__u32 prot;		/* final PROT_* */
 	__u32 flags;		/* MAP_* as dumped: MAP_PRIVATE or MAP_SHARED, plus
-				 * MAP_GROWSDOWN / MAP_NORESERVE; other bits ignored */
+				 * MAP_GROWSDOWN / MAP_NORESERVE; MAP_LOCKED: mlock()
+				 * once filled; other bits ignored */
 	__u32 kind;		/* enum restore_vma_kind */
 	__s32 fd;		/* opened by the engine in this process; -1 for anon
 				 * private/stack/heap. The same fd may serve many

@@ -66,6 +66,8 @@ static inline long sys_mprotect(unsigned long addr, unsigned long len, int prot)
 { return rst_syscall3(__NR_mprotect, addr, len, prot); }
 static inline long sys_madvise(unsigned long addr, unsigned long len, int advice)
 { return rst_syscall3(__NR_madvise, addr, len, advice); }
+static inline long sys_mlock(unsigned long addr, unsigned long len)
+{ return rst_syscall2(__NR_mlock, addr, len); }
 
 static inline long sys_prctl(int op, unsigned long a2, unsigned long a3,
 			     unsigned long a4, unsigned long a5)
