@@ -4,6 +4,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -57,11 +60,58 @@ int imgset_probe(int dirfd)
 	return for_each_img(dirfd, found, NULL);
 }
 
+/* The pid in a temporary directory's name ".ckpt-tmp-PID-X", or 0. */
+static pid_t tmp_owner(const char *name)
+{
+	const char *p = name + strlen(IMGSET_TMP_PREFIX);
+	char *end;
+	long pid;
+
+	if (strncmp(name, IMGSET_TMP_PREFIX, strlen(IMGSET_TMP_PREFIX)))
+		return 0;
+	pid = strtol(p, &end, 10);
+	if (end == p || *end != '-' || pid <= 0 || pid > INT32_MAX)
+		return 0;
+	return pid;
+}
+
+/* Whether no process has that pid (one that exists under another uid
+ * answers EPERM: it stays). A reused pid keeps a stale directory a while
+ * longer, which only costs space. */
+static bool pid_gone(pid_t pid)
+{
+	return kill(pid, 0) < 0 && errno == ESRCH;
+}
+
+void imgset_sweep(int dirfd)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd;
+
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		pid_t pid = tmp_owner(de->d_name);
+
+		if (pid && pid != getpid() && pid_gone(pid))
+			imgset_discard(dirfd, de->d_name);
+	}
+	closedir(d);
+}
+
 int imgset_begin(int dirfd, char *name, size_t len, int *ret_fd)
 {
 	struct timespec ts;
 	int fd;
 
+	imgset_sweep(dirfd);
 	for (int tries = 0; tries < 16; tries++) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		snprintf(name, len, IMGSET_TMP_PREFIX "%d-%lx", getpid(),

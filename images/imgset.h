@@ -12,8 +12,13 @@
 
 /* 1 if dirfd holds an image set (inventory.img or any *.img), 0 if not. */
 int imgset_probe(int dirfd);
-/* Create the temporary directory; its name into name (>= 32 bytes). */
+/* Create the temporary directory; its name into name (>= 32 bytes). First
+ * sweeps (imgset_sweep) what dumps that died left behind. */
 int imgset_begin(int dirfd, char *name, size_t len, int *ret_fd);
+/* Remove the temporary directories (".ckpt-tmp-PID-X") in dirfd whose dump,
+ * process PID, no longer exists: a dump killed half way leaves its own.
+ * Best effort: what cannot be removed stays. */
+void imgset_sweep(int dirfd);
 /* Move the finished set from tmp up into dirfd: every file but
  * inventory.img, fsync the directory, then inventory.img. With replace, an
  * existing set's *.img files are removed first (inventory.img before any

@@ -205,3 +205,35 @@ Test(imgset, commit_through_an_o_path_fd)
 	close(pfd);
 	content_is(fx_dirfd, "inventory.img", "new");
 }
+
+/* A dump that died leaves its temporary directory; the next one removes it,
+ * but never one whose process still exists, nor anything else. */
+Test(imgset, begin_sweeps_directories_of_dumps_that_died)
+{
+	char dead[64], live[64], tmp[64];
+	const char *names[] = { dead, live, IMGSET_TMP_PREFIX "junk", "keep" };
+	pid_t pid;
+	int fd, tfd;
+
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
+	snprintf(dead, sizeof(dead), IMGSET_TMP_PREFIX "%d-1f", pid);
+	snprintf(live, sizeof(live), IMGSET_TMP_PREFIX "%d-2f", getppid());
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		cr_assert_eq(mkdirat(fx_dirfd, names[i], 0700), 0, "mkdir %s", names[i]);
+		fd = openat(fx_dirfd, names[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		cr_assert_geq(fd, 0);
+		put(fd, "core-1.img", "x");
+		close(fd);
+	}
+	cr_assert_eq(imgset_begin(fx_dirfd, tmp, sizeof(tmp), &tfd), 0);
+	close(tfd);
+	cr_assert(!has(fx_dirfd, dead), "%s was left", dead);
+	cr_assert(has(fx_dirfd, live), "%s of a live process was removed", live);
+	cr_assert(has(fx_dirfd, IMGSET_TMP_PREFIX "junk"));
+	cr_assert(has(fx_dirfd, "keep"));
+	cr_assert(has(fx_dirfd, tmp));
+}
