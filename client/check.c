@@ -10,6 +10,7 @@
 #include "client/commands.h"
 #include "client/rpc-client.h"
 #include "common/util.h"
+#include "images/json.h"
 
 static void check_usage(FILE *f)
 {
@@ -43,9 +44,7 @@ static int parse_check_args(int argc, char **argv, bool *json)
 			check_usage(stdout);
 			return EXIT_OK;
 		default:
-			return client_fail("check", *json, EINVAL, EXIT_USAGE,
-					   "unknown option '%s' (see 'ckptctl check --help')",
-					   argv[optind - 1]);
+			return client_bad_option("check", *json, c, argv);
 		}
 	}
 	if (optind < argc)
@@ -54,29 +53,21 @@ static int parse_check_args(int argc, char **argv, bool *json)
 	return 1;
 }
 
-static void print_json(const CheckResult *res)
+static int print_json(const CheckResult *res)
 {
-	bool any = false;
+	struct json j;
 
-	putchar('{');
-	for (size_t i = 0; i < res->n_features; i++) {
-		json_put_string(stdout, res->features[i]->name);
-		printf(":%s,", res->features[i]->available ? "true" : "false");
-	}
-	fputs("\"details\":{", stdout);
-	for (size_t i = 0; i < res->n_features; i++) {
-		const Feature *f = res->features[i];
-
-		if (!f->detail)
-			continue;
-		if (any)
-			putchar(',');
-		json_put_string(stdout, f->name);
-		putchar(':');
-		json_put_string(stdout, f->detail);
-		any = true;
-	}
-	puts("}}");
+	json_init(&j, stdout, false);
+	json_obj_begin(&j, NULL);
+	for (size_t i = 0; i < res->n_features; i++)
+		json_bool(&j, res->features[i]->name, res->features[i]->available);
+	json_obj_begin(&j, "details");
+	for (size_t i = 0; i < res->n_features; i++)
+		if (res->features[i]->detail)
+			json_str(&j, res->features[i]->name, res->features[i]->detail);
+	json_obj_end(&j);
+	json_obj_end(&j);
+	return json_finish(&j) < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
 static void print_table(const CheckResult *res)
@@ -96,27 +87,18 @@ int cmd_check(int argc, char **argv)
 {
 	RpcRequest req = RPC_REQUEST__INIT;
 	bool json = args_want_json(argc, argv);
-	struct rpc_client c;
 	RpcResponse *resp;
 	int r;
 
 	r = parse_check_args(argc, argv, &json);
 	if (r != 1)
 		return r;
-	r = rpc_client_open(&c, "check", json);
-	if (r)
-		return r;
 	req.type = RPC_TYPE__RPC_CHECK;
-	r = rpc_client_call(&c, &req, -1, &resp);
-	rpc_client_close(&c);
+	r = rpc_client_run("check", json, &req, -1, &resp);
 	if (r)
 		return r;
-	if (resp->err < 0)
-		r = client_fail_resp(&c, resp);
-	else if (!resp->check)
-		r = client_fail("check", json, EBADMSG, EXIT_FAIL, "ckptd's answer lacks the result");
-	else if (json)
-		print_json(resp->check);
+	if (json)
+		r = print_json(resp->check);
 	else
 		print_table(resp->check);
 	rpc_response__free_unpacked(resp, NULL);

@@ -74,13 +74,8 @@ static int parse_dump_args(int argc, char **argv, struct dump_args *a)
 		case 'h':
 			dump_usage(stdout);
 			return EXIT_OK;
-		case ':':
-			return client_fail("dump", a->json, EINVAL, EXIT_USAGE, "%s needs an argument",
-					   argv[optind - 1]);
 		default:
-			return client_fail("dump", a->json, EINVAL, EXIT_USAGE,
-					   "unknown option '%s' (see 'ckptctl dump --help')",
-					   argv[optind - 1]);
+			return client_bad_option("dump", a->json, c, argv);
 		}
 	}
 	if (optind < argc)
@@ -129,7 +124,6 @@ int cmd_dump(int argc, char **argv)
 	DumpReq dreq = DUMP_REQ__INIT;
 	RpcRequest req = RPC_REQUEST__INIT;
 	_cleanup_close_ int dirfd = -EBADF;
-	struct rpc_client c;
 	RpcResponse *resp;
 	int r;
 
@@ -137,9 +131,6 @@ int cmd_dump(int argc, char **argv)
 	if (r != 1)
 		return r;
 	r = open_images_dir(&a, &dirfd);
-	if (r)
-		return r;
-	r = rpc_client_open(&c, "dump", a.json);
 	if (r)
 		return r;
 
@@ -150,16 +141,10 @@ int cmd_dump(int argc, char **argv)
 	dreq.force = a.force;
 	req.type = RPC_TYPE__RPC_DUMP;
 	req.dump = &dreq;
-	r = rpc_client_call(&c, &req, dirfd, &resp);
-	rpc_client_close(&c);
+	r = rpc_client_run("dump", a.json, &req, dirfd, &resp);
 	if (r)
 		return r;
-	if (resp->err < 0)
-		r = client_fail_resp(&c, resp);
-	else if (!resp->dump)
-		r = client_fail("dump", a.json, EBADMSG, EXIT_FAIL, "ckptd's answer lacks the result");
-	else
-		print_result(&a, resp->dump);
+	print_result(&a, resp->dump);
 	rpc_response__free_unpacked(resp, NULL);
-	return r;
+	return EXIT_OK;
 }

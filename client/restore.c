@@ -58,13 +58,8 @@ static int parse_restore_args(int argc, char **argv, struct restore_args *a)
 		case 'h':
 			restore_usage(stdout);
 			return EXIT_OK;
-		case ':':
-			return client_fail("restore", a->json, EINVAL, EXIT_USAGE,
-					   "%s needs an argument", argv[optind - 1]);
 		default:
-			return client_fail("restore", a->json, EINVAL, EXIT_USAGE,
-					   "unknown option '%s' (see 'ckptctl restore --help')",
-					   argv[optind - 1]);
+			return client_bad_option("restore", a->json, c, argv);
 		}
 	}
 	if (optind < argc)
@@ -122,7 +117,6 @@ int cmd_restore(int argc, char **argv)
 	RestoreReq rreq = RESTORE_REQ__INIT;
 	RpcRequest req = RPC_REQUEST__INIT;
 	_cleanup_close_ int dirfd = -EBADF;
-	struct rpc_client c;
 	RpcResponse *resp;
 	int r;
 
@@ -133,25 +127,14 @@ int cmd_restore(int argc, char **argv)
 	if (dirfd < 0)
 		return client_fail("restore", a.json, errno, errno == ENOENT ? EXIT_BADIMAGE : EXIT_FAIL,
 				   "cannot open the image directory %s: %s", a.dir, strerror(errno));
-	r = rpc_client_open(&c, "restore", a.json);
-	if (r)
-		return r;
-
 	rreq.has_detach = true;
 	rreq.detach = true;
 	req.type = RPC_TYPE__RPC_RESTORE;
 	req.restore = &rreq;
-	r = rpc_client_call(&c, &req, dirfd, &resp);
-	rpc_client_close(&c);
+	r = rpc_client_run("restore", a.json, &req, dirfd, &resp);
 	if (r)
 		return r;
-	if (resp->err < 0)
-		r = client_fail_resp(&c, resp);
-	else if (!resp->restore)
-		r = client_fail("restore", a.json, EBADMSG, EXIT_FAIL,
-				"ckptd's answer lacks the result");
-	else
-		r = finish(&a, resp->restore);
+	r = finish(&a, resp->restore);
 	rpc_response__free_unpacked(resp, NULL);
 	return r;
 }

@@ -8,6 +8,7 @@
 #include "client/rpc-client.h"
 
 #include <fcntl.h>
+#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -19,12 +20,14 @@
 #include "client/commands.h"
 #include "common/util.h"
 #include "daemon/rpc.h"
+#include "images/json.h"
 
 #define ONESHOT_FD 3
 
 int client_fail(const char *cmd, bool json, int err, int exit_code, const char *fmt, ...)
 {
 	char msg[1200];
+	struct json j;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -32,12 +35,23 @@ int client_fail(const char *cmd, bool json, int err, int exit_code, const char *
 	va_end(ap);
 	fprintf(stderr, "ckptctl %s: %s\n", cmd, msg);
 	if (json) {
-		fputs("{\"error\":", stdout);
-		json_put_string(stdout, msg);
-		printf(",\"errno\":%d}\n", err < 0 ? -err : err);
-		fflush(stdout);
+		json_init(&j, stdout, false);
+		json_obj_begin(&j, NULL);
+		json_str(&j, "error", msg);
+		json_i64(&j, "errno", err < 0 ? -err : err);
+		json_obj_end(&j);
+		json_finish(&j);
 	}
 	return exit_code;
+}
+
+int client_bad_option(const char *cmd, bool json, int opt, char **argv)
+{
+	if (opt == ':')
+		return client_fail(cmd, json, EINVAL, EXIT_USAGE, "%s needs an argument",
+				   argv[optind - 1]);
+	return client_fail(cmd, json, EINVAL, EXIT_USAGE,
+			   "unknown option '%s' (see 'ckptctl %s --help')", argv[optind - 1], cmd);
 }
 
 int rpc_exit_code(RpcType type, int err)
@@ -47,12 +61,12 @@ int rpc_exit_code(RpcType type, int err)
 		return EXIT_OK;
 	case -EEXIST:
 		return EXIT_EXISTS;
-	case -ENOENT:	/* a restore misses an image file */
-		return type == RPC_TYPE__RPC_RESTORE ? EXIT_BADIMAGE : EXIT_FAIL;
 	case -ESRCH:
 		return EXIT_NOTARGET;
 	case -EPERM:	/* ckptd refuses the target (not the requester's, ckptd...) */
 		return type == RPC_TYPE__RPC_DUMP ? EXIT_NOTARGET : EXIT_FAIL;
+	/* a bad set (-ENODATA: an image file is missing from it); a file the
+	 * set refers to being gone (-ENOENT) is a plain failure */
 	case -EBADMSG:
 	case -EPROTO:
 	case -ENODATA:
@@ -69,24 +83,6 @@ int client_fail_resp(const struct rpc_client *c, const RpcResponse *resp)
 
 	return client_fail(c->cmd, c->json, resp->err, rpc_exit_code(resp->type, resp->err),
 			   "%s", msg);
-}
-
-void json_put_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", f);
-		else if (*p == '\t')
-			fputs("\\t", f);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
 }
 
 bool args_want_json(int argc, char **argv)
@@ -344,6 +340,47 @@ int rpc_client_call(struct rpc_client *c, RpcRequest *req, int dirfd, RpcRespons
 	if (r < 0)
 		return client_fail(c->cmd, c->json, r, EXIT_FAIL, "bad answer from ckptd: %s",
 				   strerror(-r));
+	*ret_resp = resp;
+	return 0;
+}
+
+/* Whether the answer carries the result its request type calls for. */
+static bool has_result(RpcType type, const RpcResponse *resp)
+{
+	switch (type) {
+	case RPC_TYPE__RPC_DUMP:
+		return resp->dump;
+	case RPC_TYPE__RPC_RESTORE:
+		return resp->restore;
+	case RPC_TYPE__RPC_CHECK:
+		return resp->check;
+	default:
+		return true;
+	}
+}
+
+int rpc_client_run(const char *cmd, bool json, RpcRequest *req, int dirfd,
+		   RpcResponse **ret_resp)
+{
+	struct rpc_client c;
+	RpcResponse *resp;
+	int r;
+
+	r = rpc_client_open(&c, cmd, json);
+	if (r)
+		return r;
+	r = rpc_client_call(&c, req, dirfd, &resp);
+	rpc_client_close(&c);
+	if (r)
+		return r;
+	if (resp->err < 0)
+		r = client_fail_resp(&c, resp);
+	else if (!has_result(req->type, resp))
+		r = client_fail(cmd, json, EBADMSG, EXIT_FAIL, "ckptd's answer lacks the result");
+	if (r) {
+		rpc_response__free_unpacked(resp, NULL);
+		return r;
+	}
 	*ret_resp = resp;
 	return 0;
 }

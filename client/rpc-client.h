@@ -1,7 +1,7 @@
 /* ckptctl's side of the RPC: reach ckptd (its socket, or a one-shot daemon
  * of our own on a socketpair), send one request, follow the progress, take
  * the final answer; and the output every command shares (error lines and
- * their exit codes, JSON strings, the progress line). */
+ * their exit codes, the progress line). */
 #ifndef CKPT_RPC_CLIENT_H
 #define CKPT_RPC_CLIENT_H
 
@@ -33,6 +33,13 @@ int rpc_client_call(struct rpc_client *c, RpcRequest *req, int dirfd, RpcRespons
 /* Close the connection and reap a one-shot daemon. */
 void rpc_client_close(struct rpc_client *c);
 
+/* One whole call: open, send req, close. On success (the daemon answered
+ * err 0 with the result req->type calls for) *ret_resp is the answer, to
+ * free with rpc_response__free_unpacked, and 0 is returned; otherwise the
+ * failure is reported and its exit code returned. */
+int rpc_client_run(const char *cmd, bool json, RpcRequest *req, int dirfd,
+		   RpcResponse **ret_resp);
+
 /* The exit code for a daemon's answer err (negative errno) to request type. */
 int rpc_exit_code(RpcType type, int err);
 
@@ -44,8 +51,9 @@ int client_fail(const char *cmd, bool json, int err, int exit_code, const char *
 /* Report the daemon's error answer; returns its exit code. */
 int client_fail_resp(const struct rpc_client *c, const RpcResponse *resp);
 
-/* A JSON string literal, quotes included. */
-void json_put_string(FILE *f, const char *s);
+/* Report a getopt failure (opt is ':' for a missing argument, anything else
+ * for an unknown option); returns EXIT_USAGE. */
+int client_bad_option(const char *cmd, bool json, int opt, char **argv);
 
 /* True when argv holds --json (seen before parsing, so that even a usage
  * error can answer in JSON). */

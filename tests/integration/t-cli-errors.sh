@@ -48,11 +48,30 @@ expect_fail 1 "cannot create the image directory $TMP/no/such/dir" \
 : >"$TMP/file"
 expect_fail 1 "cannot open the image directory $TMP/file" ckptctl dump -t $SPID -D "$TMP/file"
 
+kill -0 $SPID || fail "the untouched sleep died"
+
 # restore: no image directory, or an empty one: 5 (nothing to restore)
 expect_fail 5 "cannot open the image directory" ckptctl restore -D "$TMP/none"
 mkdir "$TMP/empty"
 expect_fail 5 "" ckptctl restore -D "$TMP/empty"
 expect_fail 5 "" ckptctl restore --json -D "$TMP/empty"
 json_check "$LAST_OUT" 'assert j["errno"] > 0 and j["error"], j'
-kill -0 $SPID || fail "the untouched sleep died"
+# a message naming a path that is not UTF-8 is still JSON: such bytes
+# and control characters as \u00XX escapes
+bad=$(printf '%s/bad\377\001name' "$TMP")
+expect_fail 5 "cannot open the image directory" ckptctl restore --json -D "$bad"
+json_check "$LAST_OUT" 'assert "/bad\u00ff\u0001name:" in j["error"], j'
+
+# an image file missing from a set: 5 (a bad set), naming the file; what
+# the set refers to being gone is not a bad set (t-restore-halfway,
+# t-restore-errors: exit 1)
+ckpt_ok dump -t $SPID -D "$TMP/d4"
+wait_gone $SPID
+cp -a "$TMP/d4" "$TMP/d5"
+rm "$TMP/d5/core-$SPID.img"
+expect_fail 5 "core-$SPID\.img is missing from the image set" ckptctl restore -D "$TMP/d5"
+rm "$TMP/d4/inventory.img"
+expect_fail 5 "inventory\.img is missing" ckptctl restore --json -D "$TMP/d4"
+json_check "$LAST_OUT" 'assert j["errno"] == 61, j'
+[ -e "/proc/$SPID" ] && fail "pid $SPID exists after a refused restore"
 exit 0

@@ -73,7 +73,7 @@ expect_fail 1 "mapping at 0x[0-9a-f]+: file .*memory-private.dat was modified" \
 	ckptctl restore -D "$dir"
 no_tree
 rm -f "$f"
-expect_fail 5 "mapping at 0x[0-9a-f]+: file .*memory-private.dat is gone" \
+expect_fail 1 "mapping at 0x[0-9a-f]+: file .*memory-private.dat is gone" \
 	ckptctl restore -D "$dir"
 no_tree
 log "every bad image refused"
