@@ -166,3 +166,48 @@ restore_cycle_same()
 	same_as_before
 	expect_status pass
 }
+
+# start_prog NAME CMD [ARGS...]: like start_target, for a program that is
+# not one of tests/targets (python3, bash...): it runs in a session of
+# its own with CKPT_STATUS set and must write "ready PID" there itself.
+# Sets TPID, TSTATUS, TLOG.
+start_prog()
+{
+	local name=$1 i=0 line pid
+	shift
+	_lib_nr=$((_lib_nr + 1))
+	TSTATUS=$TMP/$name.$_lib_nr.status
+	TLOG=$TMP/$name.$_lib_nr.log
+	rm -f "$TSTATUS"
+	CKPT_STATUS=$TSTATUS setsid "$@" </dev/null >"$TLOG" 2>&1 &
+	pid=$!
+	track_pid $pid
+	while :; do
+		line=$(cat "$TSTATUS" 2>/dev/null)
+		case $line in
+		"ready "*) break ;;
+		"") ;;
+		*) fail "$name: $line (log: $(tail -c 500 "$TLOG"))" ;;
+		esac
+		kill -0 $pid 2>/dev/null ||
+			fail "$name exited before ready (log: $(tail -c 500 "$TLOG"))"
+		i=$((i + 1))
+		[ $i -le $((READY_TIMEOUT * 10)) ] || fail "$name: not ready after ${READY_TIMEOUT}s"
+		sleep 0.1
+	done
+	TPID=${line#ready }
+	track_pid "$TPID"
+	log "started $name pid $TPID"
+}
+
+# wait_file FILE [SECONDS]: wait (bounded) until FILE exists and is not
+# empty; prints nothing, fails the test on timeout.
+wait_file()
+{
+	local f=$1 n=${2:-30} i=0
+	while [ ! -s "$f" ]; do
+		i=$((i + 1))
+		[ $i -le $((n * 10)) ] || { diag_pid "$TPID"; fail "no $f after ${n}s"; }
+		sleep 0.1
+	done
+}
