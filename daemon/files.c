@@ -120,6 +120,17 @@ int fd_reopen(pid_t pid, int fd, int flags)
 	return r < 0 ? negerrno() : r;
 }
 
+int fd_take_shared(struct dump_ctx *ctx, pid_t pid, int fd)
+{
+	struct task *t = pstree_find(&ctx->tree, pid);
+	int r;
+
+	if (!t || t->pidfd < 0)
+		return -ESRCH;
+	r = syscall(SYS_pidfd_getfd, t->pidfd, fd, 0);
+	return r < 0 ? negerrno() : r;
+}
+
 /* --- reading one fd from /proc ------------------------------------------- */
 
 static int read_link_at(int dirfd, const char *name, char **ret)
@@ -315,14 +326,19 @@ static bool strip_deleted(char *path, const struct stat *st)
 	return true;
 }
 
-/* Contents of a deleted file or a memfd into a ghost image. */
+/* Contents of a deleted file or a memfd into a ghost image. The target's
+ * own description is taken (no path permission check, so a requester's
+ * process may hold a file created by someone else); dump_ghost_file reads it
+ * through a description of its own where it can, else only with pread. */
 static int describe_ghost(struct dump_ctx *ctx, const struct fd_parms *p,
 			  FileDescEntry *e, const char *name)
 {
 	_cleanup_close_ int fd = -EBADF;
 	int r;
 
-	fd = fd_reopen(p->pid, p->fd, O_RDONLY | O_NONBLOCK);
+	fd = fd_take_shared(ctx, p->pid, p->fd);
+	if (fd < 0)
+		fd = fd_reopen(p->pid, p->fd, O_RDONLY | O_NONBLOCK);
 	if (fd < 0)
 		return ckpt_fail(ctx->err, fd, "pid %d fd %d: cannot open deleted file %s",
 				 p->pid, p->fd, p->link);

@@ -50,8 +50,15 @@ struct files_ctx {
 struct files_ctx *files_ctx_get(struct dump_ctx *ctx);
 
 /* Open our own description of the target's fd N through /proc/PID/fd/N.
- * Never shares an offset with the target, so reading it moves nothing. */
+ * Never shares an offset with the target, so reading it moves nothing; but
+ * the open checks the file's permissions against the requester's fsuid. */
 int fd_reopen(pid_t pid, int fd, int flags);
+
+/* The target's own open file description of fd N of a task of the tree
+ * (pidfd_getfd on its pidfd): no path walk, no permission check on the
+ * file. It shares the target's offset and flags: never read(), write() or
+ * lseek() it; pread, tee and ioctls that only look are fine. */
+int fd_take_shared(struct dump_ctx *ctx, pid_t pid, int fd);
 
 /* pipes.c: the bytes buffered in the target's pipe (or FIFO), read without
  * consuming them. *ret_data is NULL when the pipe is empty. ret_size gets the

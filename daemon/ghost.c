@@ -6,7 +6,9 @@
  * of zeros are skipped, so a sparse 1 GiB object costs a few records, and
  * memory stays at one chunk buffer whatever the size. We read through a
  * description of our own, so the caller's offset (and the target's) never
- * moves. */
+ * moves; when the file's permissions refuse us one (the requester's process
+ * holds a file the requester may not open), through the caller's fd with
+ * pread only, which moves no offset either but cannot skip holes. */
 #include "daemon/files.h"
 
 #include <errno.h>
@@ -72,17 +74,18 @@ static int write_runs(struct img *img, uint8_t *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-/* Every data region of fd up to size, as chunks. */
-static int write_data(struct img *img, int fd, uint64_t size, uint8_t *buf)
+/* Every data region of fd up to size, as chunks. A shared fd (whose offset
+ * is someone else's) is read whole: SEEK_DATA would move its offset. */
+static int write_data(struct img *img, int fd, bool shared, uint64_t size, uint8_t *buf)
 {
 	off_t off = 0, data, hole;
 	int r;
 
 	while ((uint64_t)off < size) {
-		data = lseek(fd, off, SEEK_DATA);
+		data = shared ? off : lseek(fd, off, SEEK_DATA);
 		if (data < 0)
 			return errno == ENXIO ? 0 : negerrno();
-		hole = lseek(fd, data, SEEK_HOLE);
+		hole = shared ? -1 : lseek(fd, data, SEEK_HOLE);
 		if (hole < 0 || (uint64_t)hole > size)
 			hole = size;
 		for (off = data; off < hole;) {
@@ -100,7 +103,7 @@ static int write_data(struct img *img, int fd, uint64_t size, uint8_t *buf)
 	return 0;
 }
 
-static int ghost_write(struct dump_ctx *ctx, int fd, const struct stat *st,
+static int ghost_write(struct dump_ctx *ctx, int fd, bool shared, const struct stat *st,
 		       const char *name, uint32_t id)
 {
 	GhostHead h = GHOST_HEAD__INIT;
@@ -120,7 +123,7 @@ static int ghost_write(struct dump_ctx *ctx, int fd, const struct stat *st,
 	h.name = (char *)name;
 	r = img_write_msg(img, &h.base);
 	if (r == 0)
-		r = write_data(img, fd, st->st_size, buf);
+		r = write_data(img, fd, shared, st->st_size, buf);
 	if (r < 0) {
 		if (img_failed(img))
 			ckpt_fail(ctx->err, r, "%s", img_errmsg(img));
@@ -156,14 +159,14 @@ int dump_ghost_file(struct dump_ctx *ctx, int fd, const struct stat *st,
 		}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	own = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (own < 0)
+	if (own < 0 && errno != EACCES && errno != EPERM)
 		return ckpt_fail(ctx->err, negerrno(), "cannot open %s again to save it",
 				 name ? name : "a deleted file");
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return ckpt_fail(ctx->err, -ENOMEM, "ghost file: out of memory");
 	id = ++ctx->next_ghost_id;
-	r = ghost_write(ctx, own, st, name, id);
+	r = ghost_write(ctx, own >= 0 ? own : fd, own < 0, st, name, id);
 	if (r < 0) {
 		free(g);
 		return r;

@@ -1,9 +1,11 @@
 /* Pipe and FIFO contents, read without consuming them.
  *
- * Opening /proc/PID/fd/N of a pipe gives a new read end of the same pipe;
- * tee() duplicates its buffers into a pipe of our own (as large as the
- * target's, so every buffer fits in one call) without taking them out, and
- * we read our copy. The target's pipe keeps every byte. */
+ * We need a read end of the pipe: the target's own when it holds one
+ * (pidfd_getfd, which works whoever created the pipe), else a new one opened
+ * through /proc/PID/fd/N. tee() duplicates its buffers into a pipe of our own
+ * (as large as the target's, so every buffer fits in one call) without
+ * taking them out, and we read our copy. The target's pipe keeps every byte,
+ * and a pipe has no offset that tee() could move. */
 #include "daemon/files.h"
 
 #include <errno.h>
@@ -46,6 +48,19 @@ static int pipe_copy(struct dump_ctx *ctx, const struct fd_parms *p, int rfd,
 	return 0;
 }
 
+/* A read end of p's pipe, or -errno. */
+static int open_reader(struct dump_ctx *ctx, const struct fd_parms *p)
+{
+	int fd;
+
+	if ((p->flags & O_ACCMODE) != O_WRONLY) {
+		fd = fd_take_shared(ctx, p->pid, p->fd);
+		if (fd >= 0)
+			return fd;
+	}
+	return fd_reopen(p->pid, p->fd, O_RDONLY | O_NONBLOCK);
+}
+
 int pipe_peek(struct dump_ctx *ctx, const struct fd_parms *p, uint8_t **ret_data,
 	      size_t *ret_len, uint32_t *ret_size)
 {
@@ -53,7 +68,7 @@ int pipe_peek(struct dump_ctx *ctx, const struct fd_parms *p, uint8_t **ret_data
 	_cleanup_free_ uint8_t *buf = NULL;
 	int size, avail = 0, r;
 
-	rfd = fd_reopen(p->pid, p->fd, O_RDONLY | O_NONBLOCK);
+	rfd = open_reader(ctx, p);
 	if (rfd < 0)
 		return ckpt_fail(ctx->err, rfd, "pid %d fd %d: cannot open the pipe to read "
 				 "its data", p->pid, p->fd);

@@ -102,6 +102,68 @@ chmod -R a+rwX "$TMP/pub/rootimg"
 expect_fail 1 "uid 65534 may restore only its own" $AS_NOBODY "$CKPTCTL" restore -D "$TMP/pub/rootimg"
 [ -e "/proc/$RPID" ] && fail "pid $RPID exists after a refused restore"
 
+# ... nor learn anything else about such a set: the refusal comes before
+# the check that the files it holds are unchanged
+echo data >"$TMP/pub/held"
+perl -e 'use POSIX; POSIX::close($_) for 3..1023; exec @ARGV' sleep 1000 \
+	<"$TMP/pub/held" >/dev/null 2>&1 &
+HPID=$!
+track_pid $HPID
+ckpt_ok dump -t $HPID -D "$TMP/pub/heldimg"
+wait_gone $HPID
+chmod -R a+rwX "$TMP/pub/heldimg"
+echo more >>"$TMP/pub/held"
+expect_fail 1 "uid 65534 may restore only its own" $AS_NOBODY "$CKPTCTL" restore -D "$TMP/pub/heldimg"
+expect_fail 1 "pid $HPID fd 0: file .*/held changed size" ckptctl restore -D "$TMP/pub/heldimg"
+
+# a dump by the owner of a process holding pipes: one whose read end came
+# from root (stdin, left full by a root writer), one of its own; and, as
+# fd 4, a deleted file of root's it may read only through that fd (read up
+# to offset 3). uid 65534 may open none of them through /proc; the dump
+# takes the process's own descriptions, keeps every byte in the pipes and
+# moves no offset.
+printf secretdata >"$TMP/pub/secret"
+chmod 0600 "$TMP/pub/secret"
+printf rootdata | $AS_NOBODY perl -e '
+	use POSIX; POSIX::close($_) for grep { $_ != 4 } 3..1023;
+	pipe(my $r, my $w) or die; syswrite($w, "owndata") == 7 or die;
+	open(my $s, "<&=", 4) or die; sysread($s, my $x, 3) == 3 or die;
+	$SIG{USR1} = sub {
+		my ($a, $b, $c);
+		sysread(STDIN, $a, 100); sysread($r, $b, 100); sysread($s, $c, 100);
+		open(my $o, ">", $ARGV[0]) or die; print $o "$a $b $c\n"; close $o; exit 0;
+	};
+	open(my $o, ">", "$ARGV[0].ready") or die; close $o;
+	sleep 1 while 1;' "$TMP/pub/pipes" >/dev/null 2>&1 4<"$TMP/pub/secret" &
+PPID_=$!
+track_pid $PPID_
+i=0
+while [ ! -e "$TMP/pub/pipes.ready" ]; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "the pipe holder did not start"
+	sleep 0.1
+done
+rm "$TMP/pub/secret"
+$AS_NOBODY "$CKPTCTL" dump -t $PPID_ -D "$TMP/pub/pimg" --leave-running \
+	>"$TMP/pdump.out" 2>&1 || fail "nobody's dump of its pipes: $(cat "$TMP/pdump.out")"
+P=$PPID_ show_check "$TMP/pub/pimg" '
+f = fds(int(os.environ["P"]))
+data = sorted(bytes.fromhex(d.get("pipe_data", "")) for d in f.values() if d["type"] == "FD_PIPE")
+assert data == [b"", b"owndata", b"rootdata"], data
+g = f[4]
+assert g["deleted"] and g["pos"] == 3, g
+assert j["ghosts"][str(g["ghost_id"])]["bytes"] == 10, j["ghosts"]'
+check_alive $PPID_
+kill -USR1 $PPID_
+i=0
+while [ ! -s "$TMP/pub/pipes" ]; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "the pipe holder did not answer"
+	sleep 0.1
+done
+[ "$(cat "$TMP/pub/pipes")" = "rootdata owndata retdata" ] ||
+	fail "pipe data and offset after the dump: $(cat "$TMP/pub/pipes")"
+
 kill -0 $DPID || fail "ckptd died"
 grep -q "failed: pid $DPID is ckptd itself" "$TMP/daemon.log" ||
 	fail "ckptd did not log the refusal: $(cat "$TMP/daemon.log")"
