@@ -85,6 +85,7 @@ static void desc_entry_clear(FileDescEntry *e)
 	free(e->tty);
 	free(e->anon_name);
 	free(e->memfd_name);
+	anonfd_clear(e);
 }
 
 void files_ctx_free(struct files_ctx *f)
@@ -440,7 +441,7 @@ static int describe(struct dump_ctx *ctx, struct fd_parms *p, FileDescEntry *e)
 	if (str_starts(p->link, "anon_inode:")) {
 		e->type = FD_TYPE__FD_ANON;
 		e->anon_name = strdup(p->link);
-		return e->anon_name ? 0 : -ENOMEM;
+		return e->anon_name ? anonfd_describe(ctx, p, e) : -ENOMEM;
 	}
 	r = describe_by_mode(ctx, p, e);
 	if (r < 0)

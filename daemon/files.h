@@ -76,6 +76,12 @@ int tty_describe(struct dump_ctx *ctx, const struct fd_parms *p, struct FileDesc
 int socket_describe(struct dump_ctx *ctx, const struct fd_parms *p, struct SocketInfo *si);
 void sock_table_free(struct sock_table *t);
 
+/* anonfd.c: the state of an eventfd (counter, semaphore mode) or epoll
+ * file (its watches) from fdinfo, into e; other anon-inode files are left
+ * as they are. anonfd_clear frees what it added. */
+int anonfd_describe(struct dump_ctx *ctx, const struct fd_parms *p, struct FileDescEntry *e);
+void anonfd_clear(struct FileDescEntry *e);
+
 /* ghost.c */
 void ghosts_free(struct ghost_ref *g);
 

@@ -358,10 +358,13 @@ int rst_open_descs(struct rst_ctx *ctx)
 	for (unsigned i = 0; i < ctx->nr_descs; i++) {
 		struct rst_desc *d = &ctx->descs[i];
 
-		if (d->fe->type == FD_TYPE__FD_SOCKET || d->fe->type == FD_TYPE__FD_TTY ||
-		    d->fe->type == FD_TYPE__FD_ANON || d->fe->type == FD_TYPE__FD_OTHER)
+		if (d->fe->type == FD_TYPE__FD_ANON && rst_anon_supported(d->fe))
+			fd = rst_anon_open(ctx, d->fe);
+		else if (d->fe->type == FD_TYPE__FD_SOCKET || d->fe->type == FD_TYPE__FD_TTY ||
+			 d->fe->type == FD_TYPE__FD_ANON || d->fe->type == FD_TYPE__FD_OTHER)
 			continue;	/* no task uses it (checked at load) */
-		fd = open_desc(ctx, d->fe, &slots, &nr);
+		else
+			fd = open_desc(ctx, d->fe, &slots, &nr);
 		if (fd >= 0)
 			fd = rst_move_high(ctx, fd);
 		if (fd < 0) {
@@ -682,5 +685,5 @@ int rst_install_fds(struct rst_ctx *ctx, struct rst_task *t)
 			return ckpt_fail(ctx->err, negerrno(), "pid %d fd %u: cannot install",
 					 t->pe->pid, f->fd);
 	}
-	return 0;
+	return rst_epoll_watches(ctx, t);
 }

@@ -693,7 +693,7 @@ static const char *fd_kind_name(FdType type)
 	case FD_TYPE__FD_TTY:
 		return "terminals";
 	case FD_TYPE__FD_ANON:
-		return "anonymous-inode files (eventfd, epoll, signalfd, timerfd)";
+		return "anonymous-inode files other than eventfd and epoll";
 	default:
 		return "files of this kind";
 	}
@@ -713,9 +713,12 @@ static int check_fds(struct rst_ctx *ctx, struct rst_task *t)
 					 "files.img lacks", t->pe->pid, f->fd, f->desc_id);
 		fe = d->fe;
 		switch (fe->type) {
+		case FD_TYPE__FD_ANON:
+			if (rst_anon_supported(fe))
+				break;
+			/* fall through */
 		case FD_TYPE__FD_SOCKET:
 		case FD_TYPE__FD_TTY:
-		case FD_TYPE__FD_ANON:
 		case FD_TYPE__FD_OTHER:
 			return ckpt_fail(ctx->err, -EOPNOTSUPP,
 					 "pid %d fd %u: %s can't be restored yet%s%s", t->pe->pid,
@@ -940,6 +943,8 @@ int rst_load(struct rst_ctx *ctx)
 			r = load_fs(ctx, t);
 		if (r == 0)
 			r = check_fds(ctx, t);
+		if (r == 0)	/* every earlier task's fds are loaded */
+			r = rst_anon_check(ctx, t);
 		if (r == 0)
 			r = rst_check_mm(ctx, t);
 		if (r < 0)

@@ -142,6 +142,11 @@ int rst_open_vmfiles(struct rst_ctx *ctx);
 int rst_open_shmems(struct rst_ctx *ctx);
 /* (each task) */
 int rst_install_fds(struct rst_ctx *ctx, struct rst_task *t);
+/* restore-anon.c: eventfd and epoll files. */
+bool rst_anon_supported(const FileDescEntry *fe);
+int rst_anon_check(struct rst_ctx *ctx, struct rst_task *t);
+int rst_anon_open(struct rst_ctx *ctx, const FileDescEntry *fe);
+int rst_epoll_watches(struct rst_ctx *ctx, struct rst_task *t);
 struct rst_desc *rst_desc_find(struct rst_ctx *ctx, uint32_t id);
 int rst_vmfile_fd(struct rst_ctx *ctx, const char *path, bool write);
 void rst_vma_key(VmaEntry *v, char *buf, size_t len);

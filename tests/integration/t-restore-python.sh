@@ -1,18 +1,20 @@
 #!/bin/sh
 # A real interpreter nobody here wrote: python3 builds a heap of known
-# state (a dict of 200000 entries, lists of bytes, a class instance), then
-# loops forever counting and polling a FIFO for requests; on each it writes
-# "REQUEST COUNTER DIGEST" (the digest of its heap state) to a file.
-# Asked before the dump and after the restore, it must answer with the
-# same digest, the next request number and a counter that went on from
-# where it was (not from 0).
+# state (a dict of 200000 entries, lists of bytes and floats), starts a
+# thread that ticks every few milliseconds into an eventfd, and waits in
+# its default selector (epoll) on that eventfd and on a FIFO of requests.
+# Each tick read adds to a counter; on each request it writes
+# "REQUEST COUNTER DIGEST EXPECTED" (the digest of its heap now and when
+# it started) to a file. Asked before the dump and after the restore, it
+# must answer with the same digest, the next request number and a counter
+# that went on from where it was.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/restore-lib.sh"
 
 command -v python3 >/dev/null || skip "no python3"
 mkfifo "$TMP/req" || fail "mkfifo"
 cat >"$TMP/prog.py" <<'PY'
-import hashlib, os, select, sys
+import hashlib, os, selectors, sys, threading, time
 
 class State:
     def __init__(self):
@@ -34,7 +36,13 @@ state = State()
 expect = state.digest()
 req = os.open(sys.argv[1], os.O_RDWR | os.O_CLOEXEC)   # never sees EOF
 out = sys.argv[2]
+ticks = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
 counter = 0
+
+def ticker():
+    while True:
+        time.sleep(0.005)
+        os.eventfd_write(ticks, 1)
 
 def answer():
     state.requests += 1
@@ -42,13 +50,18 @@ def answer():
         f.write("%d %d %s %s\n" % (state.requests, counter, state.digest(), expect))
     os.rename(out + ".tmp", out)
 
+sel = selectors.DefaultSelector()
+sel.register(req, selectors.EVENT_READ, "req")
+sel.register(ticks, selectors.EVENT_READ, "tick")
+threading.Thread(target=ticker, daemon=True).start()
 with open(os.environ["CKPT_STATUS"] + ".tmp", "w") as f:
     f.write("ready %d\n" % os.getpid())
 os.rename(os.environ["CKPT_STATUS"] + ".tmp", os.environ["CKPT_STATUS"])
 while True:
-    counter += 1
-    r, _, _ = select.select([req], [], [], 0.01)
-    if r:
+    for key, _ in sel.select():
+        if key.data == "tick":
+            counter += os.eventfd_read(ticks)
+            continue
         for c in os.read(req, 64).decode().split():
             if c == "q":
                 answer()
@@ -67,6 +80,11 @@ ask()
 }
 
 start_prog python3 python3 "$TMP/prog.py" "$TMP/req" "$TMP/answer"
+for kind in eventpoll eventfd; do
+	ls -l "/proc/$TPID/fd/" | grep -q "anon_inode:\[$kind\]" ||
+		fail "python3 has no $kind fd: $(ls -l "/proc/$TPID/fd/")"
+done
+[ "$(ls "/proc/$TPID/task" | wc -l)" -ge 2 ] || fail "python3 runs no second thread"
 ask before
 read -r n1 c1 d1 e1 <"$TMP/answer.before"
 [ "$n1" = 1 ] && [ "$d1" = "$e1" ] || fail "python3 answers badly before the dump: $(cat "$TMP/answer.before")"
