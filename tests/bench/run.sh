@@ -1,26 +1,41 @@
 #!/bin/sh
-# make bench: how a dump of N MiB of written anonymous memory compares with
-# the plain copy of the same bytes (tests/bench/memcopy.c: process_vm_readv
-# in the dump's batch size, write(2) to a file in the same directory, no
-# data fsync, like the dump).
+# make bench: how a dump and a restore of N MiB of written anonymous memory
+# compare with the plain copy of the same bytes, measured in the same run.
 #
-# For each size: memhog (tests/bench/memhog.c) writes every page and waits;
-# one unmeasured dump and copy warm the page cache and the allocator, then
-# REPS rounds alternate `ckptctl dump --leave-running --json` and memcopy.
-# Each column is the median of its REPS values. ckptd's peak RSS comes from
-# the dump result (peak_rss_kb), or, for a daemon that does not report it,
-# from polling VmHWM of the one-shot ckptd (which then costs the dump a
-# little time). The aim: dump within 1.25x of the baseline, ckptd's peak
-# RSS under 64 MiB.
+# dump: `ckptctl dump --leave-running --json` of memhog (tests/bench/
+# memhog.c: every page written, then idle) against memcopy (tests/bench/
+# memcopy.c: process_vm_readv in the dump's batch size, write(2) to a file
+# in the same directory, no data fsync, like the dump). One unmeasured dump
+# and copy warm the page cache and the allocator, then REPS rounds alternate
+# the two.
+#
+# restore: memhog is dumped once more and stopped; REPS rounds alternate
+# `ckptctl restore --json` of that set (wall time until the command returns,
+# which it does once every task runs) and memread (tests/bench/memread.c:
+# a fresh anonymous region preadv()ed from the same pages-N.img in the
+# restorer's block layout; its own time from open to the last byte in
+# place, without the exit that frees the region). After each restore the
+# restored memhog is killed by PID and its PID waited for: a restore fails
+# while the PID is taken, and PID 1 reaps slowly here. The unmeasured first
+# restore lets memhog check every page (SIGUSR1) and gives ckptd's peak RSS.
+#
+# Each column is the median of its REPS values. ckpt_ms is ckptctl's wall
+# time, daemon_ms what the daemon reports (dump total_us, restore ms).
+# ckptd's peak RSS comes from the dump result (peak_rss_kb), or from polling
+# VmHWM of the one-shot ckptd (always so for restore, in the unmeasured
+# run; for dumps it then costs the measured dump a little time). The aim:
+# ratio within 1.25, ckptd's peak RSS under 64 MiB.
 #
 #	BENCH_SIZES="256 1024"  sizes in MiB
-#	BENCH_REPS=3            rounds per size
+#	BENCH_REPS=3            rounds per size and operation
 #	BENCH_RAW=1             also print every measurement
 #	CKPT_BUILD / O          the build directory (default build)
 #
-# Every process started here is killed by PID and every file removed on
-# exit. Exit status 1 when a dump or the target itself fails; being over
-# the aim is reported, not failed (the machine's load moves the numbers).
+# The one-shot ckptd of that build is used (CKPT_SOCKET points nowhere).
+# Every process started here, restored ones included, is killed by PID and
+# every file removed on exit. Exit status 1 when a dump, a restore or the
+# target itself fails; being over the aim is reported, not failed (the
+# machine's load moves the numbers).
 
 set -u
 
@@ -33,10 +48,12 @@ esac
 CKPTCTL=$BUILD/bin/ckptctl
 MEMHOG=$BUILD/bench/memhog
 MEMCOPY=$BUILD/bench/memcopy
+MEMREAD=$BUILD/bench/memread
 SIZES=${BENCH_SIZES:-"256 1024"}
 REPS=${BENCH_REPS:-3}
 
 HOG=
+RESTORED=
 TMP=
 POLL_RSS=
 
@@ -47,6 +64,7 @@ cleanup()
 		kill -KILL "$HOG" 2>/dev/null
 		wait "$HOG" 2>/dev/null
 	fi
+	[ -n "$RESTORED" ] && kill -KILL "$RESTORED" 2>/dev/null
 	[ -n "$TMP" ] && rm -rf "$TMP"
 }
 
@@ -56,7 +74,7 @@ die()
 	exit 1
 }
 
-for b in "$CKPTCTL" "$MEMHOG" "$MEMCOPY"; do
+for b in "$CKPTCTL" "$BUILD/bin/ckptd" "$MEMHOG" "$MEMCOPY" "$MEMREAD"; do
 	[ -x "$b" ] || die "$b is missing: run make bench (with the same O=)"
 done
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ckpt-bench.XXXXXX") || die "mktemp failed"
@@ -64,6 +82,9 @@ trap cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 trap 'exit 129' HUP
+# this build's one-shot daemon, never one that happens to listen
+export CKPT_SOCKET=$TMP/no-daemon.sock
+export CKPTD=$BUILD/bin/ckptd
 
 now_us()
 {
@@ -96,27 +117,32 @@ start_hog()
 	done
 }
 
-stop_hog()
+# SIGUSR1 to memhog $1: it checks every page and says pass or fail
+verify_hog()
 {
 	local i=0 line
-	kill -USR1 "$HOG"
+	kill -USR1 "$1"
 	while :; do
 		line=$(cat "$TMP/hog.status" 2>/dev/null)
 		case $line in
 		pass | fail*) break ;;
 		esac
 		i=$((i + 1))
-		[ $i -le 600 ] || die "memhog gave no verdict after SIGUSR1"
+		[ $i -le 600 ] || die "memhog $1 gave no verdict after SIGUSR1"
 		sleep 0.1
 	done
+	[ "$line" = pass ] || die "memhog $1 $2: $line"
+}
+
+stop_hog()
+{
+	verify_hog "$HOG" "after the dumps"
 	wait "$HOG" 2>/dev/null
 	HOG=
-	[ "$line" = pass ] || die "memhog after the dumps: $line"
 }
 
 # The peak RSS (VmHWM, KiB) of the one-shot ckptd that ckptctl pid $1 runs,
-# polled until ckptctl exits: only used when the dump result lacks
-# peak_rss_kb.
+# polled until ckptctl exits.
 poll_daemon_rss()
 {
 	local ctl=$1 hwm=0 d v st
@@ -134,21 +160,33 @@ poll_daemon_rss()
 	echo "$hwm"
 }
 
-# one dump; appends "wall_us freeze_us pages peak_rss_kb" to $TMP/dump.txt
+# ckptctl with its peak RSS polled: $1 the file for the RSS, then the
+# command line; returns ckptctl's status
+ckptctl_polled()
+{
+	local rssfile=$1 ctl rc=0
+	shift
+	"$CKPTCTL" "$@" &
+	ctl=$!
+	poll_daemon_rss $ctl >"$rssfile"
+	wait $ctl || rc=$?
+	return $rc
+}
+
+# one dump; appends "wall_us total_us freeze_us pages peak_rss_kb" to
+# $TMP/dump.txt
 dump_once()
 {
-	local t0 t1 ctl rc=0 rss out=$TMP/dump.json
+	local t0 t1 rc=0 rss= out=$TMP/dump.json
 	rm -rf "$TMP/img"
 	t0=$(now_us)
 	if [ -z "$POLL_RSS" ]; then
 		"$CKPTCTL" dump -t "$HOG" -D "$TMP/img" --leave-running --json >"$out" \
 			2>"$TMP/dump.err" || rc=$?
 	else
-		"$CKPTCTL" dump -t "$HOG" -D "$TMP/img" --leave-running --json >"$out" \
-			2>"$TMP/dump.err" &
-		ctl=$!
-		rss=$(poll_daemon_rss $ctl)
-		wait $ctl || rc=$?
+		ckptctl_polled "$TMP/rss" dump -t "$HOG" -D "$TMP/img" --leave-running \
+			--json >"$out" 2>"$TMP/dump.err" || rc=$?
+		rss=$(cat "$TMP/rss")
 	fi
 	t1=$(now_us)
 	[ $rc -eq 0 ] || die "ckptctl dump failed: $(cat "$TMP/dump.err")"
@@ -159,8 +197,8 @@ dump_once()
 		return 0
 	fi
 	[ -z "$POLL_RSS" ] && rss=$(json_num "$out" peak_rss_kb)
-	echo "$((t1 - t0)) $(json_num "$out" freeze_us) $(json_num "$out" pages) $rss" \
-		>>"$TMP/dump.txt"
+	echo "$((t1 - t0)) $(json_num "$out" total_us) $(json_num "$out" freeze_us)" \
+		"$(json_num "$out" pages) $rss" >>"$TMP/dump.txt"
 }
 
 # one baseline copy; appends its wall time in us to $TMP/base.txt
@@ -176,49 +214,149 @@ copy_once()
 	echo "$((t1 - t0))" >>"$TMP/base.txt"
 }
 
-printf '%-9s %9s %10s %11s %10s %12s %7s\n' size dump_ms freeze_ms pages/s rss_MiB \
-	baseline_ms ratio
-over=
-for mib in $SIZES; do
-	start_hog "$mib"
+# Wait until pid $1 is gone (reaped, not just dead).
+wait_gone()
+{
+	local i=0
+	while [ -e "/proc/$1" ]; do
+		i=$((i + 1))
+		[ $i -le 1200 ] || die "pid $1 still exists 60 s after it was killed"
+		sleep 0.05
+	done
+}
+
+# One restore of $TMP/rimg. $1: "first" (ckptd's RSS polled, then memhog
+# checks every page and exits) or "measure" (appends "wall_us ms pages" to
+# $TMP/restore.txt, then the restored memhog is killed); either way its PID
+# is free again on return.
+restore_once()
+{
+	local t0 t1 rc=0 pid out=$TMP/restore.json
+	rm -f "$TMP/hog.status"
+	t0=$(now_us)
+	if [ "$1" = first ]; then
+		ckptctl_polled "$TMP/restore.rss" restore -D "$TMP/rimg" --json >"$out" \
+			2>"$TMP/restore.err" || rc=$?
+	else
+		"$CKPTCTL" restore -D "$TMP/rimg" --json >"$out" 2>"$TMP/restore.err" || rc=$?
+	fi
+	t1=$(now_us)
+	pid=$(json_num "$out" pid)
+	[ $rc -eq 0 ] && [ -n "$pid" ] ||
+		die "ckptctl restore failed: $(cat "$TMP/restore.err" "$out")"
+	RESTORED=$pid
+	if [ "$1" = first ]; then
+		verify_hog "$pid" "after its restore"
+	else
+		echo "$((t1 - t0)) $(json_num "$out" ms) $(json_num "$out" pages)" \
+			>>"$TMP/restore.txt"
+		kill -KILL "$pid"
+	fi
+	wait_gone "$pid"
+	RESTORED=
+}
+
+# one restore baseline; appends its own time in us to $TMP/rbase.txt
+read_once()
+{
+	local pages
+	pages=$(ls -S "$TMP"/rimg/pages-*.img | head -n 1)
+	"$MEMREAD" "$pages" >"$TMP/read.out" 2>"$TMP/read.err" ||
+		die "memread failed: $(cat "$TMP/read.err")"
+	[ "$1" = measure ] || return 0
+	cut -d' ' -f2 "$TMP/read.out" >>"$TMP/rbase.txt"
+}
+
+# row OP MIB WALL_US DAEMON_US FREEZE_US PAGES RSS_KB BASE_US: one table row
+# (an empty FREEZE_US or RSS_KB prints as -)
+row()
+{
+	awk -v op="$1" -v m="$2" -v w="$3" -v d="$4" -v f="$5" -v p="$6" -v r="$7" -v b="$8" 'BEGIN {
+		fs = f == "" ? "-" : sprintf("%.2f", f / 1000)
+		rs = r == "" ? "-" : sprintf("%.1f MiB", r / 1024)
+		printf "| %-7s | %8s | %7.1f | %9.1f | %9s | %11.1f | %5.2f | %8.0f | %14s |\n",
+		       op, m " MiB", w / 1000, d / 1000, fs, b / 1000, w / b, p / (w / 1e6), rs
+	}' >>"$TMP/table.txt"
+	awk -v op="$1" -v m="$2" -v w="$3" -v b="$8" -v r="${7:-0}" 'BEGIN {
+		s = ""
+		if (w / b > 1.25) s = s " ratio over 1.25"
+		if (r >= 64 * 1024) s = s " RSS over 64 MiB"
+		if (s != "") printf "  %s %s MiB:%s\n", op, m, s
+	}' >>"$TMP/over.txt"
+}
+
+bench_dump()
+{
+	local mib=$1 r=0
 	: >"$TMP/dump.txt"
 	: >"$TMP/base.txt"
 	dump_once warmup
 	copy_once warmup
-	r=0
 	while [ $r -lt "$REPS" ]; do
 		dump_once measure
 		copy_once measure
 		r=$((r + 1))
 	done
-	stop_hog
-
-	wall=$(cut -d' ' -f1 "$TMP/dump.txt" | median)
-	freeze=$(cut -d' ' -f2 "$TMP/dump.txt" | median)
-	pages=$(cut -d' ' -f3 "$TMP/dump.txt" | median)
-	rss=$(cut -d' ' -f4 "$TMP/dump.txt" | median)
-	base=$(median <"$TMP/base.txt")
-	row=$(awk -v w="$wall" -v f="$freeze" -v p="$pages" -v r="$rss" -v b="$base" -v m="$mib" 'BEGIN {
-		rs = r == "" ? "n/a" : sprintf("%.1f", r / 1024)
-		printf "%-9s %9.1f %10.2f %11.0f %10s %12.1f %7.2f", m " MiB", w / 1000, f / 1000,
-		       p / (w / 1e6), rs, b / 1000, w / b
-	}')
-	echo "$row"
+	row dump "$mib" "$(cut -d' ' -f1 "$TMP/dump.txt" | median)" \
+		"$(cut -d' ' -f2 "$TMP/dump.txt" | median)" \
+		"$(cut -d' ' -f3 "$TMP/dump.txt" | median)" \
+		"$(cut -d' ' -f4 "$TMP/dump.txt" | median)" \
+		"$(cut -d' ' -f5 "$TMP/dump.txt" | median)" "$(median <"$TMP/base.txt")"
 	if [ -n "${BENCH_RAW:-}" ]; then
-		echo "  dump (wall_us freeze_us pages rss_kb): $(tr '\n' ',' <"$TMP/dump.txt")"
-		echo "  baseline (us): $(tr '\n' ' ' <"$TMP/base.txt")"
+		echo "  dump $mib MiB (wall_us total_us freeze_us pages rss_kb):" \
+			"$(tr '\n' ',' <"$TMP/dump.txt")" >>"$TMP/raw.txt"
+		echo "  memcopy $mib MiB (us): $(tr '\n' ' ' <"$TMP/base.txt")" >>"$TMP/raw.txt"
 	fi
-	verdict=$(awk -v w="$wall" -v b="$base" -v r="${rss:-0}" 'BEGIN {
-		s = ""
-		if (w / b > 1.25) s = s " ratio over 1.25"
-		if (r >= 64 * 1024) s = s " RSS over 64 MiB"
-		print s
-	}')
-	[ -n "$verdict" ] && over="$over
-  $mib MiB:$verdict"
+}
+
+# $TMP/rimg must hold memhog's set, memhog stopped
+bench_restore()
+{
+	local mib=$1 r=0
+	: >"$TMP/restore.txt"
+	: >"$TMP/rbase.txt"
+	restore_once first
+	read_once warmup
+	while [ $r -lt "$REPS" ]; do
+		restore_once measure
+		read_once measure
+		r=$((r + 1))
+	done
+	row restore "$mib" "$(cut -d' ' -f1 "$TMP/restore.txt" | median)" \
+		"$(($(cut -d' ' -f2 "$TMP/restore.txt" | median) * 1000))" "" \
+		"$(cut -d' ' -f3 "$TMP/restore.txt" | median)" "$(cat "$TMP/restore.rss")" \
+		"$(median <"$TMP/rbase.txt")"
+	if [ -n "${BENCH_RAW:-}" ]; then
+		echo "  restore $mib MiB (wall_us ms pages):" \
+			"$(tr '\n' ',' <"$TMP/restore.txt")" >>"$TMP/raw.txt"
+		echo "  memread $mib MiB (us): $(tr '\n' ' ' <"$TMP/rbase.txt")" >>"$TMP/raw.txt"
+	fi
+}
+
+: >"$TMP/table.txt"
+: >"$TMP/over.txt"
+: >"$TMP/raw.txt"
+for mib in $SIZES; do
+	echo "bench: $mib MiB..." >&2
+	start_hog "$mib"
+	bench_dump "$mib"
+	rm -rf "$TMP/rimg"
+	"$CKPTCTL" dump -t "$HOG" -D "$TMP/rimg" --leave-running >/dev/null \
+		2>"$TMP/dump.err" || die "ckptctl dump for the restores failed: $(cat "$TMP/dump.err")"
+	stop_hog
+	bench_restore "$mib"
+	rm -rf "$TMP/rimg"
 done
-echo "median of $REPS runs each; aim: ratio <= 1.25, ckptd peak RSS < 64 MiB"
-if [ -n "$over" ]; then
-	echo "over the aim:$over"
+
+echo "| op      | size     | ckpt_ms | daemon_ms | freeze_ms | baseline_ms | ratio | pages/s  | ckptd peak RSS |"
+echo "|---------|----------|---------|-----------|-----------|-------------|-------|----------|----------------|"
+cat "$TMP/table.txt"
+cat "$TMP/raw.txt"
+echo "median of $REPS runs each; ckpt_ms: ckptctl's wall time; daemon_ms: what it reports;"
+echo "baseline: memcopy (dump), memread (restore); ratio = ckpt_ms / baseline_ms;"
+echo "aim: ratio <= 1.25, ckptd peak RSS < 64 MiB"
+if [ -s "$TMP/over.txt" ]; then
+	echo "over the aim:"
+	cat "$TMP/over.txt"
 fi
 exit 0
