@@ -1,6 +1,8 @@
 /* Anonymous-inode files whose whole state /proc/PID/fdinfo shows, so a
- * restore can make them again: an eventfd (its counter, EFD_SEMAPHORE) and
- * an epoll instance (each watch: fd number, events, data).
+ * restore can make them again: an eventfd (its counter, EFD_SEMAPHORE), a
+ * signalfd (its mask), a timerfd (clock, flags, time left, interval,
+ * expirations not read) and an epoll instance (each watch: fd number,
+ * events, data).
  *
  * An epoll watch is keyed by the file and the fd number it was added
  * under in the process that added it. Restore adds it again under that
@@ -24,6 +26,8 @@
 
 #define EVENTFD_NAME	"anon_inode:[eventfd]"
 #define EPOLL_NAME	"anon_inode:[eventpoll]"
+#define SIGNALFD_NAME	"anon_inode:[signalfd]"
+#define TIMERFD_NAME	"anon_inode:[timerfd]"
 
 /* The kernel prints a superblock's dev_t in its own encoding. */
 static bool same_dev(unsigned kdev, dev_t dev)
@@ -60,8 +64,8 @@ static int add_watch(FileDescEntry *e, int fd, unsigned events, unsigned long lo
 	return 0;
 }
 
-static int parse_line(struct dump_ctx *ctx, const struct fd_parms *p, FileDescEntry *e,
-		      const char *l)
+/* One line of an eventfd's or epoll's fdinfo. */
+static int parse_line_ev(const struct fd_parms *p, FileDescEntry *e, const char *l)
 {
 	unsigned long long cnt, data;
 	unsigned long ino;
@@ -90,26 +94,77 @@ static int parse_line(struct dump_ctx *ctx, const struct fd_parms *p, FileDescEn
 	return add_watch(e, tfd, events, data);
 }
 
+/* One line of a timerfd's fdinfo into e->timerfd (allocated first). */
+static int parse_timerfd(FileDescEntry *e, const char *l)
+{
+	TimerfdEntry *t = e->timerfd;
+	unsigned long long a, b;
+	unsigned flags;
+	int v;
+
+	if (!t) {
+		t = malloc(sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		timerfd_entry__init(t);
+		t->clockid = -1;
+		e->timerfd = t;
+	}
+	if (sscanf(l, "clockid: %d", &v) == 1) {
+		t->clockid = v;
+	} else if (sscanf(l, "ticks: %llu", &a) == 1) {
+		t->ticks = a;
+	} else if (sscanf(l, "settime flags: %o", &flags) == 1) {
+		t->settime_flags = flags;
+	} else if (sscanf(l, "it_value: (%llu, %llu)", &a, &b) == 2) {
+		t->value_sec = a;
+		t->value_nsec = b;
+	} else if (sscanf(l, "it_interval: (%llu, %llu)", &a, &b) == 2) {
+		t->interval_sec = a;
+		t->interval_nsec = b;
+	}
+	return 0;
+}
+
+static int parse_line(const struct fd_parms *p, FileDescEntry *e, const char *l)
+{
+	unsigned long long mask;
+
+	if (!strcmp(p->link, SIGNALFD_NAME)) {
+		if (sscanf(l, "sigmask: %llx", &mask) == 1) {
+			e->has_signalfd_mask = true;
+			e->signalfd_mask = mask;
+		}
+		return 0;
+	}
+	if (!strcmp(p->link, TIMERFD_NAME))
+		return parse_timerfd(e, l);
+	return parse_line_ev(p, e, l);
+}
+
 int anonfd_describe(struct dump_ctx *ctx, const struct fd_parms *p, FileDescEntry *e)
 {
 	_cleanup_free_ char *buf = NULL;
 	char path[64];
 	int r;
 
-	if (strcmp(p->link, EVENTFD_NAME) && strcmp(p->link, EPOLL_NAME))
+	if (strcmp(p->link, EVENTFD_NAME) && strcmp(p->link, EPOLL_NAME) &&
+	    strcmp(p->link, SIGNALFD_NAME) && strcmp(p->link, TIMERFD_NAME))
 		return 0;	/* recorded by name only: restore refuses it */
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", p->pid, p->fd);
 	r = read_file_at(AT_FDCWD, path, &buf, NULL);
 	if (r < 0)
 		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot read %s", p->pid, p->fd, path);
 	for (char *l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-		r = parse_line(ctx, p, e, l);
+		r = parse_line(p, e, l);
 		if (r < 0)
 			return r;
 	}
-	if (!strcmp(p->link, EVENTFD_NAME) && !e->has_eventfd_count)
-		return ckpt_fail(ctx->err, -EBADMSG, "pid %d fd %d: %s lacks eventfd-count",
-				 p->pid, p->fd, path);
+	if ((!strcmp(p->link, EVENTFD_NAME) && !e->has_eventfd_count) ||
+	    (!strcmp(p->link, SIGNALFD_NAME) && !e->has_signalfd_mask) ||
+	    (!strcmp(p->link, TIMERFD_NAME) && (!e->timerfd || e->timerfd->clockid < 0)))
+		return ckpt_fail(ctx->err, -EBADMSG, "pid %d fd %d: %s lacks the state of %s",
+				 p->pid, p->fd, path, p->link);
 	return 0;
 }
 
@@ -118,6 +173,8 @@ void anonfd_clear(FileDescEntry *e)
 	for (size_t i = 0; i < e->n_epoll_tfds; i++)
 		free(e->epoll_tfds[i]);
 	free(e->epoll_tfds);
+	free(e->timerfd);
+	e->timerfd = NULL;
 	e->epoll_tfds = NULL;
 	e->n_epoll_tfds = 0;
 }

@@ -1,7 +1,8 @@
 /* Restore of the anonymous-inode files a dump records whole: an eventfd
- * (counter, EFD_SEMAPHORE, O_NONBLOCK) and an epoll instance with its
- * watches. Other anon-inode files (signalfd, timerfd, userfaultfd...)
- * are refused when the images are checked.
+ * (counter, EFD_SEMAPHORE, O_NONBLOCK), a signalfd (mask), a timerfd
+ * (clock, time left, interval, expirations not read) and an epoll
+ * instance with its watches. Other anon-inode files (userfaultfd,
+ * inotify, pidfd...) are refused when the images are checked.
  *
  * An epoll watch is keyed by the watched file and the fd number it was
  * added under. The dump read the watches in the first task of the tree
@@ -15,26 +16,44 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/util.h"
 
 #define EVENTFD_NAME	"anon_inode:[eventfd]"
 #define EPOLL_NAME	"anon_inode:[eventpoll]"
+#define SIGNALFD_NAME	"anon_inode:[signalfd]"
+#define TIMERFD_NAME	"anon_inode:[timerfd]"
+
+#ifndef TFD_IOC_SET_TICKS
+#define TFD_IOC_SET_TICKS	_IOW('T', 0, uint64_t)
+#endif
+#define NSEC_PER_SEC		1000000000ull
+
+static bool anon_is(const FileDescEntry *fe, const char *name)
+{
+	return fe->type == FD_TYPE__FD_ANON && fe->anon_name && !strcmp(fe->anon_name, name);
+}
 
 static bool is_eventfd(const FileDescEntry *fe)
 {
-	return fe->type == FD_TYPE__FD_ANON && fe->anon_name && !strcmp(fe->anon_name, EVENTFD_NAME);
+	return anon_is(fe, EVENTFD_NAME);
 }
 
 static bool is_epoll(const FileDescEntry *fe)
 {
-	return fe->type == FD_TYPE__FD_ANON && fe->anon_name && !strcmp(fe->anon_name, EPOLL_NAME);
+	return anon_is(fe, EPOLL_NAME);
 }
 
 bool rst_anon_supported(const FileDescEntry *fe)
 {
-	return (is_eventfd(fe) && fe->has_eventfd_count) || is_epoll(fe);
+	return (is_eventfd(fe) && fe->has_eventfd_count) || is_epoll(fe) ||
+	       (anon_is(fe, SIGNALFD_NAME) && fe->has_signalfd_mask) ||
+	       (anon_is(fe, TIMERFD_NAME) && fe->timerfd);
 }
 
 /* The first task (pstree order) holding description id: the one that
@@ -114,10 +133,73 @@ static int open_epoll(const FileDescEntry *fe)
 	return TAKE_FD(fd);
 }
 
-/* A new eventfd or epoll file (its watches come later, per task). */
+static int open_signalfd(const FileDescEntry *fe)
+{
+	uint64_t mask = fe->signalfd_mask;
+	int flags = O_CLOEXEC | (fe->flags & O_NONBLOCK ? O_NONBLOCK : 0);
+	int fd = (int)syscall(SYS_signalfd4, -1, &mask, sizeof(mask), flags);
+
+	return fd < 0 ? negerrno() : fd;
+}
+
+static void ts_set(struct timespec *ts, uint64_t sec, uint64_t nsec)
+{
+	ts->tv_sec = (time_t)(sec + nsec / NSEC_PER_SEC);
+	ts->tv_nsec = (long)(nsec % NSEC_PER_SEC);
+}
+
+/* The time left runs from now. A periodic timer whose expiry was not
+ * read yet shows no time left (the kernel re-arms it at the read): it
+ * gets one interval. An absolute timer is set absolute again (so
+ * TFD_TIMER_CANCEL_ON_SET keeps working) at now + time left. */
+static int open_timerfd(const FileDescEntry *fe)
+{
+	const TimerfdEntry *t = fe->timerfd;
+	struct itimerspec its = { 0 };
+	int flags = TFD_CLOEXEC | (fe->flags & O_NONBLOCK ? TFD_NONBLOCK : 0), sflags = 0;
+	uint64_t ticks = t->ticks;
+	_cleanup_close_ int fd = timerfd_create(t->clockid, flags);
+
+	if (fd < 0)
+		return negerrno();
+	ts_set(&its.it_interval, t->interval_sec, t->interval_nsec);
+	ts_set(&its.it_value, t->value_sec, t->value_nsec);
+	if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+		its.it_value = its.it_interval;
+	if ((its.it_value.tv_sec || its.it_value.tv_nsec) && (t->settime_flags & TFD_TIMER_ABSTIME)) {
+		struct timespec now;
+
+		if (clock_gettime(t->clockid, &now) < 0)
+			return negerrno();
+		ts_set(&its.it_value, (uint64_t)now.tv_sec + (uint64_t)its.it_value.tv_sec,
+		       (uint64_t)now.tv_nsec + (uint64_t)its.it_value.tv_nsec);
+		sflags = (int)t->settime_flags;
+	}
+	if ((its.it_value.tv_sec || its.it_value.tv_nsec) && timerfd_settime(fd, sflags, &its, NULL) < 0)
+		return negerrno();
+	if (ticks && ioctl(fd, TFD_IOC_SET_TICKS, &ticks) < 0)
+		return errno == ENOTTY ? -EOPNOTSUPP : negerrno();
+	return TAKE_FD(fd);
+}
+
+/* A new anon-inode file (an epoll's watches come later, per task). */
 int rst_anon_open(struct rst_ctx *ctx, const FileDescEntry *fe)
 {
-	int fd = is_eventfd(fe) ? open_eventfd(fe) : open_epoll(fe);
+	int fd;
+
+	if (is_eventfd(fe))
+		fd = open_eventfd(fe);
+	else if (is_epoll(fe))
+		fd = open_epoll(fe);
+	else if (anon_is(fe, SIGNALFD_NAME))
+		fd = open_signalfd(fe);
+	else
+		fd = open_timerfd(fe);
+	if (fd == -EOPNOTSUPP)
+		return ckpt_fail(ctx->err, fd, "file description %u: timerfd with %llu expirations "
+				 "not read: this kernel lacks TFD_IOC_SET_TICKS "
+				 "(CONFIG_CHECKPOINT_RESTORE)", fe->id,
+				 (unsigned long long)fe->timerfd->ticks);
 
 	if (fd < 0)
 		return ckpt_fail(ctx->err, fd, "file description %u: cannot create %s", fe->id,

@@ -693,7 +693,7 @@ static const char *fd_kind_name(FdType type)
 	case FD_TYPE__FD_TTY:
 		return "terminals";
 	case FD_TYPE__FD_ANON:
-		return "anonymous-inode files other than eventfd and epoll";
+		return "anonymous-inode files other than eventfd, epoll, signalfd and timerfd";
 	default:
 		return "files of this kind";
 	}

@@ -1,4 +1,5 @@
-/* Anonymous-inode files a restore recreates: eventfds and epoll.
+/* Anonymous-inode files a restore recreates: eventfds, epoll, signalfd
+ * and timerfds.
  *
  *	anonfd
  *
@@ -10,10 +11,19 @@
  * After SIGUSR1 the parent checks its watches (fdinfo: fd, events, data),
  * what epoll_wait reports, that the watches answer EPOLL_CTL_MOD/DEL
  * under their fd numbers, and the counters; the child checks it sees the
- * pipe through the inherited epoll file. */
+ * pipe through the inherited epoll file.
+ * A signalfd for SIGUSR2 and SIGRTMIN+2 (blocked, one SIGUSR2 pending)
+ * must read that SIGUSR2. Timerfds: a periodic one with 100 s left and a
+ * 1 s interval, an absolute one 50 s ahead, and an expired one-shot with
+ * one expiration not read: their time left may only have shrunk, by no
+ * more than the time that passed, the expiration must still be there to
+ * read. */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "target.h"
 
@@ -26,6 +36,9 @@
 static int efd_big, efd_sem, pfd[2], ep, ep2, child_pipe[2];
 static char watches_before[2048];
 static pid_t child;
+static int sfd, tfd_periodic, tfd_abs, tfd_expired;
+static char sigmask_before[128];
+static struct timespec started;
 
 /* The "tfd: N events: X data: Y" part of each watch of epoll fd,
  * without pos/ino/sdev (a new pipe has a new inode). */
@@ -103,6 +116,102 @@ static void child_main(void)
 	_exit(ready(ep) & (1u << 1) ? 0 : 11);
 }
 
+/* The "sigmask:" line of a signalfd's fdinfo. */
+static void sigmask_line(int fd, char *out, size_t len)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		target_fail("%s: %s", path, strerror(errno));
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "sigmask:", 8))
+			snprintf(out, len, "%s", line);
+	fclose(f);
+}
+
+static void setup_sig_timers(void)
+{
+	struct itimerspec periodic = { { 1, 0 }, { 100, 0 } }, once = { { 0, 0 }, { 0, 1000 } };
+	struct itimerspec abs = { { 0, 0 }, { 0, 0 } };
+	struct timespec now;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGRTMIN + 2);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		target_fail("sigprocmask: %s", strerror(errno));
+	sfd = signalfd(-1, &set, SFD_NONBLOCK);
+	if (sfd < 0 || kill(getpid(), SIGUSR2))
+		target_fail("signalfd: %s", strerror(errno));
+	sigmask_line(sfd, sigmask_before, sizeof(sigmask_before));
+
+	clock_gettime(CLOCK_MONOTONIC, &started);
+	tfd_periodic = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+	tfd_abs = timerfd_create(CLOCK_MONOTONIC, 0);
+	tfd_expired = timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (tfd_periodic < 0 || tfd_abs < 0 || tfd_expired < 0)
+		target_fail("timerfd_create: %s", strerror(errno));
+	now = started;
+	abs.it_value.tv_sec = now.tv_sec + 50;
+	abs.it_value.tv_nsec = now.tv_nsec;
+	if (timerfd_settime(tfd_periodic, 0, &periodic, NULL) ||
+	    timerfd_settime(tfd_abs, TFD_TIMER_ABSTIME, &abs, NULL) ||
+	    timerfd_settime(tfd_expired, 0, &once, NULL))
+		target_fail("timerfd_settime: %s", strerror(errno));
+	usleep(10000);	/* the one-shot expires */
+}
+
+/* Time left of a timerfd: never more than it was, and it ran no slower
+ * than the time passed (the restore counts the time left at the dump
+ * from the restore on: the time between them does not count). */
+static void check_left(int fd, const char *what, double was)
+{
+	struct itimerspec its;
+	struct timespec now;
+	double passed, left;
+
+	if (timerfd_gettime(fd, &its))
+		target_fail("timerfd_gettime %s: %s", what, strerror(errno));
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	passed = (now.tv_sec - started.tv_sec) + (now.tv_nsec - started.tv_nsec) / 1e9;
+	left = its.it_value.tv_sec + its.it_value.tv_nsec / 1e9;
+	if (left <= 0 || left > was || left < was - passed - 1)
+		target_fail("%s timerfd: %.3f s left after %.3f s, it had %.0f s", what, left,
+			    passed, was);
+}
+
+static void check_sig_timers(void)
+{
+	struct signalfd_siginfo si;
+	struct itimerspec its;
+	char now[128];
+	uint64_t ticks;
+
+	sigmask_line(sfd, now, sizeof(now));
+	if (strcmp(now, sigmask_before))
+		target_fail("signalfd %s, was %s", now, sigmask_before);
+	if (read(sfd, &si, sizeof(si)) != sizeof(si) || si.ssi_signo != SIGUSR2)
+		target_fail("signalfd: no pending SIGUSR2 to read (%s)", strerror(errno));
+	if (read(sfd, &si, sizeof(si)) >= 0 || errno != EAGAIN)
+		target_fail("signalfd: a second signal to read");
+	check_left(tfd_periodic, "periodic", 100);
+	if (timerfd_gettime(tfd_periodic, &its) || its.it_interval.tv_sec != 1 ||
+	    its.it_interval.tv_nsec)
+		target_fail("periodic timerfd: interval %ld.%09ld, want 1 s",
+			    (long)its.it_interval.tv_sec, its.it_interval.tv_nsec);
+	check_left(tfd_abs, "absolute", 50);
+	if (read(tfd_expired, &ticks, sizeof(ticks)) != sizeof(ticks) || ticks != 1)
+		target_fail("expired timerfd: read %s, %llu expirations, want 1",
+			    strerror(errno), (unsigned long long)ticks);
+	if (timerfd_gettime(tfd_expired, &its) || its.it_value.tv_sec || its.it_value.tv_nsec)
+		target_fail("the expired one-shot timerfd is armed again");
+}
+
 static void setup(void)
 {
 	uint64_t big = BIG_COUNT;
@@ -174,8 +283,10 @@ int main(void)
 {
 	target_init();
 	setup();
+	setup_sig_timers();
 	target_ready();
 	target_wait();
 	check();
+	check_sig_timers();
 	target_pass();
 }
