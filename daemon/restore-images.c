@@ -721,9 +721,9 @@ static int check_fds(struct rst_ctx *ctx, struct rst_task *t)
 		case FD_TYPE__FD_TTY:
 		case FD_TYPE__FD_OTHER:
 			return ckpt_fail(ctx->err, -EOPNOTSUPP,
-					 "pid %d fd %u: %s can't be restored yet%s%s", t->pe->pid,
+					 "pid %d fd %u: %s can't be restored yet%s%s%s", t->pe->pid,
 					 f->fd, fd_kind_name(fe->type), fe->anon_name ? " (" : "",
-					 fe->anon_name ? fe->anon_name : "");
+					 fe->anon_name ? fe->anon_name : "", fe->anon_name ? ")" : "");
 		case FD_TYPE__FD_PIPE:
 			if (!fe->has_pipe_ino)
 				return ckpt_fail(ctx->err, -EBADMSG,

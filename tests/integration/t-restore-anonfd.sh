@@ -1,10 +1,13 @@
 #!/bin/sh
-# Restore of eventfds and epoll files (anonfd target): counters (one past
+# Restore of anon-inode files (anonfd target): eventfd counters (one past
 # 32 bits, one in semaphore mode), epoll watches with their events and
 # data under their fd numbers (a disarmed one-shot, an edge-triggered
-# one, an epoll inside an epoll), an epoll file shared with a child.
-# Then a watch whose fd was closed while a dup keeps the file alive: the
-# dump records it, the restore refuses it naming the fd.
+# one, an epoll inside an epoll), an epoll file shared with a child, a
+# signalfd with a signal pending, timerfds (periodic, absolute, expired
+# with an expiration not read).
+# Then what can't be restored: an epoll watch whose fd was closed while a
+# dup keeps the file alive (the dump records it, the restore refuses it
+# naming the fd), and an inotify fd (refused naming it).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/restore-lib.sh"
 
@@ -30,4 +33,21 @@ kill -KILL "$closed"
 wait_gone "$closed"
 expect_fail 1 "epoll watched a file under fd [0-9]+, which was closed" \
 	ckptctl restore -D "$TMP/img.closed"
+no_tree_left
+
+cat >"$TMP/inotify.py" <<'PY'
+import ctypes, os, time
+fd = ctypes.CDLL(None, use_errno=True).inotify_init()
+assert fd >= 0
+with open(os.environ["CKPT_STATUS"], "w") as f:
+    f.write("ready %d\n" % os.getpid())
+time.sleep(600)
+PY
+start_prog inotify python3 "$TMP/inotify.py"
+TREE_PIDS=$TPID
+dump_target "$TMP/img.inotify"
+kill -KILL "$TPID"
+wait_gone "$TPID"
+expect_fail 1 "fd [0-9]+: anonymous-inode files other than .* can't be restored yet \\(anon_inode:inotify\\)" \
+	ckptctl restore -D "$TMP/img.inotify"
 no_tree_left
