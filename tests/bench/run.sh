@@ -214,6 +214,16 @@ copy_once()
 	echo "$((t1 - t0))" >>"$TMP/base.txt"
 }
 
+# "utime_ms stime_ms" of pid $1: for a restored memhog, idle since, the
+# restorer's own work (user: checksums; system: faults and reads)
+cpu_ms()
+{
+	awk -v hz="$(getconf CLK_TCK)" '{
+		sub(/^.*\) /, "")
+		printf "%d %d", $12 * 1000 / hz, $13 * 1000 / hz
+	}' "/proc/$1/stat"
+}
+
 # Wait until pid $1 is gone (reaped, not just dead).
 wait_gone()
 {
@@ -249,7 +259,7 @@ restore_once()
 		verify_hog "$pid" "after its restore"
 	else
 		echo "$((t1 - t0)) $(json_num "$out" ms) $(json_num "$out" pages)" \
-			>>"$TMP/restore.txt"
+			"$(cpu_ms "$pid")" >>"$TMP/restore.txt"
 		kill -KILL "$pid"
 	fi
 	wait_gone "$pid"
@@ -327,7 +337,7 @@ bench_restore()
 		"$(cut -d' ' -f3 "$TMP/restore.txt" | median)" "$(cat "$TMP/restore.rss")" \
 		"$(median <"$TMP/rbase.txt")"
 	if [ -n "${BENCH_RAW:-}" ]; then
-		echo "  restore $mib MiB (wall_us ms pages):" \
+		echo "  restore $mib MiB (wall_us ms pages utime_ms stime_ms):" \
 			"$(tr '\n' ',' <"$TMP/restore.txt")" >>"$TMP/raw.txt"
 		echo "  memread $mib MiB (us): $(tr '\n' ' ' <"$TMP/rbase.txt")" >>"$TMP/raw.txt"
 	fi
