@@ -307,10 +307,11 @@ static int write_mm_image(struct mm_dump *d)
 		img_abort(img);
 		return r;
 	}
-	r = img_close(img);
+	r = img_finish(img);
 	if (r < 0)
-		return ckpt_fail(d->ctx->err, r, "pid %d: cannot write mm-%d.img", d->pid, d->pid);
-	return 0;
+		r = ckpt_fail(d->ctx->err, r, "pid %d: %s", d->pid, img_errmsg(img));
+	img_close(img);
+	return r;
 }
 
 /* ---- pages ----------------------------------------------------------- */
