@@ -5,7 +5,8 @@
 # dump: `ckptctl dump --leave-running --json` of memhog (tests/bench/
 # memhog.c: every page written, then idle) against memcopy (tests/bench/
 # memcopy.c: process_vm_readv in the dump's batch size, write(2) to a file
-# in the same directory, no data fsync, like the dump). One unmeasured dump
+# in the same directory from a second thread, no data fsync, like the
+# dump). One unmeasured dump
 # and copy warm the page cache and the allocator, then REPS rounds alternate
 # the two.
 #
