@@ -6,9 +6,8 @@
 # memhog.c: every page written, then idle) against memcopy (tests/bench/
 # memcopy.c: process_vm_readv in the dump's batch size, write(2) to a file
 # in the same directory from a second thread, no data fsync, like the
-# dump). One unmeasured dump
-# and copy warm the page cache and the allocator, then REPS rounds alternate
-# the two.
+# dump). One unmeasured dump and copy warm the page cache and the
+# allocator, then REPS rounds alternate the two.
 #
 # restore: memhog is dumped once more and stopped; REPS rounds alternate
 # `ckptctl restore --json` of that set (wall time until the command returns,
