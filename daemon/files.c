@@ -124,11 +124,20 @@ int fd_reopen(pid_t pid, int fd, int flags)
 int fd_take_shared(struct dump_ctx *ctx, pid_t pid, int fd)
 {
 	struct task *t = pstree_find(&ctx->tree, pid);
-	int r;
+	_cleanup_close_ int own = -EBADF;
+	int pidfd, r;
 
-	if (!t || t->pidfd < 0)
-		return -ESRCH;
-	r = syscall(SYS_pidfd_getfd, t->pidfd, fd, 0);
+	/* the frozen task's pidfd names it whatever happens to the pid; a
+	 * caller outside a dump (a test) has only the pid */
+	if (t && t->pidfd >= 0) {
+		pidfd = t->pidfd;
+	} else {
+		own = syscall(SYS_pidfd_open, pid, 0);
+		if (own < 0)
+			return negerrno();
+		pidfd = own;
+	}
+	r = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 	return r < 0 ? negerrno() : r;
 }
 

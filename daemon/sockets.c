@@ -23,7 +23,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <netlink/msg.h>
@@ -322,15 +321,12 @@ static int sock_table_get(struct dump_ctx *ctx, const struct fd_parms *p,
 /* family, type and protocol from the socket itself. */
 static int socket_getsockopt(struct dump_ctx *ctx, const struct fd_parms *p, SocketInfo *si)
 {
-	_cleanup_close_ int pidfd = -EBADF, fd = -EBADF;
+	_cleanup_close_ int fd = -EBADF;
 	int v[3], opts[3] = { SO_DOMAIN, SO_TYPE, SO_PROTOCOL };
 
-	pidfd = syscall(SYS_pidfd_open, p->pid, 0);
-	if (pidfd < 0)
-		return ckpt_fail(ctx->err, negerrno(), "pid %d fd %d: pidfd_open", p->pid, p->fd);
-	fd = syscall(SYS_pidfd_getfd, pidfd, p->fd, 0);
+	fd = fd_take_shared(ctx, p->pid, p->fd);
 	if (fd < 0)
-		return ckpt_fail(ctx->err, negerrno(), "pid %d fd %d: cannot take the socket "
+		return ckpt_fail(ctx->err, fd, "pid %d fd %d: cannot take the socket "
 				 "to describe it", p->pid, p->fd);
 	for (int i = 0; i < 3; i++) {
 		socklen_t len = sizeof(v[i]);

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -56,15 +55,12 @@ bool tty_is_tty(dev_t rdev)
 /* The pty index behind a master fd of the target. */
 static int ptmx_index(struct dump_ctx *ctx, const struct fd_parms *p, uint32_t *ret)
 {
-	_cleanup_close_ int pidfd = -EBADF, fd = -EBADF;
+	_cleanup_close_ int fd = -EBADF;
 	unsigned idx;
 
-	pidfd = syscall(SYS_pidfd_open, p->pid, 0);
-	if (pidfd < 0)
-		return ckpt_fail(ctx->err, negerrno(), "pid %d fd %d: pidfd_open", p->pid, p->fd);
-	fd = syscall(SYS_pidfd_getfd, pidfd, p->fd, 0);
+	fd = fd_take_shared(ctx, p->pid, p->fd);
 	if (fd < 0)
-		return ckpt_fail(ctx->err, negerrno(), "pid %d fd %d: cannot take the pty "
+		return ckpt_fail(ctx->err, fd, "pid %d fd %d: cannot take the pty "
 				 "master to read its index", p->pid, p->fd);
 	if (ioctl(fd, TIOCGPTN, &idx) < 0)
 		return ckpt_fail(ctx->err, negerrno(), "pid %d fd %d: TIOCGPTN", p->pid, p->fd);
