@@ -24,6 +24,14 @@
 
 #define ONESHOT_FD 3
 
+struct rpc_client {
+	int fd;
+	pid_t daemon_pid;	/* a one-shot ckptd we started, else 0 */
+	const char *cmd;	/* "dump", for messages and the progress line */
+	bool json;		/* results and errors as JSON on stdout */
+	bool progress_shown;	/* a progress line is on stderr */
+};
+
 int client_fail(const char *cmd, bool json, int err, int exit_code, const char *fmt, ...)
 {
 	char msg[1200];
@@ -54,7 +62,8 @@ int client_bad_option(const char *cmd, bool json, int opt, char **argv)
 			   "unknown option '%s' (see 'ckptctl %s --help')", argv[optind - 1], cmd);
 }
 
-int rpc_exit_code(RpcType type, int err)
+/* The exit code for a daemon's answer err (negative errno) to request type. */
+static int rpc_exit_code(RpcType type, int err)
 {
 	switch (err) {
 	case 0:
@@ -77,7 +86,8 @@ int rpc_exit_code(RpcType type, int err)
 	}
 }
 
-int client_fail_resp(const struct rpc_client *c, const RpcResponse *resp)
+/* Report the daemon's error answer; returns its exit code. */
+static int client_fail_resp(const struct rpc_client *c, const RpcResponse *resp)
 {
 	const char *msg = resp->message && resp->message[0] ? resp->message : strerror(-resp->err);
 
@@ -201,7 +211,10 @@ out_close_pair:
 	return e;
 }
 
-int rpc_client_open(struct rpc_client *c, const char *cmd, bool json)
+/* Connect to $CKPT_SOCKET (or the default socket); when nothing answers
+ * there, start a one-shot ckptd ($CKPTD, or the one beside ckptctl). On
+ * failure the error is reported and EXIT_NODAEMON returned; 0 on success. */
+static int rpc_client_open(struct rpc_client *c, const char *cmd, bool json)
 {
 	const char *sock = getenv("CKPT_SOCKET");
 	char path[PATH_MAX];
@@ -227,7 +240,8 @@ int rpc_client_open(struct rpc_client *c, const char *cmd, bool json)
 	return 0;
 }
 
-void rpc_client_close(struct rpc_client *c)
+/* Close the connection and reap a one-shot daemon. */
+static void rpc_client_close(struct rpc_client *c)
 {
 	if (c->fd >= 0)
 		close(c->fd);
@@ -309,7 +323,12 @@ static int recv_response(struct rpc_client *c, uint8_t *buf, RpcResponse **ret_r
 	return *ret_resp ? 0 : -EBADMSG;
 }
 
-int rpc_client_call(struct rpc_client *c, RpcRequest *req, int dirfd, RpcResponse **ret_resp)
+/* Send req (with dirfd attached when >= 0) and wait for the final answer,
+ * drawing progress on a terminal. On success *ret_resp is the answer (free
+ * with rpc_response__free_unpacked), whatever its err. Failures of the
+ * transport are reported; the return value is then an exit code > 0. */
+static int rpc_client_call(struct rpc_client *c, RpcRequest *req, int dirfd,
+			   RpcResponse **ret_resp)
 {
 	_cleanup_free_ uint8_t *buf = malloc(RPC_MSG_MAX);
 	RpcResponse *resp = NULL;
@@ -363,7 +382,7 @@ int rpc_client_run(const char *cmd, bool json, RpcRequest *req, int dirfd,
 		   RpcResponse **ret_resp)
 {
 	struct rpc_client c;
-	RpcResponse *resp;
+	RpcResponse *resp = NULL;
 	int r;
 
 	r = rpc_client_open(&c, cmd, json);
