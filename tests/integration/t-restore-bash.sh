@@ -1,12 +1,14 @@
 #!/bin/sh
 # A real shell: bash runs a pipeline whose left side, a subshell, writes
-# the numbers 1, 2, 3... into a pipe (an external sleep between lines)
+# the numbers 1, 2, 3... into a pipe (in bursts, an external sleep between)
 # and whose right side, a `while read` loop in another subshell, keeps
 # count, sum and last number in variables. Asked (a request file) before
 # the dump and after the restore, the reader answers "COUNT SUM LAST": no
 # line may be lost or doubled across the restore (COUNT = LAST, SUM =
 # LAST*(LAST+1)/2), and the numbers go on from where they were. The tree:
-# bash, two subshells, a sleep, a pipe between them.
+# bash, two subshells, sleeps, a pipe between them with lines waiting in
+# it (the reader sleeps a second after its first answer: the dump comes
+# then).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/restore-lib.sh"
 
@@ -16,8 +18,11 @@ dir=$1
 {
 	i=0
 	while :; do
-		i=$((i + 1))
-		echo "$i"
+		# bursts: bash reads a pipe a byte at a time, so lines wait in it
+		for j in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+			i=$((i + 1))
+			echo "$i"
+		done
 		sleep 0.02
 	done
 } | {
@@ -26,7 +31,7 @@ dir=$1
 		count=$((count + 1))
 		sum=$((sum + x))
 		last=$x
-		if [ $count -eq 5 ]; then
+		if [ $count -eq 100 ]; then
 			echo "ready $$" >"$CKPT_STATUS.tmp"
 			mv "$CKPT_STATUS.tmp" "$CKPT_STATUS"
 		fi
@@ -35,6 +40,8 @@ dir=$1
 			answers=$((answers + 1))
 			echo "$answers $count $sum $last" >"$dir/answer.tmp"
 			mv "$dir/answer.tmp" "$dir/answer"
+			# the first time, the dump comes while lines pile up
+			[ $answers -eq 1 ] && sleep 1
 		fi
 		[ -e "$dir/stop" ] && exit 0
 	done
@@ -72,6 +79,14 @@ dump_kill "$TMP/img"
 for p in $SHELLS; do
 	echo " $TREE_PIDS " | tr '\n' ' ' | grep -q " $p " || fail "pid $p is not in the image: $TREE_PIDS"
 done
+show_json "$TMP/img"
+buffered=$(python3 -c '
+import base64, json, sys
+j = json.load(open(sys.argv[1]))
+print(sum(len(base64.b64decode(d.get("pipe_data", ""))) for d in j["files"]))' "$TMP/show.json") ||
+	fail "cannot read the pipes of $TMP/img"
+log "bytes buffered in the pipe at the dump: $buffered"
+[ "$buffered" -gt 0 ] || fail "no line waited in the pipe at the dump (the reader sleeps 1 s then)"
 restore_ok "$TMP/img"
 for p in $SHELLS; do
 	case $(proc_state "$p") in
