@@ -171,6 +171,48 @@ static int read_line(pid_t pid, const char *name, char *buf, size_t len)
 	return 0;
 }
 
+/* What differs between two threads' credentials, or NULL. */
+static const char *creds_differ(const struct proc_status *a, const struct proc_status *b)
+{
+	if (memcmp(a->uid, b->uid, sizeof(a->uid)))
+		return "uids";
+	if (memcmp(a->gid, b->gid, sizeof(a->gid)))
+		return "gids";
+	if (a->nr_groups != b->nr_groups ||
+	    (a->nr_groups && memcmp(a->groups, b->groups, a->nr_groups * sizeof(*a->groups))))
+		return "supplementary groups";
+	if (a->cap_inh != b->cap_inh || a->cap_prm != b->cap_prm || a->cap_eff != b->cap_eff ||
+	    a->cap_bnd != b->cap_bnd || a->cap_amb != b->cap_amb)
+		return "capabilities";
+	if (a->no_new_privs != b->no_new_privs)
+		return "no_new_privs";
+	return NULL;
+}
+
+/* The image holds one set of credentials per process (the restorer gives
+ * it to every thread): a thread that changed its own with raw syscalls
+ * (glibc changes all threads together) would come back wrong. */
+static int check_thread_creds(struct dump_ctx *ctx, struct task *t, const struct proc_status *main)
+{
+	for (unsigned i = 1; i < t->nr_threads; i++) {
+		struct proc_status st = { 0 };
+		const char *what;
+		int r = proc_read_status(t->threads[i].tid, &st);
+
+		if (r < 0)
+			return core_fail(ctx, t->pid, r, "cannot parse /proc/%d/status",
+					 t->threads[i].tid);
+		what = creds_differ(main, &st);
+		proc_status_free(&st);
+		if (what)
+			return ckpt_fail(ctx->err, -EOPNOTSUPP,
+					 "pid %d: thread %d has %s of its own, unlike the main "
+					 "thread: per-thread credentials can't be saved",
+					 t->pid, t->threads[i].tid, what);
+	}
+	return 0;
+}
+
 static int dump_creds(struct dump_ctx *ctx, struct task *t, struct task_core *c)
 {
 	unsigned long args[6] = { PR_GET_SECUREBITS };
@@ -181,6 +223,9 @@ static int dump_creds(struct dump_ctx *ctx, struct task *t, struct task_core *c)
 	r = proc_read_status(t->pid, &c->status);
 	if (r < 0)
 		return core_fail(ctx, t->pid, r, "cannot parse /proc/%d/status", t->pid);
+	r = check_thread_creds(ctx, t, &c->status);
+	if (r < 0)
+		return r;
 	*e = (CredsEntry)CREDS_ENTRY__INIT;
 	e->uid = c->status.uid[0];
 	e->euid = c->status.uid[1];

@@ -8,6 +8,9 @@
 # After restore /proc/PID/status (Uid, Gid, Groups, Cap*, NoNewPrivs of
 # every thread) is what it was, and each thread finds its own
 # credentials unchanged and working.
+#  3. As 2, but the second thread cleared its own effective capabilities
+#     (raw capset): the image holds one set per process, so the dump must
+#     refuse, naming the thread, and leave the target running.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/restore-lib.sh"
 
@@ -42,3 +45,12 @@ creds_cycle caps --reuid=65534 --regid=65534 --groups=100,1000 \
 	--bounding-set=-sys_module --no-new-privs
 grep -q '^task .* CapAmb: 0000000000000400$' "$TMP/after.$TPID" ||
 	fail "caps: ambient CAP_NET_BIND_SERVICE lost: $(grep CapAmb "$TMP/after.$TPID")"
+
+start_prog creds-thread setpriv --reuid=65534 --regid=65534 --groups=100,1000 \
+	--inh-caps=+net_bind_service --ambient-caps=+net_bind_service "$TARGETS/creds" -t
+mkdir -p "$TMP/img.thread"
+expect_fail 1 "pid $TPID: thread [0-9]+ has capabilities of its own" \
+	ckptctl dump -t "$TPID" -D "$TMP/img.thread" --leave-running
+no_partial_set "$TMP/img.thread"
+check_alive "$TPID"
+expect_status pass
