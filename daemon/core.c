@@ -83,10 +83,7 @@ static int write_image(struct dump_ctx *ctx, enum img_kind kind, unsigned id,
 			return r;
 		}
 	}
-	r = img_close(img);
-	if (r < 0)
-		return ckpt_fail(ctx->err, r, "cannot write %s", name);
-	return 0;
+	return dump_img_close(ctx, img);
 }
 
 int dump_pstree(struct dump_ctx *ctx)

@@ -26,6 +26,16 @@ void dump_progress(struct dump_ctx *ctx, const char *stage, uint64_t done, uint6
 		ctx->progress(ctx->progress_opaque, stage, done, total);
 }
 
+int dump_img_close(struct dump_ctx *ctx, struct img *img)
+{
+	int r = img_finish(img);
+
+	if (r < 0)
+		ckpt_fail(ctx->err, r, "%s", img_errmsg(img));
+	img_close(img);
+	return r;
+}
+
 static int write_inventory(struct dump_ctx *ctx)
 {
 	InventoryEntry e = INVENTORY_ENTRY__INIT;
@@ -59,10 +69,7 @@ static int write_inventory(struct dump_ctx *ctx)
 		img_abort(img);
 		return r;
 	}
-	r = img_close(img);
-	if (r < 0)
-		return ckpt_fail(ctx->err, r, "cannot write inventory.img");
-	return 0;
+	return dump_img_close(ctx, img);
 }
 
 static int dump_tasks(struct dump_ctx *ctx)

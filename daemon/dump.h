@@ -56,6 +56,11 @@ int dump_run(const struct dump_opts *opts, const struct kerndat *kd, int dirfd,
 
 void dump_progress(struct dump_ctx *ctx, const char *stage, uint64_t done, uint64_t total);
 
+struct img;
+/* Finish and free an image a dump wrote. A failure (a full disk often
+ * shows only here) is described with the file and the offset. */
+int dump_img_close(struct dump_ctx *ctx, struct img *img);
+
 /* freeze.c: refuse bad targets, then seize and stop every thread of the tree
  * rooted at opts->pid (catching threads and children that appear meanwhile).
  * On failure everything seized is released and left running. */

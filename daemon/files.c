@@ -634,9 +634,7 @@ int dump_task_files(struct dump_ctx *ctx, struct task *t)
 	r = dump_fds(ctx, t->pid, img);
 	if (r < 0)
 		goto out;
-	r = img_close(TAKE_PTR(img));
-	if (r < 0)
-		ckpt_fail(ctx->err, r, "pid %d: cannot write fs-%d.img", t->pid, t->pid);
+	r = dump_img_close(ctx, TAKE_PTR(img));
 out:
 	if (img)
 		img_abort(img);
@@ -688,8 +686,5 @@ int dump_files_finish(struct dump_ctx *ctx)
 			return r;
 		}
 	}
-	r = img_close(img);
-	if (r < 0)
-		return ckpt_fail(ctx->err, r, "cannot write files.img");
-	return 0;
+	return dump_img_close(ctx, img);
 }

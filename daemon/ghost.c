@@ -133,11 +133,7 @@ static int ghost_write(struct dump_ctx *ctx, int fd, bool shared, const struct s
 		img_abort(img);
 		return r;
 	}
-	r = img_finish(img);
-	if (r < 0)
-		ckpt_fail(ctx->err, r, "%s", img_errmsg(img));
-	img_close(img);
-	return r;
+	return dump_img_close(ctx, img);
 }
 
 int dump_ghost_file(struct dump_ctx *ctx, int fd, const struct stat *st,

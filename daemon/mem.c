@@ -307,11 +307,7 @@ static int write_mm_image(struct mm_dump *d)
 		img_abort(img);
 		return r;
 	}
-	r = img_finish(img);
-	if (r < 0)
-		r = ckpt_fail(d->ctx->err, r, "pid %d: %s", d->pid, img_errmsg(img));
-	img_close(img);
-	return r;
+	return dump_img_close(d->ctx, img);
 }
 
 /* ---- pages ----------------------------------------------------------- */
