@@ -313,26 +313,32 @@ static int drive_out(struct task *tk, uint64_t start, uint64_t end)
 	return r;
 }
 
+/* List tk's threads, seize each and hold it in a ptrace stop. */
+static int seize_threads(struct task *tk)
+{
+	int r = list_threads(tk->pid, tk);
+
+	for (unsigned i = 0; i < tk->nr_threads && r == 0; i++) {
+		struct thread *th = &tk->threads[i];
+		int st;
+
+		if (ptrace(PTRACE_SEIZE, th->tid, NULL, (void *)PTRACE_O_TRACESYSGOOD) < 0)
+			return negerrno();
+		th->seized = true;
+		if (ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0 ||
+		    waitpid(th->tid, &st, __WALL) < 0)
+			r = negerrno();
+	}
+	return r;
+}
+
 int rst_finish_stopped(struct rst_ctx *ctx, struct rst_task *t)
 {
 	struct task tk = { .pid = t->pe->pid, .pidfd = -1 };
 	uint64_t ip = 0;
 	int r;
 
-	r = list_threads(tk.pid, &tk);
-	for (unsigned i = 0; i < tk.nr_threads && r == 0; i++) {
-		struct thread *th = &tk.threads[i];
-		int st;
-
-		if (ptrace(PTRACE_SEIZE, th->tid, NULL, (void *)PTRACE_O_TRACESYSGOOD) < 0) {
-			r = negerrno();
-			break;
-		}
-		th->seized = true;
-		if (ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0 ||
-		    waitpid(th->tid, &st, __WALL) < 0)
-			r = negerrno();
-	}
+	r = seize_threads(&tk);
 	if (r == 0)
 		r = drive_out(&tk, t->region_start, t->region_end);
 	if (r == 0)
@@ -412,20 +418,7 @@ int rst_release_running(struct rst_ctx *ctx, struct rst_task *t)
 	uint64_t ip;
 	int r;
 
-	r = list_threads(tk.pid, &tk);
-	for (unsigned i = 0; i < tk.nr_threads && r == 0; i++) {
-		struct thread *th = &tk.threads[i];
-		int st;
-
-		if (ptrace(PTRACE_SEIZE, th->tid, NULL, (void *)PTRACE_O_TRACESYSGOOD) < 0) {
-			r = negerrno();
-			break;
-		}
-		th->seized = true;
-		if (ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0 ||
-		    waitpid(th->tid, &st, __WALL) < 0)
-			r = negerrno();
-	}
+	r = seize_threads(&tk);
 	if (r == 0)
 		r = rst_blob_go(ctx, t);
 	if (r < 0) {
