@@ -94,14 +94,37 @@ static int ghost_name(int fd, const char *near_path)
 	return nfd;
 }
 
-static int ghost_fill(struct rst_ctx *ctx, struct img *img, GhostHead *h, int fd)
+/* Open ghost-N.img and read its head; on success the caller closes *ret_img
+ * and frees *ret_head. */
+static int ghost_open(struct rst_ctx *ctx, uint32_t ghost_id, struct img **ret_img,
+		      GhostHead **ret_head)
+{
+	ProtobufCMessage *m = NULL;
+	struct img *img = NULL;
+	int r;
+
+	r = img_open(ctx->dirfd, IMG_GHOST, ghost_id, &img);
+	if (r == 0)
+		r = img_read_next(img, &m);
+	if (r < 0 || !m) {
+		r = ckpt_fail(ctx->err, r < 0 ? r : -EBADMSG, "ghost-%u.img: %s", ghost_id,
+			      img ? img_errmsg(img) : "cannot open");
+		if (img)
+			img_close(img);
+		return r;
+	}
+	*ret_img = img;
+	*ret_head = (GhostHead *)m;
+	return 0;
+}
+
+/* Write the chunks that follow the head into fd, an object of size bytes. */
+static int ghost_write_chunks(struct rst_ctx *ctx, struct img *img, uint32_t ghost_id, int fd,
+			      uint64_t size)
 {
 	ProtobufCMessage *m;
 	int r;
 
-	if (ftruncate(fd, h->size) < 0)
-		return ckpt_fail(ctx->err, negerrno(), "ghost-%u.img: cannot size a file to %llu",
-				 h->id, (unsigned long long)h->size);
 	for (;;) {
 		GhostChunk *c;
 
@@ -111,14 +134,23 @@ static int ghost_fill(struct rst_ctx *ctx, struct img *img, GhostHead *h, int fd
 		if (!m)
 			return 0;
 		c = (GhostChunk *)m;
-		if (c->off > h->size || c->data.len > h->size - c->off)
-			r = ckpt_fail(ctx->err, -EBADMSG, "ghost-%u.img: chunk past the end", h->id);
-		else
-			r = pwrite_full(fd, c->data.data, c->data.len, c->off);
+		if (c->off > size || c->data.len > size - c->off)
+			r = ckpt_fail(ctx->err, -EBADMSG, "ghost-%u.img: chunk past the object's %llu bytes",
+				      ghost_id, (unsigned long long)size);
+		else if ((r = pwrite_full(fd, c->data.data, c->data.len, c->off)) < 0)
+			r = ckpt_fail(ctx->err, r, "ghost-%u.img: cannot write contents", ghost_id);
 		protobuf_c_message_free_unpacked(m, NULL);
 		if (r < 0)
-			return ckpt_fail(ctx->err, r, "ghost-%u.img: cannot write contents", h->id);
+			return r;
 	}
+}
+
+static int ghost_fill(struct rst_ctx *ctx, struct img *img, GhostHead *h, int fd)
+{
+	if (ftruncate(fd, h->size) < 0)
+		return ckpt_fail(ctx->err, negerrno(), "ghost-%u.img: cannot size a file to %llu",
+				 h->id, (unsigned long long)h->size);
+	return ghost_write_chunks(ctx, img, h->id, fd, h->size);
 }
 
 static int ghost_make(struct rst_ctx *ctx, uint32_t ghost_id, const char *near_path,
@@ -165,20 +197,13 @@ static int ghost_make(struct rst_ctx *ctx, uint32_t ghost_id, const char *near_p
 		      const char *memfd_name, int *ret)
 {
 	_cleanup_close_ int fd = -EBADF;
-	ProtobufCMessage *m = NULL;
-	struct img *img = NULL;
+	struct img *img;
 	GhostHead *h;
 	int r;
 
-	r = img_open(ctx->dirfd, IMG_GHOST, ghost_id, &img);
-	if (r == 0)
-		r = img_read_next(img, &m);
-	if (r < 0 || !m) {
-		r = ckpt_fail(ctx->err, r < 0 ? r : -EBADMSG, "ghost-%u.img: %s", ghost_id,
-			      img ? img_errmsg(img) : "cannot open");
-		goto out;
-	}
-	h = (GhostHead *)m;
+	r = ghost_open(ctx, ghost_id, &img, &h);
+	if (r < 0)
+		return r;
 	fd = ghost_create(near_path, memfd_name ? memfd_name : h->name, h->mode);
 	if (fd < 0) {
 		r = ckpt_fail(ctx->err, fd, "ghost-%u.img: cannot create a file for it", ghost_id);
@@ -198,10 +223,8 @@ static int ghost_make(struct rst_ctx *ctx, uint32_t ghost_id, const char *near_p
 	}
 	*ret = TAKE_FD(fd);
 out:
-	if (m)
-		protobuf_c_message_free_unpacked(m, NULL);
-	if (img)
-		img_close(img);
+	protobuf_c_message_free_unpacked(&h->base, NULL);
+	img_close(img);
 	return r;
 }
 
@@ -521,45 +544,16 @@ static int shmem_anon_fd(uint64_t size)
 /* Write ghost-N.img's contents into fd, an object of size bytes. */
 static int ghost_copy(struct rst_ctx *ctx, uint32_t ghost_id, int fd, uint64_t size)
 {
-	ProtobufCMessage *m = NULL;
-	struct img *img = NULL;
+	struct img *img;
+	GhostHead *h;
 	int r;
 
-	r = img_open(ctx->dirfd, IMG_GHOST, ghost_id, &img);
-	if (r == 0)
-		r = img_read_next(img, &m);
-	if (r < 0 || !m) {
-		r = ckpt_fail(ctx->err, r < 0 ? r : -EBADMSG, "ghost-%u.img: %s", ghost_id,
-			      img ? img_errmsg(img) : "cannot open");
-		goto out;
-	}
-	for (;;) {
-		ProtobufCMessage *cm;
-		GhostChunk *c;
-
-		r = img_read_next(img, &cm);
-		if (r < 0) {
-			r = ckpt_fail(ctx->err, r, "%s", img_errmsg(img));
-			break;
-		}
-		if (!cm)
-			break;
-		c = (GhostChunk *)cm;
-		if (c->off > size || c->data.len > size - c->off)
-			r = ckpt_fail(ctx->err, -EBADMSG,
-				      "ghost-%u.img: chunk past the shared object's %llu bytes",
-				      ghost_id, (unsigned long long)size);
-		else if (pwrite_full(fd, c->data.data, c->data.len, c->off) < 0)
-			r = ckpt_fail(ctx->err, negerrno(), "ghost-%u.img: cannot fill", ghost_id);
-		protobuf_c_message_free_unpacked(cm, NULL);
-		if (r < 0)
-			break;
-	}
-out:
-	if (m)
-		protobuf_c_message_free_unpacked(m, NULL);
-	if (img)
-		img_close(img);
+	r = ghost_open(ctx, ghost_id, &img, &h);
+	if (r < 0)
+		return r;
+	r = ghost_write_chunks(ctx, img, ghost_id, fd, size);
+	protobuf_c_message_free_unpacked(&h->base, NULL);
+	img_close(img);
 	return r;
 }
 
