@@ -58,6 +58,31 @@ static int list_threads(pid_t pid, struct task *tk)
 	return 0;
 }
 
+/* Run a seized thread to its next system call's entry (1), or until a signal
+ * comes first (0, the signal in *ret_sig, for the caller to deliver on
+ * detach). -ECHILD: the thread is gone; other -errno: ptrace failed. */
+static int step_to_syscall_entry(pid_t tid, int *ret_sig)
+{
+	int st;
+
+	for (int i = 0; i < 16; i++) {
+		if (ptrace(PTRACE_SYSCALL, tid, NULL, NULL) < 0)
+			return negerrno();
+		while (waitpid(tid, &st, __WALL) < 0)
+			if (errno != EINTR)
+				return negerrno();
+		if (!WIFSTOPPED(st))
+			return -ECHILD;
+		if (WSTOPSIG(st) == (SIGTRAP | 0x80))
+			return 1;
+		if (st >> 16 == PTRACE_EVENT_STOP)
+			continue;
+		*ret_sig = WSTOPSIG(st);
+		return 0;
+	}
+	return 0;
+}
+
 /* Let a seized thread go. One that is about to (re)enter a system call
  * (pause(), read()... it slept in at dump time) is first walked into it,
  * so a signal sent once restore returned finds it inside the call and
@@ -65,7 +90,7 @@ static int list_threads(pid_t pid, struct task *tk)
 static void release_thread(struct thread *th)
 {
 	struct user_regs_struct regs;
-	int sig = 0, st;
+	int sig = 0;
 	long word;
 
 	if (ptrace(PTRACE_GETREGS, th->tid, NULL, &regs) < 0)
@@ -77,21 +102,8 @@ static void release_thread(struct thread *th)
 	word = ptrace(PTRACE_PEEKTEXT, th->tid, (void *)(uintptr_t)regs.rip, NULL);
 	if (errno || (word & 0xffff) != 0x050f)
 		goto detach;
-	for (int i = 0; i < 16; i++) {
-		if (ptrace(PTRACE_SYSCALL, th->tid, NULL, NULL) < 0)
-			goto detach;
-		while (waitpid(th->tid, &st, __WALL) < 0)
-			if (errno != EINTR)
-				goto detach;
-		if (!WIFSTOPPED(st))
-			return;
-		if (WSTOPSIG(st) == (SIGTRAP | 0x80))
-			break;		/* at the syscall's entry */
-		if (st >> 16 == PTRACE_EVENT_STOP)
-			continue;
-		sig = WSTOPSIG(st);	/* a signal came first: deliver it */
-		break;
-	}
+	if (step_to_syscall_entry(th->tid, &sig) == -ECHILD)
+		return;
 detach:
 	ptrace(PTRACE_DETACH, th->tid, NULL, (void *)(long)sig);
 	th->seized = false;
@@ -380,30 +392,16 @@ static void release_restarting(struct rst_task *t, struct thread *th)
 	ThreadCoreEntry *img = thread_image(t, th->tid);
 	struct user_regs_struct regs;
 	long code = img ? (long)img->regs->rax : 0;
-	int sig = 0, st;
+	int sig = 0;
 
-	for (int i = 0; i < 16; i++) {
-		if (ptrace(PTRACE_SYSCALL, th->tid, NULL, NULL) < 0)
-			goto detach;
-		while (waitpid(th->tid, &st, __WALL) < 0)
-			if (errno != EINTR)
-				goto detach;
-		if (!WIFSTOPPED(st))
-			return;
-		if (WSTOPSIG(st) == (SIGTRAP | 0x80))
-			goto detach;		/* inside the syscall */
-		if (st >> 16 == PTRACE_EVENT_STOP)
-			continue;
-		sig = WSTOPSIG(st);
-		break;
-	}
+	if (step_to_syscall_entry(th->tid, &sig) == -ECHILD)
+		return;
 	if (sig && ptrace(PTRACE_GETREGS, th->tid, NULL, &regs) == 0 &&
 	    (code == -514 || code == -516 || (code == -512 && !sa_restart(t, sig)))) {
 		regs.rax = (uint64_t)-EINTR;
 		regs.rip += 2;
 		ptrace(PTRACE_SETREGS, th->tid, NULL, &regs);
 	}
-detach:
 	ptrace(PTRACE_DETACH, th->tid, NULL, (void *)(long)sig);
 	th->seized = false;
 }
