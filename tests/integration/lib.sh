@@ -538,6 +538,19 @@ for p in j["pstree"]:
 '
 }
 
+# wait_path TEST PATH [SECONDS]: wait (bounded, default 10 s) until
+# [ TEST PATH ] holds (-e exists, -s is not empty, -S is a socket);
+# returns 1 on timeout, for the caller to say what did not happen.
+wait_path()
+{
+	local op=$1 f=$2 n=${3:-10} i=0
+	while ! [ "$op" "$f" ]; do
+		i=$((i + 1))
+		[ $i -le $((n * 10)) ] || return 1
+		sleep 0.1
+	done
+}
+
 # wait_gone PID [SECONDS]: wait until PID no longer exists at all (PID 1
 # reaps orphans slowly here, so a killed orphan stays a zombie a while).
 wait_gone()

@@ -204,10 +204,6 @@ start_prog()
 # empty; prints nothing, fails the test on timeout.
 wait_file()
 {
-	local f=$1 n=${2:-30} i=0
-	while [ ! -s "$f" ]; do
-		i=$((i + 1))
-		[ $i -le $((n * 10)) ] || { diag_pid "$TPID"; fail "no $f after ${n}s"; }
-		sleep 0.1
-	done
+	local f=$1 n=${2:-30}
+	wait_path -s "$f" "$n" || { diag_pid "$TPID"; fail "no $f after ${n}s"; }
 }

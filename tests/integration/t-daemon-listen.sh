@@ -27,12 +27,7 @@ with open(sys.argv[2], "w") as f:
 PY
 	NLPID=$!
 	track_pid $NLPID
-	i=0
-	while [ ! -S "$NSOCK" ]; do
-		i=$((i + 1))
-		[ $i -le 100 ] || fail "notify listener did not start"
-		sleep 0.1
-	done
+	wait_path -S "$NSOCK" || fail "notify listener did not start"
 }
 
 wait_for_line()	# FILE PATTERN
@@ -94,12 +89,7 @@ wait_for_line "$NOUT" STOPPING=1
 "$CKPTD" --listen "$SOCK" >"$TMP/d3.log" 2>&1 &
 D=$!
 track_pid $D
-i=0
-while [ ! -S "$SOCK" ]; do
-	i=$((i + 1))
-	[ $i -le 100 ] || fail "ckptd --listen did not create $SOCK"
-	sleep 0.1
-done
+wait_path -S "$SOCK" || fail "ckptd --listen did not create $SOCK"
 # a target big enough that its dump takes a while
 perl -e 'use POSIX; POSIX::close($_) for 3..1023; $x = "a" x (1 << 30); sleep 1000' \
 	</dev/null >/dev/null 2>&1 &

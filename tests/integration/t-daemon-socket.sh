@@ -16,12 +16,7 @@ systemd-socket-activate --seqpacket -l "$SOCK" "$CKPTD" --idle-timeout 60 \
 	>"$TMP/daemon.log" 2>&1 &
 DPID=$!
 track_pid $DPID
-i=0
-while [ ! -S "$SOCK" ]; do
-	i=$((i + 1))
-	[ $i -le 100 ] || fail "systemd-socket-activate did not create $SOCK"
-	sleep 0.1
-done
+wait_path -S "$SOCK" || fail "systemd-socket-activate did not create $SOCK"
 chmod 0666 "$SOCK"	# as ckptd.socket's SocketMode=0666
 export CKPT_SOCKET="$SOCK" CKPTD=/nonexistent/ckptd
 
@@ -137,12 +132,7 @@ printf rootdata | $AS_NOBODY perl -e '
 	sleep 1 while 1;' "$TMP/pub/pipes" >/dev/null 2>&1 4<"$TMP/pub/secret" &
 PPID_=$!
 track_pid $PPID_
-i=0
-while [ ! -e "$TMP/pub/pipes.ready" ]; do
-	i=$((i + 1))
-	[ $i -le 100 ] || fail "the pipe holder did not start"
-	sleep 0.1
-done
+wait_path -e "$TMP/pub/pipes.ready" || fail "the pipe holder did not start"
 rm "$TMP/pub/secret"
 $AS_NOBODY "$CKPTCTL" dump -t $PPID_ -D "$TMP/pub/pimg" --leave-running \
 	>"$TMP/pdump.out" 2>&1 || fail "nobody's dump of its pipes: $(cat "$TMP/pdump.out")"
@@ -155,12 +145,7 @@ assert g["deleted"] and g["pos"] == 3, g
 assert j["ghosts"][str(g["ghost_id"])]["bytes"] == 10, j["ghosts"]'
 check_alive $PPID_
 kill -USR1 $PPID_
-i=0
-while [ ! -s "$TMP/pub/pipes" ]; do
-	i=$((i + 1))
-	[ $i -le 100 ] || fail "the pipe holder did not answer"
-	sleep 0.1
-done
+wait_path -s "$TMP/pub/pipes" || fail "the pipe holder did not answer"
 [ "$(cat "$TMP/pub/pipes")" = "rootdata owndata retdata" ] ||
 	fail "pipe data and offset after the dump: $(cat "$TMP/pub/pipes")"
 
