@@ -14,11 +14,10 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "common/version.h"
 #include "images/img.h"
 #include "images/imgset.h"
 #include "inventory.pb-c.h"
-
-#define CKPT_VERSION "0.1"
 
 void dump_progress(struct dump_ctx *ctx, const char *stage, uint64_t done, uint64_t total)
 {

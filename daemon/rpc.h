@@ -12,9 +12,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#ifndef CKPT_VERSION
-#define CKPT_VERSION "0.1"
-#endif
+#include "common/version.h"
 
 #define RPC_PROTO_VERSION	1u
 #define RPC_MSG_MAX		(64u * 1024)	/* bound on every message, both ways */
