@@ -151,10 +151,19 @@ static bool pid_ok(int32_t pid)
 	return pid > 0 && pid < (1 << 22);
 }
 
+/* A group or session id of 0: its leader lives outside the dumper's pid
+ * namespace (a container's shell, a CI runner), so /proc shows 0. Such a
+ * task joins the restorer's group and session, like any leader outside the
+ * tree. */
+static bool pgid_ok(int32_t id)
+{
+	return id == 0 || pid_ok(id);
+}
+
 /* One pstree entry's own fields. */
 static int check_pstree_entry(struct rst_ctx *ctx, PstreeEntry *pe)
 {
-	if (!pid_ok(pe->pid) || pe->ppid < 0 || !pid_ok(pe->pgid) || !pid_ok(pe->sid))
+	if (!pid_ok(pe->pid) || pe->ppid < 0 || !pgid_ok(pe->pgid) || !pgid_ok(pe->sid))
 		return ckpt_fail(ctx->err, -EBADMSG,
 				 "pstree.img: pid %d: pid/ppid/pgid/sid out of bounds", pe->pid);
 	switch (pe->state) {

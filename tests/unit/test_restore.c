@@ -179,6 +179,28 @@ Test(restore, zombie_status)
 	EXPECT_REFUSED("zombie 101: wait status 0x137f is neither an exit nor a signal");
 }
 
+/* A session or group led from outside the dumper's pid namespace reads as
+ * 0 in /proc: a valid tree (the tasks join the restorer's session). */
+Test(restore, session_outside_namespace)
+{
+	struct t ts[] = { { 2, 0, 0, 0 }, { 3, 2, 0, 0 } };
+	char msg[1024];
+
+	write_inventory(2, 2, 0x7, 4096);
+	write_pstree(ts, 2);
+	cr_assert_lt(load(msg, sizeof(msg), NULL), 0);
+	cr_assert_not_null(strstr(msg, "core-2.img is missing"), "%s", msg);
+}
+
+Test(restore, session_negative)
+{
+	struct t ts[] = { { 100, 0, 100, -1 } };
+
+	write_inventory(100, 1, 0x7, 4096);
+	write_pstree(ts, 1);
+	EXPECT_REFUSED("pstree.img: pid 100: pid/ppid/pgid/sid out of bounds");
+}
+
 Test(restore, plan)
 {
 	struct t ts[] = {
