@@ -28,6 +28,7 @@
 #	track_pid PID			kill PID (and its session) on exit too
 #	mount_tmpfs DIR SIZE [OPTS]	unmounted on exit
 #	no_partial_set DIR, wait_gone PID [S], diag_pid PID, skip WHY, fail WHY
+#	kthread_pid			a visible kernel thread's PID, or nothing
 #
 # Written for dash (/bin/sh): POSIX sh only.
 
@@ -107,6 +108,25 @@ proc_state()
 	st=$(proc_stat "$1") || return 1
 	set -- $st
 	echo "$1"
+}
+
+# kthread_pid: the PID of a kernel thread visible here (PF_KTHREAD in the
+# flags of /proc/PID/stat), kthreadd's 2 first; nothing inside a pid
+# namespace, where no kernel thread is visible.
+kthread_pid()
+{
+	local d s pid
+	for d in /proc/2 /proc/[0-9]*; do
+		s=$(cat "$d/stat" 2>/dev/null) || continue
+		pid=${s%% *}
+		s=${s##*) }
+		set -- $s
+		if [ $# -ge 7 ] && [ $(($7 & 0x200000)) -ne 0 ]; then
+			echo "$pid"
+			return 0
+		fi
+	done
+	return 0
 }
 
 # Remember PID (and its start time) for cleanup. Restore tests call this on

@@ -16,9 +16,14 @@ while [ -e "/proc/$nopid" ]; do nopid=$((nopid - 1)); done
 
 expect_fail 4 "$nopid" ckptctl dump -t "$nopid" -D "$TMP/d1"
 no_partial_set "$TMP/d1"
-expect_fail 4 'kernel thread' ckptctl dump -t 2 -D "$TMP/d2"
-grep -q '\b2\b' "$LAST_ERR" || fail "message does not name pid 2: $(cat "$LAST_ERR")"
-no_partial_set "$TMP/d2"
+kt=$(kthread_pid)
+if [ -n "$kt" ]; then
+	expect_fail 4 'kernel thread' ckptctl dump -t "$kt" -D "$TMP/d2"
+	grep -q "\\b$kt\\b" "$LAST_ERR" || fail "message does not name pid $kt: $(cat "$LAST_ERR")"
+	no_partial_set "$TMP/d2"
+else
+	log "no kernel thread is visible in this pid namespace: that case is not run"
+fi
 expect_fail 4 "$tid" ckptctl dump -t "$tid" -D "$TMP/d3"
 no_partial_set "$TMP/d3"
 expect_fail 4 'pid 1\b' ckptctl dump -t 1 -D "$TMP/d4"
