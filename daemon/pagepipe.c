@@ -1,12 +1,20 @@
 /* Read page batches from a stopped task, write them from a second thread.
  *
- * Why a thread: copying a page out of the task (process_vm_readv, ~6 GB/s
- * here) and writing it with its checksum (XXH64 ~8 GB/s, then write(2)
- * into the page cache) cost about the same, so overlapping them nearly
+ * Why a thread: copying a page out of the task (process_vm_readv, ~5 GB/s
+ * here), checksumming it (XXH64, ~9 GB/s) and writing it (write(2) into
+ * the page cache, ~4 GB/s) cost about the same, so overlapping them nearly
  * halves a dump's page time. Two batches take turns: the caller fills and
- * reads one while the writer drains the other. The writer thread touches
- * only the page writer and its batch; everything else stays in the
- * caller's thread, which is the ptrace tracer. */
+ * reads one while the writer writes the other.
+ *
+ * The checksums are shared out. A batch is cut into blocks (each checksummed
+ * whole, so a block never spans two batches); the reader checksums blocks
+ * from the batch's end while the writer is still busy with the previous
+ * batch, and the writer checksums, in order, whatever blocks it reaches
+ * unclaimed. Whichever side is idle does the hashing, so neither waits for
+ * the other while there is work.
+ *
+ * The writer thread touches only the page writer and its batch; everything
+ * else stays in the caller's thread, which is the ptrace tracer. */
 #include "daemon/pagepipe.h"
 
 #include <errno.h>
@@ -24,12 +32,29 @@
 #include "common/util.h"
 #include "images/pages.h"
 
+/* A checksummed block of a batch: contiguous pages, packed in buf at off. */
+enum block_state { UNHASHED, HASHING, HASHED };
+
+struct block {
+	uint64_t vaddr;
+	uint64_t off;
+	uint32_t nr_pages;
+	enum block_state state;		/* under the pipe's lock once handed over */
+	uint64_t xxh64;
+};
+
+/* Each block ends a run or is full: at most one per run plus one per
+ * PAGES_MAX_BLOCK_PAGES of the batch. */
+#define BATCH_BLOCKS (PAGEPIPE_BATCH_RUNS + PAGEPIPE_BATCH_BYTES / 4096 / PAGES_MAX_BLOCK_PAGES + 1)
+
 struct batch {
 	char *buf;			/* PAGEPIPE_BATCH_BYTES, mmap'ed */
 	struct page_run runs[PAGEPIPE_BATCH_RUNS];
 	bool via_mem[PAGEPIPE_BATCH_RUNS];
 	unsigned nr_runs;
 	uint64_t pages;
+	struct block blocks[BATCH_BLOCKS];
+	unsigned nr_blocks;
 };
 
 struct page_pipe {
@@ -72,20 +97,45 @@ static int fail(char *buf, size_t len, int code, const char *fmt, ...)
 
 /* ---- the writer's side ------------------------------------------------ */
 
-static int write_batch(struct page_pipe *p, const struct batch *b)
+static void hash_block(struct page_pipe *p, struct batch *b, struct block *k)
 {
-	size_t off = 0;
+	k->xxh64 = pages_block_hash(b->buf + k->off, k->nr_pages * p->ps);
+}
 
-	for (unsigned i = 0; i < b->nr_runs; i++) {
-		const struct page_run *run = &b->runs[i];
-		uint64_t n = (run->end - run->start) / p->ps;
-		int r = pagew_add(p->pw, run->start, b->buf + off, n);
+/* The writer's claim on block k: hash it if nobody has, else wait for the
+ * reader to finish it. */
+static void writer_hash(struct page_pipe *p, struct batch *b, struct block *k)
+{
+	if (!p->threaded) {
+		hash_block(p, b, k);
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	if (k->state == UNHASHED) {
+		k->state = HASHING;
+		pthread_mutex_unlock(&p->lock);
+		hash_block(p, b, k);
+		pthread_mutex_lock(&p->lock);
+		k->state = HASHED;
+	}
+	while (k->state != HASHED)
+		pthread_cond_wait(&p->cond, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static int write_batch(struct page_pipe *p, struct batch *b)
+{
+	for (unsigned i = 0; i < b->nr_blocks; i++) {
+		struct block *k = &b->blocks[i];
+		int r;
+
+		writer_hash(p, b, k);
+		r = pagew_add_block(p->pw, k->vaddr, b->buf + k->off, k->nr_pages, k->xxh64);
 
 		if (r < 0)
 			return fail(p->werrmsg, sizeof(p->werrmsg), r,
-				    "pid %d: pages %" PRIx64 "-%" PRIx64 ": %s", p->pid,
-				    run->start, run->end, pagew_errmsg(p->pw));
-		off += n * p->ps;
+				    "pid %d: pages %" PRIx64 "-%" PRIx64 ": %s", p->pid, k->vaddr,
+				    k->vaddr + k->nr_pages * p->ps, pagew_errmsg(p->pw));
 	}
 	return 0;
 }
@@ -246,10 +296,71 @@ static int read_batch(struct page_pipe *p, struct batch *b)
 	return 0;
 }
 
-/* Read the current batch, hand it over, and start filling the other. */
+/* Cut the batch's runs into blocks: contiguous runs joined, at most
+ * PAGES_MAX_BLOCK_PAGES each. */
+static void plan_blocks(struct page_pipe *p, struct batch *b)
+{
+	struct block *k = NULL;
+	uint64_t off = 0;
+
+	b->nr_blocks = 0;
+	for (unsigned i = 0; i < b->nr_runs; i++) {
+		uint64_t addr = b->runs[i].start, end = b->runs[i].end;
+
+		while (addr < end) {
+			uint64_t n;
+
+			if (!k || k->nr_pages == PAGES_MAX_BLOCK_PAGES ||
+			    k->vaddr + k->nr_pages * p->ps != addr) {
+				k = &b->blocks[b->nr_blocks++];
+				*k = (struct block){ .vaddr = addr, .off = off };
+			}
+			n = MIN((end - addr) / p->ps, PAGES_MAX_BLOCK_PAGES - k->nr_pages);
+			k->nr_pages += n;
+			addr += n * p->ps;
+			off += n * p->ps;
+		}
+	}
+}
+
+/* The reader's share of b's checksums, from the end: hash unclaimed blocks
+ * until none is left. Before b is handed over, stop as soon as the writer
+ * is idle, to hand it over at once (*submitted). */
+static int reader_hash(struct page_pipe *p, struct batch *b, bool *submitted)
+{
+	int r;
+
+	pthread_mutex_lock(&p->lock);
+	for (unsigned i = b->nr_blocks; i-- > 0;) {
+		struct block *k = &b->blocks[i];
+
+		if (!*submitted && !p->queued) {
+			pthread_mutex_unlock(&p->lock);
+			r = submit(p, b);
+			if (r < 0)
+				return r;
+			*submitted = true;
+			pthread_mutex_lock(&p->lock);
+		}
+		if (k->state != UNHASHED)
+			break;		/* the writer got here first */
+		k->state = HASHING;
+		pthread_mutex_unlock(&p->lock);
+		hash_block(p, b, k);
+		pthread_mutex_lock(&p->lock);
+		k->state = HASHED;
+		pthread_cond_broadcast(&p->cond);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+/* Read the current batch, share out its checksums, hand it over, and start
+ * filling the other. */
 static int send_current(struct page_pipe *p)
 {
 	struct batch *b = &p->b[p->cur];
+	bool submitted = false;
 	int r;
 
 	if (!b->nr_runs)
@@ -257,7 +368,14 @@ static int send_current(struct page_pipe *p)
 	r = read_batch(p, b);
 	if (r < 0)
 		return r;
-	r = submit(p, b);
+	plan_blocks(p, b);
+	if (p->threaded) {
+		r = reader_hash(p, b, &submitted);
+		if (r < 0)
+			return r;
+	}
+	if (!submitted)
+		r = submit(p, b);
 	if (r < 0)
 		return r;
 	p->cur ^= 1;

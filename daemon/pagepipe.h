@@ -3,8 +3,8 @@
  * The caller queues runs of pages (found by pagescan) into the current
  * batch; a full batch is read with one process_vm_readv (many iovecs, or
  * pread of /proc/PID/mem for runs the task cannot read itself) and handed
- * to a writer thread, which checksums and writes it while the next batch is
- * read. Two batch buffers of PAGEPIPE_BATCH_BYTES are all the memory used,
+ * to a writer thread, which writes it while the next batch is read; the
+ * block checksums are shared between the two threads. Two batch buffers of PAGEPIPE_BATCH_BYTES are all the memory used,
  * whatever the size of the task.
  *
  * Nothing here prints: a failure is described by pagepipe_errmsg() (pid,

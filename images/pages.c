@@ -45,6 +45,7 @@ struct page_writer {
 	uint64_t pages_written;
 	uint64_t end;			/* end of the last range added */
 	bool pending;			/* cur holds an entry not yet written */
+	bool hashed;			/* cur.xxh64 was given, not running */
 	struct page_entry cur;
 	XXH64_state_t *xxh;		/* running checksum of cur's block */
 	int code;
@@ -133,7 +134,7 @@ static int pagew_flush(struct page_writer *w)
 	if (w->cur.flags == PE_PRESENT) {
 		e.has_off = e.has_xxh64 = true;
 		e.off = (w->cur.data_off - IMG_PAGES_DATA_OFF) / w->page_size;
-		e.xxh64 = XXH64_digest(w->xxh);
+		e.xxh64 = w->hashed ? w->cur.xxh64 : XXH64_digest(w->xxh);
 	}
 	r = img_write_msg(w->map, &e.base);
 	if (r < 0)
@@ -170,6 +171,7 @@ static int pagew_start(struct page_writer *w, uint64_t vaddr, uint32_t flags)
 	if (r < 0)
 		return r;
 	w->cur = (struct page_entry){ .vaddr = vaddr, .flags = flags };
+	w->hashed = false;
 	if (flags == PE_PRESENT) {
 		w->cur.data_off = img_offset(w->pages);
 		XXH64_reset(w->xxh, 0);
@@ -183,6 +185,37 @@ static bool pagew_extends(const struct page_writer *w, uint64_t vaddr, uint32_t 
 {
 	return w->pending && w->cur.flags == flags && w->cur.nr_pages < limit &&
 	       w->cur.vaddr + (uint64_t)w->cur.nr_pages * w->page_size == vaddr;
+}
+
+uint64_t pages_block_hash(const void *buf, size_t len)
+{
+	return XXH64(buf, len, 0);
+}
+
+int pagew_add_block(struct page_writer *w, uint64_t vaddr, const void *buf, uint64_t nr_pages,
+		    uint64_t xxh64)
+{
+	int r;
+
+	r = pagew_check_range(w, vaddr, nr_pages);
+	if (r < 0)
+		return r;
+	if (nr_pages > PAGES_MAX_BLOCK_PAGES)
+		return pagew_fail(w, -EINVAL, "%s: a block of %llu pages at 0x%llx is over %u",
+				  img_name(w->map), (unsigned long long)nr_pages,
+				  (unsigned long long)vaddr, PAGES_MAX_BLOCK_PAGES);
+	r = pagew_start(w, vaddr, PE_PRESENT);
+	if (r < 0)
+		return r;
+	w->end = vaddr + nr_pages * w->page_size;
+	r = img_write_raw(w->pages, buf, nr_pages * w->page_size);
+	if (r < 0)
+		return pagew_img_fail(w, w->pages, r);
+	w->cur.nr_pages = nr_pages;
+	w->cur.xxh64 = xxh64;
+	w->hashed = true;
+	w->pages_written += nr_pages;
+	return pagew_flush(w);
 }
 
 int pagew_add(struct page_writer *w, uint64_t vaddr, const void *buf, uint64_t nr_pages)

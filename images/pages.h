@@ -7,6 +7,7 @@
 #define CKPT_PAGES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define PE_PRESENT	1u	/* data in pages-N.img */
@@ -32,6 +33,13 @@ int pagew_open(int dirfd, unsigned pid, unsigned pages_id, unsigned page_size,
 /* Append nr_pages pages of data for vaddr (ascending, not overlapping what
  * came before). Written straight from buf, split into checksummed blocks. */
 int pagew_add(struct page_writer *w, uint64_t vaddr, const void *buf, uint64_t nr_pages);
+/* Append one whole block of nr_pages (at most PAGES_MAX_BLOCK_PAGES) whose
+ * checksum the caller computed with pages_block_hash, perhaps in another
+ * thread. The block stands alone: no later call extends it. */
+int pagew_add_block(struct page_writer *w, uint64_t vaddr, const void *buf, uint64_t nr_pages,
+		    uint64_t xxh64);
+/* The checksum a block of len bytes at buf carries in its entry. */
+uint64_t pages_block_hash(const void *buf, size_t len);
 /* Record pages that carry no data (PE_ZERO or PE_IN_PARENT). */
 int pagew_add_hole(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, uint32_t flags);
 uint64_t pagew_pages_written(const struct page_writer *w);

@@ -117,6 +117,64 @@ Test(pages, roundtrip)
 	free(want);
 }
 
+/* Blocks checksummed by the caller (the dump's reader thread): each stands
+ * alone, even when the next one is contiguous, and carries the given hash,
+ * which the reader then checks like any other. */
+Test(pages, whole_blocks_with_given_hashes)
+{
+	uint8_t *buf = malloc(PAGES_MAX_BLOCK_PAGES * PS), *got = malloc(PAGES_MAX_BLOCK_PAGES * PS);
+	struct page_writer *w = wopen_id(2);
+	struct page_reader *r;
+	struct page_entry e;
+	uint64_t h[3];
+
+	fill(buf, 0x10000, 4);
+	h[0] = pages_block_hash(buf, 4 * PS);
+	cr_assert_eq(pagew_add_block(w, 0x10000, buf, 4, h[0]), 0, "%s", pagew_errmsg(w));
+	fill(buf, 0x14000, 2);
+	h[1] = pages_block_hash(buf, 2 * PS) ^ 1;	/* a wrong hash, on purpose */
+	cr_assert_eq(pagew_add_block(w, 0x14000, buf, 2, h[1]), 0, "%s", pagew_errmsg(w));
+	add(w, 0x16000, 1);				/* pagew_add does not extend it */
+	cr_assert_eq(pagew_add_block(w, 0x17000, buf, PAGES_MAX_BLOCK_PAGES + 1, 0), -EINVAL);
+	cr_assert_not_null(strstr(pagew_errmsg(w), "is over 512"), "%s", pagew_errmsg(w));
+	pagew_abort(w);
+
+	w = wopen_id(3);
+	fill(buf, 0x10000, 4);
+	cr_assert_eq(pagew_add_block(w, 0x10000, buf, 4, h[0]), 0);
+	fill(buf, 0x14000, 2);
+	cr_assert_eq(pagew_add_block(w, 0x14000, buf, 2, h[1]), 0);
+	add(w, 0x16000, 1);
+	cr_assert_eq(pagew_add_block(w, 0x16000, buf, 1, 0), -EINVAL);	/* overlaps */
+	pagew_abort(w);
+
+	w = wopen();
+	fill(buf, 0x10000, 4);
+	cr_assert_eq(pagew_add_block(w, 0x10000, buf, 4, h[0]), 0);
+	fill(buf, 0x14000, 2);
+	cr_assert_eq(pagew_add_block(w, 0x14000, buf, 2, h[1]), 0);
+	add(w, 0x16000, 1);
+	cr_assert_eq(pagew_pages_written(w), 7);
+	cr_assert_eq(pagew_close(w), 0);
+
+	r = ropen();
+	cr_assert_eq(pager_next(r, &e), 1);
+	cr_assert(e.vaddr == 0x10000 && e.nr_pages == 4 && e.xxh64 == h[0]);
+	cr_assert_eq(pager_read(r, &e, got), 0);
+	cr_assert_eq(pager_verify(r, &e, got), 0);
+	cr_assert_eq(pager_next(r, &e), 1);
+	cr_assert(e.vaddr == 0x14000 && e.nr_pages == 2 && e.xxh64 == h[1]);
+	cr_assert_eq(pager_read(r, &e, got), -EBADMSG, "a wrong given hash must not verify");
+	cr_assert_not_null(strstr(pager_errmsg(r), "pages-1.img"), "%s", pager_errmsg(r));
+	cr_assert_eq(pager_next(r, &e), 1);
+	cr_assert(e.vaddr == 0x16000 && e.nr_pages == 1, "0x%llx %u", (unsigned long long)e.vaddr,
+		  e.nr_pages);
+	cr_assert_eq(pager_next(r, &e), 0);
+	pager_close(r);
+	free(buf);
+	free(got);
+}
+
 Test(pages, empty)
 {
 	struct page_writer *w = wopen();
