@@ -262,7 +262,9 @@ start_target()
 	# tree is self-contained (as restore wants) and cleanup finds all of
 	# it. Without job control the background child is no group leader,
 	# so setsid(1) does not fork and $! is the target itself.
-	CKPT_STATUS=$TSTATUS setsid "$bin" "$@" </dev/null >"$TLOG" 2>&1 &
+	# TMPDIR: what a target leaves in it goes with $TMP, even when the test
+	# kills the target before it cleans up
+	CKPT_STATUS=$TSTATUS TMPDIR=$TMP setsid "$bin" "$@" </dev/null >"$TLOG" 2>&1 &
 	pid=$!
 	track_pid $pid
 	while :; do

@@ -33,7 +33,7 @@ files = j['files']
 ids = [d['id'] for d in files]
 assert len(ids) == len(set(ids)), 'desc ids repeat'
 
-reg = [d for d in files if ty(d, 'FD_REG') and path(d).startswith('/tmp/ckpt-target-files-')]
+reg = [d for d in files if ty(d, 'FD_REG') and path(d).startswith('$TMP/ckpt-target-files-')]
 assert len(reg) == 1, 'fd, its dup and the child share one description: %r' % reg
 assert int(reg[0]['pos']) == 7, reg[0]
 dele = [d for d in files if ty(d, 'FD_REG') and d.get('deleted')]

@@ -25,8 +25,8 @@ static const char text[] = "ckpt files target: some bytes in a file";
 static const char pipe_text[] = "bytes waiting in a pipe";
 static const char fifo_text[] = "bytes waiting in a fifo";
 
-static char reg_path[] = "/tmp/ckpt-target-files-XXXXXX";
-static char fifo_path[64];
+static char reg_path[4096];
+static char fifo_path[4096 + 8];
 #define SPARSE_SIZE (1ull << 30)
 #define SPARSE_OFF (512ull << 20)
 
@@ -66,10 +66,15 @@ static void verify_big(void)
 
 static void setup(void)
 {
-	char del_path[] = "/tmp/ckpt-target-deleted-XXXXXX";
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char del_path[4096];
 	struct sockaddr_in lo = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int sp[2], l;
 
+	/* in $TMPDIR: the tests point it at their own directory, removed even
+	 * when a test kills this program before it cleans up */
+	snprintf(reg_path, sizeof(reg_path), "%s/ckpt-target-files-XXXXXX", tmp);
+	snprintf(del_path, sizeof(del_path), "%s/ckpt-target-deleted-XXXXXX", tmp);
 	reg = mkstemp(reg_path);
 	if (reg < 0 || write(reg, text, sizeof(text)) != sizeof(text))
 		target_fail("cannot create %s", reg_path);
