@@ -14,6 +14,7 @@ enum {
 	EXIT_NOTARGET = 4,	/* no such process, or not one ckpt may touch */
 	EXIT_BADIMAGE = 5,	/* an image is corrupt, truncated or foreign */
 	EXIT_NODAEMON = 6,	/* ckptd could not be reached or started */
+	EXIT_PROTOCOL = 7,	/* ckptd and ckptctl do not understand each other */
 };
 
 int cmd_dump(int argc, char **argv);

@@ -81,6 +81,8 @@ static int rpc_exit_code(RpcType type, int err)
 	case -ENODATA:
 	case -EPROTONOSUPPORT:
 		return EXIT_BADIMAGE;
+	case -EBADRQC:	/* ckptd could not take the request as it was */
+		return EXIT_PROTOCOL;
 	default:
 		return EXIT_FAIL;
 	}
@@ -357,7 +359,7 @@ static int rpc_client_call(struct rpc_client *c, RpcRequest *req, int dirfd,
 		return client_fail(c->cmd, c->json, r, EXIT_FAIL,
 				   "ckptd closed the connection without an answer");
 	if (r < 0)
-		return client_fail(c->cmd, c->json, r, EXIT_FAIL, "bad answer from ckptd: %s",
+		return client_fail(c->cmd, c->json, r, EXIT_PROTOCOL, "bad answer from ckptd: %s",
 				   strerror(-r));
 	*ret_resp = resp;
 	return 0;
@@ -395,7 +397,7 @@ int rpc_client_run(const char *cmd, bool json, RpcRequest *req, int dirfd,
 	if (resp->err < 0)
 		r = client_fail_resp(&c, resp);
 	else if (!has_result(req->type, resp))
-		r = client_fail(cmd, json, EBADMSG, EXIT_FAIL, "ckptd's answer lacks the result");
+		r = client_fail(cmd, json, EBADMSG, EXIT_PROTOCOL, "ckptd's answer lacks the result");
 	if (r) {
 		rpc_response__free_unpacked(resp, NULL);
 		return r;

@@ -172,15 +172,15 @@ static int recv_request(struct conn *c, RpcRequest **ret_req, int *ret_fd, struc
 		return ckpt_fail(err, negerrno(), "no request received");
 	r = take_passed_fd(&mh, &fd);
 	if (r < 0)
-		return ckpt_fail(err, r, "a request carries at most one file descriptor");
+		return ckpt_fail(err, -EBADRQC, "a request carries at most one file descriptor");
 	if (n == 0)
 		return -ENODATA;
 	if ((size_t)n > RPC_MSG_MAX)
-		return ckpt_fail(err, -EMSGSIZE, "request of %zd bytes exceeds the %u byte limit",
+		return ckpt_fail(err, -EBADRQC, "request of %zd bytes exceeds the %u byte limit",
 				 n, RPC_MSG_MAX);
 	req = rpc_request__unpack(NULL, n, buf);
 	if (!req)
-		return ckpt_fail(err, -EBADMSG, "malformed request (%zd bytes)", n);
+		return ckpt_fail(err, -EBADRQC, "malformed request (%zd bytes)", n);
 	*ret_req = req;
 	*ret_fd = TAKE_FD(fd);
 	return 0;
@@ -404,7 +404,7 @@ static int authorize_dir(const struct conn *c, int dirfd, bool write, struct ckp
 	struct stat st;
 
 	if (dirfd < 0)
-		return ckpt_fail(err, -EBADMSG, "the request carries no image directory");
+		return ckpt_fail(err, -EBADRQC, "the request carries no image directory");
 	if (fstat(dirfd, &st) < 0)
 		return ckpt_fail(err, negerrno(), "cannot stat the image directory");
 	if (!S_ISDIR(st.st_mode))
@@ -597,16 +597,19 @@ static void do_check(const struct kerndat *kd, struct reply *rep)
 	rep->resp.check = &rep->check;
 }
 
+/* A request ckptd can't take as it is (another protocol version, malformed,
+ * missing a part) fails with -EBADRQC, whatever the detail: ckptctl tells
+ * that apart from a failed operation (its exit code 7). */
 static int dispatch(struct conn *c, const RpcRequest *req, int dirfd, struct reply *rep,
 		    struct ckpt_err *err)
 {
 	if (req->has_version && req->version != RPC_PROTO_VERSION)
-		return ckpt_fail(err, -EPROTONOSUPPORT, "protocol version %u (ckptd speaks %u)",
+		return ckpt_fail(err, -EBADRQC, "protocol version %u (ckptd speaks %u)",
 				 req->version, RPC_PROTO_VERSION);
 	switch (req->type) {
 	case RPC_TYPE__RPC_DUMP:
 		if (!req->dump)
-			return ckpt_fail(err, -EBADMSG, "dump request without its dump_req");
+			return ckpt_fail(err, -EBADRQC, "dump request without its dump_req");
 		return do_dump(c, req->dump, dirfd, rep, err);
 	case RPC_TYPE__RPC_RESTORE:
 		return do_restore(c, dirfd, rep, err);
@@ -619,7 +622,7 @@ static int dispatch(struct conn *c, const RpcRequest *req, int dirfd, struct rep
 		rep->resp.message = rep->detail[0];
 		return 0;
 	default:
-		return ckpt_fail(err, -EPROTONOSUPPORT, "unknown request type %d", req->type);
+		return ckpt_fail(err, -EBADRQC, "unknown request type %d", req->type);
 	}
 }
 
