@@ -229,7 +229,7 @@ static void json_page_entry(struct json *j, const struct page_entry *e, unsigned
 	json_u64(j, "flags", e->flags);
 	if (e->flags == PE_PRESENT) {
 		json_u64(j, "off", (e->data_off - IMG_PAGES_DATA_OFF) / page_size);
-		json_u64(j, "xxh64", e->xxh64);
+		json_u64(j, "xxh3", e->xxh3);
 	}
 	json_obj_end(j);
 }

@@ -18,7 +18,6 @@
 #include "common/util.h"
 #include "images/img.h"
 
-#include <xxhash.h>
 
 /* Flags open() may take again; O_CREAT and friends were for the first open. */
 #define REOPEN_MASK (O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_SYNC | \
@@ -593,7 +592,7 @@ static int fill_shmem_pages(struct rst_ctx *ctx, struct rst_task *t)
 		if (r < 0)
 			return ckpt_fail(ctx->err, r, "%s at offset %llu: cannot read %zu bytes",
 					 name, (unsigned long long)e->data_off, len);
-		if (XXH64(buf, len, 0) != e->xxh64)
+		if (pages_block_hash(buf, len) != e->xxh3)
 			return ckpt_fail(ctx->err, -EBADMSG,
 					 "%s at offset %llu: checksum mismatch (pages at 0x%llx)",
 					 name, (unsigned long long)e->data_off,

@@ -19,7 +19,6 @@
 #include "common/util.h"
 #include "images/img.h"
 
-#include <xxhash.h>
 
 #define RST_MAX_TASKS	4096u
 #define RST_MAX_THREADS	4096u
@@ -557,7 +556,7 @@ static int add_split(struct rst_ctx *ctx, struct rst_task *t, struct page_reader
 		piece.nr_pages = (pend - a) / ps;
 		if (e->flags & PE_PRESENT) {
 			piece.data_off = e->data_off + (a - e->vaddr);
-			piece.xxh64 = XXH64(buf + (a - e->vaddr), pend - a, 0);
+			piece.xxh3 = pages_block_hash(buf + (a - e->vaddr), pend - a);
 		}
 		r = add_page_entry(t, &piece, cap);
 		if (r < 0)

@@ -227,7 +227,7 @@ static void fill_pages(struct rst_task *t, int pages_fd, struct restore_args *a,
 		rp[n++] = (struct restore_page){
 			.vaddr = e->vaddr, .nr_pages = e->nr_pages,
 			.flags = (e->flags & PE_PRESENT) ? RPAGE_DATA : RPAGE_ZERO,
-			.off = e->data_off, .xxh64 = e->xxh64,
+			.off = e->data_off, .xxh3 = e->xxh3,
 			.fd = (e->flags & PE_PRESENT) ? pages_fd : -1,
 		};
 	}

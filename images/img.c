@@ -323,6 +323,12 @@ static int img_check_header(struct img *img, const struct img_desc *want)
 				version, IMG_FORMAT_VERSION);
 	if (version == 0)
 		return img_fail(img, 8, -EPROTO, "format version 0 is invalid");
+	/* version 1 (ckpt 0.1's first images) checksummed page blocks with
+	 * XXH64: no release ever wrote it, so it is refused, not converted */
+	if (version < IMG_FORMAT_VERSION)
+		return img_fail(img, 8, -EPROTONOSUPPORT,
+				"format version %u is older than this ckpt reads (%u)",
+				version, IMG_FORMAT_VERSION);
 	if (flags)
 		return img_fail(img, 12, -EPROTONOSUPPORT, "unknown header flags 0x%08x", flags);
 	img->buf_pos = IMG_HDR_SIZE;

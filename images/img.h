@@ -24,7 +24,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #define IMG_SET_MAGIC		0x54504b43u	/* "CKPT" */
-#define IMG_FORMAT_VERSION	1u
+#define IMG_FORMAT_VERSION	2u
 #define IMG_HDR_SIZE		16u
 #define IMG_EOF_MARK		0xffffffffu
 #define IMG_MAX_RECORD		(64u << 20)

@@ -1,7 +1,7 @@
 /* The page store: pagemap-PID.img lists address ranges in ascending order;
  * pages-N.img holds the bytes of the PRESENT ones, one block per entry, back
  * to back from IMG_PAGES_DATA_OFF. The writer writes each caller buffer
- * straight to the file and keeps one pending entry and one running XXH64
+ * straight to the file and keeps one pending entry and one running XXH3
  * state, so its memory does not grow with the number of pages. Contiguous
  * pagew_add calls grow the same block up to PAGES_MAX_BLOCK_PAGES pages.
  *
@@ -45,9 +45,9 @@ struct page_writer {
 	uint64_t pages_written;
 	uint64_t end;			/* end of the last range added */
 	bool pending;			/* cur holds an entry not yet written */
-	bool hashed;			/* cur.xxh64 was given, not running */
+	bool hashed;			/* cur.xxh3 was given, not running */
 	struct page_entry cur;
-	XXH64_state_t *xxh;		/* running checksum of cur's block */
+	XXH3_state_t *xxh;		/* running checksum of cur's block */
 	int code;
 	char err[512];
 };
@@ -86,7 +86,7 @@ int pagew_open(int dirfd, unsigned pid, unsigned pages_id, unsigned page_size,
 	if (!w)
 		return -ENOMEM;
 	w->page_size = page_size;
-	w->xxh = XXH64_createState();
+	w->xxh = XXH3_createState();
 	if (!w->xxh) {
 		free(w);
 		return -ENOMEM;
@@ -115,7 +115,7 @@ out_unlink_pages:
 	if (img_filename(IMG_PAGES, pages_id, name, sizeof(name)) == 0)
 		unlinkat(dirfd, name, 0);
 out_free:
-	XXH64_freeState(w->xxh);
+	XXH3_freeState(w->xxh);
 	free(w);
 	return r;
 }
@@ -132,9 +132,9 @@ static int pagew_flush(struct page_writer *w)
 	e.nr_pages = w->cur.nr_pages;
 	e.flags = w->cur.flags;
 	if (w->cur.flags == PE_PRESENT) {
-		e.has_off = e.has_xxh64 = true;
+		e.has_off = e.has_xxh3 = true;
 		e.off = (w->cur.data_off - IMG_PAGES_DATA_OFF) / w->page_size;
-		e.xxh64 = w->hashed ? w->cur.xxh64 : XXH64_digest(w->xxh);
+		e.xxh3 = w->hashed ? w->cur.xxh3 : XXH3_64bits_digest(w->xxh);
 	}
 	r = img_write_msg(w->map, &e.base);
 	if (r < 0)
@@ -174,7 +174,7 @@ static int pagew_start(struct page_writer *w, uint64_t vaddr, uint32_t flags)
 	w->hashed = false;
 	if (flags == PE_PRESENT) {
 		w->cur.data_off = img_offset(w->pages);
-		XXH64_reset(w->xxh, 0);
+		XXH3_64bits_reset(w->xxh);
 	}
 	w->pending = true;
 	return 0;
@@ -189,11 +189,11 @@ static bool pagew_extends(const struct page_writer *w, uint64_t vaddr, uint32_t 
 
 uint64_t pages_block_hash(const void *buf, size_t len)
 {
-	return XXH64(buf, len, 0);
+	return XXH3_64bits(buf, len);
 }
 
 int pagew_add_block(struct page_writer *w, uint64_t vaddr, const void *buf, uint64_t nr_pages,
-		    uint64_t xxh64)
+		    uint64_t xxh3)
 {
 	int r;
 
@@ -212,7 +212,7 @@ int pagew_add_block(struct page_writer *w, uint64_t vaddr, const void *buf, uint
 	if (r < 0)
 		return pagew_img_fail(w, w->pages, r);
 	w->cur.nr_pages = nr_pages;
-	w->cur.xxh64 = xxh64;
+	w->cur.xxh3 = xxh3;
 	w->hashed = true;
 	w->pages_written += nr_pages;
 	return pagew_flush(w);
@@ -241,7 +241,7 @@ int pagew_add(struct page_writer *w, uint64_t vaddr, const void *buf, uint64_t n
 		r = img_write_raw(w->pages, p, len);
 		if (r < 0)
 			return pagew_img_fail(w, w->pages, r);
-		XXH64_update(w->xxh, p, len);
+		XXH3_64bits_update(w->xxh, p, len);
 		w->cur.nr_pages += n;
 		w->pages_written += n;
 		p += len;
@@ -310,7 +310,7 @@ static void pagew_free(struct page_writer *w)
 {
 	img_abort(w->map);
 	img_abort(w->pages);
-	XXH64_freeState(w->xxh);
+	XXH3_freeState(w->xxh);
 	free(w);
 }
 
@@ -479,7 +479,7 @@ static int pager_check_block(struct page_reader *r, const PagemapEntry *e, off_t
 	if (e->nr_pages > r->max_block)
 		return ENTRY_FAIL(r, at, "block of %u pages exceeds the limit of %u",
 				  e->nr_pages, r->max_block);
-	if (!e->has_off || !e->has_xxh64)
+	if (!e->has_off || !e->has_xxh3)
 		return ENTRY_FAIL(r, at, "present pages without a data offset or checksum");
 	if (e->off > (r->pages_size - IMG_PAGES_DATA_OFF) / r->page_size ||
 	    IMG_PAGES_DATA_OFF + e->off * r->page_size + len > r->pages_size)
@@ -492,7 +492,7 @@ static int pager_check_block(struct page_reader *r, const PagemapEntry *e, off_t
 		return ENTRY_FAIL(r, at, "block at offset %llu of %s, expected %llu",
 				  (unsigned long long)pe->data_off, img_name(r->pages),
 				  (unsigned long long)r->next_off);
-	pe->xxh64 = e->xxh64;
+	pe->xxh3 = e->xxh3;
 	r->next_off += len;
 	return 0;
 }
@@ -519,7 +519,7 @@ static int pager_check_entry(struct page_reader *r, const PagemapEntry *e, off_t
 		ret = pager_check_block(r, e, at, pe);
 		if (ret < 0)
 			return ret;
-	} else if (e->has_off || e->has_xxh64) {
+	} else if (e->has_off || e->has_xxh3) {
 		return ENTRY_FAIL(r, at, "pages without data carry a data offset or checksum");
 	}
 	r->end = e->vaddr + e->nr_pages * ps;
@@ -573,17 +573,17 @@ int pager_verify(struct page_reader *r, const struct page_entry *e, const void *
 
 	if (e->flags != PE_PRESENT)
 		return -EINVAL;
-	sum = XXH64(buf, len, 0);
-	if (sum != e->xxh64) {
+	sum = pages_block_hash(buf, len);
+	if (sum != e->xxh3) {
 		/* Not fatal for the reader: a caller may go on to list the rest. */
 		if (!r->err[0])
 			snprintf(r->err, sizeof(r->err),
 				 "%s at offset %llu: block checksum mismatch (%u pages at 0x%llx, "
-				 "xxh64 0x%016llx, %s says 0x%016llx)",
+				 "xxh3 0x%016llx, %s says 0x%016llx)",
 				 img_name(r->pages), (unsigned long long)e->data_off,
 				 e->nr_pages, (unsigned long long)e->vaddr,
 				 (unsigned long long)sum, img_name(r->map),
-				 (unsigned long long)e->xxh64);
+				 (unsigned long long)e->xxh3);
 		return -EBADMSG;
 	}
 	return 0;

@@ -1,6 +1,6 @@
 /* The page store: pagemap-PID.img (which addresses) + pages-N.img (their
  * bytes, page-aligned, in entry order). Each PRESENT entry is one block of
- * at most PAGES_MAX_BLOCK_PAGES pages carrying the XXH64 of its bytes, so
+ * at most PAGES_MAX_BLOCK_PAGES pages carrying the XXH3 of its bytes, so
  * both writer and reader stream in bounded memory and a reader can preadv a
  * block straight into place and then verify it. */
 #ifndef CKPT_PAGES_H
@@ -22,7 +22,7 @@ struct page_entry {
 	uint32_t flags;
 	uint64_t data_off;	/* PRESENT: byte offset of the block in pages-N.img
 				 * (from the start of the file: pread it there) */
-	uint64_t xxh64;		/* PRESENT: checksum of the block */
+	uint64_t xxh3;		/* PRESENT: checksum of the block */
 };
 
 struct page_writer;
@@ -37,7 +37,7 @@ int pagew_add(struct page_writer *w, uint64_t vaddr, const void *buf, uint64_t n
  * checksum the caller computed with pages_block_hash, perhaps in another
  * thread. The block stands alone: no later call extends it. */
 int pagew_add_block(struct page_writer *w, uint64_t vaddr, const void *buf, uint64_t nr_pages,
-		    uint64_t xxh64);
+		    uint64_t xxh3);
 /* The checksum a block of len bytes at buf carries in its entry. */
 uint64_t pages_block_hash(const void *buf, size_t len);
 /* Record pages that carry no data (PE_ZERO or PE_IN_PARENT). */

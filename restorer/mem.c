@@ -10,7 +10,7 @@
 
 #include "rst.h"
 #include "syscall.h"
-#include "xxh64.h"
+#include "xxh3.h"
 
 #define PAGE		((__u64)RESTORE_PAGE_SIZE)
 #define TASK_SIZE_47	0x7ffffffff000ULL
@@ -296,9 +296,9 @@ static __u64 block_len(const struct restore_page *p)
 /* Check a block read into place against its checksum. */
 static int verify_block(struct restore_args *a, const struct restore_page *p)
 {
-	__u64 h = rst_xxh64((const void *)p->vaddr, block_len(p), 0);
+	__u64 h = rst_xxh3((const void *)p->vaddr, block_len(p));
 
-	if (h == p->xxh64)
+	if (h == p->xxh3)
 		return 0;
 	return (int)rst_fail(a, RSTEP_PAGES, -EBADMSG, p->vaddr,
 			     "pages fd %d offset 0x%llx: checksum mismatch for 0x%llx (%u pages)",

@@ -90,7 +90,7 @@ struct restore_vma {
  * private): shared objects are filled by the engine through their fd
  * before the jump, because several processes share them. In-parent pages
  * are resolved by the engine to the parent set's file, offset and hash. */
-#define RPAGE_DATA	1u	/* read nr_pages pages from fd at off, check xxh64 */
+#define RPAGE_DATA	1u	/* read nr_pages pages from fd at off, check xxh3 */
 #define RPAGE_ZERO	2u	/* the pages read as zeros (written only over file
 				 * private VMAs; anon ones are zero already) */
 
@@ -99,7 +99,7 @@ struct restore_page {
 	__u32 nr_pages;		/* 1..PAGES_MAX_BLOCK_PAGES (512) */
 	__u32 flags;		/* RPAGE_DATA or RPAGE_ZERO */
 	__u64 off;		/* RPAGE_DATA: byte offset in fd (page aligned) */
-	__u64 xxh64;		/* RPAGE_DATA: XXH64, seed 0, of the block's bytes */
+	__u64 xxh3;		/* RPAGE_DATA: XXH3-64, seed 0, of the block's bytes */
 	__s32 fd;		/* RPAGE_DATA: pages-N.img of this set or a parent */
 	__u32 pad;
 };

@@ -3,7 +3,7 @@
  * pages-N.img file and preadv()s that area into it the way the restorer
  * does: blocks of PAGES_MAX_BLOCK_PAGES pages, READ_BATCH blocks per call,
  * straight into place, so every page is first touched by the copy. No
- * checksum (the restorer verifies each block's XXH64 on top of this).
+ * checksum (the restorer verifies each block's XXH3 on top of this).
  * Prints the bytes read and microseconds.
  *
  *	memread PAGES_FILE */

@@ -444,6 +444,8 @@ Test(img, newer_format_version)
 	write_core(rec);
 	fx_put32("core-1.img", 8, IMG_FORMAT_VERSION + 1);
 	expect_bad(-EPROTONOSUPPORT, at(8), "is newer than this ckpt reads");
+	fx_put32("core-1.img", 8, IMG_FORMAT_VERSION - 1);
+	expect_bad(-EPROTONOSUPPORT, at(8), "format version 1 is older than this ckpt reads (2)");
 	fx_put32("core-1.img", 8, 0);
 	expect_bad(-EPROTO, at(8), "format version 0");
 }

@@ -159,11 +159,11 @@ Test(pages, whole_blocks_with_given_hashes)
 
 	r = ropen();
 	cr_assert_eq(pager_next(r, &e), 1);
-	cr_assert(e.vaddr == 0x10000 && e.nr_pages == 4 && e.xxh64 == h[0]);
+	cr_assert(e.vaddr == 0x10000 && e.nr_pages == 4 && e.xxh3 == h[0]);
 	cr_assert_eq(pager_read(r, &e, got), 0);
 	cr_assert_eq(pager_verify(r, &e, got), 0);
 	cr_assert_eq(pager_next(r, &e), 1);
-	cr_assert(e.vaddr == 0x14000 && e.nr_pages == 2 && e.xxh64 == h[1]);
+	cr_assert(e.vaddr == 0x14000 && e.nr_pages == 2 && e.xxh3 == h[1]);
 	cr_assert_eq(pager_read(r, &e, got), -EBADMSG, "a wrong given hash must not verify");
 	cr_assert_not_null(strstr(pager_errmsg(r), "pages-1.img"), "%s", pager_errmsg(r));
 	cr_assert_eq(pager_next(r, &e), 1);
@@ -372,7 +372,7 @@ static void present_entry(PagemapEntry *e, uint64_t vaddr, uint32_t nr, uint64_t
 {
 	zero_entry(e, vaddr, nr);
 	e->flags = PE_PRESENT;
-	e->has_off = e->has_xxh64 = true;
+	e->has_off = e->has_xxh3 = true;
 	e->off = off;
 }
 
@@ -423,7 +423,7 @@ Test(pages, bad_entries)
 			 record_off(1));
 
 	present_entry(&es[0], 0x2000, 1, 0);
-	es[0].has_xxh64 = false;
+	es[0].has_xxh3 = false;
 	write_map(es, 1, 512);
 	expect_entry_bad(-EBADMSG, "without a data offset or checksum", "pagemap-1.img", record_off(1));
 

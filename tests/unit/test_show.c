@@ -264,8 +264,8 @@ Test(show, foreign_and_newer_files)
 	snprintf(want, sizeof(want), "%s/fs-100.img at offset 4: kind magic", fx_dir);
 	expect_bad(want, EXIT_BADIMAGE);
 	fx_put32("fs-100.img", 4, img_desc_get(IMG_FS)->magic);
-	fx_put32("inventory.img", 8, 2);
-	snprintf(want, sizeof(want), "%s/inventory.img at offset 8: format version 2 is newer", fx_dir);
+	fx_put32("inventory.img", 8, 3);
+	snprintf(want, sizeof(want), "%s/inventory.img at offset 8: format version 3 is newer", fx_dir);
 	expect_bad(want, EXIT_BADIMAGE);
 }
 
