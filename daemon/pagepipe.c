@@ -3,8 +3,8 @@
  * Why a thread: copying a page out of the task (process_vm_readv, ~5 GB/s
  * here) and writing it (write(2) into the page cache, ~4 GB/s) cost about
  * the same, and checksumming it (XXH3-64, ~17 GB/s) a third of either, so
- * overlapping them nearly halves a dump's page time. Two batches take turns: the caller fills and
- * reads one while the writer writes the other.
+ * overlapping them nearly halves a dump's page time. Two batches take
+ * turns: the caller fills and reads one while the writer writes the other.
  *
  * The checksums are shared out. A batch is cut into blocks (each checksummed
  * whole, so a block never spans two batches); the reader checksums blocks
