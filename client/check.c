@@ -4,7 +4,6 @@
  * feature to the text that qualifies it:
  *	{"kernel":true,...,"soft_dirty":false,"pagemap_scan":true,...,
  *	 "details":{"kernel":"6.18.0","soft_dirty":"pagemap bit 55 ...",...}} */
-#include <getopt.h>
 #include <string.h>
 
 #include "client/commands.h"
@@ -22,35 +21,6 @@ static void check_usage(FILE *f)
 		"\n"
 		"  -j, --json  print the features as one JSON object\n"
 		"  -h, --help  show this help\n");
-}
-
-static int parse_check_args(int argc, char **argv, bool *json)
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	int c;
-
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			*json = true;
-			break;
-		case 'h':
-			check_usage(stdout);
-			return EXIT_OK;
-		default:
-			return client_bad_option("check", *json, c, argv);
-		}
-	}
-	if (optind < argc)
-		return client_fail("check", *json, EINVAL, EXIT_USAGE,
-				   "unexpected argument '%s'", argv[optind]);
-	return 1;
 }
 
 static int print_json(const CheckResult *res)
@@ -90,7 +60,7 @@ int cmd_check(int argc, char **argv)
 	RpcResponse *resp;
 	int r;
 
-	r = parse_check_args(argc, argv, &json);
+	r = client_parse_json_only("check", argc, argv, &json, check_usage);
 	if (r != 1)
 		return r;
 	req.type = RPC_TYPE__RPC_CHECK;

@@ -97,6 +97,36 @@ static int client_fail_resp(const struct rpc_client *c, const RpcResponse *resp)
 			   "%s", msg);
 }
 
+int client_parse_json_only(const char *cmd, int argc, char **argv, bool *json,
+			   void (*usage)(FILE *))
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			return client_bad_option(cmd, *json, c, argv);
+		}
+	}
+	if (optind < argc)
+		return client_fail(cmd, *json, EINVAL, EXIT_USAGE, "unexpected argument '%s'",
+				   argv[optind]);
+	return 1;
+}
+
 bool args_want_json(int argc, char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
@@ -214,9 +244,10 @@ out_close_pair:
 }
 
 /* Connect to $CKPT_SOCKET (or the default socket); when nothing answers
- * there, start a one-shot ckptd ($CKPTD, or the one beside ckptctl). On
- * failure the error is reported and EXIT_NODAEMON returned; 0 on success. */
-static int rpc_client_open(struct rpc_client *c, const char *cmd, bool json)
+ * there, start a one-shot ckptd ($CKPTD, or the one beside ckptctl) if
+ * oneshot allows. On failure the error is reported and EXIT_NODAEMON
+ * returned; 0 on success. */
+static int rpc_client_open(struct rpc_client *c, const char *cmd, bool json, bool oneshot)
 {
 	const char *sock = getenv("CKPT_SOCKET");
 	char path[PATH_MAX];
@@ -228,6 +259,9 @@ static int rpc_client_open(struct rpc_client *c, const char *cmd, bool json)
 	r = connect_socket(sock, &c->fd);
 	if (r == 0)
 		return 0;
+	if (!oneshot)
+		return client_fail(cmd, json, r, EXIT_NODAEMON, "no ckptd answers at %s: %s", sock,
+				   strerror(-r));
 	if (r != -ENOENT && r != -ECONNREFUSED && r != -ENOTDIR)
 		return client_fail(cmd, json, r, EXIT_NODAEMON, "cannot connect to ckptd at %s: %s",
 				   sock, strerror(-r));
@@ -375,19 +409,21 @@ static bool has_result(RpcType type, const RpcResponse *resp)
 		return resp->restore;
 	case RPC_TYPE__RPC_CHECK:
 		return resp->check;
+	case RPC_TYPE__RPC_STATUS:
+		return resp->status;
 	default:
 		return true;
 	}
 }
 
-int rpc_client_run(const char *cmd, bool json, RpcRequest *req, int dirfd,
-		   RpcResponse **ret_resp)
+static int run(const char *cmd, bool json, bool oneshot, RpcRequest *req, int dirfd,
+	       RpcResponse **ret_resp)
 {
 	struct rpc_client c;
 	RpcResponse *resp = NULL;
 	int r;
 
-	r = rpc_client_open(&c, cmd, json);
+	r = rpc_client_open(&c, cmd, json, oneshot);
 	if (r)
 		return r;
 	r = rpc_client_call(&c, req, dirfd, &resp);
@@ -404,4 +440,15 @@ int rpc_client_run(const char *cmd, bool json, RpcRequest *req, int dirfd,
 	}
 	*ret_resp = resp;
 	return 0;
+}
+
+int rpc_client_run(const char *cmd, bool json, RpcRequest *req, int dirfd,
+		   RpcResponse **ret_resp)
+{
+	return run(cmd, json, true, req, dirfd, ret_resp);
+}
+
+int rpc_client_ask_service(const char *cmd, bool json, RpcRequest *req, RpcResponse **ret_resp)
+{
+	return run(cmd, json, false, req, -EBADF, ret_resp);
 }

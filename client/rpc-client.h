@@ -17,6 +17,9 @@
  * failure is reported and its exit code returned. */
 int rpc_client_run(const char *cmd, bool json, RpcRequest *req, int dirfd,
 		   RpcResponse **ret_resp);
+/* The same with the daemon at the socket only: no one-shot ckptd is
+ * started when none answers there (EXIT_NODAEMON). */
+int rpc_client_ask_service(const char *cmd, bool json, RpcRequest *req, RpcResponse **ret_resp);
 
 /* Report a failure once: "ckptctl CMD: message" on stderr and, with json,
  * {"error":"message","errno":N} on stdout. Returns exit_code. */
@@ -26,6 +29,11 @@ int client_fail(const char *cmd, bool json, int err, int exit_code, const char *
 /* Report a getopt failure (opt is ':' for a missing argument, anything else
  * for an unknown option); returns EXIT_USAGE. */
 int client_bad_option(const char *cmd, bool json, int opt, char **argv);
+
+/* Parse a command that takes only --json and --help: 1 to go on, else the
+ * exit code (EXIT_OK after --help, EXIT_USAGE reported). */
+int client_parse_json_only(const char *cmd, int argc, char **argv, bool *json,
+			   void (*usage)(FILE *));
 
 /* True when argv holds --json (seen before parsing, so that even a usage
  * error can answer in JSON). */

@@ -264,6 +264,9 @@ static int setup(struct ckptd *d)
 	d->srv.kd = &d->kd;
 	d->srv.pid = getpid();
 	d->srv.parent = getppid();
+	d->srv.mode = d->oneshot_fd >= 0 ? "oneshot" : d->listen_path ? "listen" :
+		      "socket-activated";
+	d->srv.started_us = now_us();
 	return 0;
 }
 

@@ -69,6 +69,7 @@ struct reply {
 	DumpResult dump;
 	RestoreResult restore;
 	CheckResult check;
+	StatusResult status;
 	Feature feat[24];
 	Feature *featp[24];
 	char detail[24][160];
@@ -600,6 +601,21 @@ static void do_check(const struct kerndat *kd, struct reply *rep)
 /* A request ckptd can't take as it is (another protocol version, malformed,
  * missing a part) fails with -EBADRQC, whatever the detail: ckptctl tells
  * that apart from a failed operation (its exit code 7). */
+static void do_status(const struct rpc_server *srv, struct reply *rep)
+{
+	StatusResult *st = &rep->status;
+
+	status_result__init(st);
+	st->version = (char *)CKPT_VERSION;
+	st->protocol = RPC_PROTO_VERSION;
+	st->pid = srv->pid;
+	st->mode = (char *)(srv->mode ? srv->mode : "unknown");
+	st->uptime_ms = (now_us() - srv->started_us) / 1000;
+	st->idle_timeout_s = srv->idle_timeout_s > 0 ? srv->idle_timeout_s : 0;
+	st->max_clients = srv->max_clients;
+	rep->resp.status = st;
+}
+
 static int dispatch(struct conn *c, const RpcRequest *req, int dirfd, struct reply *rep,
 		    struct ckpt_err *err)
 {
@@ -617,9 +633,7 @@ static int dispatch(struct conn *c, const RpcRequest *req, int dirfd, struct rep
 		do_check(c->srv->kd, rep);
 		return 0;
 	case RPC_TYPE__RPC_STATUS:
-		snprintf(rep->detail[0], sizeof(rep->detail[0]), "ckptd %s, protocol %u, pid %d",
-			 CKPT_VERSION, RPC_PROTO_VERSION, getpid());
-		rep->resp.message = rep->detail[0];
+		do_status(c->srv, rep);
 		return 0;
 	default:
 		return ckpt_fail(err, -EBADRQC, "unknown request type %d", req->type);

@@ -10,6 +10,7 @@
 #define CKPT_RPC_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "common/version.h"
@@ -27,6 +28,8 @@ struct rpc_server {
 	bool log;			/* say what each request did on stderr */
 	pid_t pid, parent;		/* the daemon's main process and its parent:
 					   never a dump target */
+	const char *mode;		/* how it was started (ckptctl status) */
+	uint64_t started_us;		/* now_us() at start, for its uptime */
 	const struct kerndat *kd;
 };
 

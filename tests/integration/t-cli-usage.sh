@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 "$CKPTCTL" --help >"$TMP/help" || fail "ckptctl --help exited $?"
-for cmd in dump restore show check; do
+for cmd in dump restore show check status; do
 	grep -q "^  $cmd " "$TMP/help" || fail "ckptctl --help does not list $cmd"
 	"$CKPTCTL" $cmd --help >"$TMP/$cmd.help" 2>&1 || fail "ckptctl $cmd --help exited $?"
 	grep -qi "usage: ckptctl $cmd" "$TMP/$cmd.help" || fail "ckptctl $cmd --help: $(cat "$TMP/$cmd.help")"
@@ -26,6 +26,9 @@ expect_fail 2 "ckptctl restore: -D DIR is required" ckptctl restore
 expect_fail 2 "ckptctl restore: --pidfile needs an argument" ckptctl restore -D "$TMP/x" --pidfile
 expect_fail 2 "ckptctl check: unexpected argument" ckptctl check now
 expect_fail 2 "ckptctl check: unknown option" ckptctl check --frob
+expect_fail 2 "ckptctl status: unexpected argument 'now'" ckptctl status now
+expect_fail 2 "ckptctl status: unknown option '--frob'" ckptctl status --frob --json
+json_check "$LAST_OUT" 'assert j["errno"] == 22 and "--frob" in j["error"], j'
 [ ! -e "$TMP/x" ] || fail "a usage error created the image directory"
 
 # with --json a usage error is also a JSON object on stdout

@@ -50,6 +50,8 @@ wait_for_line "$NOUT" READY=1
 [ "$(stat -c %a "$SOCK")" = 666 ] || fail "$SOCK has mode $(stat -c %a "$SOCK"), not 666"
 CKPT_SOCKET=$SOCK CKPTD=/nonexistent ckpt_ok check --json
 json_check "$LAST_OUT" 'assert j["pagemap_scan"] is True and j["soft_dirty"] is False, j'
+CKPT_SOCKET=$SOCK ckpt_ok status --json
+json_check "$LAST_OUT" "assert j['pid'] == $D and j['mode'] == 'listen' and j['idle_timeout_s'] == 2, j"
 # a tree restored by a listening daemon outlives the daemon
 start_target sample
 CKPT_SOCKET=$SOCK CKPTD=/nonexistent ckpt_ok dump -t "$TPID" -D "$TMP/img"
@@ -63,6 +65,10 @@ wait $D || rc=$?
 [ $rc -eq 0 ] || fail "ckptd exited $rc after its idle timeout: $(cat "$TMP/d1.log")"
 wait_for_line "$NOUT" STOPPING=1
 [ ! -e "$SOCK" ] || fail "ckptd left $SOCK behind"
+# status asks the service only: with none, exit 6 and no one-shot daemon
+CKPT_SOCKET=$SOCK expect_fail 6 "ckptctl status: no ckptd answers at $SOCK" ckptctl status
+CKPT_SOCKET=$SOCK expect_fail 6 "" ckptctl status --json
+json_check "$LAST_OUT" 'assert j["errno"] == 2 and "no ckptd answers" in j["error"], j'
 grep -q "check for uid 0 .* done" "$TMP/d1.log" || fail "no log of the check: $(cat "$TMP/d1.log")"
 check_alive
 expect_status pass

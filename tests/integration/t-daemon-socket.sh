@@ -25,6 +25,14 @@ grep -Eq '^pagemap_scan +yes' "$LAST_OUT" || fail "check via the socket: $(cat "
 grep -q "Execing $BUILD/bin/ckptd" "$TMP/daemon.log" || fail "the socket did not start ckptd: $(cat "$TMP/daemon.log")"
 # systemd-socket-activate execs ckptd in its own process
 [ "$(cat /proc/$DPID/comm)" = ckptd ] || fail "pid $DPID is $(cat /proc/$DPID/comm), not ckptd"
+# ckptctl status: what the service says of itself, to anyone who may connect
+ckpt_ok status --json
+json_check "$LAST_OUT" "assert j['pid'] == $DPID and j['mode'] == 'socket-activated' and \
+	j['socket'] == '$SOCK' and j['protocol'] >= 1 and j['version'] and \
+	j['idle_timeout_s'] == 60 and j['uptime_ms'] >= 0 and j['max_clients'] > 0, j"
+$AS_NOBODY "$CKPTCTL" status >"$TMP/status.out" 2>&1 || fail "status as nobody: $(cat "$TMP/status.out")"
+grep -Eq "^ckptd [0-9.]+ \(protocol [0-9]+\) pid $DPID at $SOCK: socket-activated, up [0-9]+\.[0-9]{3} s, exits after 60 s idle\$" \
+	"$TMP/status.out" || fail "status: $(cat "$TMP/status.out")"
 
 # concurrent clients, each served by a child of its own
 pids=

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "daemon/kerndat.h"
+#include "common/util.h"
 #include "daemon/rpc.h"
 #include "rpc.pb-c.h"
 
@@ -24,7 +25,8 @@ static void setup(void)
 {
 	cr_assert_eq(kerndat_probe(&kd), 0);
 	srv = (struct rpc_server){ .listen_fd = -1, .kd = &kd, .pid = getpid(),
-				   .parent = getppid() };
+				   .parent = getppid(), .mode = "listen", .max_clients = 16,
+				   .idle_timeout_s = 30, .started_us = now_us() };
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
 }
 
@@ -154,6 +156,28 @@ Test(rpc, two_fds_are_refused)
 	resp = serve();
 	cr_expect_eq(resp->err, -EBADRQC);
 	cr_expect_not_null(strstr(resp->message, "at most one file descriptor"));
+	rpc_response__free_unpacked(resp, NULL);
+}
+
+Test(rpc, status_says_what_the_daemon_is)
+{
+	RpcRequest req = RPC_REQUEST__INIT;
+	RpcResponse *resp;
+
+	req.type = RPC_TYPE__RPC_STATUS;
+	req.has_version = true;
+	req.version = RPC_PROTO_VERSION;
+	send_req(&req, -1);
+	resp = serve();
+	cr_assert_eq(resp->err, 0);
+	cr_assert_not_null(resp->status);
+	cr_expect_str_eq(resp->status->version, CKPT_VERSION);
+	cr_expect_eq(resp->status->protocol, RPC_PROTO_VERSION);
+	cr_expect_eq(resp->status->pid, getpid());
+	cr_expect_str_eq(resp->status->mode, "listen");
+	cr_expect_eq(resp->status->idle_timeout_s, 30);
+	cr_expect_eq(resp->status->max_clients, 16);
+	cr_expect_lt(resp->status->uptime_ms, 60000);
 	rpc_response__free_unpacked(resp, NULL);
 }
 
