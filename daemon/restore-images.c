@@ -150,10 +150,11 @@ static bool pid_ok(int32_t pid)
 	return pid > 0 && pid < (1 << 22);
 }
 
-/* A group or session id of 0: its leader lives outside the dumper's pid
- * namespace (a container's shell, a CI runner), so /proc shows 0. Such a
- * task joins the restorer's group and session, like any leader outside the
- * tree. */
+/* A group or session id of 0: its leader is not visible to the dumper
+ * (outside its pid namespace, as for a container's shell) or there is none
+ * (session 0 of a PID 1 that never called setsid, as on some CI runners).
+ * Such a task joins the restorer's group and session, like any leader
+ * outside the tree. */
 static bool pgid_ok(int32_t id)
 {
 	return id == 0 || pid_ok(id);
