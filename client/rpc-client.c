@@ -243,19 +243,24 @@ out_close_pair:
 	return e;
 }
 
+const char *client_socket_path(void)
+{
+	const char *sock = getenv("CKPT_SOCKET");
+
+	return sock && sock[0] ? sock : CKPT_SOCKET_DEFAULT;
+}
+
 /* Connect to $CKPT_SOCKET (or the default socket); when nothing answers
  * there, start a one-shot ckptd ($CKPTD, or the one beside ckptctl) if
  * oneshot allows. On failure the error is reported and EXIT_NODAEMON
  * returned; 0 on success. */
 static int rpc_client_open(struct rpc_client *c, const char *cmd, bool json, bool oneshot)
 {
-	const char *sock = getenv("CKPT_SOCKET");
+	const char *sock = client_socket_path();
 	char path[PATH_MAX];
 	int r;
 
 	*c = (struct rpc_client){ .fd = -EBADF, .cmd = cmd, .json = json };
-	if (!sock || !sock[0])
-		sock = CKPT_SOCKET_DEFAULT;
 	r = connect_socket(sock, &c->fd);
 	if (r == 0)
 		return 0;

@@ -17,6 +17,8 @@
  * failure is reported and its exit code returned. */
 int rpc_client_run(const char *cmd, bool json, RpcRequest *req, int dirfd,
 		   RpcResponse **ret_resp);
+/* The daemon's socket: $CKPT_SOCKET, or CKPT_SOCKET_DEFAULT. */
+const char *client_socket_path(void);
 /* The same with the daemon at the socket only: no one-shot ckptd is
  * started when none answers there (EXIT_NODAEMON). */
 int rpc_client_ask_service(const char *cmd, bool json, RpcRequest *req, RpcResponse **ret_resp);

@@ -5,8 +5,6 @@
  * JSON: {"socket":"/run/ckpt/ckptd.sock","version":"0.1","protocol":1,
  *	  "pid":123,"mode":"socket-activated","uptime_ms":4567,
  *	  "idle_timeout_s":0,"max_clients":16} */
-#include <stdlib.h>
-
 #include "client/commands.h"
 #include "client/rpc-client.h"
 #include "daemon/rpc.h"
@@ -27,20 +25,13 @@ static void status_usage(FILE *f)
 		CKPT_SOCKET_DEFAULT);
 }
 
-static const char *socket_path(void)
-{
-	const char *s = getenv("CKPT_SOCKET");
-
-	return s && s[0] ? s : CKPT_SOCKET_DEFAULT;
-}
-
 static int print_json(const StatusResult *st)
 {
 	struct json j;
 
 	json_init(&j, stdout, false);
 	json_obj_begin(&j, NULL);
-	json_str(&j, "socket", socket_path());
+	json_str(&j, "socket", client_socket_path());
 	json_str(&j, "version", st->version);
 	json_u64(&j, "protocol", st->protocol);
 	json_i64(&j, "pid", st->pid);
@@ -72,7 +63,7 @@ int cmd_status(int argc, char **argv)
 		r = print_json(st);
 	} else {
 		printf("ckptd %s (protocol %u) pid %d at %s: %s, up %llu.%03llu s", st->version,
-		       st->protocol, st->pid, socket_path(), st->mode,
+		       st->protocol, st->pid, client_socket_path(), st->mode,
 		       (unsigned long long)st->uptime_ms / 1000,
 		       (unsigned long long)st->uptime_ms % 1000);
 		if (st->idle_timeout_s)
