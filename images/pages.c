@@ -1,9 +1,9 @@
 /* The page store: pagemap-PID.img lists address ranges in ascending order;
  * pages-N.img holds the bytes of the PRESENT ones, one block per entry, back
- * to back from IMG_PAGES_DATA_OFF. The writer writes each caller buffer
- * straight to the file and keeps one pending entry and one running XXH3
- * state, so its memory does not grow with the number of pages. Contiguous
- * pagew_add calls grow the same block up to PAGES_MAX_BLOCK_PAGES pages.
+ * to back from IMG_PAGES_DATA_OFF. The writer writes each block straight
+ * from the caller's buffer, with the checksum the caller computed, and
+ * keeps one pending entry (a run of holes grows until something else
+ * comes), so its memory does not grow with the number of pages.
  *
  * The reader trusts nothing: every entry is checked against the previous one
  * and against the pages file's size before anyone preads through it. */
@@ -45,9 +45,7 @@ struct page_writer {
 	uint64_t pages_written;
 	uint64_t end;			/* end of the last range added */
 	bool pending;			/* cur holds an entry not yet written */
-	bool hashed;			/* cur.xxh3 was given, not running */
 	struct page_entry cur;
-	XXH3_state_t *xxh;		/* running checksum of cur's block */
 	int code;
 	char err[512];
 };
@@ -86,11 +84,6 @@ int pagew_open(int dirfd, unsigned pid, unsigned pages_id, unsigned page_size,
 	if (!w)
 		return -ENOMEM;
 	w->page_size = page_size;
-	w->xxh = XXH3_createState();
-	if (!w->xxh) {
-		free(w);
-		return -ENOMEM;
-	}
 	r = img_create(dirfd, IMG_PAGES, pages_id, &w->pages);
 	if (r < 0)
 		goto out_free;
@@ -115,7 +108,6 @@ out_unlink_pages:
 	if (img_filename(IMG_PAGES, pages_id, name, sizeof(name)) == 0)
 		unlinkat(dirfd, name, 0);
 out_free:
-	XXH3_freeState(w->xxh);
 	free(w);
 	return r;
 }
@@ -134,7 +126,7 @@ static int pagew_flush(struct page_writer *w)
 	if (w->cur.flags == PE_PRESENT) {
 		e.has_off = e.has_xxh3 = true;
 		e.off = (w->cur.data_off - IMG_PAGES_DATA_OFF) / w->page_size;
-		e.xxh3 = w->hashed ? w->cur.xxh3 : XXH3_64bits_digest(w->xxh);
+		e.xxh3 = w->cur.xxh3;
 	}
 	r = img_write_msg(w->map, &e.base);
 	if (r < 0)
@@ -171,11 +163,8 @@ static int pagew_start(struct page_writer *w, uint64_t vaddr, uint32_t flags)
 	if (r < 0)
 		return r;
 	w->cur = (struct page_entry){ .vaddr = vaddr, .flags = flags };
-	w->hashed = false;
-	if (flags == PE_PRESENT) {
+	if (flags == PE_PRESENT)
 		w->cur.data_off = img_offset(w->pages);
-		XXH3_64bits_reset(w->xxh);
-	}
 	w->pending = true;
 	return 0;
 }
@@ -213,47 +202,8 @@ int pagew_add_block(struct page_writer *w, uint64_t vaddr, const void *buf, uint
 		return pagew_img_fail(w, w->pages, r);
 	w->cur.nr_pages = nr_pages;
 	w->cur.xxh3 = xxh3;
-	w->hashed = true;
 	w->pages_written += nr_pages;
 	return pagew_flush(w);
-}
-
-int pagew_add(struct page_writer *w, uint64_t vaddr, const void *buf, uint64_t nr_pages)
-{
-	const uint8_t *p = buf;
-	int r;
-
-	r = pagew_check_range(w, vaddr, nr_pages);
-	if (r < 0)
-		return r;
-	w->end = vaddr + nr_pages * w->page_size;
-	while (nr_pages) {
-		uint64_t n;
-		size_t len;
-
-		if (!pagew_extends(w, vaddr, PE_PRESENT, PAGES_MAX_BLOCK_PAGES)) {
-			r = pagew_start(w, vaddr, PE_PRESENT);
-			if (r < 0)
-				return r;
-		}
-		n = MIN(nr_pages, PAGES_MAX_BLOCK_PAGES - w->cur.nr_pages);
-		len = n * w->page_size;
-		r = img_write_raw(w->pages, p, len);
-		if (r < 0)
-			return pagew_img_fail(w, w->pages, r);
-		XXH3_64bits_update(w->xxh, p, len);
-		w->cur.nr_pages += n;
-		w->pages_written += n;
-		p += len;
-		vaddr += len;
-		nr_pages -= n;
-		if (w->cur.nr_pages == PAGES_MAX_BLOCK_PAGES) {
-			r = pagew_flush(w);
-			if (r < 0)
-				return r;
-		}
-	}
-	return 0;
 }
 
 int pagew_add_hole(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, uint32_t flags)
@@ -310,7 +260,6 @@ static void pagew_free(struct page_writer *w)
 {
 	img_abort(w->map);
 	img_abort(w->pages);
-	XXH3_freeState(w->xxh);
 	free(w);
 }
 

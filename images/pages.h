@@ -30,12 +30,11 @@ struct page_writer;
 /* Create pagemap-<pid>.img and pages-<pages_id>.img in dirfd. */
 int pagew_open(int dirfd, unsigned pid, unsigned pages_id, unsigned page_size,
 	       struct page_writer **ret);
-/* Append nr_pages pages of data for vaddr (ascending, not overlapping what
- * came before). Written straight from buf, split into checksummed blocks. */
-int pagew_add(struct page_writer *w, uint64_t vaddr, const void *buf, uint64_t nr_pages);
-/* Append one whole block of nr_pages (at most PAGES_MAX_BLOCK_PAGES) whose
- * checksum the caller computed with pages_block_hash, perhaps in another
- * thread. The block stands alone: no later call extends it. */
+/* Append one block of nr_pages pages (1 to PAGES_MAX_BLOCK_PAGES) for vaddr
+ * (ascending, not overlapping what came before), written straight from
+ * buf, with the checksum the caller computed with pages_block_hash (the
+ * dump does that in whichever of its two threads is idle). Each call is an
+ * entry of its own: cutting pages into blocks is the caller's business. */
 int pagew_add_block(struct page_writer *w, uint64_t vaddr, const void *buf, uint64_t nr_pages,
 		    uint64_t xxh3);
 /* The checksum a block of len bytes at buf carries in its entry. */

@@ -35,12 +35,29 @@ static struct page_writer *wopen(void)
 	return wopen_id(1);
 }
 
+/* nr pages of buf for vaddr, cut into blocks of at most
+ * PAGES_MAX_BLOCK_PAGES as the dump cuts them; returns the first failure. */
+static int add_buf(struct page_writer *w, uint64_t vaddr, const uint8_t *buf, uint64_t nr)
+{
+	while (nr) {
+		uint64_t n = nr < PAGES_MAX_BLOCK_PAGES ? nr : PAGES_MAX_BLOCK_PAGES;
+		int r = pagew_add_block(w, vaddr, buf, n, pages_block_hash(buf, n * PS));
+
+		if (r < 0)
+			return r;
+		vaddr += n * PS;
+		buf += n * PS;
+		nr -= n;
+	}
+	return 0;
+}
+
 static void add(struct page_writer *w, uint64_t vaddr, uint64_t nr)
 {
 	uint8_t *buf = malloc(nr * PS);
 
 	fill(buf, vaddr, nr);
-	cr_assert_eq(pagew_add(w, vaddr, buf, nr), 0, "%s", pagew_errmsg(w));
+	cr_assert_eq(add_buf(w, vaddr, buf, nr), 0, "%s", pagew_errmsg(w));
 	free(buf);
 }
 
@@ -53,7 +70,7 @@ static struct page_reader *ropen(void)
 	return r;
 }
 
-/* A set of ranges of every kind, some needing splits or merges. */
+/* A set of ranges of every kind: holes merge, blocks stand alone. */
 static void write_sample(void)
 {
 	struct page_writer *w = wopen();
@@ -62,7 +79,7 @@ static void write_sample(void)
 	cr_assert_eq(pagew_add_hole(w, 0x13000, 5, PE_ZERO), 0);
 	cr_assert_eq(pagew_add_hole(w, 0x18000, 2, PE_ZERO), 0);	/* merges */
 	add(w, 0x100000, 600);						/* 512 + 88 */
-	add(w, 0x100000 + 600 * PS, 1);					/* joins the 88 */
+	add(w, 0x100000 + 600 * PS, 1);					/* its own */
 	add(w, 0x100000 + 601 * PS, 1);
 	cr_assert_eq(pagew_add_hole(w, 0x400000, 7, PE_IN_PARENT), 0);
 	add(w, 0x500000, 1);
@@ -74,7 +91,9 @@ static const struct page_entry sample[] = {
 	{ 0x10000, 3, PE_PRESENT, IMG_PAGES_DATA_OFF, 0 },
 	{ 0x13000, 7, PE_ZERO, 0, 0 },
 	{ 0x100000, 512, PE_PRESENT, IMG_PAGES_DATA_OFF + 3 * PS, 0 },
-	{ 0x100000 + 512 * PS, 90, PE_PRESENT, IMG_PAGES_DATA_OFF + 515 * PS, 0 },
+	{ 0x100000 + 512 * PS, 88, PE_PRESENT, IMG_PAGES_DATA_OFF + 515 * PS, 0 },
+	{ 0x100000 + 600 * PS, 1, PE_PRESENT, IMG_PAGES_DATA_OFF + 603 * PS, 0 },
+	{ 0x100000 + 601 * PS, 1, PE_PRESENT, IMG_PAGES_DATA_OFF + 604 * PS, 0 },
 	{ 0x400000, 7, PE_IN_PARENT, 0, 0 },
 	{ 0x500000, 1, PE_PRESENT, IMG_PAGES_DATA_OFF + 605 * PS, 0 },
 };
@@ -134,7 +153,7 @@ Test(pages, whole_blocks_with_given_hashes)
 	fill(buf, 0x14000, 2);
 	h[1] = pages_block_hash(buf, 2 * PS) ^ 1;	/* a wrong hash, on purpose */
 	cr_assert_eq(pagew_add_block(w, 0x14000, buf, 2, h[1]), 0, "%s", pagew_errmsg(w));
-	add(w, 0x16000, 1);				/* pagew_add does not extend it */
+	add(w, 0x16000, 1);				/* contiguous, yet its own */
 	cr_assert_eq(pagew_add_block(w, 0x17000, buf, PAGES_MAX_BLOCK_PAGES + 1, 0), -EINVAL);
 	cr_assert_not_null(strstr(pagew_errmsg(w), "is over 512"), "%s", pagew_errmsg(w));
 	pagew_abort(w);
@@ -219,11 +238,11 @@ Test(pages, writer_allocates_nothing_per_page)
 
 	cr_assert_neq(buf, MAP_FAILED);
 	memset(buf, 0x5a, nr * PS);
-	cr_assert_eq(pagew_add(w, 0x1000, buf, 1), 0);
+	cr_assert_eq(add_buf(w, 0x1000, buf, 1), 0);
 	before = mallinfo2().uordblks;
-	cr_assert_eq(pagew_add(w, 0x100000000ull, buf, nr), 0);
+	cr_assert_eq(add_buf(w, 0x100000000ull, buf, nr), 0);
 	for (unsigned i = 0; i < 2000; i++)
-		cr_assert_eq(pagew_add(w, 0x200000000ull + 2ull * i * PS, buf, 1), 0);
+		cr_assert_eq(add_buf(w, 0x200000000ull + 2ull * i * PS, buf, 1), 0);
 	cr_assert_eq(pagew_add_hole(w, 0x300000000ull, 1u << 30, PE_ZERO), 0);
 	cr_assert_eq(mallinfo2().uordblks, before);
 	cr_assert_eq(pagew_pages_written(w), 1 + nr + 2000);
@@ -238,16 +257,16 @@ Test(pages, writer_refuses_bad_ranges)
 	uint8_t page[PS] = { 0 };
 
 	add(w, 0x10000, 2);
-	cr_assert_eq(pagew_add(w, 0x10000 + PS, page, 1), -EINVAL);	/* overlaps */
+	cr_assert_eq(add_buf(w, 0x10000 + PS, page, 1), -EINVAL);	/* overlaps */
 	cr_assert(strstr(pagew_errmsg(w), "pagemap-1.img: range at 0x11000 is below the end 0x12000"),
 		  "%s", pagew_errmsg(w));
 	pagew_abort(w);
 
 	w = wopen_id(2);
-	cr_assert_eq(pagew_add(w, 0x10001, page, 1), -EINVAL);		/* unaligned */
+	cr_assert_eq(pagew_add_block(w, 0x10001, page, 1, 0), -EINVAL);	/* unaligned */
 	pagew_abort(w);
 	w = wopen_id(3);
-	cr_assert_eq(pagew_add(w, 0x10000, page, 0), -EINVAL);		/* empty */
+	cr_assert_eq(pagew_add_block(w, 0x10000, page, 0, 0), -EINVAL);	/* empty */
 	pagew_abort(w);
 	w = wopen_id(4);
 	cr_assert_eq(pagew_add_hole(w, 0x10000, 1, PE_PRESENT), -EINVAL);
@@ -331,8 +350,8 @@ Test(pages, entry_past_the_pages_file)
 {
 	write_sample();
 	fx_truncate("pages-1.img", IMG_PAGES_DATA_OFF + 605 * PS);
-	expect_entry_bad(-EBADMSG, "entry 5: block at page 605 (4096 bytes) runs past the end of pages-1.img",
-			 "pagemap-1.img", record_off(6));
+	expect_entry_bad(-EBADMSG, "entry 7: block at page 605 (4096 bytes) runs past the end of pages-1.img",
+			 "pagemap-1.img", record_off(8));
 }
 
 Test(pages, bytes_after_the_last_block)

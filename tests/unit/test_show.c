@@ -61,9 +61,9 @@ static void write_task(int pid)
 
 	memset(pages, pid, sizeof(pages));
 	cr_assert_eq(pagew_open(fx_dirfd, pid, pid, PS, &w), 0);
-	cr_assert_eq(pagew_add(w, 0x10000, pages, 3), 0);
+	cr_assert_eq(pagew_add_block(w, 0x10000, pages, 3, pages_block_hash(pages, 3 * PS)), 0);
 	cr_assert_eq(pagew_add_hole(w, 0x13000, 4, PE_ZERO), 0);
-	cr_assert_eq(pagew_add(w, 0x1f000, pages, 1), 0);
+	cr_assert_eq(pagew_add_block(w, 0x1f000, pages, 1, pages_block_hash(pages, PS)), 0);
 	cr_assert_eq(pagew_close(w), 0);
 
 	fs.cwd = "/tmp";
