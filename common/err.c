@@ -1,22 +1,29 @@
 #include "err.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 int ckpt_fail(struct ckpt_err *e, int code, const char *fmt, ...)
 {
+	char buf[sizeof(e->msg)];
+	int unclaimed = 0;
 	va_list ap;
 	size_t n;
 
-	if (!e || e->msg[0])
+	if (!e || __atomic_load_n(&e->claimed, __ATOMIC_ACQUIRE) || e->msg[0])
 		return code;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	n = strlen(e->msg);
-	if (code < 0 && n < sizeof(e->msg) - 2)
-		snprintf(e->msg + n, sizeof(e->msg) - n, ": %s", strerror(-code));
+	n = strlen(buf);
+	if (code < 0 && n < sizeof(buf) - 2)
+		snprintf(buf + n, sizeof(buf) - n, ": %s", strerror(-code));
+	if (!__atomic_compare_exchange_n(&e->claimed, &unclaimed, 1, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return code;
+	memcpy(e->msg, buf, strlen(buf) + 1);
 	e->code = code;
 	return code;
 }

@@ -3,12 +3,16 @@
  * Engine functions return 0 or -errno. The one that knows the detail the
  * user needs (which pid, file, offset, address) describes the failure here;
  * the first description wins, so the innermost context survives, and the
- * top layer (ckptctl's output, ckptd's RPC answer) reports it exactly once. */
+ * top layer (ckptctl's output, ckptd's RPC answer) reports it exactly once.
+ * A slot may live in memory shared by several processes (a restore's
+ * tasks): each description is formatted aside, and only the one that
+ * claims the slot first is copied in, whole. */
 #ifndef CKPT_ERR_H
 #define CKPT_ERR_H
 
 struct ckpt_err {
 	int code;		/* 0 or the first -errno described */
+	int claimed;		/* set atomically by the one description kept */
 	char msg[1024];
 };
 
