@@ -1,10 +1,13 @@
 #!/bin/sh
 # Install the Debian packages ckpt builds and tests with, if any is missing.
 # Run by `make` (once, through a stamp file); safe to run again.
+# Beyond these, the tests use only what a minbase Debian has (coreutils,
+# util-linux, mount, mawk, perl-base...): they read /proc rather than run
+# ps (procps). libcap2-bin is capsh, for a restore without CAP_IPC_LOCK.
 set -e
 PKGS="gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libnl-3-dev
 libnl-route-3-dev libcap-dev libsystemd-dev libcriterion-dev libxxhash-dev
-systemd python3 binutils"
+systemd python3 binutils libcap2-bin"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

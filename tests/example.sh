@@ -19,6 +19,20 @@ say()
 	printf '\n== %s\n' "$*"
 }
 
+# show_proc PID: what `ps -o pid,ppid,stat,nlwp,rss,cmd -p PID` prints, read
+# from /proc (a minimal Debian has no ps)
+show_proc()
+{
+	local pid=$1 st threads rss cmd
+	st=$(proc_stat "$pid") || { echo "    pid $pid is gone"; return 0; }
+	set -- $st
+	threads=$(sed -n 's/^Threads:[[:space:]]*//p' "/proc/$pid/status")
+	rss=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$pid/status")
+	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+	printf '    %7s %7s %-5s %7s %9s %s\n' PID PPID STATE THREADS RSS_KB CMD \
+		"$pid" "$2" "$1" "$threads" "$rss" "$cmd"
+}
+
 need_file "$TARGETS/sample"
 say "starting the sample program"
 start_target sample
@@ -83,7 +97,7 @@ threads_after=$(ls /proc/$TPID/task | tr '\n' ' ')
 echo "threads before: $threads_before"
 echo "threads after:  $threads_after"
 [ "$threads_before" = "$threads_after" ] || fail "the threads came back as $threads_after, not $threads_before"
-ps -o pid,ppid,stat,nlwp,rss,cmd -p "$TPID" | sed 's/^/    /'
+show_proc "$TPID"
 
 say "is the restored program intact?"
 check_alive

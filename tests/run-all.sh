@@ -20,11 +20,13 @@ out=$(mktemp "${TMPDIR:-/tmp}/ckpt-runall.XXXXXX") || exit 1
 trap 'rm -f "$out"' EXIT
 
 # Criterion's summary: "[====] Synthesis: Tested: 12 | Passing: 11 | Failing: 1 | Crashing: 0"
+# Plain ASCII, no colour codes: what the deprecated --ascii did (Criterion
+# 2.4 sets exactly this encoding and turns colour off for it).
 for u in "$B"/unit/*; do
 	[ -x "$u" ] && [ -f "$u" ] || continue
 	echo "== unit: $(basename "$u")"
 	rc=0
-	timeout -k 10 600 "$u" --jobs 1 --ascii >"$out" 2>&1 || rc=$?
+	timeout -k 10 600 "$u" --jobs 1 --encoding=ANSI_X3.4-1968 --color=never >"$out" 2>&1 || rc=$?
 	cat "$out"
 	syn=$(grep 'Synthesis:' "$out" | tail -n 1)
 	p=$(echo "$syn" | sed -n 's/.*Passing: *\([0-9]*\).*/\1/p')

@@ -5,9 +5,28 @@
 # accepts it and puts the task in the restorer's session. The test re-runs
 # itself as PID 1 of a new pid namespace, whose own session leader is
 # outside; the namespace's end kills whatever is left in it.
+#
+# The new pid namespace needs its own /proc, mounted in a new mount
+# namespace. `unshare --mount-proc` first makes every mount private there
+# (mount --make-rprivate /), which fails with EINVAL when / is no mount
+# point (a chroot into a plain directory). Then only /proc, a mount point
+# in any usable chroot, is made private (so the new proc mount cannot
+# propagate back to the outer namespace) and the new proc goes over it.
 if [ -z "${CKPT_IN_PIDNS:-}" ]; then
-	command -v unshare >/dev/null || { echo "SKIP: no unshare(1)"; exit 77; }
-	CKPT_IN_PIDNS=1 exec unshare --pid --fork --mount-proc sh "$0" "$@"
+	me=$(basename "$0" .sh)
+	command -v unshare >/dev/null || { echo "SKIP: $me: no unshare(1)"; exit 77; }
+	export CKPT_IN_PIDNS=1
+	if mountpoint -q /; then
+		exec unshare --pid --fork --mount-proc sh "$0" "$@"
+	fi
+	mountpoint -q /proc ||
+		{ echo "SKIP: $me: neither / nor /proc is a mount point: no private /proc to mount"; exit 77; }
+	echo "$me: / is not a mount point (a chroot?): making only /proc private" >&2
+	exec unshare --pid --fork --mount --propagation unchanged sh -c '
+		mount --make-rprivate /proc &&
+		mount -t proc -o nosuid,nodev,noexec proc /proc ||
+			{ echo "FAIL: ${0##*/}: cannot mount a private /proc" >&2; exit 1; }
+		exec sh "$0" "$@"' "$0" "$@"
 fi
 . "$(dirname "$0")/lib.sh"
 
