@@ -1,4 +1,4 @@
-/* ckptctl restore -D DIR [--json] [--pidfile FILE]
+/* ckptctl restore -D DIR [--json] [--pidfile FILE] [--file-validation MODE]
  *
  * ckptd rebuilds the tree from the image directory (passed as an open fd)
  * and answers with the root's PID once every task runs; it is printed, and
@@ -14,21 +14,46 @@
 struct restore_args {
 	const char *dir;
 	const char *pidfile;
+	const char *file_validation;	/* NULL: ckptd's default */
 	bool json;
 };
+
+/* The modes of --file-validation, as ckptd knows them
+ * (restore_file_validation_parse); ckptd checks again. */
+static const char *const file_validation_modes[] = { "default", "strict", "path" };
+
+static bool file_validation_known(const char *mode)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(file_validation_modes); i++)
+		if (strcmp(mode, file_validation_modes[i]) == 0)
+			return true;
+	return false;
+}
 
 static void restore_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: ckptctl restore -D DIR [--pidfile FILE] [--json]\n"
+		"Usage: ckptctl restore -D DIR [--pidfile FILE] [--file-validation MODE]\n"
+		"                       [--json]\n"
 		"\n"
 		"Restore the process tree saved in the image directory DIR, with the\n"
 		"same PIDs, and print the PID of its root.\n"
 		"\n"
-		"  -D, --images-dir DIR  the image set to restore\n"
-		"  -p, --pidfile FILE    also write the root PID to FILE\n"
-		"  -j, --json            print the result (or the error) as JSON\n"
-		"  -h, --help            show this help\n");
+		"  -D, --images-dir DIR    the image set to restore\n"
+		"  -p, --pidfile FILE      also write the root PID to FILE\n"
+		"      --file-validation MODE\n"
+		"                          how closely the files the image refers to must\n"
+		"                          match it:\n"
+		"                            default  executable and mapped files unchanged;\n"
+		"                                     an open file the same one, it may have\n"
+		"                                     grown, its saved offset still inside it\n"
+		"                            strict   every file unchanged (device, inode,\n"
+		"                                     size, mtime)\n"
+		"                            path     a file of the same type at the same\n"
+		"                                     path will do (a copy, on another host);\n"
+		"                                     mapped files keep their size\n"
+		"  -j, --json              print the result (or the error) as JSON\n"
+		"  -h, --help              show this help\n");
 }
 
 static int parse_restore_args(int argc, char **argv, struct restore_args *a)
@@ -36,6 +61,7 @@ static int parse_restore_args(int argc, char **argv, struct restore_args *a)
 	static const struct option opts[] = {
 		{ "images-dir", required_argument, NULL, 'D' },
 		{ "pidfile", required_argument, NULL, 'p' },
+		{ "file-validation", required_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -51,6 +77,13 @@ static int parse_restore_args(int argc, char **argv, struct restore_args *a)
 			break;
 		case 'p':
 			a->pidfile = optarg;
+			break;
+		case 'F':
+			if (!file_validation_known(optarg))
+				return client_fail("restore", a->json, EINVAL, EXIT_USAGE,
+						   "unknown --file-validation mode '%s' (use "
+						   "default, strict or path)", optarg);
+			a->file_validation = optarg;
 			break;
 		case 'j':
 			a->json = true;
@@ -129,6 +162,7 @@ int cmd_restore(int argc, char **argv)
 				   "cannot open the image directory %s: %s", a.dir, strerror(errno));
 	rreq.has_detach = true;
 	rreq.detach = true;
+	rreq.file_validation = (char *)a.file_validation;
 	req.type = RPC_TYPE__RPC_RESTORE;
 	req.restore = &rreq;
 	r = rpc_client_run("restore", a.json, &req, dirfd, &resp);

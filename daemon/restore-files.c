@@ -351,7 +351,7 @@ static int open_desc(struct rst_ctx *ctx, FileDescEntry *fe, struct pipe_slot **
 		fd = open(path, oflags);
 		if (fd < 0)
 			return ckpt_fail(ctx->err, negerrno(), "%s: cannot open %s", what, path);
-		r = rst_check_identity(ctx, what, fd, fe->file);
+		r = rst_check_open_file(ctx, what, fd, fe);
 		if (r < 0) {
 			close(fd);
 			return r;

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include "common/util.h"
+#include "daemon/proc.h"
 #include "images/img.h"
 
 
@@ -776,39 +777,213 @@ static void clean_path(const char *in, char *out, size_t len)
 		out[n - s] = 0;
 }
 
+/* --- files the image refers to --------------------------------------------
+ *
+ * How closely a file on disk must match what the dump saw depends on how the
+ * process uses it and on --file-validation. Pages of the executable and of a
+ * mapped file come from the file itself, so it must be the very one, unchanged
+ * (device, inode, size, mtime). A file held open only through an fd may have
+ * grown and been written since (a log): what would go wrong is another file
+ * under the path, or bytes before the saved offset gone. "strict" wants every
+ * file unchanged; "path" takes a file of the same type at the same path (a copy
+ * on another host), mapped files of the same size. */
+
+static const char *const fv_names[] = {
+	[RESTORE_FV_DEFAULT] = "default",
+	[RESTORE_FV_STRICT] = "strict",
+	[RESTORE_FV_PATH] = "path",
+};
+
+int restore_file_validation_parse(const char *name, enum restore_file_validation *ret)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fv_names); i++)
+		if (strcmp(name, fv_names[i]) == 0) {
+			*ret = (enum restore_file_validation)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *restore_file_validation_name(enum restore_file_validation fv)
+{
+	return (unsigned)fv < ARRAY_SIZE(fv_names) ? fv_names[fv] : "unknown";
+}
+
+static enum restore_file_validation fv_mode(const struct rst_ctx *ctx)
+{
+	return ctx->opts ? ctx->opts->file_validation : RESTORE_FV_DEFAULT;
+}
+
+static const char *type_name(mode_t m)
+{
+	switch (m & S_IFMT) {
+	case S_IFREG:
+		return "a regular file";
+	case S_IFDIR:
+		return "a directory";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFSOCK:
+		return "a socket";
+	case S_IFLNK:
+		return "a symbolic link";
+	default:
+		return "a file of unknown type";
+	}
+}
+
+/* The file now (fd, or the saved path when fd < 0) into *st; the path as
+ * the image saw it into path. */
+static int stat_saved(struct rst_ctx *ctx, const char *what, int fd, const FileIdentity *id,
+		      char *path, size_t len, struct stat *st)
+{
+	clean_path(id->path, path, len);
+	if ((fd >= 0 ? fstat(fd, st) : stat(path, st)) < 0)
+		return ckpt_fail(ctx->err, negerrno(), "%s: file %s is gone", what, path);
+	return 0;
+}
+
+static int same_inode(struct rst_ctx *ctx, const char *what, const char *path,
+		      const struct stat *st, const FileIdentity *id)
+{
+	if (rst_encode_dev(st->st_dev) == id->dev && st->st_ino == id->ino)
+		return 0;
+	return ckpt_fail(ctx->err, -ESTALE,
+			 "%s: file %s was replaced (device/inode %llx/%llu, the image has "
+			 "%llx/%llu); --file-validation=path accepts a copy at the same path",
+			 what, path, (unsigned long long)rst_encode_dev(st->st_dev),
+			 (unsigned long long)st->st_ino, (unsigned long long)id->dev,
+			 (unsigned long long)id->ino);
+}
+
+/* want: the saved st_mode (0: not recorded, any type will do). */
+static int same_type(struct rst_ctx *ctx, const char *what, const char *path,
+		     const struct stat *st, mode_t want)
+{
+	if (!(want & S_IFMT) || (st->st_mode & S_IFMT) == (want & S_IFMT))
+		return 0;
+	return ckpt_fail(ctx->err, -ESTALE, "%s: file %s is now %s, the image has %s", what,
+			 path, type_name(st->st_mode), type_name(want));
+}
+
+/* Devices, FIFOs and directories change size and times freely. */
+static int same_size(struct rst_ctx *ctx, const char *what, const char *path,
+		     const struct stat *st, const FileIdentity *id, const char *hint)
+{
+	if (!S_ISREG(st->st_mode) || (uint64_t)st->st_size == id->size)
+		return 0;
+	return ckpt_fail(ctx->err, -ESTALE,
+			 "%s: file %s changed size (%lld bytes, the image has %llu)%s", what, path,
+			 (long long)st->st_size, (unsigned long long)id->size, hint);
+}
+
+static int same_mtime(struct rst_ctx *ctx, const char *what, const char *path,
+		      const struct stat *st, const FileIdentity *id, const char *hint)
+{
+	int64_t mt = (int64_t)st->st_mtim.tv_sec * 1000000000ll + st->st_mtim.tv_nsec;
+
+	if (!S_ISREG(st->st_mode) || mt == id->mtime_ns)
+		return 0;
+	return ckpt_fail(ctx->err, -ESTALE,
+			 "%s: file %s was modified since the dump (mtime differs)%s", what, path,
+			 hint);
+}
+
+/* Every byte that lay before the saved offset at the dump must still be
+ * there: else a reader resumes past the end and a writer leaves a hole of
+ * zeros where they were. An append-only writer is spared: each of its
+ * writes goes to the end, wherever that is now (a log truncated by
+ * logrotate's copytruncate). */
+static int offset_inside(struct rst_ctx *ctx, const char *what, const char *path,
+			 const struct stat *st, const FileDescEntry *fe)
+{
+	uint64_t pos = fe->has_pos ? fe->pos : 0;
+
+	if (!S_ISREG(st->st_mode) || (uint64_t)st->st_size >= MIN(pos, fe->file->size))
+		return 0;
+	if ((fe->flags & O_APPEND) && (fe->flags & O_ACCMODE) == O_WRONLY)
+		return 0;
+	return ckpt_fail(ctx->err, -ESTALE,
+			 "%s: file %s was truncated: the saved offset %llu lies past its end "
+			 "(%lld bytes, %llu at the dump)", what, path, (unsigned long long)pos,
+			 (long long)st->st_size, (unsigned long long)fe->file->size);
+}
+
+/* The type an fd's file had: recorded, or implied by its fd type. */
+static mode_t saved_mode(const FileDescEntry *fe)
+{
+	if (fe->file->has_mode)
+		return fe->file->mode;
+	switch (fe->type) {
+	case FD_TYPE__FD_REG:
+		return S_IFREG;
+	case FD_TYPE__FD_DIR:
+		return S_IFDIR;
+	case FD_TYPE__FD_CHR:
+		return S_IFCHR;
+	case FD_TYPE__FD_FIFO:
+		return S_IFIFO;
+	default:
+		return 0;
+	}
+}
+
 int rst_check_identity(struct rst_ctx *ctx, const char *what, int fd, const FileIdentity *id)
 {
 	char path[4096];
 	struct stat st;
-	int64_t mt;
 	int r;
 
-	clean_path(id->path, path, sizeof(path));
-	r = fd >= 0 ? fstat(fd, &st) : stat(path, &st);
+	r = stat_saved(ctx, what, fd, id, path, sizeof(path), &st);
 	if (r < 0)
-		return ckpt_fail(ctx->err, negerrno(), "%s: file %s is gone", what, path);
-	if (rst_encode_dev(st.st_dev) != id->dev || st.st_ino != id->ino)
-		return ckpt_fail(ctx->err, -ESTALE,
-				 "%s: file %s was replaced (device/inode %llx/%llu, the image has "
-				 "%llx/%llu)", what, path,
-				 (unsigned long long)rst_encode_dev(st.st_dev),
-				 (unsigned long long)st.st_ino, (unsigned long long)id->dev,
-				 (unsigned long long)id->ino);
-	if (!S_ISREG(st.st_mode))
-		return 0;	/* devices, fifos and directories change times freely */
-	if ((uint64_t)st.st_size != id->size)
-		return ckpt_fail(ctx->err, -ESTALE,
-				 "%s: file %s changed size (%lld bytes, the image has %llu)", what,
-				 path, (long long)st.st_size, (unsigned long long)id->size);
-	mt = (int64_t)st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
-	if (mt != id->mtime_ns)
-		return ckpt_fail(ctx->err, -ESTALE,
-				 "%s: file %s was modified since the dump (mtime differs)", what,
-				 path);
-	return 0;
+		return r;
+	if (fv_mode(ctx) == RESTORE_FV_PATH) {
+		r = same_type(ctx, what, path, &st, id->has_mode ? id->mode : 0);
+		return r < 0 ? r : same_size(ctx, what, path, &st, id, "");
+	}
+	r = same_inode(ctx, what, path, &st, id);
+	if (r == 0)
+		r = same_size(ctx, what, path, &st, id, "");
+	if (r == 0)
+		r = same_mtime(ctx, what, path, &st, id, "");
+	return r;
 }
 
-/* Files that must still be there: mapped files, regular fds, the exe. */
+int rst_check_open_file(struct rst_ctx *ctx, const char *what, int fd, const FileDescEntry *fe)
+{
+	static const char hint[] = "; --file-validation=default lets a file that is only "
+				   "held open change";
+	char path[4096];
+	struct stat st;
+	int r;
+
+	r = stat_saved(ctx, what, fd, fe->file, path, sizeof(path), &st);
+	if (r < 0)
+		return r;
+	switch (fv_mode(ctx)) {
+	case RESTORE_FV_STRICT:
+		r = same_inode(ctx, what, path, &st, fe->file);
+		if (r == 0)
+			r = same_size(ctx, what, path, &st, fe->file, hint);
+		if (r == 0)
+			r = same_mtime(ctx, what, path, &st, fe->file, hint);
+		return r;
+	case RESTORE_FV_PATH:
+		r = same_type(ctx, what, path, &st, saved_mode(fe));
+		break;
+	default:
+		r = same_inode(ctx, what, path, &st, fe->file);
+		break;
+	}
+	return r < 0 ? r : offset_inside(ctx, what, path, &st, fe);
+}
+
+/* Files that must still be there, as --file-validation wants: the exe,
+ * mapped files, files held open. */
 static int check_task_files(struct rst_ctx *ctx, struct rst_task *t)
 {
 	char what[96];
@@ -838,7 +1013,7 @@ static int check_task_files(struct rst_ctx *ctx, struct rst_task *t)
 		    fe->type == FD_TYPE__FD_PIPE)
 			continue;
 		snprintf(what, sizeof(what), "pid %d fd %u", t->pe->pid, t->fds[i]->fd);
-		r = rst_check_identity(ctx, what, -1, fe->file);
+		r = rst_check_open_file(ctx, what, -1, fe);
 		if (r < 0)
 			return r;
 	}
@@ -976,20 +1151,72 @@ int rst_check_files(struct rst_ctx *ctx)
 	return 0;
 }
 
-int rst_check_pids(struct rst_ctx *ctx)
+/* A pid held by a zombie is free once its parent reaps it, which may take a
+ * moment (an init that reaps orphans slowly, a parent busy elsewhere): wait
+ * this long at most, in all, polling. A live process fails at once. */
+#define RST_ZOMBIE_WAIT_S	5u
+#define RST_ZOMBIE_POLL_US	20000u
+
+enum pid_use { PID_FREE, PID_LIVE, PID_ZOMBIE };
+
+static bool pid_taken(pid_t id)
 {
 	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d", id);
+	return access(path, F_OK) == 0 || kill(id, 0) == 0 || errno == EPERM;
+}
+
+/* Who holds pid (or tid) id here. A zombie waiting to be reaped has no
+ * thread left but its main one: a leader that exited before its threads
+ * reads "Z" too, but its process runs on. */
+static enum pid_use pid_use(pid_t id, pid_t *ret_ppid)
+{
+	struct proc_stat st;
+	pid_t *tids = NULL;
+	unsigned nr = 0;
+	bool lone;
+
+	if (!pid_taken(id))
+		return PID_FREE;
+	if (proc_read_stat(id, &st) < 0)
+		return pid_taken(id) ? PID_LIVE : PID_FREE;
+	if (st.state != 'Z' && st.state != 'X')
+		return PID_LIVE;
+	lone = proc_read_tids(id, &tids, &nr) < 0 || nr <= 1;
+	free(tids);
+	if (!lone)
+		return PID_LIVE;
+	*ret_ppid = st.ppid;
+	return PID_ZOMBIE;
+}
+
+int rst_check_pids(struct rst_ctx *ctx)
+{
+	uint64_t deadline = 0;
 
 	for (unsigned i = 0; i < ctx->nr_tasks; i++) {
 		PstreeEntry *pe = ctx->tasks[i].pe;
 
 		for (size_t j = 0; j < pe->n_threads; j++) {
-			pid_t id = pe->threads[j];
+			pid_t id = pe->threads[j], ppid = 0;
+			const char *thread = j ? " (a thread of the image needs it)" : "";
+			enum pid_use u;
 
-			snprintf(path, sizeof(path), "/proc/%d", id);
-			if (access(path, F_OK) == 0 || kill(id, 0) == 0 || errno == EPERM)
-				return ckpt_fail(ctx->err, -EBUSY, "pid %d is in use%s", id,
-						 j ? " (a thread of the image needs it)" : "");
+			while ((u = pid_use(id, &ppid)) == PID_ZOMBIE) {
+				uint64_t now = now_us();
+
+				if (!deadline)
+					deadline = now + RST_ZOMBIE_WAIT_S * 1000000ull;
+				if (now >= deadline)
+					return ckpt_fail(ctx->err, -EBUSY,
+							 "pid %d is held by a zombie (not yet reaped "
+							 "by its parent pid %d); waited %u s%s", id,
+							 ppid, RST_ZOMBIE_WAIT_S, thread);
+				usleep(RST_ZOMBIE_POLL_US);
+			}
+			if (u == PID_LIVE)
+				return ckpt_fail(ctx->err, -EBUSY, "pid %d is in use%s", id, thread);
 		}
 	}
 	return 0;

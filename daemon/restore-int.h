@@ -125,15 +125,20 @@ struct rst_ctx {
 int rst_load(struct rst_ctx *ctx);
 void rst_free(struct rst_ctx *ctx);
 struct rst_task *rst_find(struct rst_ctx *ctx, pid_t pid);
-/* Every file the tasks map or hold open must still be the one saved (run
- * after rst_check_creds: who may not restore the set learns nothing of it). */
+/* Every file the tasks map or hold open must still be the one saved, as
+ * opts->file_validation wants (run after rst_check_creds: who may not
+ * restore the set learns nothing of it). */
 int rst_check_files(struct rst_ctx *ctx);
 /* Every saved pid and tid must be free here. */
 int rst_check_pids(struct rst_ctx *ctx);
-/* Compare a file on disk with what the image recorded; fd may be -1 (the
- * path is stat()ed). */
+/* Compare a file on disk with what the image recorded, as
+ * opts->file_validation wants; fd may be -1 (the path is stat()ed).
+ * rst_check_identity: the executable or a mapped file; rst_check_open_file:
+ * the file of a description held open (fe->file), with its saved offset. */
 int rst_check_identity(struct rst_ctx *ctx, const char *what, int fd,
 		       const FileIdentity *id);
+int rst_check_open_file(struct rst_ctx *ctx, const char *what, int fd,
+			const FileDescEntry *fe);
 uint64_t rst_encode_dev(dev_t dev);
 
 /* restore-files.c (intermediate process) */

@@ -10,11 +10,30 @@
 #include "daemon/dump.h"	/* progress_fn */
 #include "daemon/kerndat.h"
 
+/* How closely the files an image refers to must match it (ckptctl restore
+ * --file-validation; Documentation/restore.md has the table). */
+enum restore_file_validation {
+	/* the executable and mapped files unchanged (device, inode, size,
+	 * mtime); an open file the same one, which may have grown, with its
+	 * saved offset still inside it */
+	RESTORE_FV_DEFAULT = 0,
+	/* every file unchanged: device, inode, size, mtime */
+	RESTORE_FV_STRICT,
+	/* a file of the same type at the same path will do (a copy on another
+	 * host); mapped files keep their size, offsets stay inside */
+	RESTORE_FV_PATH,
+};
+
 struct restore_opts {
 	pid_t requester;	/* the client (SO_PEERCRED) */
 	uid_t requester_uid;
 	gid_t requester_gid;
+	enum restore_file_validation file_validation;
 };
+
+/* "default", "strict", "path" -> *ret; -EINVAL for any other name. */
+int restore_file_validation_parse(const char *name, enum restore_file_validation *ret);
+const char *restore_file_validation_name(enum restore_file_validation fv);
 
 struct restore_stats {
 	pid_t root_pid;

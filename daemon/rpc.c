@@ -510,7 +510,8 @@ static int do_dump(struct conn *c, const DumpReq *req, int dirfd, struct reply *
 	return 0;
 }
 
-static int do_restore(struct conn *c, int dirfd, struct reply *rep, struct ckpt_err *err)
+static int do_restore(struct conn *c, const RestoreReq *req, int dirfd, struct reply *rep,
+		      struct ckpt_err *err)
 {
 	struct restore_opts opts = {
 		.requester = c->peer.pid,
@@ -520,6 +521,13 @@ static int do_restore(struct conn *c, int dirfd, struct reply *rep, struct ckpt_
 	struct restore_stats st = { 0 };
 	int r;
 
+	/* a mode this ckptd does not know (a newer ckptctl's) is refused,
+	 * never taken for a weaker one */
+	if (req && req->file_validation &&
+	    restore_file_validation_parse(req->file_validation, &opts.file_validation) < 0)
+		return ckpt_fail(err, -EBADRQC,
+				 "unknown file validation mode '%.64s' (this ckptd knows default, "
+				 "strict and path)", req->file_validation);
 	r = authorize_dir(c, dirfd, false, err);
 	if (r < 0)
 		return r;
@@ -628,7 +636,7 @@ static int dispatch(struct conn *c, const RpcRequest *req, int dirfd, struct rep
 			return ckpt_fail(err, -EBADRQC, "dump request without its dump_req");
 		return do_dump(c, req->dump, dirfd, rep, err);
 	case RPC_TYPE__RPC_RESTORE:
-		return do_restore(c, dirfd, rep, err);
+		return do_restore(c, req->restore, dirfd, rep, err);
 	case RPC_TYPE__RPC_CHECK:
 		do_check(c->srv->kd, rep);
 		return 0;
