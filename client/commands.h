@@ -15,6 +15,8 @@ enum {
 	EXIT_BADIMAGE = 5,	/* an image is corrupt, truncated or foreign */
 	EXIT_NODAEMON = 6,	/* ckptd could not be reached or started */
 	EXIT_PROTOCOL = 7,	/* ckptd and ckptctl do not understand each other */
+	EXIT_UNRESTORABLE = 8,	/* dump: restore would refuse the tree; it runs on */
+	EXIT_CANCELLED = 9,	/* dump: cancelled (^C); the tree runs on, no set */
 };
 
 int cmd_dump(int argc, char **argv);

@@ -10,6 +10,7 @@
 #include "client/commands.h"
 #include "client/rpc-client.h"
 #include "common/util.h"
+#include "images/json.h"
 
 struct dump_args {
 	long pid;
@@ -102,14 +103,36 @@ static int open_images_dir(const struct dump_args *a, int *ret_fd)
 	return 0;
 }
 
+static void print_json(const struct dump_args *a, const DumpResult *d)
+{
+	struct json j;
+
+	json_init(&j, stdout, false);
+	json_obj_begin(&j, NULL);
+	json_i64(&j, "pid", a->pid);
+	json_u64(&j, "tasks", d->tasks);
+	json_u64(&j, "threads", d->threads);
+	json_u64(&j, "pages", d->pages);
+	json_u64(&j, "vmas", d->vmas);
+	json_u64(&j, "fds", d->fds);
+	json_u64(&j, "freeze_us", d->freeze_us);
+	json_u64(&j, "total_us", d->total_us);
+	json_u64(&j, "peak_rss_kb", d->peak_rss_kb);
+	json_bool(&j, "restorable", !d->unrestorable);
+	if (d->unrestorable)
+		json_str(&j, "unrestorable", d->unrestorable);
+	json_obj_end(&j);
+	json_finish(&j);
+}
+
 static void print_result(const struct dump_args *a, const DumpResult *d)
 {
+	/* only a --leave-running dump keeps a set restore would refuse */
+	if (d->unrestorable)
+		fprintf(stderr, "ckptctl dump: warning: this image set cannot be restored: %s\n",
+			d->unrestorable);
 	if (a->json) {
-		printf("{\"pid\":%ld,\"tasks\":%u,\"threads\":%u,\"pages\":%llu,\"vmas\":%u,"
-		       "\"fds\":%u,\"freeze_us\":%llu,\"total_us\":%llu,\"peak_rss_kb\":%llu}\n",
-		       a->pid, d->tasks, d->threads, (unsigned long long)d->pages, d->vmas, d->fds,
-		       (unsigned long long)d->freeze_us, (unsigned long long)d->total_us,
-		       (unsigned long long)d->peak_rss_kb);
+		print_json(a, d);
 		return;
 	}
 	printf("dumped pid %ld into %s: %u tasks, %u threads, %llu pages, %u vmas, %u fds; "

@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <poll.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <string.h>
@@ -30,6 +32,7 @@ struct rpc_client {
 	const char *cmd;	/* "dump", for messages and the progress line */
 	bool json;		/* results and errors as JSON on stdout */
 	bool progress_shown;	/* a progress line is on stderr */
+	int cancel_signal;	/* the signal that asked to cancel, or 0 */
 };
 
 int client_fail(const char *cmd, bool json, int err, int exit_code, const char *fmt, ...)
@@ -83,6 +86,10 @@ static int rpc_exit_code(RpcType type, int err)
 		return EXIT_BADIMAGE;
 	case -EBADRQC:	/* ckptd could not take the request as it was */
 		return EXIT_PROTOCOL;
+	case -ENOTRECOVERABLE:	/* a dump restore would refuse, refused */
+		return EXIT_UNRESTORABLE;
+	case -ECANCELED:
+		return EXIT_CANCELLED;
 	default:
 		return EXIT_FAIL;
 	}
@@ -347,6 +354,87 @@ static void clear_progress(struct rpc_client *c)
 	c->progress_shown = false;
 }
 
+/* ---- cancelling a dump ------------------------------------------------ */
+
+/* ^C, a kill or a hang-up while ckptd works on a dump cancels it: ckptctl
+ * shuts down its side of the connection, which ckptd takes as "give up" at
+ * its next stage (the tree then runs on and no set is written), and waits
+ * on for the answer, which says what really happened: a dump already past
+ * its last stage has finished. The signals are blocked but while waiting
+ * in ppoll, so none is lost between a check and the wait. The flag is set
+ * by the handler, hence global. */
+static volatile sig_atomic_t cancel_requested;
+static const int cancel_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+struct cancel_guard {
+	bool on;
+	sigset_t waitmask;			/* the mask to wait with */
+	sigset_t oldmask;
+	struct sigaction old[ARRAY_SIZE(cancel_signals)];
+};
+
+static void on_cancel_signal(int sig)
+{
+	cancel_requested = sig;
+}
+
+static void cancel_guard_begin(struct cancel_guard *g, bool on)
+{
+	struct sigaction sa = { .sa_handler = on_cancel_signal };
+	sigset_t block;
+
+	g->on = on;
+	sigprocmask(SIG_SETMASK, NULL, &g->oldmask);
+	g->waitmask = g->oldmask;
+	if (!on)
+		return;
+	cancel_requested = 0;
+	sigemptyset(&block);
+	for (size_t i = 0; i < ARRAY_SIZE(cancel_signals); i++) {
+		sigaddset(&block, cancel_signals[i]);
+		sigdelset(&g->waitmask, cancel_signals[i]);
+	}
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	sigemptyset(&sa.sa_mask);
+	/* a signal ignored from the start (nohup) stays ignored */
+	for (size_t i = 0; i < ARRAY_SIZE(cancel_signals); i++)
+		if (sigaction(cancel_signals[i], NULL, &g->old[i]) == 0 &&
+		    g->old[i].sa_handler != SIG_IGN)
+			sigaction(cancel_signals[i], &sa, NULL);
+}
+
+static void cancel_guard_end(struct cancel_guard *g)
+{
+	if (!g->on)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(cancel_signals); i++)
+		sigaction(cancel_signals[i], &g->old[i], NULL);
+	sigprocmask(SIG_SETMASK, &g->oldmask, NULL);
+}
+
+/* Wait until an answer can be read; a cancel signal meanwhile shuts down
+ * our side of the connection once. */
+static int wait_answer(struct rpc_client *c, struct cancel_guard *g)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+
+	for (;;) {
+		if (cancel_requested && !c->cancel_signal) {
+			c->cancel_signal = cancel_requested;
+			clear_progress(c);
+			fprintf(stderr, "ckptctl %s: %s: cancelling; the tree is left running unless "
+				"the dump has already finished\n", c->cmd,
+				strsignal(c->cancel_signal));
+			if (shutdown(c->fd, SHUT_WR) < 0)
+				return negerrno();
+		}
+		if (ppoll(&p, 1, NULL, &g->waitmask) > 0)
+			return 0;
+		if (errno != EINTR)
+			return negerrno();
+	}
+}
+
 static int recv_response(struct rpc_client *c, uint8_t *buf, RpcResponse **ret_resp)
 {
 	ssize_t n;
@@ -373,18 +461,24 @@ static int rpc_client_call(struct rpc_client *c, RpcRequest *req, int dirfd,
 {
 	_cleanup_free_ uint8_t *buf = malloc(RPC_MSG_MAX);
 	RpcResponse *resp = NULL;
+	struct cancel_guard g;
 	int r;
 
 	if (!buf)
 		return client_fail(c->cmd, c->json, -ENOMEM, EXIT_FAIL, "out of memory");
 	req->has_version = true;
 	req->version = RPC_PROTO_VERSION;
+	cancel_guard_begin(&g, req->type == RPC_TYPE__RPC_DUMP);
 	r = send_request(c, req, dirfd);
-	if (r < 0)
+	if (r < 0) {
+		cancel_guard_end(&g);
 		return client_fail(c->cmd, c->json, r, EXIT_NODAEMON,
 				   "cannot send the request to ckptd: %s", strerror(-r));
+	}
 	for (;;) {
-		r = recv_response(c, buf, &resp);
+		r = wait_answer(c, &g);
+		if (r == 0)
+			r = recv_response(c, buf, &resp);
 		if (r < 0)
 			break;
 		if (resp->type != RPC_TYPE__RPC_PROGRESS)
@@ -393,6 +487,7 @@ static int rpc_client_call(struct rpc_client *c, RpcRequest *req, int dirfd,
 			show_progress(c, resp->progress);
 		rpc_response__free_unpacked(resp, NULL);
 	}
+	cancel_guard_end(&g);
 	clear_progress(c);
 	if (r == -ECONNRESET)
 		return client_fail(c->cmd, c->json, r, EXIT_FAIL,
@@ -435,6 +530,9 @@ static int run(const char *cmd, bool json, bool oneshot, RpcRequest *req, int di
 	rpc_client_close(&c);
 	if (r)
 		return r;
+	if (c.cancel_signal && resp->err == 0)
+		fprintf(stderr, "ckptctl %s: the cancel came too late: the dump had already "
+			"finished\n", cmd);
 	if (resp->err < 0)
 		r = client_fail_resp(&c, resp);
 	else if (!has_result(req->type, resp))

@@ -15,14 +15,17 @@
 
 #include "common/util.h"
 #include "common/version.h"
+#include "daemon/restore.h"
 #include "images/img.h"
 #include "images/imgset.h"
 #include "inventory.pb-c.h"
 
-void dump_progress(struct dump_ctx *ctx, const char *stage, uint64_t done, uint64_t total)
+int dump_progress(struct dump_ctx *ctx, const char *stage, uint64_t done, uint64_t total)
 {
-	if (ctx->progress)
-		ctx->progress(ctx->progress_opaque, stage, done, total);
+	if (!ctx->progress || ctx->progress(ctx->progress_opaque, stage, done, total) == 0)
+		return 0;
+	return ckpt_fail(ctx->err, -ECANCELED, "cancelled at the %s stage: the tree runs on "
+			 "as it was and no image set was written", stage);
 }
 
 int dump_img_close(struct dump_ctx *ctx, struct img *img)
@@ -71,6 +74,38 @@ static int write_inventory(struct dump_ctx *ctx)
 	return dump_img_close(ctx, img);
 }
 
+/* What restore would refuse, a dump that kills refuses while the tree still
+ * runs: restore's own checks run on the finished set (all but the pids
+ * being free, which they are not yet). A --leave-running dump keeps the
+ * set and says why it cannot be restored. */
+static int check_restorable(struct dump_ctx *ctx)
+{
+	const struct dump_opts *o = ctx->opts;
+	struct restore_opts ro = {
+		.requester = o->requester,
+		.requester_uid = o->requester_uid,
+		.requester_gid = o->requester_gid,
+	};
+	struct ckpt_err why = { 0 };
+	int r;
+
+	r = dump_progress(ctx, "check", 0, 0);
+	if (r < 0)
+		return r;
+	r = restore_validate(&ro, ctx->kd, ctx->dirfd, &why);
+	if (r >= 0)
+		return 0;
+	if (o->leave_running) {
+		snprintf(ctx->stats.unrestorable, sizeof(ctx->stats.unrestorable), "%s",
+			 ckpt_err_msg(&why, r));
+		return 0;
+	}
+	return ckpt_fail(ctx->err, -ENOTRECOVERABLE,
+			 "restore would refuse this tree, so the dump does and kills nothing: "
+			 "%s. The tree runs on as it was (--leave-running dumps it anyway)",
+			 ckpt_err_msg(&why, r));
+}
+
 static int dump_tasks(struct dump_ctx *ctx)
 {
 	int r;
@@ -83,6 +118,9 @@ static int dump_tasks(struct dump_ctx *ctx)
 
 		if (t->state == TS_ZOMBIE)
 			continue;	/* pstree.img says all there is */
+		r = dump_progress(ctx, "tasks", i, ctx->tree.nr_tasks);
+		if (r < 0)
+			return r;
 		t->pages_id = ++ctx->next_pages_id;
 		r = dump_task_core(ctx, t);
 		if (r < 0)
@@ -130,7 +168,9 @@ int dump_run(const struct dump_opts *opts, const struct kerndat *kd, int dirfd,
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	ctx.dump_time_ns = (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
-	dump_progress(&ctx, "freeze", 0, 0);
+	r = dump_progress(&ctx, "freeze", 0, 0);
+	if (r < 0)
+		goto out_discard;
 	r = freeze_tree(&ctx);
 	if (r < 0)
 		goto out_discard;
@@ -138,6 +178,11 @@ int dump_run(const struct dump_opts *opts, const struct kerndat *kd, int dirfd,
 	ctx.stats.freeze_us = tf - t0;
 
 	r = dump_tasks(&ctx);
+	if (r == 0)
+		r = check_restorable(&ctx);
+	/* the last moment to cancel: after this the set stands and the tree goes */
+	if (r == 0)
+		r = dump_progress(&ctx, "commit", 0, 0);
 	if (r < 0)
 		goto out_release;
 

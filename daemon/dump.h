@@ -19,15 +19,21 @@ struct dump_opts {
 	bool force;		/* replace an existing image set */
 	pid_t requester;	/* the client (SO_PEERCRED): never a target */
 	uid_t requester_uid;
+	gid_t requester_gid;
 };
 
 struct dump_stats {
 	unsigned tasks, threads, vmas, fds;
 	uint64_t pages_written;
 	uint64_t freeze_us, total_us;
+	/* a --leave-running set restore would refuse: why ("" when it would not) */
+	char unrestorable[1024];
 };
 
-typedef void (*progress_fn)(void *opaque, const char *stage, uint64_t done, uint64_t total);
+/* Progress of a long operation, told to its requester. Returns 0 to go on,
+ * or -ECANCELED when the requester has given up (hung up, or shut down its
+ * side of the connection): a dump then stops and leaves the tree running. */
+typedef int (*progress_fn)(void *opaque, const char *stage, uint64_t done, uint64_t total);
 
 struct files_ctx;
 
@@ -54,7 +60,8 @@ int dump_run(const struct dump_opts *opts, const struct kerndat *kd, int dirfd,
 	     progress_fn progress, void *opaque, struct dump_stats *stats,
 	     struct ckpt_err *err);
 
-void dump_progress(struct dump_ctx *ctx, const char *stage, uint64_t done, uint64_t total);
+/* Tell the requester; -ECANCELED (described in ctx->err) when it gave up. */
+int dump_progress(struct dump_ctx *ctx, const char *stage, uint64_t done, uint64_t total);
 
 struct img;
 /* Finish and free an image a dump wrote. A failure (a full disk often

@@ -286,6 +286,71 @@ static int open_pipe_end(struct rst_ctx *ctx, FileDescEntry *fe, struct pipe_slo
 	return fd;
 }
 
+static int pipe_end(const FileDescEntry *fe)
+{
+	return (fe->flags & O_ACCMODE) == O_RDONLY ? 0 : 1;
+}
+
+static int cmp_pipe_desc(const void *a, const void *b)
+{
+	const FileDescEntry *x = *(FileDescEntry *const *)a, *y = *(FileDescEntry *const *)b;
+
+	if (x->pipe_ino != y->pipe_ino)
+		return x->pipe_ino < y->pipe_ino ? -1 : 1;
+	return pipe_end(x) - pipe_end(y);
+}
+
+/* The first fd of the tree that holds description id, for a message. */
+static void desc_holder(struct rst_ctx *ctx, uint32_t id, int *ret_pid, int *ret_fd)
+{
+	*ret_pid = *ret_fd = -1;
+	for (unsigned i = 0; i < ctx->nr_tasks; i++)
+		for (unsigned j = 0; j < ctx->tasks[i].nr_fds; j++)
+			if (ctx->tasks[i].fds[j]->desc_id == id) {
+				*ret_pid = ctx->tasks[i].pe->pid;
+				*ret_fd = ctx->tasks[i].fds[j]->fd;
+				return;
+			}
+}
+
+/* A pipe comes back whole only when the image holds both its ends. The end
+ * a process outside the tree held is gone after a restore: a writer would
+ * die of SIGPIPE at its next write, a reader would read end-of-file once
+ * the saved bytes are used up. Sorted by inode: O(n log n) in pipes. */
+int rst_check_pipes(struct rst_ctx *ctx)
+{
+	_cleanup_free_ FileDescEntry **v = calloc(ctx->nr_descs + 1, sizeof(*v));
+	unsigned n = 0;
+	int pid, fd;
+
+	if (!v)
+		return -ENOMEM;
+	for (unsigned i = 0; i < ctx->nr_descs; i++)
+		if (ctx->descs[i].fe->type == FD_TYPE__FD_PIPE)
+			v[n++] = ctx->descs[i].fe;
+	qsort(v, n, sizeof(*v), cmp_pipe_desc);
+	for (unsigned i = 0; i < n;) {
+		unsigned j = i;
+		bool ends[2] = { false, false };
+
+		for (; j < n && v[j]->pipe_ino == v[i]->pipe_ino; j++)
+			ends[pipe_end(v[j])] = true;
+		if (!ends[0] || !ends[1]) {
+			desc_holder(ctx, v[i]->id, &pid, &fd);
+			return ckpt_fail(ctx->err, -EOPNOTSUPP,
+					 "pid %d fd %d: the %s end of pipe:[%llu] is held only outside "
+					 "the dumped tree; restored, this process would %s. Dump the "
+					 "tree from a process that holds both ends, or give the fd a "
+					 "file instead of the pipe", pid, fd,
+					 ends[0] ? "write" : "read", (unsigned long long)v[i]->pipe_ino,
+					 ends[0] ? "read end-of-file"
+						 : "die of SIGPIPE at its next write");
+		}
+		i = j;
+	}
+	return 0;
+}
+
 /* A FIFO: keep an O_RDWR fd while opening so neither end blocks. */
 static int open_fifo(struct rst_ctx *ctx, FileDescEntry *fe, const char *path)
 {

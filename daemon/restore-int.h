@@ -119,6 +119,7 @@ struct rst_ctx {
 
 	struct rst_shared *sh;
 	uint64_t pages;
+	bool can_raise_rlimits;		/* CAP_SYS_RESOURCE is effective here */
 };
 
 /* restore-images.c */
@@ -129,6 +130,8 @@ struct rst_task *rst_find(struct rst_ctx *ctx, pid_t pid);
  * opts->file_validation wants (run after rst_check_creds: who may not
  * restore the set learns nothing of it). */
 int rst_check_files(struct rst_ctx *ctx);
+/* Every pipe must come back with both its ends (run after rst_load). */
+int rst_check_pipes(struct rst_ctx *ctx);
 /* Every saved pid and tid must be free here. */
 int rst_check_pids(struct rst_ctx *ctx);
 /* Compare a file on disk with what the image recorded, as
@@ -165,6 +168,8 @@ int rst_ghost_open(struct rst_ctx *ctx, uint32_t ghost_id, const char *near_path
 /* restore-task.c (each task, before the blob) */
 int rst_task_fs(struct rst_ctx *ctx, struct rst_task *t);
 int rst_task_rlimits(struct rst_ctx *ctx, struct rst_task *t);
+/* Before anything is forked: every hard limit can be set by the task. */
+int rst_check_rlimits(struct rst_ctx *ctx, struct rst_task *t);
 int rst_task_misc(struct rst_ctx *ctx, struct rst_task *t);
 int rst_check_creds(struct rst_ctx *ctx);
 

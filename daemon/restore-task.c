@@ -42,6 +42,35 @@ int rst_task_fs(struct rst_ctx *ctx, struct rst_task *t)
 	return 0;
 }
 
+static int rlimit_too_high(struct rst_ctx *ctx, struct rst_task *t, const RlimitEntry *e,
+			   rlim_t have_max)
+{
+	return ckpt_fail(ctx->err, -EPERM,
+			 "pid %d: %s: the hard limit %llu is above what this restorer may set "
+			 "(%llu; raising it needs CAP_SYS_RESOURCE)", t->pe->pid,
+			 rlimit_names[e->resource], (unsigned long long)e->max,
+			 (unsigned long long)have_max);
+}
+
+/* Before anything is forked (and before a dump kills a tree): every hard
+ * limit rst_task_rlimits will set must be one this process may set. The
+ * tasks are forked from it and inherit its limits and capabilities. */
+int rst_check_rlimits(struct rst_ctx *ctx, struct rst_task *t)
+{
+	TaskCoreEntry *c = t->core;
+	struct rlimit have;
+
+	if (ctx->can_raise_rlimits)
+		return 0;
+	for (size_t i = 0; i < c->n_rlimits; i++) {
+		RlimitEntry *e = c->rlimits[i];
+
+		if (getrlimit(e->resource, &have) == 0 && e->max > have.rlim_max)
+			return rlimit_too_high(ctx, t, e, have.rlim_max);
+	}
+	return 0;
+}
+
 /* Set from inside the new task: lowering is always allowed, raising a hard
  * limit needs CAP_SYS_RESOURCE, which the daemon may lack. */
 int rst_task_rlimits(struct rst_ctx *ctx, struct rst_task *t)
@@ -58,11 +87,7 @@ int rst_task_rlimits(struct rst_ctx *ctx, struct rst_task *t)
 		if (setrlimit(e->resource, &want) == 0)
 			continue;
 		if (errno == EPERM)
-			return ckpt_fail(ctx->err, -EPERM,
-					 "pid %d: %s: the hard limit %llu is above what this restorer "
-					 "may set (%llu; raising it needs CAP_SYS_RESOURCE)",
-					 t->pe->pid, rlimit_names[e->resource],
-					 (unsigned long long)e->max, (unsigned long long)have.rlim_max);
+			return rlimit_too_high(ctx, t, e, have.rlim_max);
 		return ckpt_fail(ctx->err, negerrno(), "pid %d: cannot set %s to %llu/%llu",
 				 t->pe->pid, rlimit_names[e->resource], (unsigned long long)e->cur,
 				 (unsigned long long)e->max);

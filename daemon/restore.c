@@ -7,12 +7,70 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/util.h"
 #include "daemon/restore-int.h"
+
+/* Raising a hard rlimit needs CAP_SYS_RESOURCE; the restored tasks are
+ * forked from this process and have its effective set. */
+static bool may_raise_rlimits(void)
+{
+	cap_value_t res = CAP_SYS_RESOURCE;
+	cap_flag_value_t v = CAP_CLEAR;
+	cap_t c = cap_get_proc();
+
+	if (!c)
+		return false;
+	cap_get_flag(c, res, CAP_EFFECTIVE, &v);
+	cap_free(c);
+	return v == CAP_SET;
+}
+
+/* Everything restore checks before it creates anything, but that the pids
+ * are free: a dump that will kill its tree runs this on the finished set
+ * first, so what restore would refuse, the dump refuses while the tree
+ * still runs. */
+static int validate(struct rst_ctx *ctx)
+{
+	int r;
+
+	ctx->can_raise_rlimits = may_raise_rlimits();
+	r = rst_load(ctx);
+	if (r == 0)
+		r = rst_check_creds(ctx);
+	if (r == 0)
+		r = rst_check_files(ctx);
+	if (r == 0)
+		r = rst_check_pipes(ctx);
+	for (unsigned i = 0; i < ctx->nr_tasks && r == 0; i++)
+		if (ctx->tasks[i].core)
+			r = rst_check_rlimits(ctx, &ctx->tasks[i]);
+	if (r == 0 && !ctx->kd->clone3_set_tid)
+		r = ckpt_fail(ctx->err, -EOPNOTSUPP,
+			      "this kernel can't create a process with a chosen pid (clone3 set_tid)");
+	return r;
+}
+
+int restore_validate(const struct restore_opts *opts, const struct kerndat *kd, int dirfd,
+		     struct ckpt_err *err)
+{
+	struct rst_ctx ctx = {
+		.opts = opts,
+		.kd = kd,
+		.err = err,
+		.dirfd = dirfd,
+		.page_size = kd->page_size > 0 ? kd->page_size : sysconf(_SC_PAGESIZE),
+		.max_fd = 2,
+	};
+	int r = validate(&ctx);
+
+	rst_free(&ctx);
+	return r;
+}
 
 static void progress(progress_fn fn, void *opaque, const char *stage, uint64_t done,
 		     uint64_t total)
@@ -59,20 +117,11 @@ int restore_run(const struct restore_opts *opts, const struct kerndat *kd, int d
 	int r;
 
 	progress(progress_cb, opaque, "read images", 0, 0);
-	r = rst_load(&ctx);
-	if (r == 0)
-		r = rst_check_creds(&ctx);
-	if (r == 0)
-		r = rst_check_files(&ctx);
+	r = validate(&ctx);
 	if (r == 0)
 		r = rst_check_pids(&ctx);
 	if (r < 0)
 		goto out;
-	if (!kd->clone3_set_tid) {
-		r = ckpt_fail(err, -EOPNOTSUPP,
-			      "this kernel can't create a process with a chosen pid (clone3 set_tid)");
-		goto out;
-	}
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED) {
 		r = ckpt_fail(err, negerrno(), "cannot map the restore's shared area");

@@ -42,6 +42,11 @@ struct restore_stats {
 	uint64_t ms;
 };
 
+/* Check the image set in dirfd as restore_run would before it creates
+ * anything, but for the pids being free; nothing is created. */
+int restore_validate(const struct restore_opts *opts, const struct kerndat *kd, int dirfd,
+		     struct ckpt_err *err);
+
 /* Restore the image set in dirfd. Returns once every task runs, detached
  * from the daemon; on failure no task of the tree is left. */
 int restore_run(const struct restore_opts *opts, const struct kerndat *kd, int dirfd,

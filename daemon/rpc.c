@@ -73,6 +73,7 @@ struct reply {
 	Feature feat[24];
 	Feature *featp[24];
 	char detail[24][160];
+	char unrestorable[1024];
 };
 
 static int peer_creds(int fd, struct peer *p)
@@ -187,7 +188,19 @@ static int recv_request(struct conn *c, RpcRequest **ret_req, int *ret_fd, struc
 	return 0;
 }
 
-static void on_progress(void *opaque, const char *stage, uint64_t done, uint64_t total)
+/* A client sends one request and then only listens: anything more from it,
+ * a shutdown of its side (ckptctl's answer to ^C) or a hang-up means it gave
+ * up on the request. */
+static bool client_gave_up(struct conn *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN | POLLRDHUP };
+
+	if (!c->gone && poll(&p, 1, 0) > 0 && p.revents)
+		c->gone = true;
+	return c->gone;
+}
+
+static int on_progress(void *opaque, const char *stage, uint64_t done, uint64_t total)
 {
 	struct conn *c = opaque;
 	RpcResponse resp = RPC_RESPONSE__INIT;
@@ -195,10 +208,10 @@ static void on_progress(void *opaque, const char *stage, uint64_t done, uint64_t
 	uint64_t now = now_us();
 	bool same_stage = strncmp(c->stage, stage, sizeof(c->stage) - 1) == 0;
 
-	if (c->gone)
-		return;
+	if (client_gave_up(c))
+		return -ECANCELED;
 	if (same_stage && done != total && now - c->progress_us < PROGRESS_INTERVAL_US)
-		return;
+		return 0;
 	snprintf(c->stage, sizeof(c->stage), "%s", stage);
 	c->progress_us = now;
 	p.stage = c->stage;
@@ -207,6 +220,7 @@ static void on_progress(void *opaque, const char *stage, uint64_t done, uint64_t
 	resp.type = RPC_TYPE__RPC_PROGRESS;
 	resp.progress = &p;
 	send_response(c, &resp);
+	return 0;
 }
 
 /* ---- authorization ----------------------------------------------------- */
@@ -474,6 +488,7 @@ static int do_dump(struct conn *c, const DumpReq *req, int dirfd, struct reply *
 		.force = req->has_force && req->force,
 		.requester = c->peer.pid,
 		.requester_uid = c->peer.uid,
+		.requester_gid = c->peer.gid,
 	};
 	struct dump_stats st = { 0 };
 	struct rusage ru;
@@ -502,6 +517,10 @@ static int do_dump(struct conn *c, const DumpReq *req, int dirfd, struct reply *
 	rep->dump.total_us = st.total_us;
 	rep->dump.vmas = st.vmas;
 	rep->dump.fds = st.fds;
+	if (st.unrestorable[0]) {
+		snprintf(rep->unrestorable, sizeof(rep->unrestorable), "%s", st.unrestorable);
+		rep->dump.unrestorable = rep->unrestorable;
+	}
 	if (getrusage(RUSAGE_SELF, &ru) == 0) {
 		rep->dump.has_peak_rss_kb = true;
 		rep->dump.peak_rss_kb = ru.ru_maxrss;

@@ -247,7 +247,8 @@ need_file()
 # --- targets -------------------------------------------------------------
 
 # start_target NAME [ARGS...]: run $TARGETS/NAME in the background in a
-# session of its own, wait (bounded) for "ready PID" in its status file.
+# session of its own (under $TARGET_WRAP when set), wait (bounded) for
+# "ready PID" in its status file.
 # Sets TPID, TSTATUS (status file) and TLOG (its stdout/stderr).
 start_target()
 {
@@ -264,7 +265,8 @@ start_target()
 	# so setsid(1) does not fork and $! is the target itself.
 	# TMPDIR: what a target leaves in it goes with $TMP, even when the test
 	# kills the target before it cleans up
-	CKPT_STATUS=$TSTATUS TMPDIR=$TMP setsid "$bin" "$@" </dev/null >"$TLOG" 2>&1 &
+	# $TARGET_WRAP: a command the target runs under (stdio-wrap.py)
+	CKPT_STATUS=$TSTATUS TMPDIR=$TMP setsid ${TARGET_WRAP:-} "$bin" "$@" </dev/null >"$TLOG" 2>&1 &
 	pid=$!
 	track_pid $pid
 	while :; do

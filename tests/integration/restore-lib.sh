@@ -23,6 +23,19 @@ dump_kill()
 	log "dumped and killed $TPID (tree: $(echo $TREE_PIDS))"
 }
 
+# dump_refused DIR PATTERN: a killing dump of $TPID must be refused before
+# it kills (exit 8, stderr matching PATTERN), leave no image set in DIR,
+# and leave the target running and intact (it checks itself on SIGUSR1).
+dump_refused()
+{
+	local dir=$1 pat=$2
+	mkdir -p "$dir"
+	expect_fail 8 "restore would refuse this tree.*$pat.*runs on" \
+		ckptctl dump -t "$TPID" -D "$dir"
+	no_partial_set "$dir"
+	check_alive "$TPID"
+}
+
 # restore_ok DIR: restore; the root must come back with its pid.
 restore_ok()
 {
