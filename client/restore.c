@@ -5,7 +5,9 @@
  * written to FILE (atomically: a reader never sees half a number). */
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "client/commands.h"
 #include "client/rpc-client.h"
@@ -104,20 +106,29 @@ static int parse_restore_args(int argc, char **argv, struct restore_args *a)
 	return 1;
 }
 
-/* Write "PID\n" to a temporary file beside path, then rename it over path. */
+/* Write "PID\n" to a temporary file beside path, then rename it over path.
+ * The temporary gets a name no one can guess and is created with O_EXCL, so
+ * a symlink or file planted beside path (in a directory someone else may
+ * write) is never followed or reused; rename replaces path itself, never
+ * what a symlink there points to. */
 static int write_pidfile(const char *path, pid_t pid)
 {
 	char tmp[4096], line[32];
 	_cleanup_close_ int fd = -EBADF;
+	mode_t mask;
 	int n, r;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, getpid()) >= sizeof(tmp))
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return negerrno();
+	mask = umask(0);
+	umask(mask);
 	n = snprintf(line, sizeof(line), "%d\n", pid);
-	r = write_full(fd, line, n);
+	r = fchmod(fd, 0644 & ~mask) < 0 ? negerrno() : 0;
+	if (r == 0)
+		r = write_full(fd, line, n);
 	if (r == 0 && rename(tmp, path) < 0)
 		r = negerrno();
 	if (r < 0)

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 
 #include "client/commands.h"
+#include "common/escape.h"
 #include "common/util.h"
 #include "daemon/rpc.h"
 #include "images/json.h"
@@ -37,14 +38,16 @@ struct rpc_client {
 
 int client_fail(const char *cmd, bool json, int err, int exit_code, const char *fmt, ...)
 {
-	char msg[1200];
+	char msg[1200], shown[1200];
 	struct json j;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "ckptctl %s: %s\n", cmd, msg);
+	/* ckptd's messages name what an image held: no control character
+	 * reaches the terminal (JSON escapes them itself, and keeps the bytes) */
+	fprintf(stderr, "ckptctl %s: %s\n", cmd, ckpt_escape(shown, sizeof(shown), msg));
 	if (json) {
 		json_init(&j, stdout, false);
 		json_obj_begin(&j, NULL);

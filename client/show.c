@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include "common/escape.h"
 #include "common/util.h"
 #include "images/img.h"
 #include "images/json.h"
@@ -60,6 +61,9 @@ static int show_fail(struct show *s, int r, int exit_code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(s->err, sizeof(s->err), fmt, ap);
 	va_end(ap);
+	/* file names and messages come from the set: no control characters
+	 * to the terminal */
+	ckpt_escape_inplace(s->err, sizeof(s->err));
 	s->exit_code = exit_code;
 	return r;
 }

@@ -1,5 +1,7 @@
 #include "err.h"
 
+#include "common/escape.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,6 +22,9 @@ int ckpt_fail(struct ckpt_err *e, int code, const char *fmt, ...)
 	n = strlen(buf);
 	if (code < 0 && n < sizeof(buf) - 2)
 		snprintf(buf + n, sizeof(buf) - n, ": %s", strerror(-code));
+	/* messages name paths, comms and names read from images and /proc:
+	 * no control character reaches a log line or a terminal */
+	ckpt_escape_inplace(buf, sizeof(buf));
 	if (!__atomic_compare_exchange_n(&e->claimed, &unclaimed, 1, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE))
 		return code;

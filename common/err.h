@@ -17,6 +17,8 @@ struct ckpt_err {
 };
 
 /* Describe a failure; returns code (a negative errno) for `return ckpt_fail(...)`.
+ * The message is escaped (common/escape.h): arguments read from an image
+ * or /proc may go into it as they are.
  * A message ending in ": %m"-style detail is the caller's business; this
  * appends ": strerror(-code)" itself unless the message is already set. */
 int ckpt_fail(struct ckpt_err *e, int code, const char *fmt, ...)

@@ -13,11 +13,13 @@
 #include "daemon/dump.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -428,6 +430,100 @@ static int precheck(struct dump_ctx *ctx, pid_t pid, unsigned depth)
 	return 0;
 }
 
+/* ---- the frozen tree, authorized again ----
+ *
+ * rpc.c checks a non-root requester's ownership of the tree before the
+ * freeze, but until every task is stopped a descendant can fork, or exec a
+ * setuid or file-capability program: the tree seized may not be the tree
+ * checked. Once nothing in it can run, every thread of every task is
+ * checked again with the same rules, and one that fails refuses the dump. */
+
+static bool same_user_ns(pid_t pid)
+{
+	char path[64];
+	struct stat self, st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
+	if (stat("/proc/self/ns/user", &self) < 0 || stat(path, &st) < 0)
+		return true;	/* unknown: judge by the capabilities shown */
+	return self.st_ino == st.st_ino && self.st_dev == st.st_dev;
+}
+
+/* Every uid and gid (real, effective, saved, fs) is the requester's, and,
+ * in ckptd's user namespace, the thread holds no capability (the kernel's
+ * ptrace rule for an unprivileged tracer: a setuid or file-capability exec
+ * gains them and must not be read as its user). */
+static int recheck_thread(struct dump_ctx *ctx, const struct task *t, pid_t tid, bool own_ns)
+{
+	const struct dump_opts *o = ctx->opts;
+	_cleanup_free_ char *buf = NULL;
+	struct proc_status st;
+	char path[64];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", t->pid, tid);
+	r = read_file_at(AT_FDCWD, path, &buf, NULL);
+	if (r == 0)
+		r = proc_parse_status(buf, &st);
+	if (r < 0)
+		return ckpt_fail(ctx->err, -EPERM, "pid %d: cannot read the credentials of "
+				 "thread %d on the frozen tree", t->pid, tid);
+	proc_status_free(&st);
+	for (int i = 0; i < 4; i++) {
+		if (st.uid[i] != o->requester_uid)
+			return ckpt_fail(ctx->err, -EPERM, "pid %d (thread %d) now runs with uid "
+					 "%u; uid %u may only dump its own processes", t->pid, tid,
+					 st.uid[i], o->requester_uid);
+		if (st.gid[i] != o->requester_gid)
+			return ckpt_fail(ctx->err, -EPERM, "pid %d (thread %d) now runs with gid "
+					 "%u; uid %u may only dump processes of its own gid %u",
+					 t->pid, tid, st.gid[i], o->requester_uid, o->requester_gid);
+	}
+	if (own_ns && (st.cap_prm || st.cap_eff || st.cap_amb))
+		return ckpt_fail(ctx->err, -EPERM, "pid %d (thread %d) holds capabilities "
+				 "(permitted %#llx); uid %u may only dump unprivileged processes",
+				 t->pid, tid, (unsigned long long)st.cap_prm, o->requester_uid);
+	return 0;
+}
+
+/* The files in /proc/PID belong to root once the task is not dumpable: it
+ * changed credentials or asked not to be. (/proc/PID itself keeps the
+ * task's euid on current kernels, so it tells nothing.) */
+static int recheck_dumpable(struct dump_ctx *ctx, const struct task *t)
+{
+	char path[48];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", t->pid);
+	if (stat(path, &st) < 0)
+		return ckpt_fail(ctx->err, -ESRCH, "pid %d exited during the dump", t->pid);
+	if (st.st_uid != ctx->opts->requester_uid)
+		return ckpt_fail(ctx->err, -EPERM, "pid %d is not dumpable any more (it changed "
+				 "credentials or called prctl(PR_SET_DUMPABLE, 0))", t->pid);
+	return 0;
+}
+
+static int recheck_owner(struct dump_ctx *ctx)
+{
+	if (ctx->opts->requester_uid == 0)
+		return 0;
+	for (unsigned i = 0; i < ctx->tree.nr_tasks; i++) {
+		struct task *t = ctx->tree.tasks[i];
+		bool own_ns = same_user_ns(t->pid);
+		int r;
+
+		for (unsigned j = 0; j < t->nr_threads; j++) {
+			r = recheck_thread(ctx, t, t->threads[j].tid, own_ns);
+			if (r < 0)
+				return r;
+		}
+		r = recheck_dumpable(ctx, t);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int freeze_tree(struct dump_ctx *ctx)
 {
 	struct task *root;
@@ -457,6 +553,9 @@ int freeze_tree(struct dump_ctx *ctx)
 		if (r < 0)
 			goto out_release;
 	}
+	r = recheck_owner(ctx);
+	if (r < 0)
+		goto out_release;
 	return 0;
 
 out_release:

@@ -23,11 +23,18 @@
 
 #define IDLE_TIMEOUT_DEFAULT_S	60
 #define MAX_CLIENTS		16
+/* A backstop, not a budget: waiting for the request is bounded (30 s) and
+ * no image open can block (images/img.c), so this only ends a handler
+ * wedged on something else (an image directory on a file system that never
+ * answers a read, a peer that never reads). Long enough for any dump or
+ * restore that makes progress: an hour moves ~350 GiB at 100 MB/s. */
+#define HANDLER_TIMEOUT_DEFAULT_S 3600
 
 struct ckptd {
 	const char *listen_path;	/* --listen: created, removed at exit */
 	int oneshot_fd;			/* --oneshot-fd, else -1 */
 	int idle_timeout_s;		/* -1: the mode's default */
+	int handler_timeout_s;		/* --handler-timeout */
 	struct kerndat kd;
 	struct rpc_server srv;
 };
@@ -42,8 +49,8 @@ static const cap_value_t keep_caps[] = {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: ckptd [--idle-timeout SEC]            (socket-activated)\n"
-		"       ckptd --listen PATH [--idle-timeout SEC]\n"
+		"Usage: ckptd [--idle-timeout SEC] [--handler-timeout SEC]  (socket-activated)\n"
+		"       ckptd --listen PATH [--idle-timeout SEC] [--handler-timeout SEC]\n"
 		"       ckptd --oneshot-fd N\n"
 		"\n"
 		"The ckpt checkpoint/restore daemon; ckptctl(1) is its client.\n"
@@ -52,6 +59,8 @@ static void usage(FILE *f)
 		"      --oneshot-fd N       serve the one connection on inherited fd N\n"
 		"  -i, --idle-timeout SEC   exit after SEC seconds without a client\n"
 		"                           (0: never; default 60 when socket-activated)\n"
+		"  -t, --handler-timeout SEC  kill a request still running SEC seconds after\n"
+		"                           its connection came (0: never; default 3600)\n"
 		"  -h, --help               show this help\n"
 		"  -V, --version            show the version\n"
 		"\nSee ckptd(8).\n");
@@ -64,6 +73,7 @@ static int parse_args(int argc, char **argv, struct ckptd *d)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "oneshot-fd", required_argument, NULL, 'o' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
+		{ "handler-timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{}
@@ -72,13 +82,14 @@ static int parse_args(int argc, char **argv, struct ckptd *d)
 	long v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "l:i:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:i:t:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			d->listen_path = optarg;
 			break;
 		case 'o':
 		case 'i':
+		case 't':
 			v = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end || v < 0 || v > 86400 * 365) {
 				fprintf(stderr, "ckptd: invalid number '%s'\n", optarg);
@@ -86,6 +97,8 @@ static int parse_args(int argc, char **argv, struct ckptd *d)
 			}
 			if (c == 'o')
 				d->oneshot_fd = v;
+			else if (c == 't')
+				d->handler_timeout_s = v;
 			else
 				d->idle_timeout_s = v;
 			break;
@@ -260,6 +273,7 @@ static int setup(struct ckptd *d)
 		d->idle_timeout_s = d->listen_path ? 0 : IDLE_TIMEOUT_DEFAULT_S;
 	d->srv.idle_timeout_s = d->idle_timeout_s;
 	d->srv.max_clients = MAX_CLIENTS;
+	d->srv.handler_timeout_s = d->handler_timeout_s;
 	d->srv.log = d->oneshot_fd < 0;
 	d->srv.kd = &d->kd;
 	d->srv.pid = getpid();
@@ -286,7 +300,8 @@ static int run(struct ckptd *d)
 
 int main(int argc, char **argv)
 {
-	struct ckptd d = { .oneshot_fd = -1, .idle_timeout_s = -1, .srv.listen_fd = -1 };
+	struct ckptd d = { .oneshot_fd = -1, .idle_timeout_s = -1,
+			   .handler_timeout_s = HANDLER_TIMEOUT_DEFAULT_S, .srv.listen_fd = -1 };
 	int r;
 
 	r = parse_args(argc, argv, &d);

@@ -259,7 +259,8 @@ static int check_is_process(pid_t pid, struct ckpt_err *err)
 }
 
 /* Every uid and gid (real, effective, saved, fs) is the peer's, and the
- * task is dumpable: /proc/PID belongs to root otherwise. */
+ * task is dumpable: the files in /proc/PID belong to root otherwise (the
+ * directory itself keeps the task's euid on current kernels). */
 static int check_owned(const struct conn *c, pid_t pid, struct ckpt_err *err)
 {
 	unsigned uid[4], gid[4];
@@ -277,7 +278,7 @@ static int check_owned(const struct conn *c, pid_t pid, struct ckpt_err *err)
 					 "processes of its own gid %u", pid, gid[i], c->peer.uid,
 					 c->peer.gid);
 	}
-	snprintf(path, sizeof(path), "/proc/%d", pid);
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	if (stat(path, &st) < 0)
 		return ckpt_fail(err, -ESRCH, "no process with pid %d", pid);
 	if (st.st_uid != c->peer.uid)
@@ -700,10 +701,18 @@ int rpc_serve_conn(const struct rpc_server *srv, int fd_)
 	struct reply rep;
 	int r, s;
 
+	/* the deadline: SIGALRM's default action ends the handler (a dump's
+	 * tree is detached by the kernel and runs on) */
+	if (srv->handler_timeout_s) {
+		signal(SIGALRM, SIG_DFL);
+		alarm(srv->handler_timeout_s);
+	}
 	r = peer_creds(fd, &c.peer);
 	if (r < 0)
 		return r;
+	/* a peer that sends nothing, or stops reading, blocks no one long */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	memset(&rep, 0, sizeof(rep));
 	rpc_response__init(&rep.resp);
 	dump_result__init(&rep.dump);
@@ -737,7 +746,10 @@ static unsigned reap_children(const struct rpc_server *srv)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		reaped++;
-		if (WIFSIGNALED(status) && srv->log)
+		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM && srv->log)
+			fprintf(stderr, "ckptd: connection handler %d killed: still running after "
+				"%u s (--handler-timeout)\n", pid, srv->handler_timeout_s);
+		else if (WIFSIGNALED(status) && srv->log)
 			fprintf(stderr, "ckptd: connection handler %d killed by signal %d\n", pid,
 				WTERMSIG(status));
 	}

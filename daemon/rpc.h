@@ -25,6 +25,8 @@ struct rpc_server {
 	int listen_fd;
 	int idle_timeout_s;		/* exit when idle this long; 0: never */
 	unsigned max_clients;		/* connections served at once */
+	unsigned handler_timeout_s;	/* a handler still running this long after
+					   its connection came is killed; 0: never */
 	bool log;			/* say what each request did on stderr */
 	pid_t pid, parent;		/* the daemon's main process and its parent:
 					   never a dump target */

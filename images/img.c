@@ -335,18 +335,51 @@ static int img_check_header(struct img *img, const struct img_desc *want)
 	return 0;
 }
 
+/* An image is a regular file named in the set's directory, nothing else: a
+ * FIFO would block the open (and a whole daemon handler with it) until
+ * someone writes to it, a device could do anything on read, and a symlink
+ * could name a file of someone else's. O_NONBLOCK makes the open of a FIFO
+ * return at once; O_NOFOLLOW refuses a symlink (ELOOP); the fstat refuses
+ * the rest; then reads block as usual. */
+int img_open_regular(int dirfd, const char *name, int *ret_fd, const char **ret_why)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+	int flags;
+
+	*ret_fd = -EBADF;
+	*ret_why = "cannot open";
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0 && errno == ELOOP)
+		*ret_why = "is a symbolic link, not an image file";
+	if (fd < 0)
+		return negerrno();
+	if (fstat(fd, &st) < 0)
+		return negerrno();
+	if (!S_ISREG(st.st_mode)) {
+		*ret_why = S_ISFIFO(st.st_mode) ? "is a FIFO, not an image file" :
+			   "is not a regular file";
+		return -EINVAL;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		return negerrno();
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
 /* Open name in dirfd and check its header. On failure *ret still gets an img
  * that holds the message (unless memory ran out); the caller aborts it. */
 static int img_open_name(int dirfd, const char *name, const struct img_desc *d,
 			 struct img **ret)
 {
+	const char *why;
 	struct img *img;
 	struct stat st;
 	int fd, r;
 
 	*ret = NULL;
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	r = fd < 0 ? negerrno() : 0;
+	r = img_open_regular(dirfd, name, &fd, &why);
 	img = img_new(fd, name, d, false);
 	if (!img) {
 		if (fd >= 0)
@@ -357,10 +390,10 @@ static int img_open_name(int dirfd, const char *name, const struct img_desc *d,
 	if (r < 0) {
 		img->failed = true;
 		img->code = r;
-		snprintf(img->err, sizeof(img->err), "%s: cannot open", name);
+		snprintf(img->err, sizeof(img->err), "%.200s: %s", img->name, why);
 		return r;
 	}
-	img->size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : -1;
+	img->size = fstat(fd, &st) == 0 ? st.st_size : -1;
 	return img_check_header(img, d);
 }
 

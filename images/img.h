@@ -80,6 +80,11 @@ int img_create(int dirfd, enum img_kind kind, unsigned id, struct img **ret);
  * -ENOENT: no such file; -EPROTO: not a ckpt image or another kind;
  * -EPROTONOSUPPORT: a newer format; -ENODATA: truncated header. */
 int img_open(int dirfd, enum img_kind kind, unsigned id, struct img **ret);
+/* Open name in dirfd read-only if it is a regular file, never following a
+ * symlink and never blocking on a FIFO (-ELOOP, -EINVAL otherwise); what
+ * was wrong into *ret_why ("is a FIFO, not an image file"). For a caller
+ * that reads an image file raw (pages-N.img). */
+int img_open_regular(int dirfd, const char *name, int *ret_fd, const char **ret_why);
 /* Open a file by name and learn its kind from its magic (ckptctl show).
  * On failure errbuf (if given) gets a message naming file and offset and
  * *ret is untouched. */
