@@ -8,14 +8,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/util.h"
+#include "daemon/restore-creds.h"
 #include "images/img.h"
 
 
@@ -57,15 +60,17 @@ static void clean_path(const char *in, char *out, size_t len)
 		out[n - s] = 0;
 }
 
-/* An unlinked file: O_TMPFILE next to where it lived, else a memfd. */
-static int ghost_create(const char *near_path, const char *memfd_name, uint32_t mode)
+/* An unlinked file: O_TMPFILE next to where it lived (as the requester),
+ * else a memfd. */
+static int ghost_create(struct rst_ctx *ctx, const char *near_path, const char *memfd_name,
+			uint32_t mode)
 {
 	char dir[4096];
 	int fd = -1;
 
 	if (near_path) {
 		clean_path(near_path, dir, sizeof(dir));
-		fd = open(dirname(dir), O_TMPFILE | O_RDWR | O_CLOEXEC, mode & 07777);
+		fd = rst_open_path(ctx, dirname(dir), O_TMPFILE | O_RDWR, mode & 07777);
 	}
 	if (fd < 0)
 		fd = memfd_create(memfd_name && memfd_name[0] ? memfd_name : "ckpt-ghost",
@@ -77,20 +82,38 @@ static int ghost_create(const char *near_path, const char *memfd_name, uint32_t 
  * for a moment and take an fd through that name, so it shows as
  * "/dir/name (deleted)" as it did. Returns the fd to use (fd itself if
  * the name is taken again, or fd is a memfd). */
-static int ghost_name(int fd, const char *near_path)
-{
+struct ghost_link {
+	int fd;
 	char path[4096];
+};
+
+/* Link, reopen and unlink as the requester (restore-creds.c): a name
+ * where it may create one, never through another process's /proc. */
+static int ghost_link(void *arg)
+{
+	struct ghost_link *g = arg;
+	struct open_how how = { .flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW,
+				.resolve = RESOLVE_NO_MAGICLINKS };
 	int nfd;
 
-	clean_path(near_path, path, sizeof(path));
-	if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) < 0)
-		return fd;
-	nfd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	unlink(path);
-	if (nfd < 0)
-		return fd;
-	close(fd);
-	return nfd;
+	if (g->path[0] != '/' || linkat(g->fd, "", AT_FDCWD, g->path, AT_EMPTY_PATH) < 0)
+		return 0;
+	nfd = syscall(SYS_openat2, AT_FDCWD, g->path, &how, sizeof(how));
+	unlink(g->path);
+	if (nfd >= 0) {
+		close(g->fd);
+		g->fd = nfd;
+	}
+	return 0;
+}
+
+static int ghost_name(struct rst_ctx *ctx, int fd, const char *near_path)
+{
+	struct ghost_link g = { .fd = fd };
+
+	clean_path(near_path, g.path, sizeof(g.path));
+	rst_as_requester(ctx, ghost_link, &g);
+	return g.fd;
 }
 
 /* Open ghost-N.img and read its head; on success the caller closes *ret_img
@@ -203,7 +226,7 @@ static int ghost_make(struct rst_ctx *ctx, uint32_t ghost_id, const char *near_p
 	r = ghost_open(ctx, ghost_id, &img, &h);
 	if (r < 0)
 		return r;
-	fd = ghost_create(near_path, memfd_name ? memfd_name : h->name, h->mode);
+	fd = ghost_create(ctx, near_path, memfd_name ? memfd_name : h->name, h->mode);
 	if (fd < 0) {
 		r = ckpt_fail(ctx->err, fd, "ghost-%u.img: cannot create a file for it", ghost_id);
 		goto out;
@@ -214,7 +237,7 @@ static int ghost_make(struct rst_ctx *ctx, uint32_t ghost_id, const char *near_p
 	if (h->mode & 07777)
 		fchmod(fd, h->mode & 07777);
 	if (near_path)
-		fd = ghost_name(fd, near_path);
+		fd = ghost_name(ctx, fd, near_path);
 	r = ghost_remember(ctx, ghost_id, fd);
 	if (r < 0) {
 		r = ckpt_fail(ctx->err, r, "ghost-%u.img: cannot keep its file", ghost_id);
@@ -354,14 +377,14 @@ int rst_check_pipes(struct rst_ctx *ctx)
 /* A FIFO: keep an O_RDWR fd while opening so neither end blocks. */
 static int open_fifo(struct rst_ctx *ctx, FileDescEntry *fe, const char *path)
 {
-	_cleanup_close_ int keep = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_close_ int keep = rst_open_path(ctx, path, O_RDWR | O_NONBLOCK, 0);
 	int fd;
 
 	if (keep < 0)
-		return ckpt_fail(ctx->err, negerrno(), "fifo %s: cannot open", path);
-	fd = open(path, (fe->flags & REOPEN_MASK) | O_NONBLOCK | O_CLOEXEC);
+		return ckpt_fail(ctx->err, keep, "fifo %s: cannot open", path);
+	fd = rst_open_path(ctx, path, (fe->flags & REOPEN_MASK) | O_NONBLOCK, 0);
 	if (fd < 0)
-		return ckpt_fail(ctx->err, negerrno(), "fifo %s: cannot open", path);
+		return ckpt_fail(ctx->err, fd, "fifo %s: cannot open", path);
 	if (fe->has_pipe_data && fe->pipe_data.len)
 		write_full(keep, fe->pipe_data.data, fe->pipe_data.len);
 	fcntl(fd, F_SETFL, fe->flags & (O_NONBLOCK | O_APPEND));
@@ -413,9 +436,9 @@ static int open_desc(struct rst_ctx *ctx, FileDescEntry *fe, struct pipe_slot **
 		}
 		if (fe->type == FD_TYPE__FD_DIR)
 			oflags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (fe->flags & O_NONBLOCK);
-		fd = open(path, oflags);
+		fd = rst_open_path(ctx, path, oflags, 0);
 		if (fd < 0)
-			return ckpt_fail(ctx->err, negerrno(), "%s: cannot open %s", what, path);
+			return ckpt_fail(ctx->err, fd, "%s: cannot open %s", what, path);
 		r = rst_check_open_file(ctx, what, fd, fe);
 		if (r < 0) {
 			close(fd);
@@ -524,9 +547,9 @@ static int open_vmfile(struct rst_ctx *ctx, struct rst_task *t, VmaEntry *v)
 		if (r < 0)
 			return r;
 	} else {
-		fd = open(key, (w ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+		fd = rst_open_path(ctx, key, w ? O_RDWR : O_RDONLY, 0);
 		if (fd < 0)
-			return ckpt_fail(ctx->err, negerrno(), "%s: cannot open %s", what, key);
+			return ckpt_fail(ctx->err, fd, "%s: cannot open %s", what, key);
 		r = rst_check_identity(ctx, what, fd, v->file);
 		if (r < 0) {
 			close(fd);
@@ -560,9 +583,9 @@ int rst_open_vmfiles(struct rst_ctx *ctx)
 			char path[4096];
 
 			clean_path(t->mm->exe->path, path, sizeof(path));
-			fd = open(path, O_RDONLY | O_CLOEXEC);
+			fd = rst_open_path(ctx, path, O_RDONLY, 0);
 			if (fd < 0)
-				return ckpt_fail(ctx->err, negerrno(),
+				return ckpt_fail(ctx->err, fd,
 						 "pid %d: cannot open its executable %s", t->pe->pid,
 						 path);
 			fd = rst_move_high(ctx, fd);

@@ -18,6 +18,7 @@
 
 #include "common/util.h"
 #include "daemon/proc.h"
+#include "daemon/restore-creds.h"
 #include "images/img.h"
 
 
@@ -389,6 +390,18 @@ static int load_core(struct rst_ctx *ctx, struct rst_task *t)
 	return 0;
 }
 
+/* Every path of an image is absolute: a relative one would be resolved
+ * from wherever ckptd runs. file: the image, rec: the record, field: its
+ * name. */
+static int check_abs_path(struct rst_ctx *ctx, const char *file, const char *rec,
+			  const char *field, const char *path)
+{
+	if (path && path[0] == '/')
+		return 0;
+	return ckpt_fail(ctx->err, -EBADMSG, "%s: %s: %s is not an absolute path", file, rec,
+			 field);
+}
+
 static int check_vma(struct rst_ctx *ctx, struct rst_task *t, unsigned i)
 {
 	VmaEntry *v = t->vmas[i];
@@ -435,6 +448,14 @@ static int check_vma(struct rst_ctx *ctx, struct rst_task *t, unsigned i)
 		break;
 	default:
 		break;
+	}
+	if (v->file && (v->kind == VMA_KIND__VMA_FILE_PRIVATE ||
+			v->kind == VMA_KIND__VMA_FILE_SHARED)) {
+		char file[32], rec[64];
+
+		snprintf(file, sizeof(file), "mm-%d.img", pid);
+		snprintf(rec, sizeof(rec), "VMA %u at 0x%llx", i, (unsigned long long)v->start);
+		return check_abs_path(ctx, file, rec, "file.path", v->file->path);
 	}
 	return 0;
 }
@@ -488,6 +509,14 @@ static int load_mm(struct rst_ctx *ctx, struct rst_task *t)
 	if (t->mm->n_auxv > 128 || (t->mm->n_auxv & 1))
 		return ckpt_fail(ctx->err, -EBADMSG, "mm-%d.img: %zu auxv words", t->pe->pid,
 				 t->mm->n_auxv);
+	if (t->mm->exe) {
+		char file[32];
+
+		snprintf(file, sizeof(file), "mm-%d.img", t->pe->pid);
+		r = check_abs_path(ctx, file, "mm_entry", "exe.path", t->mm->exe->path);
+		if (r < 0)
+			return r;
+	}
 	for (unsigned i = 0; i < t->nr_vmas; i++) {
 		r = check_vma(ctx, t, i);
 		if (r < 0)
@@ -617,6 +646,7 @@ out:
 static int load_fs(struct rst_ctx *ctx, struct rst_task *t)
 {
 	ProtobufCMessage **v;
+	char file[32];
 	unsigned n;
 	int r;
 
@@ -629,9 +659,12 @@ static int load_fs(struct rst_ctx *ctx, struct rst_task *t)
 	if (t->fs->umask & ~0777u)
 		return ckpt_fail(ctx->err, -EBADMSG, "fs-%d.img: umask 0%o is invalid", t->pe->pid,
 				 t->fs->umask);
-	if (t->fs->cwd[0] != '/' || t->fs->root[0] != '/')
-		return ckpt_fail(ctx->err, -EBADMSG, "fs-%d.img: cwd/root is not an absolute path",
-				 t->pe->pid);
+	snprintf(file, sizeof(file), "fs-%d.img", t->pe->pid);
+	r = check_abs_path(ctx, file, "fs_entry", "cwd", t->fs->cwd);
+	if (r == 0)
+		r = check_abs_path(ctx, file, "fs_entry", "root", t->fs->root);
+	if (r < 0)
+		return r;
 	for (unsigned i = 0; i < t->nr_fds; i++) {
 		FdEntry *f = t->fds[i];
 
@@ -683,6 +716,16 @@ static int load_files(struct rst_ctx *ctx)
 		if (fe->type < FD_TYPE__FD_REG || fe->type > FD_TYPE__FD_OTHER)
 			return ckpt_fail(ctx->err, -EBADMSG, "files.img: id %u has unknown type %d",
 					 fe->id, fe->type);
+		/* the kinds restore opens by path (or recreates next to it) */
+		if (fe->file && (fe->type == FD_TYPE__FD_REG || fe->type == FD_TYPE__FD_DIR ||
+				 fe->type == FD_TYPE__FD_FIFO || fe->type == FD_TYPE__FD_CHR)) {
+			char rec[64];
+
+			snprintf(rec, sizeof(rec), "file description %u", fe->id);
+			r = check_abs_path(ctx, "files.img", rec, "file.path", fe->file->path);
+			if (r < 0)
+				return r;
+		}
 	}
 	return 0;
 }
@@ -841,8 +884,18 @@ static const char *type_name(mode_t m)
 static int stat_saved(struct rst_ctx *ctx, const char *what, int fd, const FileIdentity *id,
 		      char *path, size_t len, struct stat *st)
 {
+	_cleanup_close_ int pfd = -EBADF;
+
 	clean_path(id->path, path, len);
-	if ((fd >= 0 ? fstat(fd, st) : stat(path, st)) < 0)
+	/* looked up as the requester (restore-creds.c) */
+	if (fd < 0) {
+		pfd = rst_open_path(ctx, path, O_PATH, 0);
+		if (pfd < 0)
+			return ckpt_fail(ctx->err, pfd, "%s: file %s %s", what, path,
+					 pfd == -ENOENT ? "is gone" : "cannot be reached");
+		fd = pfd;
+	}
+	if (fstat(fd, st) < 0)
 		return ckpt_fail(ctx->err, negerrno(), "%s: file %s is gone", what, path);
 	return 0;
 }

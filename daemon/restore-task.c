@@ -1,7 +1,7 @@
 /* Restore, per task: what a new task sets on itself with ordinary system
  * calls before it enters the blob (cwd, root, umask, rlimits, name,
- * timer slack), and the authorization check on credentials (which the blob
- * sets last). */
+ * timer slack). The credentials the blob sets last are checked in
+ * restore-creds.c. */
 #include "daemon/restore-int.h"
 
 #include <errno.h>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "daemon/restore-creds.h"
 
 static const char *const rlimit_names[RLIM_NLIMITS] = {
 	[RLIMIT_CPU] = "RLIMIT_CPU",		[RLIMIT_FSIZE] = "RLIMIT_FSIZE",
@@ -28,16 +29,16 @@ static const char *const rlimit_names[RLIM_NLIMITS] = {
 	[RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",	[RLIMIT_RTTIME] = "RLIMIT_RTTIME",
 };
 
+/* As the requester for a non-root restore (restore-creds.c): a root it
+ * could not have chrooted to, or a cwd it may not search, is refused. */
 int rst_task_fs(struct rst_ctx *ctx, struct rst_task *t)
 {
 	FsEntry *fs = t->fs;
+	int r;
 
-	if (strcmp(fs->root, "/") != 0 && chroot(fs->root) < 0)
-		return ckpt_fail(ctx->err, negerrno(), "pid %d: cannot change root to %s",
-				 t->pe->pid, fs->root);
-	if (chdir(fs->cwd) < 0)
-		return ckpt_fail(ctx->err, negerrno(), "pid %d: cannot change directory to %s",
-				 t->pe->pid, fs->cwd);
+	r = rst_enter_fs(ctx, t->pe->pid, fs->root, fs->cwd);
+	if (r < 0)
+		return r;
 	umask(fs->umask);
 	return 0;
 }
@@ -105,65 +106,5 @@ int rst_task_misc(struct rst_ctx *ctx, struct rst_task *t)
 	if (personality(c->personality) < 0 && (int)c->personality != -1)
 		return ckpt_fail(ctx->err, negerrno(), "pid %d: cannot set personality 0x%x",
 				 t->pe->pid, c->personality);
-	return 0;
-}
-
-/* Is gid among the requester's supplementary groups (its /proc status)? */
-static bool requester_in_group(struct rst_ctx *ctx, gid_t gid)
-{
-	_cleanup_free_ char *buf = NULL;
-	char path[64], *p, *end;
-	size_t len;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", ctx->opts->requester);
-	if (ctx->opts->requester <= 0 || read_file_at(AT_FDCWD, path, &buf, &len) < 0)
-		return false;
-	p = strstr(buf, "\nGroups:");
-	if (!p)
-		return false;
-	p += 8;
-	for (;;) {
-		unsigned long v = strtoul(p, &end, 10);
-
-		if (end == p)
-			return false;
-		if (v == gid)
-			return true;
-		p = end;
-	}
-}
-
-/* Anyone but root restores only images of their own identity, without
- * capabilities. */
-int rst_check_creds(struct rst_ctx *ctx)
-{
-	uid_t u = ctx->opts->requester_uid;
-	gid_t g = ctx->opts->requester_gid;
-
-	if (u == 0)
-		return 0;
-	for (unsigned i = 0; i < ctx->nr_tasks; i++) {
-		struct rst_task *t = &ctx->tasks[i];
-		CredsEntry *cr;
-
-		if (!t->core)
-			continue;
-		cr = t->core->creds;
-		if (cr->uid != u || cr->euid != u || cr->suid != u || cr->fsuid != u ||
-		    cr->gid != g || cr->egid != g || cr->sgid != g || cr->fsgid != g)
-			return ckpt_fail(ctx->err, -EPERM,
-					 "pid %d ran as uid %u gid %u; uid %u may restore only its "
-					 "own processes", t->pe->pid, cr->euid, cr->egid, u);
-		if (cr->cap_prm || cr->cap_eff || cr->cap_amb)
-			return ckpt_fail(ctx->err, -EPERM,
-					 "pid %d held capabilities; only root may restore it",
-					 t->pe->pid);
-		for (size_t j = 0; j < cr->n_groups; j++) {
-			if (cr->groups[j] != g && !requester_in_group(ctx, cr->groups[j]))
-				return ckpt_fail(ctx->err, -EPERM,
-						 "pid %d belonged to group %u; uid %u may not restore "
-						 "that", t->pe->pid, cr->groups[j], u);
-		}
-	}
 	return 0;
 }

@@ -1,0 +1,203 @@
+/* Forge one field of an image set, as an attacker would (the security
+ * tests of issue 7): the file is rewritten whole through libckptimg, so
+ * its checksums hold and only restore's own checks stand in the way.
+ *
+ *	imgforge DIR fs PID root|cwd PATH	fs-PID.img's fs_entry
+ *	imgforge DIR core PID FIELD VALUE	core-PID.img's creds: uid, euid,
+ *		suid, fsuid, gid, egid, sgid, fsgid, cap_inh, cap_prm, cap_eff,
+ *		cap_bnd, cap_amb, securebits, no_new_privs, groups (a,b,c)
+ *	imgforge DIR file FD PID PATH		files.img: the file.path of the
+ *		description fd FD of pid PID holds
+ *	imgforge DIR exe PID PATH		mm-PID.img's exe.path
+ *	imgforge DIR vmafile PID OLD NEW	mm-PID.img: every VMA mapping OLD
+ *		maps NEW */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core.pb-c.h"
+#include "files.pb-c.h"
+#include "images/img.h"
+#include "mm.pb-c.h"
+
+static void die(const char *what, const char *why)
+{
+	fprintf(stderr, "imgforge: %s: %s\n", what, why);
+	exit(1);
+}
+
+struct edit {
+	const char *field;
+	const char *value;
+	unsigned id;
+};
+
+typedef void (*edit_fn)(ProtobufCMessage *m, unsigned idx, struct edit *e);
+
+static void rewrite(int dirfd, enum img_kind kind, unsigned id, edit_fn fn, struct edit *e)
+{
+	static ProtobufCMessage *msgs[70000];
+	struct img *in = NULL, *out = NULL;
+	char name[64], tmp[64];
+	unsigned n = 0;
+	int tfd;
+
+	img_filename(kind, id, name, sizeof(name));
+	if (img_open(dirfd, kind, id, &in) < 0)
+		die(name, in ? img_errmsg(in) : strerror(errno));
+	for (;;) {
+		ProtobufCMessage *m;
+
+		if (img_read_next(in, &m) < 0)
+			die(name, img_errmsg(in));
+		if (!m)
+			break;
+		if (n == sizeof(msgs) / sizeof(msgs[0]))
+			die(name, "too many records");
+		msgs[n++] = m;
+	}
+	img_close(in);
+	for (unsigned i = 0; i < n; i++)
+		fn(msgs[i], i, e);
+	snprintf(tmp, sizeof(tmp), ".imgforge-%d", getpid());
+	if (mkdirat(dirfd, tmp, 0700) < 0)
+		die(tmp, strerror(errno));
+	tfd = openat(dirfd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tfd < 0 || img_create(tfd, kind, id, &out) < 0)
+		die(name, "cannot create the new file");
+	for (unsigned i = 0; i < n; i++)
+		if (img_write_msg(out, msgs[i]) < 0)
+			die(name, img_errmsg(out));
+	if (img_close(out) < 0)
+		die(name, "write failed");
+	if (renameat(tfd, name, dirfd, name) < 0)
+		die(name, strerror(errno));
+	close(tfd);
+	unlinkat(dirfd, tmp, AT_REMOVEDIR);
+}
+
+static void edit_fs(ProtobufCMessage *m, unsigned idx, struct edit *e)
+{
+	FsEntry *fs = (FsEntry *)m;
+
+	if (idx != 0)
+		return;
+	if (strcmp(e->field, "root") == 0)
+		fs->root = (char *)e->value;
+	else if (strcmp(e->field, "cwd") == 0)
+		fs->cwd = (char *)e->value;
+	else
+		die(e->field, "unknown fs field");
+}
+
+static void edit_creds(ProtobufCMessage *m, unsigned idx, struct edit *e)
+{
+	CredsEntry *c;
+	unsigned long long v = strtoull(e->value, NULL, 0);
+	static uint32_t groups[64];
+
+	if (idx != 0)
+		return;
+	c = ((TaskCoreEntry *)m)->creds;
+#define F(name) else if (strcmp(e->field, #name) == 0) c->name = v
+	if (0)
+		;
+	F(uid); F(euid); F(suid); F(fsuid); F(gid); F(egid); F(sgid); F(fsgid);
+	F(cap_inh); F(cap_prm); F(cap_eff); F(cap_bnd); F(cap_amb);
+	else if (strcmp(e->field, "securebits") == 0) {
+		c->has_securebits = true;
+		c->securebits = v;
+	} else if (strcmp(e->field, "no_new_privs") == 0) {
+		c->has_no_new_privs = true;
+		c->no_new_privs = v != 0;
+	} else if (strcmp(e->field, "groups") == 0) {
+		char *s = strdup(e->value), *tok, *save = NULL;
+
+		c->n_groups = 0;
+		for (tok = strtok_r(s, ",", &save); tok && c->n_groups < 64;
+		     tok = strtok_r(NULL, ",", &save))
+			groups[c->n_groups++] = strtoul(tok, NULL, 0);
+		c->groups = groups;
+	} else
+		die(e->field, "unknown creds field");
+#undef F
+}
+
+static unsigned desc_of_fd(int dirfd, unsigned pid, unsigned fd)
+{
+	struct img *in = NULL;
+	ProtobufCMessage *m;
+	unsigned idx = 0;
+
+	if (img_open(dirfd, IMG_FS, pid, &in) < 0)
+		die("fs image", in ? img_errmsg(in) : strerror(errno));
+	while (img_read_next(in, &m) == 0 && m) {
+		if (idx++ > 0 && ((FdEntry *)m)->fd == fd)
+			return ((FdEntry *)m)->desc_id;
+	}
+	die("fs image", "no such fd");
+	return 0;
+}
+
+static void edit_file(ProtobufCMessage *m, unsigned idx, struct edit *e)
+{
+	FileDescEntry *fe = (FileDescEntry *)m;
+
+	if (fe->id == e->id && fe->file)
+		fe->file->path = (char *)e->value;
+}
+
+static void edit_exe(ProtobufCMessage *m, unsigned idx, struct edit *e)
+{
+	MmEntry *mm = (MmEntry *)m;
+
+	if (idx == 0 && mm->exe)
+		mm->exe->path = (char *)e->value;
+}
+
+static void edit_vmafile(ProtobufCMessage *m, unsigned idx, struct edit *e)
+{
+	VmaEntry *v = (VmaEntry *)m;
+
+	if (idx > 0 && v->file && strcmp(v->file->path, e->field) == 0)
+		v->file->path = (char *)e->value;
+}
+
+int main(int argc, char **argv)
+{
+	struct edit e = { 0 };
+	int dirfd;
+
+	if (argc < 5) {
+		fprintf(stderr, "usage: imgforge DIR fs|core PID FIELD VALUE | DIR file FD PID PATH "
+				"| DIR exe PID PATH\n");
+		return 2;
+	}
+	dirfd = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		die(argv[1], strerror(errno));
+	if (strcmp(argv[2], "fs") == 0 && argc == 6) {
+		e = (struct edit){ argv[4], argv[5], 0 };
+		rewrite(dirfd, IMG_FS, strtoul(argv[3], NULL, 0), edit_fs, &e);
+	} else if (strcmp(argv[2], "core") == 0 && argc == 6) {
+		e = (struct edit){ argv[4], argv[5], 0 };
+		rewrite(dirfd, IMG_CORE, strtoul(argv[3], NULL, 0), edit_creds, &e);
+	} else if (strcmp(argv[2], "file") == 0 && argc == 6) {
+		e.value = argv[5];
+		e.id = desc_of_fd(dirfd, strtoul(argv[4], NULL, 0), strtoul(argv[3], NULL, 0));
+		rewrite(dirfd, IMG_FILES, 0, edit_file, &e);
+	} else if (strcmp(argv[2], "exe") == 0 && argc == 5) {
+		e.value = argv[4];
+		rewrite(dirfd, IMG_MM, strtoul(argv[3], NULL, 0), edit_exe, &e);
+	} else if (strcmp(argv[2], "vmafile") == 0 && argc == 6) {
+		e = (struct edit){ argv[4], argv[5], 0 };
+		rewrite(dirfd, IMG_MM, strtoul(argv[3], NULL, 0), edit_vmafile, &e);
+	} else {
+		die(argv[2], "unknown edit");
+	}
+	return 0;
+}
