@@ -9,6 +9,7 @@
 #
 #	sh tests/example.sh		(CKPT_BUILD=dir for another build dir)
 set -u
+. "$(dirname "$0")/only-stdio.sh"
 CKPT_TOP=$(cd "$(dirname "$0")/.." && pwd)
 TEST_NAME=example
 . "$CKPT_TOP/tests/integration/lib.sh"

@@ -12,18 +12,7 @@
 # Exit status 1 if any test failed (a test exiting 77 is skipped).
 
 set -u
-# Only stdin, stdout and stderr go on to the tests and the targets they
-# start: an fd leaked by whoever runs the suite (a CI runner's pipe) would
-# be dumped with every target, and a pipe end whose other end is outside
-# the tree is what a killing dump refuses. dash can't close fds above 9,
-# so python3 does, and puts back the signals it ignores itself.
-if [ -z "${CKPT_ONLY_STDIO:-}" ]; then
-	CKPT_ONLY_STDIO=1 exec python3 -c 'import os, signal, sys
-os.closerange(3, os.sysconf("SC_OPEN_MAX"))
-for s in (signal.SIGPIPE, signal.SIGXFSZ):	# python ignores them; exec keeps that
-	signal.signal(s, signal.SIG_DFL)
-os.execvp("sh", ["sh"] + sys.argv[1:])' "$0" "$@"
-fi
+. "$(dirname "$0")/../only-stdio.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 export CKPT_BUILD=${CKPT_BUILD:-build}
