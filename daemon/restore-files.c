@@ -649,6 +649,7 @@ static int fill_shmem_pages(struct rst_ctx *ctx, struct rst_task *t)
 {
 	_cleanup_close_ int pfd = -EBADF;
 	_cleanup_free_ void *buf = NULL;
+	const char *why = NULL;
 	char name[64];
 
 	for (size_t i = 0; i < t->nr_pages; i++) {
@@ -666,9 +667,10 @@ static int fill_shmem_pages(struct rst_ctx *ctx, struct rst_task *t)
 		s = rst_shmem_find(ctx, v->shmid);
 		snprintf(name, sizeof(name), "pages-%u.img", t->pages_id);
 		if (pfd < 0) {
-			pfd = openat(ctx->dirfd, name, O_RDONLY | O_CLOEXEC);
-			if (pfd < 0)
-				return ckpt_fail(ctx->err, negerrno(), "cannot open %s", name);
+			r = img_open_regular(ctx->dirfd, name, &pfd, &why);
+			if (r < 0)
+				return ckpt_fail(ctx->err, r, "cannot open %s%s%s", name,
+						 why ? ": " : "", why ? why : "");
 			buf = malloc((size_t)PAGES_MAX_BLOCK_PAGES * ctx->page_size);
 			if (!buf)
 				return -ENOMEM;

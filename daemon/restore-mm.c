@@ -22,6 +22,7 @@
 #include <xxhash.h>
 
 #include "common/util.h"
+#include "images/img.h"
 #include "restorer/restorer.h"
 
 extern const char _binary_restorer_bin_start[] __attribute__((weak));
@@ -570,6 +571,7 @@ int rst_enter_blob(struct rst_ctx *ctx, struct rst_task *t)
 	struct layout l;
 	uint64_t blob_len, region;
 	unsigned nh = 0, nk = 0;
+	const char *why = NULL;
 	char name[64];
 	sigset_t all;
 	void *p;
@@ -586,9 +588,10 @@ int rst_enter_blob(struct rst_ctx *ctx, struct rst_task *t)
 	if (r < 0)
 		return r;
 	snprintf(name, sizeof(name), "pages-%u.img", t->pages_id);
-	pages_fd = openat(ctx->dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (pages_fd < 0)
-		return ckpt_fail(ctx->err, negerrno(), "pid %d: cannot open %s", t->pe->pid, name);
+	r = img_open_regular(ctx->dirfd, name, &pages_fd, &why);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "pid %d: cannot open %s%s%s", t->pe->pid, name,
+				 why ? ": " : "", why ? why : "");
 	pages_fd = rst_move_high(ctx, pages_fd);
 	r = read_cur_vdso(&cur);
 	if (r < 0)
