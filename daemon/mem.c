@@ -3,7 +3,9 @@
  *
  * What is saved, and why:
  *  - anonymous private memory, stack and heap: every present or swapped
- *    page except the shared zero page;
+ *    page except the shared zero page; of those, a page that reads as all
+ *    zeros (a kernel may give a read fault a zero-filled page of its own)
+ *    is recorded as a zero entry and costs no space;
  *  - private file mappings: only their anonymous COW copies (the rest is
  *    in the file, whose identity the VMA record carries);
  *  - shared file mappings: nothing (the file holds the data);
@@ -51,6 +53,7 @@ struct mm_dump {
 	struct page_writer *pw;
 	struct page_pipe *pipe;
 	uint64_t reported;		/* pages counted into ctx->stats */
+	uint64_t reported_zero;		/* zero pages taken off ctx->pages_total */
 };
 
 /* ---- mm fields ------------------------------------------------------- */
@@ -312,17 +315,21 @@ static int write_mm_image(struct mm_dump *d)
 
 /* ---- pages ----------------------------------------------------------- */
 
-static void report_progress(struct mm_dump *d, bool force)
+/* -ECANCELED when the requester gave up (see dump_progress). */
+static int report_progress(struct mm_dump *d, bool force)
 {
 	struct dump_ctx *ctx = d->ctx;
-	uint64_t done = pagepipe_pages_done(d->pipe);
+	uint64_t done = pagepipe_pages_done(d->pipe), zero = pagepipe_pages_zero(d->pipe);
 
 	if (!force && (done - d->reported) * d->ps < PROGRESS_BYTES)
-		return;
+		return 0;
 	ctx->stats.pages_written += done - d->reported;
 	d->reported = done;
-	dump_progress(ctx, "pages", ctx->stats.pages_written,
-		      MAX(ctx->pages_total, ctx->stats.pages_written));
+	/* the total counted them (smaps' Anonymous), but they are not written */
+	ctx->pages_total -= MIN(zero - d->reported_zero, ctx->pages_total);
+	d->reported_zero = zero;
+	return dump_progress(ctx, "pages", ctx->stats.pages_written,
+			     MAX(ctx->pages_total, ctx->stats.pages_written));
 }
 
 /* Queue the pages to save of one VMA, a window at a time. */
@@ -350,7 +357,9 @@ static int scan_vma(struct mm_dump *d, const struct vma *v)
 					 "-%" PRIx64 " stopped at %" PRIx64, d->pid, v->start,
 					 v->end, next);
 		pagepipe_commit(d->pipe, nr, via_mem);
-		report_progress(d, false);
+		r = report_progress(d, false);
+		if (r < 0)
+			return r;
 		addr = next;
 	}
 	return 0;

@@ -4,8 +4,10 @@
  * batch; a full batch is read with one process_vm_readv (many iovecs, or
  * pread of /proc/PID/mem for runs the task cannot read itself) and handed
  * to a writer thread, which writes it while the next batch is read; the
- * block checksums are shared between the two threads. Two batch buffers of PAGEPIPE_BATCH_BYTES are all the memory used,
- * whatever the size of the task.
+ * block checksums are shared between the two threads. A page that reads as
+ * all zeros is not stored but recorded as a PE_ZERO entry, whatever the
+ * kernel mapped for it. Two batch buffers of PAGEPIPE_BATCH_BYTES are all
+ * the memory used, whatever the size of the task.
  *
  * Nothing here prints: a failure is described by pagepipe_errmsg() (pid,
  * address range, and the image file for write errors). */
@@ -25,7 +27,8 @@ struct page_pipe;
 struct page_writer;
 
 /* vm_readv false: read everything through /proc/PID/mem. threaded false:
- * write in the caller's thread (also the fallback when no thread starts). */
+ * write in the caller's thread (also the fallback when no thread starts).
+ * page_size: a power of two from 4096 to PAGEPIPE_BATCH_BYTES (-EINVAL). */
 int pagepipe_open(pid_t pid, struct page_writer *pw, unsigned page_size,
 		  bool vm_readv, bool threaded, struct page_pipe **ret);
 
@@ -40,8 +43,10 @@ void pagepipe_commit(struct page_pipe *p, unsigned n, bool via_mem);
 
 /* Send the last batch and wait until every page is written. */
 int pagepipe_finish(struct page_pipe *p);
-/* Pages the writer has finished so far (for progress). */
+/* Pages the writer has stored so far (for progress). */
 uint64_t pagepipe_pages_done(const struct page_pipe *p);
+/* Pages recorded so far as zero entries instead (they read as zeros). */
+uint64_t pagepipe_pages_zero(const struct page_pipe *p);
 const char *pagepipe_errmsg(const struct page_pipe *p);
 /* Stop the writer (if running) and free everything; the page writer is the
  * caller's. */

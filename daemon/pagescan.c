@@ -3,8 +3,13 @@
  * The ioctl does the filtering in the kernel: category_anyof_mask asks for
  * present or swapped pages, category_mask with category_inverted demands
  * that PAGE_IS_FILE and PAGE_IS_PFNZERO be clear, so what comes back is
- * exactly the runs to save, already merged. The fallback reads at most
- * PM_WINDOW words per pread (16 MiB of address space). */
+ * exactly the runs to read, already merged. The fallback reads at most
+ * PM_WINDOW words per pread (16 MiB of address space).
+ *
+ * Leaving out the shared zero page only saves reading it: a present page
+ * may still hold only zeros (never written, on a kernel that gives read
+ * faults a page of their own, or written with zeros), which the page pipe
+ * finds in the bytes and records as a zero entry. */
 #include "daemon/pagescan.h"
 
 #include <errno.h>
@@ -80,25 +85,35 @@ void pagescan_close(struct pagescan *s)
 	free(s);
 }
 
-/* The shared zero page's PFN, read from our own pagemap after faulting it
- * in by a read. 0 when PFNs are hidden (no CAP_SYS_ADMIN): then zero pages
- * are saved like any other, which costs space but loses nothing. */
+/* The shared zero page's PFN, read from our own pagemap after faulting in
+ * two pages by a read: only when both got the same frame is it the zero
+ * page. A kernel may instead give each read fault a zero-filled page of its
+ * own, whose frame is freed with the probe and may hold a target's data
+ * later, so a lone PFN must never be taken for the zero page. 0 when there
+ * is no shared zero page or PFNs are hidden (no CAP_SYS_ADMIN): then such
+ * pages are selected like any other, and the page pipe records them as zero
+ * entries once it has read them (a read, but no space). */
 static uint64_t probe_zero_pfn(long page_size)
 {
 	_cleanup_close_ int fd = -EBADF;
+	uint64_t word[2] = { 0, 0 };
 	volatile char *p;
-	uint64_t word = 0;
 
-	p = mmap(NULL, page_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	p = mmap(NULL, 2 * page_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return 0;
+	madvise((void *)p, 2 * page_size, MADV_NOHUGEPAGE);	/* not the huge zero page */
 	(void)p[0];
+	(void)p[page_size];
 	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && pread_full(fd, &word, sizeof(word),
-				  (uintptr_t)p / page_size * sizeof(word)) < 0)
-		word = 0;
-	munmap((void *)p, page_size);
-	return (word & PM_PRESENT) ? (word & PM_PFN_MASK) : 0;
+	if (fd < 0 || pread_full(fd, word, sizeof(word),
+				 (uintptr_t)p / page_size * sizeof(word[0])) < 0)
+		word[0] = word[1] = 0;
+	munmap((void *)p, 2 * page_size);
+	if (!(word[0] & word[1] & PM_PRESENT) ||
+	    (word[0] & PM_PFN_MASK) != (word[1] & PM_PFN_MASK))
+		return 0;
+	return word[0] & PM_PFN_MASK;
 }
 
 static int scan_ioctl(struct pagescan *s, uint64_t start, uint64_t end,

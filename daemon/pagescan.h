@@ -1,7 +1,8 @@
-/* Which pages of a task to save: present or swapped, never the shared zero
- * page, never a page that belongs to a file (an unmodified page of a
- * private file mapping lives in the file; only its anonymous COW copies are
- * saved).
+/* Which pages of a task to read for saving: present or swapped, never the
+ * shared zero page, never a page that belongs to a file (an unmodified page
+ * of a private file mapping lives in the file; only its anonymous COW
+ * copies are saved). Present is not written: a selected page may still
+ * hold only zeros (the page pipe records it as a zero entry).
  *
  * Two ways to ask the kernel, same answers: the PAGEMAP_SCAN ioctl (Linux
  * 6.7+; the kernel filters and merges, cost independent of memory size)
@@ -35,7 +36,8 @@ int pagescan_next(struct pagescan *s, uint64_t start, uint64_t end,
 		  unsigned *ret_nr, uint64_t *ret_next);
 
 /* The fallback's selection of one pagemap word: 1 save, 0 skip. Exposed
- * for the unit tests. zero_pfn 0: unknown (no PFNs without privilege). */
+ * for the unit tests. zero_pfn 0: unknown (PFNs hidden without privilege,
+ * or no shared zero page seen). */
 bool pagescan_word_wanted(uint64_t word, uint64_t zero_pfn);
 
 #endif

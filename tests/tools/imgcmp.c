@@ -14,14 +14,22 @@
  *     (its checksum verified) and compared byte for byte with
  *     /proc/PID/mem at its address;
  *   - no PRESENT page lies in a shared file mapping or in vdso/vvar;
+ *   - no PRESENT page holds only zeros, and every ZERO page reads as
+ *     zeros live: a page that reads as zeros costs no space, and comes
+ *     back as zeros;
+ *   - no page the image leaves out holds data: in anonymous private
+ *     memory, a live page (present or swapped, says /proc/PID/pagemap) in
+ *     no entry reads as zeros, as restore will give it; in a private file
+ *     mapping, no anonymous copy (a page the task wrote) is in no entry;
  *   - "present" ranges (from --info lines "present PID START END" as a
  *     target notes them, or --expect-present) are stored whole: PRESENT,
  *     or ZERO where the live page is all zeros; "absent" ranges have no
- *     PRESENT page (pages never written: the zero page or nothing).
+ *     PRESENT page (pages never written: whatever the kernel mapped for
+ *     a read, if anything, reads as zeros and so costs no space).
+ * None of this depends on what a kernel maps for a read fault (nothing,
+ * the shared zero page, or a zero-filled page of its own).
  * The rseq areas of the threads (core-PID.img) are left out of the byte
  * comparison: the kernel rewrites their cpu fields whenever a thread moves.
- * Stored pages that hold only zeros are counted and reported (a program
- * may write zeros; they are not the zero page).
  * Exit status 0 only if everything matched; 1 on a mismatch; 2 on usage
  * or an unreadable image. */
 #include <dirent.h>
@@ -343,7 +351,7 @@ static void add_span(struct span **s, size_t *n, uint64_t start, uint64_t end, u
 }
 
 struct task_stats {
-	uint64_t entries, pages, zero_pages, present_zero;
+	uint64_t entries, pages, zero_pages, left_out;
 };
 
 static void load_masks(int dirfd, int pid)
@@ -414,7 +422,8 @@ static void compare_block(int pid, int memfd, VmaEntry **vmas, size_t nv, unsign
 			continue;
 		}
 		if (all_zero(img + (size_t)p * ps, ps))
-			st->present_zero++;
+			problem("pid %d: stored page %#" PRIx64 " holds only zeros (it should "
+				"be a zero entry, which costs no space)", pid, addr);
 		apply_masks(addr, ps, img + (size_t)p * ps, live + (size_t)p * ps);
 		if (memcmp(img + (size_t)p * ps, live + (size_t)p * ps, ps)) {
 			if (bad++ < 4) {
@@ -431,6 +440,118 @@ static void compare_block(int pid, int memfd, VmaEntry **vmas, size_t nv, unsign
 	if (bad > 4)
 		problem("pid %d: block at %#" PRIx64 ": %u pages differ in all", pid, e->vaddr, bad);
 	st->pages += e->nr_pages;
+}
+
+/* A ZERO entry must read as zeros live: restore gives it nothing else. */
+static void check_zero_entry(int pid, int memfd, unsigned ps, const struct page_entry *e,
+			     unsigned char *live)
+{
+	for (uint32_t p = 0; p < e->nr_pages;) {
+		uint32_t n = e->nr_pages - p < PAGES_MAX_BLOCK_PAGES ? e->nr_pages - p :
+			     PAGES_MAX_BLOCK_PAGES;
+		uint64_t addr = e->vaddr + (uint64_t)p * ps;
+		size_t len = (size_t)n * ps;
+
+		if (pread(memfd, live, len, addr) != (ssize_t)len) {
+			problem("pid %d: cannot read the live pages %#" PRIx64 "-%#" PRIx64
+				" of a zero entry: %s", pid, addr, addr + len, strerror(errno));
+			return;
+		}
+		for (size_t i = 0; i < len; i++)
+			if (live[i]) {
+				problem("pid %d: page %#" PRIx64 " is a zero entry, but byte %zu "
+					"reads %#x live", pid, addr + i / ps * ps, i % ps, live[i]);
+				return;
+			}
+		p += n;
+	}
+}
+
+/* The span holding addr (spans ascending, not overlapping), or NULL. */
+static const struct span *span_at(const struct span *sp, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (addr < sp[mid].start)
+			hi = mid;
+		else if (addr >= sp[mid].end)
+			lo = mid + 1;
+		else
+			return &sp[mid];
+	}
+	return NULL;
+}
+
+#define PM_PRESENT	(1ull << 63)
+#define PM_SWAPPED	(1ull << 62)
+#define PM_FILE		(1ull << 61)	/* file page or shared anonymous */
+#define PM_WORDS	4096u
+
+/* One page of a VMA whose pages the dump saves, live but in no entry:
+ * fine only if restore brings it back as it is. */
+static void check_left_out_page(int pid, int memfd, unsigned ps, const VmaEntry *v,
+				uint64_t addr, unsigned char *page, struct task_stats *st)
+{
+	st->left_out++;
+	if (v->kind == VMA_KIND__VMA_FILE_PRIVATE) {
+		problem("pid %d: page %#" PRIx64 " of the private file map %#" PRIx64 "-%#" PRIx64
+			" was written (an anonymous copy) but is in no entry", pid, addr,
+			v->start, v->end);
+		return;
+	}
+	if (pread(memfd, page, ps, addr) != ps) {
+		problem("pid %d: cannot read live page %#" PRIx64 ": %s", pid, addr, strerror(errno));
+		return;
+	}
+	if (!all_zero(page, ps))
+		problem("pid %d: page %#" PRIx64 " holds data live but is in no entry (restore "
+			"would give zeros)", pid, addr);
+}
+
+/* Every live page of the VMAs whose pages the dump saves is in an entry,
+ * or comes back right without one (see check_left_out_page). */
+static void check_left_out(int pid, int memfd, unsigned ps, VmaEntry **vmas, size_t nv,
+			   const struct span *sp, size_t n, struct task_stats *st)
+{
+	uint64_t *words = xrealloc(NULL, PM_WORDS * sizeof(*words));
+	unsigned char *page = xrealloc(NULL, ps);
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		problem("pid %d: %s: %s", pid, path, strerror(errno));
+		goto out;
+	}
+	for (size_t i = 0; i < nv; i++) {
+		const VmaEntry *v = vmas[i];
+
+		if (v->kind != VMA_KIND__VMA_ANON_PRIVATE && v->kind != VMA_KIND__VMA_STACK &&
+		    v->kind != VMA_KIND__VMA_HEAP && v->kind != VMA_KIND__VMA_FILE_PRIVATE)
+			continue;
+		for (uint64_t a = v->start; a < v->end;) {
+			size_t nw = (v->end - a) / ps < PM_WORDS ? (v->end - a) / ps : PM_WORDS;
+			ssize_t got = pread(fd, words, nw * sizeof(*words), a / ps * sizeof(*words));
+
+			if (got != (ssize_t)(nw * sizeof(*words))) {
+				problem("pid %d: %s at %#" PRIx64 ": %s", pid, path, a,
+					got < 0 ? strerror(errno) : "short read");
+				break;
+			}
+			for (size_t w = 0; w < nw; w++, a += ps)
+				if ((words[w] & (PM_PRESENT | PM_SWAPPED)) && !(words[w] & PM_FILE) &&
+				    !span_at(sp, n, a))
+					check_left_out_page(pid, memfd, ps, v, a, page, st);
+		}
+	}
+	close(fd);
+out:
+	free(words);
+	free(page);
 }
 
 static void check_ranges(int pid, int memfd, unsigned ps, const struct span *sp, size_t n)
@@ -507,8 +628,10 @@ static void compare_pages(int dirfd, int pid, VmaEntry **vmas, size_t nv)
 		st.entries++;
 		add_span(&spans, &nspans, e.vaddr, e.vaddr + (uint64_t)e.nr_pages * ps, e.flags);
 		if (!(e.flags & PE_PRESENT)) {
-			if (e.flags & PE_ZERO)
+			if (e.flags & PE_ZERO) {
 				st.zero_pages += e.nr_pages;
+				check_zero_entry(pid, memfd, ps, &e, live);
+			}
 			continue;
 		}
 		if (e.nr_pages > PAGES_MAX_BLOCK_PAGES) {
@@ -525,10 +648,10 @@ static void compare_pages(int dirfd, int pid, VmaEntry **vmas, size_t nv)
 	if (rc < 0 && rc != -EBADMSG)
 		problem("pid %d: pagemap: %s: %s", pid, pager_errmsg(r), strerror(-rc));
 	check_ranges(pid, memfd, ps, spans, nspans);
+	check_left_out(pid, memfd, ps, vmas, nv, spans, nspans, &st);
 	printf("pid %d: %" PRIu64 " entries, %" PRIu64 " pages stored and compared, %" PRIu64
-	       " zero pages%s\n", pid, st.entries, st.pages, st.zero_pages, "");
-	if (st.present_zero)
-		printf("pid %d: note: %" PRIu64 " stored pages hold only zeros\n", pid, st.present_zero);
+	       " zero pages, %" PRIu64 " live pages in no entry\n", pid, st.entries,
+	       st.pages, st.zero_pages, st.left_out);
 	close(memfd);
 	free(spans);
 	free(img);
