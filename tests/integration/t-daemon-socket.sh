@@ -63,10 +63,11 @@ json_check "$TMP/nobody.json" 'assert j["errno"] == 1 and "may only dump" in j["
 check_alive
 
 # an unprivileged user's own process, but an image directory it cannot write
-# (a process of its own: no fd inherited from this root shell)
-$AS_NOBODY \
+# (a process of its own: no fd inherited from this root shell, and a cwd
+# it may enter itself, which a restore as nobody needs)
+(cd "$TMP/pub" && exec $AS_NOBODY \
 	perl -e 'use POSIX; POSIX::close($_) for 3..1023; exec @ARGV' sleep 1000 \
-	</dev/null >/dev/null 2>&1 &
+	</dev/null >/dev/null 2>&1) &
 NPID=$!
 track_pid $NPID
 mkdir -m 0755 "$TMP/rootdir"
