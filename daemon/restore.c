@@ -30,6 +30,19 @@ static bool may_raise_rlimits(void)
 	return v == CAP_SET;
 }
 
+static struct rst_ctx new_ctx(const struct restore_opts *opts, const struct kerndat *kd,
+			      int dirfd, struct ckpt_err *err)
+{
+	return (struct rst_ctx){
+		.opts = opts,
+		.kd = kd,
+		.err = err,
+		.dirfd = dirfd,
+		.page_size = kd->page_size > 0 ? kd->page_size : sysconf(_SC_PAGESIZE),
+		.max_fd = 2,
+	};
+}
+
 /* Everything restore checks before it creates anything, but that the pids
  * are free: a dump that will kill its tree runs this on the finished set
  * first, so what restore would refuse, the dump refuses while the tree
@@ -58,14 +71,7 @@ static int validate(struct rst_ctx *ctx)
 int restore_validate(const struct restore_opts *opts, const struct kerndat *kd, int dirfd,
 		     struct ckpt_err *err)
 {
-	struct rst_ctx ctx = {
-		.opts = opts,
-		.kd = kd,
-		.err = err,
-		.dirfd = dirfd,
-		.page_size = kd->page_size > 0 ? kd->page_size : sysconf(_SC_PAGESIZE),
-		.max_fd = 2,
-	};
+	struct rst_ctx ctx = new_ctx(opts, kd, dirfd, err);
 	int r = validate(&ctx);
 
 	rst_free(&ctx);
@@ -104,14 +110,7 @@ int restore_run(const struct restore_opts *opts, const struct kerndat *kd, int d
 		progress_fn progress_cb, void *opaque, struct restore_stats *stats,
 		struct ckpt_err *err)
 {
-	struct rst_ctx ctx = {
-		.opts = opts,
-		.kd = kd,
-		.err = err,
-		.dirfd = dirfd,
-		.page_size = kd->page_size > 0 ? kd->page_size : sysconf(_SC_PAGESIZE),
-		.max_fd = 2,
-	};
+	struct rst_ctx ctx = new_ctx(opts, kd, dirfd, err);
 	uint64_t t0 = now_us();
 	struct rst_shared *sh;
 	int r;
