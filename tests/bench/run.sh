@@ -41,6 +41,7 @@
 # machine's load moves the numbers).
 
 set -u
+. "$(dirname "$0")/../only-stdio.sh"
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${CKPT_BUILD:-${O:-build}}
