@@ -27,6 +27,7 @@
 #	expect_status pass|fail [STATUSFILE PID]	SIGUSR1, then the verdict
 #	track_pid PID			kill PID (and its session) on exit too
 #	mount_tmpfs DIR SIZE [OPTS]	unmounted on exit
+#	listen_daemon			a ckptd of the test's own at $SOCK
 #	no_partial_set DIR, wait_gone PID [S], diag_pid PID, skip WHY, fail WHY
 #	kthread_pid			a visible kernel thread's PID, or nothing
 #
@@ -242,6 +243,23 @@ fi
 need_file()
 {
 	[ -x "$1" ] || fail "$1 is missing: build first"
+}
+
+# --- a daemon of the test's own ----------------------------------------------
+
+# listen_daemon: a root `ckptd --listen $TMP/ckptd.sock` (log in
+# $TMP/daemon.log) that every ckptctl of the test then talks to, never a
+# one-shot one; $TMP opens to other uids (0711) so that they reach the
+# socket. Sets SOCK and DPID.
+listen_daemon()
+{
+	chmod 0711 "$TMP"
+	SOCK=$TMP/ckptd.sock
+	"$CKPTD" --listen "$SOCK" >"$TMP/daemon.log" 2>&1 &
+	DPID=$!
+	track_pid $DPID
+	wait_path -S "$SOCK" || fail "ckptd did not create $SOCK"
+	export CKPT_SOCKET="$SOCK" CKPTD=/nonexistent/ckptd
 }
 
 # --- targets -------------------------------------------------------------

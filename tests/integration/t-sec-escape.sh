@@ -8,13 +8,7 @@
 
 command -v setpriv >/dev/null || skip "setpriv missing"
 AS_NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
-chmod 0711 "$TMP"
-SOCK=$TMP/ckptd.sock
-"$CKPTD" --listen "$SOCK" >"$TMP/daemon.log" 2>&1 &
-DPID=$!
-track_pid $DPID
-wait_path -S "$SOCK" || fail "ckptd did not create $SOCK"
-export CKPT_SOCKET="$SOCK" CKPTD=/nonexistent/ckptd
+listen_daemon
 
 mkdir -m 0755 "$TMP/pub"
 chown 65534:65534 "$TMP/pub"

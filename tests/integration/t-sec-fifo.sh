@@ -11,14 +11,8 @@ command -v python3 >/dev/null || skip "python3 missing"
 
 AS_NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
 CKPT_TIMEOUT=20		# a hang is the failure here
-chmod 0711 "$TMP"
-SOCK=$TMP/ckptd.sock
 DAEMON=$CKPTD
-"$DAEMON" --listen "$SOCK" >"$TMP/daemon.log" 2>&1 &
-DPID=$!
-track_pid $DPID
-wait_path -S "$SOCK" || fail "ckptd did not create $SOCK"
-export CKPT_SOCKET="$SOCK" CKPTD=/nonexistent/ckptd
+listen_daemon
 
 # nobody's image directory: inventory.img is a FIFO no one writes
 mkdir -m 0755 "$TMP/pub"

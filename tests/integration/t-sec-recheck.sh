@@ -14,13 +14,7 @@ command -v cc >/dev/null || skip "no C compiler"
 PASSWD=$(command -v passwd)
 [ -n "$PASSWD" ] && [ -u "$PASSWD" ] || skip "passwd is not setuid here"
 AS_NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
-chmod 0711 "$TMP"
-SOCK=$TMP/ckptd.sock
-"$CKPTD" --listen "$SOCK" >"$TMP/daemon.log" 2>&1 &
-DPID=$!
-track_pid $DPID
-wait_path -S "$SOCK" || fail "ckptd did not create $SOCK"
-export CKPT_SOCKET="$SOCK" CKPTD=/nonexistent/ckptd
+listen_daemon
 
 # vforker GO DELAY_MS PROG...: wait for GO to exist, vfork a child that
 # sleeps DELAY_MS and execs PROG; then wait forever
