@@ -2,12 +2,12 @@
 # ckptd behind a socket (systemd-socket-activate, as ckptd.socket), a fresh
 # user made by useradd (removed on exit), a process of that user's dumped
 # by that user, and copies of its image set for the attacks to forge
-# (tests/tools/imgforge keeps the checksums right).
+# (tests/tools/imgedit keeps the checksums right).
 
 command -v systemd-socket-activate >/dev/null || skip "systemd-socket-activate missing"
 command -v setpriv >/dev/null || skip "setpriv missing"
 command -v useradd >/dev/null || skip "useradd missing"
-need_file "$TOOLS/imgforge"
+need_file "$TOOLS/imgedit"
 
 SEC_USER=ckptsec$$
 useradd -M -N -d /nonexistent -s /bin/false "$SEC_USER" || fail "useradd $SEC_USER"
@@ -61,13 +61,13 @@ sec_copy()
 	cp -a "$U/$1" "$U/$2" && chown -R "$SEC_UID:$SEC_GID" "$U/$2" || fail "cp $1 $2"
 }
 
-# sec_forge DIR ARGS...: imgforge DIR ARGS..., as the user (the images are
+# sec_forge DIR ARGS...: imgedit DIR ARGS..., as the user (the images are
 # the user's, anything in them is up to the user).
 sec_forge()
 {
 	local d=$1
 	shift
-	$AS_USER "$TOOLS/imgforge" "$d" "$@" || fail "imgforge $d $*"
+	$AS_USER "$TOOLS/imgedit" "$d" "$@" || fail "imgedit $d $*"
 }
 
 # sec_refused DIR PATTERN [ckptctl options]: the user's restore of DIR must
