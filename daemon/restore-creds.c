@@ -29,61 +29,29 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "daemon/proc.h"
 #include "daemon/restore-int.h"
 
 /* ---- credentials --------------------------------------------------------- */
 
-static int parse_hex(const char *status, const char *key, uint64_t *ret)
-{
-	const char *p = strstr(status, key);
-	char *end;
-
-	if (!p)
-		return -EBADMSG;
-	*ret = strtoull(p + strlen(key), &end, 16);
-	return end == p + strlen(key) ? -EBADMSG : 0;
-}
-
+/* The requester's capabilities, groups and no_new_privs, through the one
+ * /proc/PID/status parser (daemon/proc.c). */
 int rst_requester_parse(const char *status, struct rst_requester *ret)
 {
-	struct rst_requester rq = { .uid = ret->uid, .gid = ret->gid };
-	const char *p;
-	uint64_t nnp = 0;
+	struct proc_status st;
 	int r;
 
-	r = parse_hex(status, "\nCapInh:", &rq.cap_inh);
-	if (r == 0)
-		r = parse_hex(status, "\nCapPrm:", &rq.cap_prm);
-	if (r == 0)
-		r = parse_hex(status, "\nCapEff:", &rq.cap_eff);
-	if (r == 0)
-		r = parse_hex(status, "\nCapBnd:", &rq.cap_bnd);
-	if (r == 0)
-		r = parse_hex(status, "\nCapAmb:", &rq.cap_amb);
-	/* a kernel that shows no NoNewPrivs line has no such bit */
-	if (r == 0 && strstr(status, "\nNoNewPrivs:"))
-		r = parse_hex(status, "\nNoNewPrivs:", &nnp);
-	p = strstr(status, "\nGroups:");
-	if (r < 0 || !p)
-		return -EBADMSG;
-	rq.no_new_privs = nnp != 0;
-	for (p += 8;;) {
-		char *end;
-		unsigned long v = strtoul(p, &end, 10);
-		gid_t *ng;
-
-		if (end == p || (*end != ' ' && *end != '\t' && *end != '\n' && *end))
-			break;
-		ng = realloc(rq.groups, (rq.nr_groups + 1) * sizeof(*ng));
-		if (!ng) {
-			free(rq.groups);
-			return -ENOMEM;
-		}
-		rq.groups = ng;
-		rq.groups[rq.nr_groups++] = v;
-		p = end;
-	}
-	*ret = rq;
+	r = proc_parse_status(status, &st);
+	if (r < 0)
+		return r;
+	ret->cap_inh = st.cap_inh;
+	ret->cap_prm = st.cap_prm;
+	ret->cap_eff = st.cap_eff;
+	ret->cap_bnd = st.cap_bnd;
+	ret->cap_amb = st.cap_amb;
+	ret->no_new_privs = st.no_new_privs;
+	ret->groups = st.groups;	/* uint32_t, as gid_t */
+	ret->nr_groups = st.nr_groups;
 	return 0;
 }
 
