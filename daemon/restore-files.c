@@ -50,16 +50,6 @@ static int reopen_fd(int fd, int flags)
 	return fd < 0 ? negerrno() : fd;
 }
 
-static void clean_path(const char *in, char *out, size_t len)
-{
-	const char *suf = " (deleted)";
-	size_t n = strlen(in), s = strlen(suf);
-
-	snprintf(out, len, "%s", in);
-	if (n > s && n < len && strcmp(in + n - s, suf) == 0)
-		out[n - s] = 0;
-}
-
 /* An unlinked file: O_TMPFILE next to where it lived (as the requester),
  * else a memfd. */
 static int ghost_create(struct rst_ctx *ctx, const char *near_path, const char *memfd_name,
@@ -69,7 +59,7 @@ static int ghost_create(struct rst_ctx *ctx, const char *near_path, const char *
 	int fd = -1;
 
 	if (near_path) {
-		clean_path(near_path, dir, sizeof(dir));
+		rst_clean_path(near_path, dir, sizeof(dir));
 		fd = rst_open_path(ctx, dirname(dir), O_TMPFILE | O_RDWR, mode & 07777);
 	}
 	if (fd < 0)
@@ -111,7 +101,7 @@ static int ghost_name(struct rst_ctx *ctx, int fd, const char *near_path)
 {
 	struct ghost_link g = { .fd = fd };
 
-	clean_path(near_path, g.path, sizeof(g.path));
+	rst_clean_path(near_path, g.path, sizeof(g.path));
 	rst_as_requester(ctx, ghost_link, &g);
 	return g.fd;
 }
@@ -398,7 +388,7 @@ static int open_desc(struct rst_ctx *ctx, FileDescEntry *fe, struct pipe_slot **
 	int fd, r, oflags;
 
 	if (fe->file)
-		clean_path(fe->file->path, path, sizeof(path));
+		rst_clean_path(fe->file->path, path, sizeof(path));
 	snprintf(what, sizeof(what), "file description %u", fe->id);
 	oflags = (fe->flags & REOPEN_MASK) | O_CLOEXEC | O_NOCTTY;
 	switch (fe->type) {
@@ -523,7 +513,7 @@ void rst_vma_key(VmaEntry *v, char *buf, size_t len)
 	if (v->deleted)
 		snprintf(buf, len, "ghost:%u", v->ghost_id);
 	else
-		clean_path(v->file->path, buf, len);
+		rst_clean_path(v->file->path, buf, len);
 }
 
 static bool vma_wants_write(VmaEntry *v)
@@ -582,7 +572,7 @@ int rst_open_vmfiles(struct rst_ctx *ctx)
 		if (t->mm && t->mm->exe && rst_vmfile_fd(ctx, t->mm->exe->path, false) < 0) {
 			char path[4096];
 
-			clean_path(t->mm->exe->path, path, sizeof(path));
+			rst_clean_path(t->mm->exe->path, path, sizeof(path));
 			fd = rst_open_path(ctx, path, O_RDONLY, 0);
 			if (fd < 0)
 				return ckpt_fail(ctx->err, fd,

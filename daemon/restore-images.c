@@ -810,7 +810,7 @@ uint64_t rst_encode_dev(dev_t dev)
 }
 
 /* The path as the image saw it, without a " (deleted)" suffix. */
-static void clean_path(const char *in, char *out, size_t len)
+void rst_clean_path(const char *in, char *out, size_t len)
 {
 	const char *suf = " (deleted)";
 	size_t n = strlen(in), s = strlen(suf);
@@ -886,7 +886,7 @@ static int stat_saved(struct rst_ctx *ctx, const char *what, int fd, const FileI
 {
 	_cleanup_close_ int pfd = -EBADF;
 
-	clean_path(id->path, path, len);
+	rst_clean_path(id->path, path, len);
 	/* looked up as the requester (restore-creds.c) */
 	if (fd < 0) {
 		pfd = rst_open_path(ctx, path, O_PATH, 0);

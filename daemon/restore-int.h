@@ -143,6 +143,8 @@ int rst_check_identity(struct rst_ctx *ctx, const char *what, int fd,
 int rst_check_open_file(struct rst_ctx *ctx, const char *what, int fd,
 			const FileDescEntry *fe);
 uint64_t rst_encode_dev(dev_t dev);
+/* The path as the image saw it, without a " (deleted)" suffix. */
+void rst_clean_path(const char *in, char *out, size_t len);
 
 /* restore-files.c (intermediate process) */
 int rst_open_descs(struct rst_ctx *ctx);
