@@ -30,14 +30,16 @@ D_OBJ     := $(patsubst %.c,$(O)/obj/%.o,$(D_SRC))
 C_SRC     := $(wildcard client/*.c)
 C_OBJ     := $(patsubst %.c,$(O)/obj/%.o,$(C_SRC))
 
-# restorer/: freestanding PIE blob, embedded into ckptd as an object.
+# restorer/: freestanding PIE blob, embedded into ckptd as an object. It
+# sees the compiler's own headers and the kernel's uapi headers (linux/,
+# asm/, asm-generic/, linked into $(R_UAPI)), never glibc's.
+R_UAPI    := $(O)/restorer/uapi
 R_SRC     := $(wildcard restorer/*.c restorer/*.S)
 R_CFLAGS  := -std=gnu11 -O2 -g0 -Wall -Wextra -Wno-unused-parameter -ffreestanding -nostdlib \
 	     -fpie -fno-stack-protector -fno-builtin -fno-asynchronous-unwind-tables \
 	     -fno-exceptions -fno-jump-tables -mno-red-zone -fvisibility=hidden \
 	     -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=0 -fcf-protection=none -nostdinc \
-	     -isystem $(shell $(CC) -print-file-name=include) -I/usr/include \
-	     -I/usr/include/x86_64-linux-gnu -Irestorer
+	     -isystem $(shell $(CC) -print-file-name=include) -isystem $(R_UAPI) -Irestorer
 R_OBJ     := $(patsubst restorer/%,$(O)/restorer/%.o,$(R_SRC))
 
 TARGET_SRC := $(wildcard tests/targets/*.c)
@@ -73,11 +75,18 @@ $(LIBIMG): $(IMG_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 # --- restorer blob ---------------------------------------------------------
-$(O)/restorer/%.c.o: restorer/%.c $(wildcard restorer/*.h) | $(DEPS_STAMP)
+$(R_UAPI)/.ok: | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	ln -sfn /usr/include/linux $(@D)/linux
+	ln -sfn /usr/include/asm-generic $(@D)/asm-generic
+	ln -sfn $$(if [ -d /usr/include/x86_64-linux-gnu/asm ]; then echo /usr/include/x86_64-linux-gnu/asm; else echo /usr/include/asm; fi) $(@D)/asm
+	@touch $@
+
+$(O)/restorer/%.c.o: restorer/%.c $(wildcard restorer/*.h) | $(DEPS_STAMP) $(R_UAPI)/.ok
 	@mkdir -p $(@D)
 	$(CC) $(R_CFLAGS) -c -o $@ $<
 
-$(O)/restorer/%.S.o: restorer/%.S $(wildcard restorer/*.h) | $(DEPS_STAMP)
+$(O)/restorer/%.S.o: restorer/%.S $(wildcard restorer/*.h) | $(DEPS_STAMP) $(R_UAPI)/.ok
 	@mkdir -p $(@D)
 	$(CC) $(R_CFLAGS) -c -o $@ $<
 

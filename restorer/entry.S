@@ -1,6 +1,7 @@
 /* The blob's first bytes (offset 0, placed first by restorer.lds) and
  * the two places that must not be C: a clone3 whose child starts on a
  * fresh stack, and the jump into rt_sigreturn. */
+#include <asm/unistd.h>
 
 	.section .text.entry, "ax"
 	.globl	rst_entry
@@ -32,7 +33,7 @@ rst_clone3_thread:
 	pushq	%r13
 	movq	%rdx, %r12
 	movq	%rcx, %r13
-	movl	$435, %eax		/* __NR_clone3 */
+	movl	$__NR_clone3, %eax
 	syscall
 	testq	%rax, %rax
 	jnz	1f
@@ -40,7 +41,7 @@ rst_clone3_thread:
 	andq	$-16, %rsp
 	movq	%r13, %rdi
 	call	*%r12
-	movl	$60, %eax		/* __NR_exit */
+	movl	$__NR_exit, %eax
 	xorl	%edi, %edi
 	syscall
 	ud2
@@ -56,7 +57,7 @@ rst_clone3_thread:
  * kernel finds the frame at sp - 8 and never comes back here. */
 rst_sigreturn:
 	movq	%rdi, %rsp
-	movl	$15, %eax		/* __NR_rt_sigreturn */
+	movl	$__NR_rt_sigreturn, %eax
 	syscall
 	ud2
 	.size	rst_sigreturn, . - rst_sigreturn

@@ -1,9 +1,27 @@
 /* XXH3-64 (seed 0, the default secret) for inputs over 240 bytes, as
  * xxHash's XXH3_hashLong_64b does it with SSE2: every page block is at
- * least 4096 bytes, so the short-input paths are never needed. */
+ * least 4096 bytes, so the short-input paths are never needed.
+ *
+ * The SIMD is GCC's vector extensions and its one SSE2 builtin the
+ * extensions can't say (pmuludq, 32x32->64 in each lane), not
+ * <emmintrin.h>: that header pulls glibc's <stdlib.h> into a blob that
+ * must see only uapi headers. */
 #include "xxh3.h"
 
-#include <emmintrin.h>
+typedef __u64 v2du __attribute__((vector_size(16)));
+typedef int v4si __attribute__((vector_size(16)));
+struct __attribute__((packed, may_alias)) unv2 { v2du v; };
+
+static inline v2du load16(const unsigned char *p)
+{
+	return ((const struct unv2 *)p)->v;
+}
+
+/* the low 32 bits of each lane of a times those of b, 64-bit products */
+static inline v2du mul_lo32(v2du a, v2du b)
+{
+	return (v2du)__builtin_ia32_pmuludq128((v4si)a, (v4si)b);
+}
 
 #define STRIPE 64
 #define SECRET_SIZE 192
@@ -42,32 +60,26 @@ static inline __u64 rd64(const unsigned char *p)
 	return ((const struct un64 *)p)->v;
 }
 
-/* One 64-byte stripe into the eight 64-bit lanes (four SSE2 registers). */
-static inline void accumulate_512(__m128i acc[4], const unsigned char *in, const unsigned char *key)
+/* One 64-byte stripe into the eight 64-bit lanes (four 128-bit vectors). */
+static inline void accumulate_512(v2du acc[4], const unsigned char *in, const unsigned char *key)
 {
 	for (int i = 0; i < 4; i++) {
-		__m128i data = _mm_loadu_si128((const __m128i *)in + i);
-		__m128i dk = _mm_xor_si128(data, _mm_loadu_si128((const __m128i *)key + i));
-		__m128i dk_hi = _mm_shuffle_epi32(dk, _MM_SHUFFLE(0, 3, 0, 1));
-		__m128i product = _mm_mul_epu32(dk, dk_hi);
-		__m128i swapped = _mm_shuffle_epi32(data, _MM_SHUFFLE(1, 0, 3, 2));
+		v2du data = load16(in + 16 * i);
+		v2du dk = data ^ load16(key + 16 * i);
+		v2du swapped = __builtin_shuffle(data, (v2du){ 1, 0 });
 
-		acc[i] = _mm_add_epi64(product, _mm_add_epi64(acc[i], swapped));
+		acc[i] += mul_lo32(dk, dk >> 32) + swapped;
 	}
 }
 
-static inline void scramble(__m128i acc[4], const unsigned char *key)
+static inline void scramble(v2du acc[4], const unsigned char *key)
 {
-	const __m128i prime = _mm_set1_epi32((int)P32_1);
+	const v2du prime = { P32_1, P32_1 };
 
 	for (int i = 0; i < 4; i++) {
-		__m128i a = _mm_xor_si128(acc[i], _mm_srli_epi64(acc[i], 47));
-		__m128i dk = _mm_xor_si128(a, _mm_loadu_si128((const __m128i *)key + i));
-		__m128i dk_hi = _mm_shuffle_epi32(dk, _MM_SHUFFLE(0, 3, 0, 1));
-		__m128i lo = _mm_mul_epu32(dk, prime);
-		__m128i hi = _mm_mul_epu32(dk_hi, prime);
+		v2du dk = (acc[i] ^ (acc[i] >> 47)) ^ load16(key + 16 * i);
 
-		acc[i] = _mm_add_epi64(lo, _mm_slli_epi64(hi, 32));
+		acc[i] = mul_lo32(dk, prime) + (mul_lo32(dk >> 32, prime) << 32);
 	}
 }
 
@@ -82,13 +94,8 @@ __u64 rst_xxh3(const void *buf, unsigned long len)
 {
 	const unsigned char *in = buf;
 	unsigned long nb_blocks = (len - 1) / BLOCK, nb_stripes;
-	__u64 lanes[8] __attribute__((aligned(16))) = { P32_3, P64_1, P64_2, P64_3,
-							 P64_4, P32_2, P64_5, P32_1 };
-	__m128i acc[4];
+	v2du acc[4] = { { P32_3, P64_1 }, { P64_2, P64_3 }, { P64_4, P32_2 }, { P64_5, P32_1 } };
 	__u64 h = len * P64_1;
-
-	for (int i = 0; i < 4; i++)
-		acc[i] = _mm_load_si128((const __m128i *)lanes + i);
 	for (unsigned long n = 0; n < nb_blocks; n++, in += BLOCK) {
 		for (int s = 0; s < STRIPES_PER_BLOCK; s++)
 			accumulate_512(acc, in + s * STRIPE, secret + s * 8);
@@ -100,10 +107,8 @@ __u64 rst_xxh3(const void *buf, unsigned long len)
 	accumulate_512(acc, (const unsigned char *)buf + len - STRIPE,
 		       secret + SECRET_SIZE - STRIPE - 7);
 	for (int i = 0; i < 4; i++)
-		_mm_store_si128((__m128i *)lanes + i, acc[i]);
-	for (int i = 0; i < 4; i++)
-		h += mul128_fold64(lanes[2 * i] ^ rd64(secret + 11 + 16 * i),
-				   lanes[2 * i + 1] ^ rd64(secret + 11 + 16 * i + 8));
+		h += mul128_fold64(acc[i][0] ^ rd64(secret + 11 + 16 * i),
+				   acc[i][1] ^ rd64(secret + 11 + 16 * i + 8));
 	h ^= h >> 37;
 	h *= 0x165667919E3779F9ULL;
 	h ^= h >> 32;
