@@ -137,10 +137,24 @@ static int refuse_creds(struct rst_ctx *ctx, struct rst_task *t, const struct rs
 {
 	CredsEntry *cr = t->core->creds;
 
-	if (strcmp(field, "uids") == 0 || strcmp(field, "gids") == 0)
+	if (strcmp(field, "uids") == 0 || strcmp(field, "gids") == 0) {
+		/* name the id that is not the requester's, not just the euid */
+		bool uids = field[0] == 'u';
+		uint32_t ids[4] = { cr->uid, cr->euid, cr->suid, cr->fsuid };
+		uint32_t gids[4] = { cr->gid, cr->egid, cr->sgid, cr->fsgid };
+		static const char *const which[4] = { "real", "effective", "saved", "fs" };
+		uint32_t own = uids ? rq->uid : rq->gid;
+		int i = 0;
+
+		if (!uids)
+			memcpy(ids, gids, sizeof(ids));
+		while (i < 3 && ids[i] == own)
+			i++;
 		return ckpt_fail(ctx->err, -EPERM,
-				 "pid %d ran as uid %u gid %u; uid %u may restore only its own "
-				 "processes", t->pe->pid, cr->euid, cr->egid, rq->uid);
+				 "pid %d ran with %s %s %u; uid %u may restore only its own "
+				 "processes", t->pe->pid, which[i], uids ? "uid" : "gid", ids[i],
+				 rq->uid);
+	}
 	if (strcmp(field, "capabilities") == 0)
 		return ckpt_fail(ctx->err, -EPERM,
 				 "pid %d held capabilities; only root may restore it", t->pe->pid);

@@ -256,7 +256,20 @@ Test(restore, creds_authorization)
 
 	cr.euid = 0;
 	cr_assert_eq(rst_check_creds(&ctx), -EPERM);
-	cr_assert_not_null(strstr(err.msg, "pid 100 ran as uid 0"), "%s", err.msg);
+	cr_assert_not_null(strstr(err.msg, "pid 100 ran with effective uid 0"), "%s", err.msg);
+
+	/* the id that differs is named, whichever it is */
+	memset(&err, 0, sizeof(err));
+	cr.euid = 1000;
+	cr.uid = 1002;
+	cr_assert_eq(rst_check_creds(&ctx), -EPERM);
+	cr_assert_not_null(strstr(err.msg, "pid 100 ran with real uid 1002"), "%s", err.msg);
+	cr.uid = 1000;
+	memset(&err, 0, sizeof(err));
+	cr.fsgid = 7;
+	cr_assert_eq(rst_check_creds(&ctx), -EPERM);
+	cr_assert_not_null(strstr(err.msg, "pid 100 ran with fs gid 7"), "%s", err.msg);
+	cr.fsgid = 1000;
 
 	memset(&err, 0, sizeof(err));
 	cr.euid = 1000;
