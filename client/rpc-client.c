@@ -455,6 +455,19 @@ static int recv_response(struct rpc_client *c, uint8_t *buf, RpcResponse **ret_r
 	return *ret_resp ? 0 : -EBADMSG;
 }
 
+/* What a connection that closed without an answer means. A restore's
+ * handler killed before the restore was committed takes the tree with it,
+ * and the connection closes only once it is gone (daemon/restore-tree.c);
+ * only a handler killed in the few system calls between the commit and
+ * its answer leaves a tree running. */
+static const char *lost_answer(RpcType type)
+{
+	if (type == RPC_TYPE__RPC_RESTORE)
+		return "ckptd's handler died mid-restore (the connection closed without an "
+		       "answer); nothing restored is left running";
+	return "ckptd closed the connection without an answer";
+}
+
 /* Send req (with dirfd attached when >= 0) and wait for the final answer,
  * drawing progress on a terminal. On success *ret_resp is the answer (free
  * with rpc_response__free_unpacked), whatever its err. Failures of the
@@ -493,8 +506,7 @@ static int rpc_client_call(struct rpc_client *c, RpcRequest *req, int dirfd,
 	cancel_guard_end(&g);
 	clear_progress(c);
 	if (r == -ECONNRESET)
-		return client_fail(c->cmd, c->json, r, EXIT_FAIL,
-				   "ckptd closed the connection without an answer");
+		return client_fail(c->cmd, c->json, r, EXIT_FAIL, "%s", lost_answer(req->type));
 	if (r < 0)
 		return client_fail(c->cmd, c->json, r, EXIT_PROTOCOL, "bad answer from ckptd: %s",
 				   strerror(-r));

@@ -52,6 +52,9 @@ struct rst_task {
 	int status_fd;			/* the task's end of its status socketpair */
 	int engine_fd;			/* the intermediate process's end */
 	bool reported;			/* its blob sent a status */
+	bool released;			/* RESTORE_GO sent: it runs its own code */
+	int pidfd;			/* intermediate process: the task, once it
+					 * exists (its death fails the restore) */
 	uint64_t region_start;		/* where the blob and its arguments lie */
 	uint64_t region_end;
 };
@@ -91,6 +94,7 @@ struct rst_shared {
 	_Atomic int failed;		/* a task gave up: everyone stops */
 	_Atomic unsigned forked;	/* tasks created (zombies included) */
 	_Atomic int stage;		/* futex: 1 = every task exists */
+	char cgroup[512];		/* where the tree went (restore-cgroup.c) */
 };
 
 struct rst_ctx {
@@ -118,6 +122,8 @@ struct rst_ctx {
 	int pages_fd_base;		/* first high fd of the intermediate */
 
 	struct rst_shared *sh;
+	pid_t handler;			/* the process that forked the intermediate
+					 * one: its death aborts the restore */
 	uint64_t pages;
 	bool can_raise_rlimits;		/* CAP_SYS_RESOURCE is effective here */
 };
@@ -178,6 +184,9 @@ int rst_check_creds(struct rst_ctx *ctx);
 /* restore-tree.c: the intermediate process's whole life; returns its
  * exit code (0: every task runs). */
 int rst_intermediate(struct rst_ctx *ctx);
+/* "was killed by signal 9 (SIGKILL)", "exited with status 1": how a
+ * process or thread with wait status st ended, into buf. */
+const char *rst_death(int st, char *buf, size_t len);
 
 /* restore-mm.c (each task): never returns on success. */
 int rst_enter_blob(struct rst_ctx *ctx, struct rst_task *t);
@@ -191,8 +200,12 @@ int rst_blob_go(struct rst_ctx *ctx, struct rst_task *t);
 int rst_unmap_region(struct rst_ctx *ctx, struct rst_task *t);
 /* The same for a task left group-stopped inside the blob: it stays stopped. */
 int rst_finish_stopped(struct rst_ctx *ctx, struct rst_task *t);
-/* Send a running task RESTORE_GO under ptrace and see it out of the blob;
- * < 0 only if RESTORE_GO was not sent. */
+/* Send a running task RESTORE_GO under ptrace and see it out of the blob:
+ * 0, RST_NOT_SEIZED when it could not be seized (RESTORE_GO not sent: the
+ * caller sends it the plain way), or < 0 (reported) when a thread died or
+ * took a fatal signal before it was out of its rt_sigreturn: the task is
+ * killed then. rst_finish_stopped reports the same. */
+#define RST_NOT_SEIZED	1
 int rst_release_running(struct rst_ctx *ctx, struct rst_task *t);
 
 #endif

@@ -5,7 +5,17 @@
  * status and live tasks enter the blob. The intermediate process collects
  * one status report per live task, stops the stopped ones, lets all resume
  * and exits, so the root is reparented like a daemon. On any failure it
- * kills every task it created (a child subreaper, it reaps them all). */
+ * kills every task it created (a child subreaper, it reaps them all).
+ *
+ * Failures nobody reports: the intermediate process holds a pidfd on every
+ * task from the moment it exists, so a task killed while the tree is built
+ * (or dead for any reason before it was let go) fails the restore at once,
+ * naming the pid and how it died; and it watches the handler that forked it
+ * (getppid), whose death (SIGKILL, its deadline) also fails the restore:
+ * nobody would tell the client what happened. The handler's fds, the
+ * client's connection among them, stay open here until this process exits,
+ * so a client that lost its handler sees the connection close only once
+ * the tree is dead. */
 #include "daemon/restore-int.h"
 
 #include <errno.h>
@@ -27,6 +37,8 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "daemon/proc.h"
+#include "daemon/restore-cgroup.h"
 #include "restorer/restorer.h"
 
 #define RST_FORK_TIMEOUT_MS	30000
@@ -240,6 +252,115 @@ static void kill_tree(struct rst_ctx *ctx)
 	}
 }
 
+/* ---- deaths nobody reports ---------------------------------------------- */
+
+const char *rst_death(int status, char *buf, size_t len)
+{
+	const char *abbrev;
+
+	if (WIFSIGNALED(status)) {
+		abbrev = sigabbrev_np(WTERMSIG(status));
+		snprintf(buf, len, "was killed by signal %d%s%s%s%s", WTERMSIG(status),
+			 abbrev ? " (SIG" : "", abbrev ? abbrev : "", abbrev ? ")" : "",
+			 WCOREDUMP(status) ? ", core dumped" : "");
+	} else if (WIFEXITED(status)) {
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+	} else {
+		snprintf(buf, len, "died (wait status 0x%x)", status);
+	}
+	return buf;
+}
+
+/* ckptd's handler, which forked this process and alone can answer the
+ * client, is gone (killed, or past its deadline): nobody would say what
+ * became of the restore, so it fails and nothing of it is left running. */
+static int check_handler(struct rst_ctx *ctx)
+{
+	if (getppid() == ctx->handler)
+		return 0;
+	return ckpt_fail(ctx->err, -ECONNABORTED, "ckptd's connection handler %d died mid-restore",
+			 ctx->handler);
+}
+
+/* A pidfd on every task that exists by now and has none yet. A pid that
+ * exists but not below this process is not ours (fork_children finds it
+ * taken). Costs a failed pidfd_open per task not yet born. */
+static void watch_tasks(struct rst_ctx *ctx)
+{
+	for (unsigned i = 0; i < ctx->nr_tasks; i++) {
+		struct rst_task *t = &ctx->tasks[i];
+		int fd;
+
+		if (t->pidfd >= 0)
+			continue;
+		fd = syscall(SYS_pidfd_open, t->pe->pid, 0);
+		if (fd < 0)
+			continue;
+		if (is_descendant(t->pe->pid))
+			t->pidfd = fd;
+		else
+			close(fd);
+	}
+}
+
+/* Whether t's death now fails the restore: any task's while the tree is
+ * built; after that a zombie dies as it should, and a task let go runs its
+ * own code (restore-unmap.c judged its way out of the blob). */
+static bool must_live(const struct rst_task *t, bool building)
+{
+	if (t->pidfd < 0 || t->released)
+		return false;
+	return building || t->pe->state != TASK_STATE__TASK_ZOMBIE;
+}
+
+/* How t died, from its zombie's /proc/PID/stat: nobody reaps a task of
+ * the tree until it is let go (a released parent may, hence "died"). */
+static int task_died(struct rst_ctx *ctx, struct rst_task *t, bool building)
+{
+	struct proc_stat ps;
+	char how[96] = "died";
+
+	if (proc_read_stat(t->pe->pid, &ps) == 0 && (ps.state == 'Z' || ps.state == 'X'))
+		rst_death(ps.exit_code, how, sizeof(how));
+	return ckpt_fail(ctx->err, -EIO, "pid %d %s %s; every task of this restore was killed",
+			 t->pe->pid, how,
+			 building ? "while the tree was being built" :
+			 t->reported ? "while it waited to resume" : "before its restorer reported");
+}
+
+/* The first task that died when it must not have (one poll for all). */
+static int check_deaths(struct rst_ctx *ctx, bool building)
+{
+	_cleanup_free_ struct pollfd *p = calloc(ctx->nr_tasks, sizeof(*p));
+
+	if (!p)
+		return ckpt_fail(ctx->err, -ENOMEM, "out of memory");
+	for (unsigned i = 0; i < ctx->nr_tasks; i++)
+		p[i] = (struct pollfd){
+			.fd = must_live(&ctx->tasks[i], building) ? ctx->tasks[i].pidfd : -1,
+			.events = POLLIN,
+		};
+	if (poll(p, ctx->nr_tasks, 0) <= 0)
+		return 0;
+	for (unsigned i = 0; i < ctx->nr_tasks; i++)
+		if (p[i].revents & POLLIN)
+			return task_died(ctx, &ctx->tasks[i], building);
+	return 0;
+}
+
+/* t's blob report, or how t died without one: its status socket reads
+ * end-of-file once every copy is closed, so it is dead or dying. */
+static int take_report(struct rst_ctx *ctx, struct rst_task *t)
+{
+	struct pollfd p = { .fd = t->pidfd, .events = POLLIN };
+	char c;
+
+	if (recv(t->engine_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0 && t->pidfd >= 0 &&
+	    poll(&p, 1, 1000) > 0)
+		return task_died(ctx, t, false);
+	return rst_blob_status(ctx, t);
+}
+
 static int open_status_pairs(struct rst_ctx *ctx)
 {
 	for (unsigned i = 0; i < ctx->nr_tasks; i++) {
@@ -305,33 +426,39 @@ static int prepare(struct rst_ctx *ctx)
 	return r;
 }
 
-/* Phase A: every task exists. */
-static int wait_forked(struct rst_ctx *ctx, pid_t root)
+/* Phase A: every task exists (each counts itself once its children
+ * exist), and every one is watched. */
+static int wait_forked(struct rst_ctx *ctx)
 {
 	uint64_t deadline = now_us() + RST_FORK_TIMEOUT_MS * 1000ull;
-	int st;
 
-	while (atomic_load(&ctx->sh->forked) < ctx->nr_tasks) {
+	for (;;) {
+		bool all = atomic_load(&ctx->sh->forked) >= ctx->nr_tasks;
+		int r;
+
+		watch_tasks(ctx);
 		if (atomic_load(&ctx->sh->failed))
 			return ckpt_fail(ctx->err, -EIO, "a task failed while the tree was created");
-		if (waitpid(root, &st, WNOHANG) == root)
-			return ckpt_fail(ctx->err, -EIO, "the root %d died while creating the tree "
-					 "(status 0x%x)", root, st);
+		r = check_handler(ctx);
+		if (r == 0)
+			r = check_deaths(ctx, true);
+		if (r < 0 || all)
+			return r;
 		if (now_us() > deadline)
 			return ckpt_fail(ctx->err, -ETIMEDOUT,
 					 "the tree was not created in time (%u of %u tasks)",
 					 atomic_load(&ctx->sh->forked), ctx->nr_tasks);
 		usleep(500);
 	}
-	return 0;
 }
 
-/* Phase B: one status report per live task. */
+/* Phase B: one status report per live task; any death or the handler's
+ * wakes it at once. */
 static int wait_reports(struct rst_ctx *ctx)
 {
 	uint64_t deadline = now_us() + RST_BLOB_TIMEOUT_MS * 1000ull;
 	unsigned left = ctx->nr_alive;
-	struct pollfd *pfd = calloc(ctx->nr_tasks, sizeof(*pfd));
+	struct pollfd *pfd = calloc(2 * ctx->nr_tasks, sizeof(*pfd));
 	int r = 0;
 
 	if (!pfd)
@@ -344,11 +471,16 @@ static int wait_reports(struct rst_ctx *ctx)
 
 			if (t->engine_fd >= 0 && !t->reported)
 				pfd[n++] = (struct pollfd){ .fd = t->engine_fd, .events = POLLIN };
+			if (must_live(t, false))
+				pfd[n++] = (struct pollfd){ .fd = t->pidfd, .events = POLLIN };
 		}
 		if (atomic_load(&ctx->sh->failed)) {
 			r = ckpt_fail(ctx->err, -EIO, "a task failed before its restorer ran");
 			break;
 		}
+		r = check_handler(ctx);
+		if (r < 0)
+			break;
 		if (now_us() > deadline) {
 			r = ckpt_fail(ctx->err, -ETIMEDOUT, "%u tasks did not finish restoring in time",
 				      left);
@@ -367,10 +499,12 @@ static int wait_reports(struct rst_ctx *ctx)
 					ev = pfd[j].revents;
 			if (!ev)
 				continue;
-			r = rst_blob_status(ctx, t);
+			r = take_report(ctx, t);
 			t->reported = true;
 			left--;
 		}
+		if (r == 0)
+			r = check_deaths(ctx, false);
 	}
 	free(pfd);
 	return r;
@@ -379,7 +513,16 @@ static int wait_reports(struct rst_ctx *ctx)
 /* Phase C: stopped tasks stop while still waiting in the blob (SIGSTOP
  * can't be blocked; the stop holds them before they run a single
  * instruction of their own), everyone resumes, and the blob's region goes
- * once a task left it (a stopped task keeps it until continued). */
+ * once a task left it (a stopped task keeps it until continued). A task
+ * that dies on its way out of the blob, or one still waiting, or the
+ * handler, fails the restore: the caller kills all of it, those let go
+ * already included (they are still below this process).
+ *
+ * The commit point is the last check_handler() here: once it passed, this
+ * process exits and the handler sends its answer. A handler killed in
+ * between (a few system calls: its waitpid, then the send) leaves a tree
+ * that runs while the client sees the connection close; that window can't
+ * be closed from here, only made short. */
 static int release(struct rst_ctx *ctx)
 {
 	int r;
@@ -397,17 +540,31 @@ static int release(struct rst_ctx *ctx)
 
 		if (t->engine_fd < 0)
 			continue;
-		if (t->pe->state != TASK_STATE__TASK_STOPPED && rst_release_running(ctx, t) == 0)
-			continue;
+		r = check_handler(ctx);
+		if (r == 0)
+			r = check_deaths(ctx, false);
+		if (r < 0)
+			return r;
+		if (t->pe->state != TASK_STATE__TASK_STOPPED) {
+			r = rst_release_running(ctx, t);
+			t->released = r <= 0;
+			if (r < 0)
+				return r;
+			if (r == 0)
+				continue;	/* else RST_NOT_SEIZED: the plain way */
+		}
 		r = rst_blob_go(ctx, t);
 		if (r < 0)
 			return r;
+		t->released = true;
 		if (t->pe->state == TASK_STATE__TASK_STOPPED)
-			rst_finish_stopped(ctx, t);
+			r = rst_finish_stopped(ctx, t);
 		else
 			rst_unmap_region(ctx, t);
+		if (r < 0)
+			return r;
 	}
-	return 0;
+	return check_handler(ctx);
 }
 
 int rst_intermediate(struct rst_ctx *ctx)
@@ -416,6 +573,8 @@ int rst_intermediate(struct rst_ctx *ctx)
 	pid_t p;
 	int r;
 
+	for (unsigned i = 0; i < ctx->nr_tasks; i++)
+		ctx->tasks[i].pidfd = -1;
 	r = prepare(ctx);
 	if (r < 0)
 		return 1;
@@ -434,7 +593,9 @@ int rst_intermediate(struct rst_ctx *ctx)
 			close(ctx->tasks[i].status_fd);
 			ctx->tasks[i].status_fd = -1;
 		}
-	r = wait_forked(ctx, p);
+	r = wait_forked(ctx);
+	if (r == 0)
+		r = rst_cgroup_place(ctx);	/* every task waits for stage 1 */
 	if (r == 0) {
 		atomic_store(&ctx->sh->stage, 1);
 		futex_wake_all(&ctx->sh->stage);

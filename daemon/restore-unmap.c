@@ -260,13 +260,97 @@ int rst_unmap_region(struct rst_ctx *ctx, struct rst_task *t)
 	return r > 0 ? -ETIMEDOUT : r;
 }
 
+/* The thread's saved registers, as dumped. */
+static ThreadCoreEntry *thread_image(struct rst_task *t, pid_t tid)
+{
+	for (unsigned i = 0; i < t->nr_threads; i++)
+		if (t->threads[i]->tid == tid)
+			return t->threads[i];
+	return NULL;
+}
+
+/* The signals the kernel sends a thread whose state it cannot load or run:
+ * queued by force_sig() with SI_KERNEL, they kill a thread that has no
+ * handler; one the image itself holds pending is the process's own. */
+static bool fault_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE;
+}
+
+static unsigned image_faults(struct rst_task *t, pid_t tid, int sig)
+{
+	ThreadCoreEntry *img = thread_image(t, tid);
+	unsigned n = 0;
+
+	for (size_t i = 0; img && i < img->n_pending; i++) {
+		const siginfo_t *si = (const siginfo_t *)img->pending[i]->siginfo.data;
+
+		if (img->pending[i]->siginfo.len >= sizeof(*si) && si->si_signo == sig &&
+		    si->si_code == SI_KERNEL)
+			n++;
+	}
+	return n;
+}
+
+/* At the exit of its rt_sigreturn, before it runs one instruction of its
+ * own: a fault signal queued on the thread by the kernel (rt_sigreturn
+ * refusing the frame: an xsave area XRSTOR faults on, a bad sigcontext)
+ * that the image did not hold. 0, or the signal. */
+static int queued_fault(struct rst_task *t, pid_t tid)
+{
+	struct __ptrace_peeksiginfo_args pa = { .off = 0, .flags = 0, .nr = 16 };
+	siginfo_t si[16];
+	unsigned seen[NSIG] = { 0 };
+	int n;
+
+	do {
+		n = ptrace(PTRACE_PEEKSIGINFO, tid, &pa, si);
+		for (int i = 0; i < n; i++) {
+			int sig = si[i].si_signo;
+
+			if (si[i].si_code == SI_KERNEL && fault_signal(sig) &&
+			    ++seen[sig] > image_faults(t, tid, sig))
+				return sig;
+		}
+		pa.off += n > 0 ? n : 0;
+	} while (n == pa.nr);
+	return 0;
+}
+
+/* A thread that died, or took a signal it can't survive, before it was out
+ * of its rt_sigreturn: the restore failed. The task is killed at once (a
+ * fault must not dump core nor run on); the caller detaches and fails. */
+static int thread_fault(struct rst_ctx *ctx, struct rst_task *t, pid_t tid, int st, int sig)
+{
+	char how[96];
+
+	kill(t->pe->pid, SIGKILL);
+	if (!sig)
+		return ckpt_fail(ctx->err, -EFAULT, "pid %d tid %d %s on its way out of the "
+				 "restorer; every task of this restore was killed", t->pe->pid, tid,
+				 rst_death(st, how, sizeof(how)));
+	return ckpt_fail(ctx->err, -EFAULT, "pid %d tid %d: signal %d (SIG%s) as it resumed: the "
+			 "kernel refused its saved state (registers, xsave area); every task of "
+			 "this restore was killed", t->pe->pid, tid, sig,
+			 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+}
+
 /* A stopped task sits group-stopped inside the blob, its 'G' unread. Drive
  * its threads out under ptrace (a tracer may run a group-stopped thread)
  * until each is at the exit of its rt_sigreturn, unmap the region, and
  * detach: the group stop is still in effect, so every thread stops again
- * before running one instruction of its own. */
-static int drive_out(struct task *tk, uint64_t start, uint64_t end)
+ * before running one instruction of its own.
+ *
+ * Each thread is judged on the way (thread_fault; < 0, reported): death, a
+ * signal other than a stop in the blob (where every signal is blocked, so
+ * only the kernel's forced ones come), or a fault signal queued by its
+ * rt_sigreturn. Not seen here: a frame the kernel accepts but can't return
+ * to user mode with (a non-canonical rip, bad segments): that SIGSEGV comes
+ * with the first instruction, after the task was let go and the restore
+ * reported success; and a thread that dies later, of its own code. */
+static int drive_out(struct rst_ctx *ctx, struct rst_task *t, struct task *tk, bool *fault)
 {
+	uint64_t start = t->region_start, end = t->region_end;
 	uint64_t deadline = now_us() + 5000000;
 	unsigned left = tk->nr_threads;
 	bool *done = calloc(tk->nr_threads, sizeof(*done));
@@ -302,7 +386,9 @@ static int drive_out(struct task *tk, uint64_t start, uint64_t end)
 		if (!th)
 			continue;	/* not one of this task's threads */
 		if (!WIFSTOPPED(st)) {
-			r = -ESRCH;
+			th->seized = false;
+			*fault = true;
+			r = thread_fault(ctx, t, th->tid, st, 0);
 			break;
 		}
 		if (WSTOPSIG(st) == (SIGTRAP | 0x80)) {
@@ -311,12 +397,23 @@ static int drive_out(struct task *tk, uint64_t start, uint64_t end)
 				break;
 			}
 			if (th->regs.rip < start || th->regs.rip >= end) {
+				sig = queued_fault(t, th->tid);
+				if (sig) {
+					*fault = true;
+					r = thread_fault(ctx, t, th->tid, 0, sig);
+					break;
+				}
 				done[idx] = true;	/* out: left at this stop */
 				left--;
 				continue;
 			}
 		} else if (st >> 16 != PTRACE_EVENT_STOP) {
-			sig = WSTOPSIG(st);	/* a signal: let it through */
+			sig = WSTOPSIG(st);	/* a stop signal: let it through */
+			if (sig != SIGSTOP && sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU) {
+				*fault = true;
+				r = thread_fault(ctx, t, th->tid, 0, sig);
+				break;
+			}
 		}
 		if (ptrace(PTRACE_SYSCALL, th->tid, NULL, (void *)(long)sig) < 0)
 			r = negerrno();
@@ -347,12 +444,13 @@ static int seize_threads(struct task *tk)
 int rst_finish_stopped(struct rst_ctx *ctx, struct rst_task *t)
 {
 	struct task tk = { .pid = t->pe->pid, .pidfd = -1 };
+	bool fault = false;
 	uint64_t ip = 0;
 	int r;
 
 	r = seize_threads(&tk);
 	if (r == 0)
-		r = drive_out(&tk, t->region_start, t->region_end);
+		r = drive_out(ctx, t, &tk, &fault);
 	if (r == 0)
 		ip = find_syscall_insn(tk.pid, t->region_start, t->region_end);
 	if (r == 0 && ip)
@@ -362,16 +460,8 @@ int rst_finish_stopped(struct rst_ctx *ctx, struct rst_task *t)
 		if (tk.threads[i].seized)
 			ptrace(PTRACE_DETACH, tk.threads[i].tid, NULL, NULL);
 	free(tk.threads);
-	return r;
-}
-
-/* The thread's saved registers, as dumped. */
-static ThreadCoreEntry *thread_image(struct rst_task *t, pid_t tid)
-{
-	for (unsigned i = 0; i < t->nr_threads; i++)
-		if (t->threads[i]->tid == tid)
-			return t->threads[i];
-	return NULL;
+	/* anything else leaves the task stopped, its region maybe mapped */
+	return fault ? r : 0;
 }
 
 static bool sa_restart(struct rst_task *t, int sig)
@@ -408,11 +498,14 @@ static void release_restarting(struct rst_task *t, struct thread *th)
 
 /* A running task: seize its threads while they still wait in the blob,
  * let it go, run them out of the blob under ptrace, unmap the region and
- * walk each thread into the syscall it slept in. Returns < 0 only before
- * RESTORE_GO was sent (the caller then sends it the plain way). */
+ * walk each thread into the syscall it slept in. RST_NOT_SEIZED before
+ * RESTORE_GO was sent (the caller then sends it the plain way); < 0 when
+ * a thread did not make it out of the blob alive (reported, the task
+ * killed). */
 int rst_release_running(struct rst_ctx *ctx, struct rst_task *t)
 {
 	struct task tk = { .pid = t->pe->pid, .pidfd = -1 };
+	bool fault = false;
 	uint64_t ip;
 	int r;
 
@@ -422,9 +515,16 @@ int rst_release_running(struct rst_ctx *ctx, struct rst_task *t)
 	if (r < 0) {
 		detach_all(&tk);
 		free(tk.threads);
+		return RST_NOT_SEIZED;
+	}
+	r = drive_out(ctx, t, &tk, &fault);
+	if (fault) {
+		for (unsigned i = 0; i < tk.nr_threads; i++)
+			if (tk.threads[i].seized)
+				ptrace(PTRACE_DETACH, tk.threads[i].tid, NULL, NULL);
+		free(tk.threads);
 		return r;
 	}
-	r = drive_out(&tk, t->region_start, t->region_end);
 	ip = r == 0 ? find_syscall_insn(tk.pid, t->region_start, t->region_end) : 0;
 	if (ip)
 		inject_munmap(&tk.threads[0], ip, t->region_start, t->region_end - t->region_start);

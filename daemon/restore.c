@@ -91,6 +91,7 @@ static int run_intermediate(struct rst_ctx *ctx)
 	pid_t p;
 	int st;
 
+	ctx->handler = getpid();
 	p = fork();
 	if (p < 0)
 		return ckpt_fail(ctx->err, negerrno(), "cannot fork the restore process");
@@ -133,10 +134,13 @@ int restore_run(const struct restore_opts *opts, const struct kerndat *kd, int d
 	ctx.err = err;
 	if (r < 0 && sh->err.msg[0] && !err->msg[0])
 		*err = sh->err;
+	snprintf(stats->cgroup, sizeof(stats->cgroup), "%s", sh->cgroup);
 	munmap(sh, sizeof(*sh));
 	if (r < 0)
 		goto out;
-	progress(progress_cb, opaque, "restore tree", ctx.nr_tasks, ctx.nr_tasks);
+	/* committed: the tree runs. No "restore tree" 100% progress message:
+	 * the answer, sent next, says it, and every step before it widens the
+	 * window in which a handler killed leaves the client told otherwise */
 	stats->root_pid = ctx.tasks[0].pe->pid;
 	stats->tasks = ctx.nr_tasks;
 	stats->pages = ctx.pages;

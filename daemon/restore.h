@@ -40,6 +40,9 @@ struct restore_stats {
 	unsigned tasks;
 	uint64_t pages;
 	uint64_t ms;
+	/* where the tree runs: "scope ckpt-restore-N.scope ...", "cgroup
+	 * 0::/PATH (the requester's)" or "ckptd's cgroup (why)" */
+	char cgroup[512];
 };
 
 /* Check the image set in dirfd as restore_run would before it creates

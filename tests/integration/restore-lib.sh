@@ -220,3 +220,53 @@ wait_file()
 	local f=$1 n=${2:-30}
 	wait_path -s "$f" "$n" || { diag_pid "$TPID"; fail "no $f after ${n}s"; }
 }
+
+# restore_held DIR PID: run `ckptctl restore -D DIR` in the background
+# (RST_PID; output in $TMP/rst.out, $TMP/rst.err) against the ckptd of
+# listen_daemon, and stop PID, a task of the set, with SIGSTOP the moment
+# the restore creates it (a task being built can't block it): the restore
+# is held half way. Sets RST_HANDLER (ckptd's connection handler) and
+# RST_INTER (the restore's intermediate process). Returns 1 when the stop
+# came too late (the restore was done: the tree is killed again, the
+# caller may try again). The stopper spins: a restore takes milliseconds.
+restore_held()
+{
+	local dir=$1 pid=$2 p up
+	rm -f "$TMP/watching"
+	nice -n -10 python3 -c '
+import os, signal, sys, time
+pid, end = int(sys.argv[1]), time.monotonic() + 30
+open(sys.argv[2], "w").close()
+while True:
+    try:
+        os.kill(pid, signal.SIGSTOP)
+        sys.exit(0)
+    except ProcessLookupError:
+        if time.monotonic() > end:
+            sys.exit("pid %d did not appear in 30 s" % pid)' "$pid" "$TMP/watching" \
+		>"$TMP/stopper.out" 2>&1 &
+	up=$!
+	wait_path -e "$TMP/watching" || fail "the stopper did not start"
+	"$CKPTCTL" restore -D "$dir" >"$TMP/rst.out" 2>"$TMP/rst.err" &
+	RST_PID=$!
+	wait "$up" || fail "pid $pid never appeared: $(cat "$TMP/stopper.out" "$TMP/rst.err")"
+	track_pid "$pid"
+	# held if a handler of our ckptd is still above it
+	RST_INTER= RST_HANDLER= p=$pid
+	while up=$(proc_stat "$p"); do
+		set -- $up
+		[ "$2" -gt 1 ] || break
+		if [ "$2" = "$DPID" ]; then
+			RST_HANDLER=$p
+			return 0
+		fi
+		RST_INTER=$p p=$2
+	done
+	log "pid $pid stopped too late: the restore was done"
+	wait "$RST_PID"
+	kill -KILL $TREE_PIDS 2>/dev/null
+	for p in $TREE_PIDS; do
+		wait_gone "$p"
+	done
+	return 1
+}

@@ -5,6 +5,9 @@
  *	imgedit DIR format VALUE	inventory.img's format_version
  *	imgedit DIR vdso PID DELTA	grow mm-PID.img's [vdso] VMA by DELTA bytes
  *					(negative shrinks it)
+ *	imgedit DIR xsave PID OFF VALUE	core-PID.img: the 64-bit word at byte OFF
+ *					of every thread's xsave area (512: the
+ *					header's XSTATE_BV)
  *
  * and to forge one as an attacker would (the security tests of issue 7):
  *
@@ -116,6 +119,24 @@ static void edit_vdso(ProtobufCMessage *m, unsigned idx, void *arg)
 		v->end += delta;
 }
 
+struct xsave_edit {
+	size_t off;
+	uint64_t value;
+};
+
+static void edit_xsave(ProtobufCMessage *m, unsigned idx, void *arg)
+{
+	struct xsave_edit *e = arg;
+	ThreadCoreEntry *th;
+
+	if (idx == 0)
+		return;
+	th = (ThreadCoreEntry *)m;
+	if (e->off + sizeof(e->value) > th->xsave.len)
+		die("xsave", "offset past the area");
+	memcpy(th->xsave.data + e->off, &e->value, sizeof(e->value));
+}
+
 struct edit {
 	const char *field;
 	const char *value;
@@ -221,6 +242,7 @@ int main(int argc, char **argv)
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: imgedit DIR xfeatures|format VALUE | DIR vdso PID DELTA"
+				" | DIR xsave PID OFF VALUE"
 				" | DIR fs|core PID FIELD VALUE | DIR file FD PID PATH"
 				" | DIR exe PID PATH | DIR vmafile PID OLD NEW\n");
 		return 2;
@@ -236,6 +258,10 @@ int main(int argc, char **argv)
 		long long delta = strtoll(argv[4], NULL, 0);
 
 		rewrite(dirfd, IMG_MM, strtoul(argv[3], NULL, 0), edit_vdso, &delta);
+	} else if (strcmp(argv[2], "xsave") == 0 && argc == 6) {
+		struct xsave_edit e = { strtoul(argv[4], NULL, 0), strtoull(argv[5], NULL, 0) };
+
+		rewrite(dirfd, IMG_CORE, strtoul(argv[3], NULL, 0), edit_xsave, &e);
 	} else if (strcmp(argv[2], "fs") == 0 && argc == 6) {
 		fe = (struct edit){ argv[4], argv[5], 0 };
 		rewrite(dirfd, IMG_FS, strtoul(argv[3], NULL, 0), edit_fs, &fe);
