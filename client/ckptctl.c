@@ -16,7 +16,9 @@ static const struct command {
 	{ "restore", cmd_restore, "restore a process tree from an image directory" },
 	{ "show", cmd_show, "decode an image set (JSON)" },
 	{ "check", cmd_check, "show the kernel features ckpt can use here" },
-	{ "status", cmd_status, "say whether ckptd serves its socket, and how" },
+	{ "status", cmd_status, "say whether ckptd serves its socket, and what it does" },
+	{ "cancel", cmd_cancel, "stop an operation ckptd is running (by its id)" },
+
 };
 
 static void usage(FILE *f)

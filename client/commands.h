@@ -16,7 +16,8 @@ enum {
 	EXIT_NODAEMON = 6,	/* ckptd could not be reached or started */
 	EXIT_PROTOCOL = 7,	/* ckptd and ckptctl do not understand each other */
 	EXIT_UNRESTORABLE = 8,	/* dump: restore would refuse the tree; it runs on */
-	EXIT_CANCELLED = 9,	/* dump: cancelled (^C); the tree runs on, no set */
+	EXIT_CANCELLED = 9,	/* cancelled (^C, ckptctl cancel): the tree runs on, no set */
+
 };
 
 int cmd_dump(int argc, char **argv);
@@ -24,5 +25,6 @@ int cmd_restore(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_cancel(int argc, char **argv);
 
 #endif

@@ -11,7 +11,9 @@
 
 #include "client/commands.h"
 #include "client/rpc-client.h"
+#include "common/escape.h"
 #include "common/util.h"
+#include "images/json.h"
 
 struct restore_args {
 	const char *dir;
@@ -39,7 +41,8 @@ static void restore_usage(FILE *f)
 		"                       [--json]\n"
 		"\n"
 		"Restore the process tree saved in the image directory DIR, with the\n"
-		"same PIDs, and print the PID of its root.\n"
+		"same PIDs, and print the PID of its root; standard error says which\n"
+		"cgroup or systemd scope it runs in.\n"
 		"\n"
 		"  -D, --images-dir DIR    the image set to restore\n"
 		"  -p, --pidfile FILE      also write the root PID to FILE\n"
@@ -138,6 +141,7 @@ static int write_pidfile(const char *path, pid_t pid)
 
 static int finish(const struct restore_args *a, const RestoreResult *res)
 {
+	char where[1024];
 	int r;
 
 	if (a->pidfile) {
@@ -147,11 +151,21 @@ static int finish(const struct restore_args *a, const RestoreResult *res)
 					   "restored pid %d, but cannot write %s: %s", res->pid,
 					   a->pidfile, strerror(-r));
 	}
-	if (a->json)
-		printf("{\"pid\":%d,\"tasks\":%u,\"pages\":%llu,\"ms\":%llu}\n", res->pid,
+	if (a->json) {
+		printf("{\"pid\":%d,\"tasks\":%u,\"pages\":%llu,\"ms\":%llu", res->pid,
 		       res->tasks, (unsigned long long)res->pages, (unsigned long long)res->ms);
-	else
-		printf("%d\n", res->pid);
+		if (res->cgroup) {
+			fputs(",\"cgroup\":", stdout);
+			json_write_string(stdout, res->cgroup, strlen(res->cgroup));
+		}
+		puts("}");
+		return EXIT_OK;
+	}
+	printf("%d\n", res->pid);
+	/* stdout stays the PID alone, for $(ckptctl restore ...) */
+	if (res->cgroup)
+		fprintf(stderr, "ckptctl restore: pid %d runs in %s\n", res->pid,
+			ckpt_escape(where, sizeof(where), res->cgroup));
 	return EXIT_OK;
 }
 

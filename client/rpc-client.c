@@ -178,7 +178,13 @@ static int ckptd_path(char *buf, size_t len)
 	if (n < 0)
 		return negerrno();
 	self[n] = '\0';
+	/* beside ckptctl (the build tree), else ../sbin (installed: bin/ckptctl
+	 * and sbin/ckptd under one prefix) */
 	if ((size_t)snprintf(buf, len, "%s/ckptd", dirname(self)) >= len)
+		return -ENAMETOOLONG;
+	if (access(buf, X_OK) == 0)
+		return 0;
+	if ((size_t)snprintf(buf, len, "%s/../sbin/ckptd", self) >= len)
 		return -ENAMETOOLONG;
 	return 0;
 }
@@ -425,9 +431,14 @@ static int wait_answer(struct rpc_client *c, struct cancel_guard *g)
 		if (cancel_requested && !c->cancel_signal) {
 			c->cancel_signal = cancel_requested;
 			clear_progress(c);
-			fprintf(stderr, "ckptctl %s: %s: cancelling; the tree is left running unless "
-				"the dump has already finished\n", c->cmd,
-				strsignal(c->cancel_signal));
+			if (!strcmp(c->cmd, "restore"))
+				fprintf(stderr, "ckptctl restore: %s: cancelling; nothing is restored "
+					"unless the restore is already building the tree\n",
+					strsignal(c->cancel_signal));
+			else
+				fprintf(stderr, "ckptctl %s: %s: cancelling; the tree is left running "
+					"unless the dump has already finished\n", c->cmd,
+					strsignal(c->cancel_signal));
 			if (shutdown(c->fd, SHUT_WR) < 0)
 				return negerrno();
 		}
@@ -484,7 +495,8 @@ static int rpc_client_call(struct rpc_client *c, RpcRequest *req, int dirfd,
 		return client_fail(c->cmd, c->json, -ENOMEM, EXIT_FAIL, "out of memory");
 	req->has_version = true;
 	req->version = RPC_PROTO_VERSION;
-	cancel_guard_begin(&g, req->type == RPC_TYPE__RPC_DUMP);
+	cancel_guard_begin(&g, req->type == RPC_TYPE__RPC_DUMP ||
+			   req->type == RPC_TYPE__RPC_RESTORE);
 	r = send_request(c, req, dirfd);
 	if (r < 0) {
 		cancel_guard_end(&g);
@@ -526,6 +538,8 @@ static bool has_result(RpcType type, const RpcResponse *resp)
 		return resp->check;
 	case RPC_TYPE__RPC_STATUS:
 		return resp->status;
+	case RPC_TYPE__RPC_CANCEL:
+		return resp->cancel;
 	default:
 		return true;
 	}
@@ -545,9 +559,22 @@ static int run(const char *cmd, bool json, bool oneshot, RpcRequest *req, int di
 	rpc_client_close(&c);
 	if (r)
 		return r;
+	/* an errno is 1..4095: anything else is no answer ckptd gives */
+	if (resp->err > 0 || resp->err < -4095) {
+		int bad = resp->err;
+
+		rpc_response__free_unpacked(resp, NULL);
+		return client_fail(cmd, json, EBADMSG, EXIT_PROTOCOL,
+				   "bad answer from ckptd: error code %d", bad);
+	}
 	if (c.cancel_signal && resp->err == 0)
-		fprintf(stderr, "ckptctl %s: the cancel came too late: the dump had already "
-			"finished\n", cmd);
+		fprintf(stderr, "ckptctl %s: the cancel came too late: the %s had already "
+			"gone too far to stop, and succeeded\n", cmd, cmd);
+	else if (resp->cancelled_by && resp->err == 0)
+		fprintf(stderr, "ckptctl %s: %s asked to cancel it, too late: the %s had "
+			"already gone too far to stop, and succeeded\n", cmd, resp->cancelled_by,
+			cmd);
+
 	if (resp->err < 0)
 		r = client_fail_resp(&c, resp);
 	else if (!has_result(req->type, resp))

@@ -4,9 +4,16 @@
  *
  * JSON: {"socket":"/run/ckpt/ckptd.sock","version":"0.1","protocol":1,
  *	  "pid":123,"mode":"socket-activated","uptime_ms":4567,
- *	  "idle_timeout_s":0,"max_clients":16} */
+ *	  "idle_timeout_s":0,"max_clients":16,"max_per_user":4,
+ *	  "operations":[{"id":3,"kind":"dump","uid":1000,"requester_pid":77,
+ *	  "target_pid":123,"dir":"/home/u/img","stage":"pages","done":40,
+ *	  "total":100,"age_ms":2100,"cancelling":false}],"others":0,"queued":0}
+ * (a listening ckptd only: a one-shot one has no operations but ours) */
+#include <string.h>
+
 #include "client/commands.h"
 #include "client/rpc-client.h"
+#include "common/escape.h"
 #include "daemon/rpc.h"
 #include "images/json.h"
 
@@ -17,8 +24,11 @@ static void status_usage(FILE *f)
 		"\n"
 		"Say whether ckptd answers at $CKPT_SOCKET (default %s):\n"
 		"its version, protocol, pid, how it was started and for how long it\n"
-		"has run. No one-shot daemon is started; exit status 6 when none\n"
-		"answers. A socket-activated ckptd is started by the request itself.\n"
+		"has run, and the operations in flight (root sees every one, anyone\n"
+		"else their own): their id for 'ckptctl cancel', kind, uid, target,\n"
+		"stage, progress and age. No one-shot daemon is started; exit status\n"
+		"6 when none answers. A socket-activated ckptd is started by the\n"
+		"request itself.\n"
 		"\n"
 		"  -j, --json  print the status as one JSON object\n"
 		"  -h, --help  show this help\n",
@@ -39,8 +49,58 @@ static int print_json(const StatusResult *st)
 	json_u64(&j, "uptime_ms", st->uptime_ms);
 	json_u64(&j, "idle_timeout_s", st->idle_timeout_s);
 	json_u64(&j, "max_clients", st->max_clients);
+	if (st->has_max_per_user)
+		json_u64(&j, "max_per_user", st->max_per_user);
+	if (st->has_others) {
+		json_arr_begin(&j, "operations");
+		for (size_t i = 0; i < st->n_operations; i++)
+			json_msg(&j, NULL, &st->operations[i]->base);
+		json_arr_end(&j);
+		json_u64(&j, "others", st->others);
+		json_u64(&j, "queued", st->queued);
+	}
 	json_obj_end(&j);
 	return json_finish(&j) < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
+static void print_operation(const Operation *o)
+{
+	char target[200], shown[200], progress[32] = "-";
+
+	if (o->has_target_pid)
+		snprintf(target, sizeof(target), "pid %d", o->target_pid);
+	else
+		snprintf(target, sizeof(target), "%s", o->dir ? o->dir : "-");
+	if (o->has_total && o->total)
+		snprintf(progress, sizeof(progress), "%llu%%", (unsigned long long)
+			 (o->done >= o->total ? 100 : o->done * 100 / o->total));
+	printf("%5u  %-8s %6u  %-24s %-14s %8s %6llu.%01llu s%s\n", o->id, o->kind, o->uid,
+	       ckpt_escape(shown, sizeof(shown), target), o->stage ? o->stage : "-", progress,
+	       (unsigned long long)o->age_ms / 1000,
+	       (unsigned long long)o->age_ms % 1000 / 100, o->cancelling ? "  cancelling" : "");
+}
+
+/* The operations part of the human output (a listening ckptd only). */
+static void print_operations(const StatusResult *st)
+{
+	if (!st->has_others)
+		return;
+	printf("operations: %zu in flight", st->n_operations);
+
+	if (st->others)
+		printf(" (and %u of other users)", st->others);
+	if (st->queued)
+		printf(", %u waiting for their turn", st->queued);
+	printf("; at most %u at once", st->max_clients);
+	if (st->has_max_per_user && st->max_per_user)
+		printf(", %u per user", st->max_per_user);
+	printf("\n");
+	if (!st->n_operations)
+		return;
+	printf("%5s  %-8s %6s  %-24s %-14s %8s %8s\n", "ID", "KIND", "UID", "TARGET", "STAGE",
+	       "PROGRESS", "AGE");
+	for (size_t i = 0; i < st->n_operations; i++)
+		print_operation(st->operations[i]);
 }
 
 int cmd_status(int argc, char **argv)
@@ -69,6 +129,8 @@ int cmd_status(int argc, char **argv)
 		if (st->idle_timeout_s)
 			printf(", exits after %u s idle", st->idle_timeout_s);
 		printf("\n");
+		print_operations(st);
+
 	}
 	rpc_response__free_unpacked(resp, NULL);
 	return r;

@@ -19,10 +19,12 @@
 
 #include "common/util.h"
 #include "daemon/kerndat.h"
+#include "daemon/ops.h"
 #include "daemon/rpc.h"
 
 #define IDLE_TIMEOUT_DEFAULT_S	60
 #define MAX_CLIENTS		16
+#define MAX_PER_USER_DEFAULT	4	/* dumps and restores of one uid at once */
 /* A backstop, not a budget: waiting for the request is bounded (30 s) and
  * no image open can block (images/img.c), so this only ends a handler
  * wedged on something else (an image directory on a file system that never
@@ -35,6 +37,7 @@ struct ckptd {
 	int oneshot_fd;			/* --oneshot-fd, else -1 */
 	int idle_timeout_s;		/* -1: the mode's default */
 	int handler_timeout_s;		/* --handler-timeout */
+	int max_per_user;		/* --max-per-user */
 	struct kerndat kd;
 	struct rpc_server srv;
 };
@@ -49,8 +52,10 @@ static const cap_value_t keep_caps[] = {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: ckptd [--idle-timeout SEC] [--handler-timeout SEC]  (socket-activated)\n"
+		"Usage: ckptd [--idle-timeout SEC] [--handler-timeout SEC] [--max-per-user N]\n"
+		"                                   (socket-activated)\n"
 		"       ckptd --listen PATH [--idle-timeout SEC] [--handler-timeout SEC]\n"
+		"             [--max-per-user N]\n"
 		"       ckptd --oneshot-fd N\n"
 		"\n"
 		"The ckpt checkpoint/restore daemon; ckptctl(1) is its client.\n"
@@ -61,6 +66,9 @@ static void usage(FILE *f)
 		"                           (0: never; default 60 when socket-activated)\n"
 		"  -t, --handler-timeout SEC  kill a request still running SEC seconds after\n"
 		"                           its connection came (0: never; default 3600)\n"
+		"  -u, --max-per-user N     dumps and restores one uid runs at once; more\n"
+		"                           wait their turn (0: no limit; default 4; root\n"
+		"                           is held only by the limit of 16 in all)\n"
 		"  -h, --help               show this help\n"
 		"  -V, --version            show the version\n"
 		"\nSee ckptd(8).\n");
@@ -74,6 +82,7 @@ static int parse_args(int argc, char **argv, struct ckptd *d)
 		{ "oneshot-fd", required_argument, NULL, 'o' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "handler-timeout", required_argument, NULL, 't' },
+		{ "max-per-user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{}
@@ -82,7 +91,7 @@ static int parse_args(int argc, char **argv, struct ckptd *d)
 	long v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "l:i:t:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:i:t:u:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			d->listen_path = optarg;
@@ -90,6 +99,7 @@ static int parse_args(int argc, char **argv, struct ckptd *d)
 		case 'o':
 		case 'i':
 		case 't':
+		case 'u':
 			v = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end || v < 0 || v > 86400 * 365) {
 				fprintf(stderr, "ckptd: invalid number '%s'\n", optarg);
@@ -99,6 +109,8 @@ static int parse_args(int argc, char **argv, struct ckptd *d)
 				d->oneshot_fd = v;
 			else if (c == 't')
 				d->handler_timeout_s = v;
+			else if (c == 'u')
+				d->max_per_user = v;
 			else
 				d->idle_timeout_s = v;
 			break;
@@ -273,6 +285,19 @@ static int setup(struct ckptd *d)
 		d->idle_timeout_s = d->listen_path ? 0 : IDLE_TIMEOUT_DEFAULT_S;
 	d->srv.idle_timeout_s = d->idle_timeout_s;
 	d->srv.max_clients = MAX_CLIENTS;
+	d->srv.max_per_user = d->max_per_user;
+	if (d->oneshot_fd < 0) {
+		r = ops_table_new(MAX_CLIENTS + RPC_LIGHT_EXTRA, &d->srv.ops);
+		if (r < 0) {
+			fprintf(stderr, "ckptd: cannot map the operations table: %s\n",
+				strerror(-r));
+			return r;
+		}
+	}
+	/* WatchdogSec= in ckptd.service: the listener pats it (a one-shot
+	 * ckptd is no service) */
+	if (d->oneshot_fd < 0 && sd_watchdog_enabled(0, &d->srv.watchdog_us) <= 0)
+		d->srv.watchdog_us = 0;
 	d->srv.handler_timeout_s = d->handler_timeout_s;
 	d->srv.log = d->oneshot_fd < 0;
 	d->srv.kd = &d->kd;
@@ -301,7 +326,8 @@ static int run(struct ckptd *d)
 int main(int argc, char **argv)
 {
 	struct ckptd d = { .oneshot_fd = -1, .idle_timeout_s = -1,
-			   .handler_timeout_s = HANDLER_TIMEOUT_DEFAULT_S, .srv.listen_fd = -1 };
+			   .handler_timeout_s = HANDLER_TIMEOUT_DEFAULT_S,
+			   .max_per_user = MAX_PER_USER_DEFAULT, .srv.listen_fd = -1 };
 	int r;
 
 	r = parse_args(argc, argv, &d);
@@ -313,5 +339,7 @@ int main(int argc, char **argv)
 	sd_notify(0, "READY=1");
 	r = run(&d);
 	sd_notify(0, "STOPPING=1");
+	ops_table_free(d.srv.ops);
+
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -78,14 +78,18 @@ int restore_validate(const struct restore_opts *opts, const struct kerndat *kd, 
 	return r;
 }
 
-static void progress(progress_fn fn, void *opaque, const char *stage, uint64_t done,
-		     uint64_t total)
+/* -ECANCELED when the client gave up or the request was cancelled. */
+static int progress(progress_fn fn, void *opaque, const char *stage, uint64_t done,
+		    uint64_t total)
 {
-	if (fn)
-		fn(opaque, stage, done, total);
+	return fn ? fn(opaque, stage, done, total) : 0;
 }
 
-/* Fork the intermediate process and wait until it is done. */
+/* Fork the intermediate process and wait until it is done. It watches
+ * this process (ctx->handler): killed before the restore is committed, the
+ * restore fails and nothing of it runs on. It also keeps this process's
+ * fds, the client's connection among them, until it exits: a client that
+ * lost us sees the connection close only once the tree is dead. */
 static int run_intermediate(struct rst_ctx *ctx)
 {
 	pid_t p;
@@ -116,10 +120,17 @@ int restore_run(const struct restore_opts *opts, const struct kerndat *kd, int d
 	struct rst_shared *sh;
 	int r;
 
-	progress(progress_cb, opaque, "read images", 0, 0);
-	r = validate(&ctx);
+	/* a restore can be cancelled until it forks the tree, never after:
+	 * from then on it completes, or fails and removes what it built */
+	r = progress(progress_cb, opaque, "read images", 0, 0);
+	if (r == 0)
+		r = validate(&ctx);
 	if (r == 0)
 		r = rst_check_pids(&ctx);
+	if (r == 0)
+		r = progress(progress_cb, opaque, "restore tree", 0, ctx.nr_tasks);
+	if (r == -ECANCELED)
+		ckpt_fail(err, r, "cancelled before the tree was built: nothing was restored");
 	if (r < 0)
 		goto out;
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -129,7 +140,6 @@ int restore_run(const struct restore_opts *opts, const struct kerndat *kd, int d
 	}
 	ctx.sh = sh;
 	ctx.err = &sh->err;
-	progress(progress_cb, opaque, "restore tree", 0, ctx.nr_tasks);
 	r = run_intermediate(&ctx);
 	ctx.err = err;
 	if (r < 0 && sh->err.msg[0] && !err->msg[0])

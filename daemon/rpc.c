@@ -1,7 +1,8 @@
 /* ckptd's requests: receive, authorize, run, answer.
  *
- * Trust: the socket is open to everyone (0666); whatever a request may do is
- * decided here from the peer's SO_PEERCRED. Root may dump any process; anyone
+ * Trust: who may connect is the socket's business (ckptd.socket: root and
+ * the group ckpt by default); whatever a request may do is decided here
+ * (authorize.c) from the peer's SO_PEERCRED. Root may dump any process; anyone
  * else only processes (and their descendants) whose every uid and gid equals
  * theirs and that are dumpable, into a directory they may write, and restores
  * only under their own credentials. For such a requester the connection's
@@ -14,50 +15,32 @@
  * requester die with the child. */
 #include "daemon/rpc.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
-#include <sys/capability.h>
-#include <sys/fsuid.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <grp.h>
 
 #include "common/util.h"
+#include "daemon/authorize.h"
 #include "daemon/dump.h"
 #include "daemon/kerndat.h"
+#include "daemon/ops.h"
 #include "daemon/restore.h"
 #include "rpc.pb-c.h"
 
 #define RPC_REQUEST_TIMEOUT_S	30	/* a connection must send its request by then */
 #define PROGRESS_INTERVAL_US	100000	/* at most ten progress messages a second */
-#define PEER_GROUPS_MAX		256
-#define AUTH_TREE_MAX		65536	/* tasks walked when authorizing a tree */
-
-static inline void closedirp(DIR **d)
-{
-	if (*d)
-		closedir(*d);
-}
-
-struct peer {
-	pid_t pid;
-	uid_t uid;
-	gid_t gid;
-	gid_t groups[PEER_GROUPS_MAX];
-	int nr_groups;
-};
 
 struct conn {
 	const struct rpc_server *srv;
 	int fd;
 	struct peer peer;
+	int slot;		/* in srv->ops, or -1 (a one-shot daemon) */
 	char stage[64];		/* last progress sent */
 	uint64_t progress_us;
 	bool gone;		/* the client stopped listening */
@@ -74,27 +57,16 @@ struct reply {
 	Feature *featp[24];
 	char detail[24][160];
 	char unrestorable[1024];
+	Operation op[RPC_OPS_MAX];
+	Operation *opp[RPC_OPS_MAX];
+	struct op opc[RPC_OPS_MAX];	/* what op[] points into */
+	CancelResult cancel;
+	char what[256];
+	char cancelled_by[96];
+	char message[1200];
+	char cgroup[512];
 };
 
-static int peer_creds(int fd, struct peer *p)
-{
-	struct ucred uc;
-	socklen_t len = sizeof(uc);
-	socklen_t glen = sizeof(p->groups);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
-		return negerrno();
-	p->pid = uc.pid;
-	p->uid = uc.uid;
-	p->gid = uc.gid;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, p->groups, &glen) == 0)
-		p->nr_groups = glen / sizeof(gid_t);
-	else if (errno == ERANGE)
-		p->nr_groups = 0;	/* more than we hold: none can only grant less */
-	else
-		return negerrno();
-	return 0;
-}
 
 /* ---- the wire ---------------------------------------------------------- */
 
@@ -208,11 +180,13 @@ static int on_progress(void *opaque, const char *stage, uint64_t done, uint64_t 
 	uint64_t now = now_us();
 	bool same_stage = strncmp(c->stage, stage, sizeof(c->stage) - 1) == 0;
 
-	if (client_gave_up(c))
+	if (client_gave_up(c) || ops_cancel_requested(c->srv->ops, c->slot))
 		return -ECANCELED;
 	if (same_stage && done != total && now - c->progress_us < PROGRESS_INTERVAL_US)
 		return 0;
+	ops_progress(c->srv->ops, c->slot, stage, done, total);
 	snprintf(c->stage, sizeof(c->stage), "%s", stage);
+
 	c->progress_us = now;
 	p.stage = c->stage;
 	p.done = done;
@@ -221,261 +195,6 @@ static int on_progress(void *opaque, const char *stage, uint64_t done, uint64_t 
 	resp.progress = &p;
 	send_response(c, &resp);
 	return 0;
-}
-
-/* ---- authorization ----------------------------------------------------- */
-
-static int read_status_ids(pid_t pid, const char *key, unsigned ids[4])
-{
-	char path[64];
-	_cleanup_free_ char *buf = NULL;
-	char *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (read_file_at(AT_FDCWD, path, &buf, NULL) < 0)
-		return -ESRCH;
-	p = strstr(buf, key);
-	if (!p || sscanf(p + strlen(key), "%u %u %u %u", &ids[0], &ids[1], &ids[2], &ids[3]) != 4)
-		return -EIO;
-	return 0;
-}
-
-/* Whether the target exists and is a process (not a thread of one). */
-static int check_is_process(pid_t pid, struct ckpt_err *err)
-{
-	unsigned tgid[4] = { 0 };
-	char path[64];
-	_cleanup_free_ char *buf = NULL;
-	char *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (read_file_at(AT_FDCWD, path, &buf, NULL) < 0)
-		return ckpt_fail(err, -ESRCH, "no process with pid %d", pid);
-	p = strstr(buf, "\nTgid:");
-	if (p && sscanf(p + 6, "%u", &tgid[0]) == 1 && (pid_t)tgid[0] != pid)
-		return ckpt_fail(err, -ESRCH, "pid %d is a thread of process %u; dump %u", pid,
-				 tgid[0], tgid[0]);
-	return 0;
-}
-
-/* Every uid and gid (real, effective, saved, fs) is the peer's, and the
- * task is dumpable: the files in /proc/PID belong to root otherwise (the
- * directory itself keeps the task's euid on current kernels). */
-static int check_owned(const struct conn *c, pid_t pid, struct ckpt_err *err)
-{
-	unsigned uid[4], gid[4];
-	char path[32];
-	struct stat st;
-
-	if (read_status_ids(pid, "\nUid:", uid) < 0 || read_status_ids(pid, "\nGid:", gid) < 0)
-		return ckpt_fail(err, -ESRCH, "pid %d: cannot read its credentials", pid);
-	for (int i = 0; i < 4; i++) {
-		if (uid[i] != c->peer.uid)
-			return ckpt_fail(err, -EPERM, "pid %d runs with uid %u; uid %u may only dump "
-					 "its own processes", pid, uid[i], c->peer.uid);
-		if (gid[i] != c->peer.gid)
-			return ckpt_fail(err, -EPERM, "pid %d runs with gid %u; uid %u may only dump "
-					 "processes of its own gid %u", pid, gid[i], c->peer.uid,
-					 c->peer.gid);
-	}
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (stat(path, &st) < 0)
-		return ckpt_fail(err, -ESRCH, "no process with pid %d", pid);
-	if (st.st_uid != c->peer.uid)
-		return ckpt_fail(err, -EPERM, "pid %d is not dumpable (it changed credentials or "
-				 "called prctl(PR_SET_DUMPABLE, 0))", pid);
-	return 0;
-}
-
-/* Append pid's children (of every thread) to the list. */
-static int add_children(pid_t pid, pid_t **list, size_t *n, size_t *cap)
-{
-	char path[300];
-	_cleanup_(closedirp) DIR *d = NULL;
-	struct dirent *de;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	if (!d)
-		return -ESRCH;
-	while ((de = readdir(d))) {
-		_cleanup_free_ char *buf = NULL;
-		char *p, *end;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%s/children", pid, de->d_name);
-		if (read_file_at(AT_FDCWD, path, &buf, NULL) < 0)
-			continue;	/* the thread exited */
-		for (p = buf;; p = end) {
-			long child = strtol(p, &end, 10);
-
-			if (end == p)
-				break;
-			if (*n == *cap) {
-				pid_t *l;
-
-				if (*cap >= AUTH_TREE_MAX)
-					return -E2BIG;
-				l = realloc(*list, (*cap = *cap * 2) * sizeof(pid_t));
-				if (!l)
-					return -ENOMEM;
-				*list = l;
-			}
-			(*list)[(*n)++] = child;
-		}
-	}
-	return 0;
-}
-
-/* A non-root requester must own the target and every descendant. freeze.c
- * checks again on the frozen tree (the tree may change until then). */
-static int check_tree_owned(const struct conn *c, pid_t root, struct ckpt_err *err)
-{
-	size_t n = 1, cap = 64;
-	_cleanup_free_ pid_t *list = malloc(cap * sizeof(pid_t));
-	int r;
-
-	if (!list)
-		return -ENOMEM;
-	list[0] = root;
-	for (size_t i = 0; i < n; i++) {
-		r = check_owned(c, list[i], err);
-		if (r < 0 && (r != -ESRCH || i == 0))
-			return r;
-		if (r < 0)
-			continue;	/* a child that just exited */
-		r = add_children(list[i], &list, &n, &cap);
-		if (r == -E2BIG || r == -ENOMEM)
-			return ckpt_fail(err, r, "pid %d: cannot walk its process tree", root);
-	}
-	return 0;
-}
-
-static pid_t parent_of(pid_t pid)
-{
-	_cleanup_free_ char *buf = NULL;
-	char path[32], *p;
-	int ppid;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_file_at(AT_FDCWD, path, &buf, NULL) < 0)
-		return 0;
-	p = strrchr(buf, ')');	/* comm may hold anything, even ") " */
-	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
-		return 0;
-	return ppid;
-}
-
-/* Whether pid is start or one of its ancestors (bounded, in case of a race
- * that makes the chain loop through recycled pids). */
-static bool is_ancestor(pid_t pid, pid_t start)
-{
-	for (int depth = 0; start > 0 && depth < 4096; depth++, start = parent_of(start))
-		if (start == pid)
-			return true;
-	return false;
-}
-
-static int authorize_target(const struct conn *c, pid_t pid, struct ckpt_err *err)
-{
-	int r;
-
-	if (pid <= 0)
-		return ckpt_fail(err, -ESRCH, "invalid pid %d", pid);
-	if (pid == getpid() || pid == c->srv->pid)
-		return ckpt_fail(err, -EPERM, "pid %d is ckptd itself", pid);
-	if (pid == getppid() || pid == c->srv->parent)
-		return ckpt_fail(err, -EPERM, "pid %d is ckptd's parent", pid);
-	if (pid == c->peer.pid)
-		return ckpt_fail(err, -EPERM, "pid %d is the requesting process", pid);
-	/* freezing an ancestor would freeze ckptd or its client with it */
-	if (is_ancestor(pid, getpid()) || is_ancestor(pid, c->srv->pid))
-		return ckpt_fail(err, -EPERM, "pid %d is an ancestor of ckptd", pid);
-	if (is_ancestor(pid, c->peer.pid))
-		return ckpt_fail(err, -EPERM, "pid %d is an ancestor of the requesting process",
-				 pid);
-	r = check_is_process(pid, err);
-	if (r < 0 || c->peer.uid == 0)
-		return r;
-	return check_tree_owned(c, pid, err);
-}
-
-/* The directory must be writable (and searchable) by the requester: mode
- * bits as access(2) would judge them for the peer's uid, gid and groups. */
-static bool peer_in_group(const struct peer *p, gid_t gid)
-{
-	if (p->gid == gid)
-		return true;
-	for (int i = 0; i < p->nr_groups; i++)
-		if (p->groups[i] == gid)
-			return true;
-	return false;
-}
-
-static int authorize_dir(const struct conn *c, int dirfd, bool write, struct ckpt_err *err)
-{
-	mode_t need = write ? 3 : 5;	/* -wx or r-x */
-	mode_t bits;
-	struct stat st;
-
-	if (dirfd < 0)
-		return ckpt_fail(err, -EBADRQC, "the request carries no image directory");
-	if (fstat(dirfd, &st) < 0)
-		return ckpt_fail(err, negerrno(), "cannot stat the image directory");
-	if (!S_ISDIR(st.st_mode))
-		return ckpt_fail(err, -ENOTDIR, "the passed image directory fd");
-	if (c->peer.uid == 0)
-		return 0;
-	if (st.st_uid == c->peer.uid)
-		bits = st.st_mode >> 6;
-	else if (peer_in_group(&c->peer, st.st_gid))
-		bits = st.st_mode >> 3;
-	else
-		bits = st.st_mode;
-	if ((bits & need) != need)
-		return ckpt_fail(err, -EACCES, "the image directory is not %s by uid %u",
-				 write ? "writable" : "readable", c->peer.uid);
-	return 0;
-}
-
-/* For a non-root requester (when ckptd is not already running as them):
- * open, create and check files with the requester's identity. */
-static int take_peer_fs_identity(const struct conn *c, struct ckpt_err *err)
-{
-	const struct peer *p = &c->peer;
-
-	if (p->uid == 0 || geteuid() == p->uid)
-		return 0;
-	if (setgroups(p->nr_groups, p->groups) < 0)
-		return ckpt_fail(err, negerrno(), "cannot take the groups of uid %u", p->uid);
-	setfsgid(p->gid);
-	setfsuid(p->uid);
-	if ((gid_t)setfsgid(-1) != p->gid || (uid_t)setfsuid(-1) != p->uid)
-		return ckpt_fail(err, -EPERM, "cannot take the file-system identity of uid %u",
-				 p->uid);
-	return 0;
-}
-
-/* ckptd keeps every capability it was given permitted, because a restore
- * gives a restored task back its capabilities and capset can only take them
- * from there (main.c); its effective set is what dump and restore use. A
- * dump gives nothing back, so its handler lets go of the rest for good. */
-static int limit_permitted_to_effective(struct ckpt_err *err)
-{
-	cap_t caps = cap_get_proc();
-	cap_flag_value_t v;
-	int r = 0;
-
-	if (!caps)
-		return ckpt_fail(err, negerrno(), "cannot read ckptd's capabilities");
-	for (cap_value_t c = 0; CAP_IS_SUPPORTED(c); c++)
-		if (cap_get_flag(caps, c, CAP_EFFECTIVE, &v) == 0)
-			cap_set_flag(caps, CAP_PERMITTED, 1, &c, v);
-	if (cap_set_proc(caps) < 0)
-		r = ckpt_fail(err, negerrno(), "cannot drop ckptd's capabilities");
-	cap_free(caps);
-	return r;
 }
 
 /* ---- requests ---------------------------------------------------------- */
@@ -495,16 +214,16 @@ static int do_dump(struct conn *c, const DumpReq *req, int dirfd, struct reply *
 	struct rusage ru;
 	int r;
 
-	r = authorize_target(c, req->pid, err);
+	r = authorize_target(c->srv, &c->peer, req->pid, err);
 	if (r < 0)
 		return r;
-	r = authorize_dir(c, dirfd, true, err);
+	r = authorize_dir(&c->peer, dirfd, true, err);
 	if (r < 0)
 		return r;
 	r = limit_permitted_to_effective(err);
 	if (r < 0)
 		return r;
-	r = take_peer_fs_identity(c, err);
+	r = take_peer_fs_identity(&c->peer, err);
 	if (r < 0)
 		return r;
 	r = dump_run(&opts, c->srv->kd, dirfd, on_progress, c, &st, err);
@@ -548,10 +267,10 @@ static int do_restore(struct conn *c, const RestoreReq *req, int dirfd, struct r
 		return ckpt_fail(err, -EBADRQC,
 				 "unknown file validation mode '%.64s' (this ckptd knows default, "
 				 "strict and path)", req->file_validation);
-	r = authorize_dir(c, dirfd, false, err);
+	r = authorize_dir(&c->peer, dirfd, false, err);
 	if (r < 0)
 		return r;
-	r = take_peer_fs_identity(c, err);
+	r = take_peer_fs_identity(&c->peer, err);
 	if (r < 0)
 		return r;
 	r = restore_run(&opts, c->srv->kd, dirfd, on_progress, c, &st, err);
@@ -561,6 +280,10 @@ static int do_restore(struct conn *c, const RestoreReq *req, int dirfd, struct r
 	rep->restore.tasks = st.tasks;
 	rep->restore.pages = st.pages;
 	rep->restore.ms = st.ms;
+	if (st.cgroup[0]) {
+		snprintf(rep->cgroup, sizeof(rep->cgroup), "%s", st.cgroup);
+		rep->restore.cgroup = rep->cgroup;
+	}
 	rep->resp.restore = &rep->restore;
 	return 0;
 }
@@ -629,8 +352,58 @@ static void do_check(const struct kerndat *kd, struct reply *rep)
 /* A request ckptd can't take as it is (another protocol version, malformed,
  * missing a part) fails with -EBADRQC, whatever the detail: ckptctl tells
  * that apart from a failed operation (its exit code 7). */
-static void do_status(const struct rpc_server *srv, struct reply *rep)
+/* The operations in flight the requester may see: root every one, anyone
+ * else their own (the others only counted); the status request itself is
+ * left out. A connection whose request has not arrived is "waiting". */
+static void list_operations(const struct conn *c, struct reply *rep)
 {
+	struct ops_table *ops = c->srv->ops;
+	StatusResult *st = &rep->status;
+	uint64_t now = now_us();
+	unsigned others = 0;
+
+	st->operations = rep->opp;
+	for (int i = 0; i < (int)ops_size(ops) && st->n_operations < RPC_OPS_MAX; i++) {
+		struct op *op = &rep->opc[st->n_operations];
+		Operation *o = &rep->op[st->n_operations];
+
+		if (i == c->slot || !ops_read(ops, i, op))
+			continue;
+
+		if (c->peer.uid != 0 && op->uid != c->peer.uid) {
+			others++;
+			continue;
+		}
+		operation__init(o);
+		o->id = op->id;
+		o->kind = (char *)op_kind_name(op->kind);
+		o->uid = op->uid;
+		o->has_requester_pid = true;
+		o->requester_pid = op->requester;
+		o->has_target_pid = op->kind == OP_DUMP;
+		o->target_pid = op->target;
+		o->dir = op->dir[0] ? op->dir : NULL;
+		o->stage = op->stage[0] ? op->stage : NULL;
+		o->has_done = o->has_total = op->stage[0] != '\0';
+		o->done = op->done;
+		o->total = op->total;
+		o->age_ms = (now - op->started_us) / 1000;
+		o->has_cancelling = op->cancelled;
+		o->cancelling = op->cancelled;
+		o->has_handler_pid = op->handler > 0;
+		o->handler_pid = op->handler;
+
+		rep->opp[st->n_operations++] = o;
+	}
+	st->has_others = true;
+	st->others = others;
+	st->has_queued = true;
+	st->queued = ops_queued(ops);
+}
+
+static void do_status(const struct conn *c, struct reply *rep)
+{
+	const struct rpc_server *srv = c->srv;
 	StatusResult *st = &rep->status;
 
 	status_result__init(st);
@@ -641,7 +414,58 @@ static void do_status(const struct rpc_server *srv, struct reply *rep)
 	st->uptime_ms = (now_us() - srv->started_us) / 1000;
 	st->idle_timeout_s = srv->idle_timeout_s > 0 ? srv->idle_timeout_s : 0;
 	st->max_clients = srv->max_clients;
+	if (srv->ops) {
+		st->has_max_per_user = true;
+		st->max_per_user = srv->max_per_user;
+		list_operations(c, rep);
+	}
 	rep->resp.status = st;
+}
+
+/* ckptctl cancel ID: root may cancel any operation, anyone else only their
+ * own; another uid's operation is answered as if it did not exist, as
+ * status does not show it either. The operation stops at its next
+ * progress report (a dump: the tree runs on, no set is written); its own
+ * ckptctl is told who cancelled it. */
+static int do_cancel(struct conn *c, const CancelReq *req, struct reply *rep,
+		     struct ckpt_err *err)
+{
+	struct ops_table *ops = c->srv->ops;
+	struct op op;
+	int slot, r;
+
+	if (!req)
+		return ckpt_fail(err, -EBADRQC, "cancel request without its cancel_req");
+	if (!ops)
+		return ckpt_fail(err, -ESRCH, "no operation %u: a one-shot ckptd serves only "
+				 "the request that started it", req->id);
+	slot = ops_find(ops, req->id);
+	if (slot < 0 || !ops_read(ops, slot, &op) || (c->peer.uid != 0 && op.uid != c->peer.uid)) {
+		if (c->peer.uid != 0)
+			return ckpt_fail(err, -ESRCH, "no operation %u of uid %u in flight "
+					 "(ckptctl status lists them)", req->id, c->peer.uid);
+		return ckpt_fail(err, -ESRCH, "no operation %u in flight (ckptctl status lists "
+				 "them)", req->id);
+	}
+	op_describe(&op, rep->what, sizeof(rep->what));
+	if (op.kind != OP_DUMP && op.kind != OP_RESTORE)
+		return ckpt_fail(err, -EINVAL, "operation %u (%s) is not a dump or a restore: "
+				 "it ends by itself", req->id, rep->what);
+	/* a restore is never stopped half way: once it builds the tree it
+	 * completes, or fails and removes what it built */
+	if (op.kind == OP_RESTORE && !strcmp(op.stage, "restore tree"))
+		return ckpt_fail(err, -EBUSY, "operation %u (%s) is building the process tree: "
+				 "too late to cancel, it completes or fails whole", req->id,
+				 rep->what);
+	r = ops_cancel(ops, slot, c->peer.uid, c->peer.pid);
+	if (r < 0)
+		return ckpt_fail(err, r, "operation %u (%s) is already being cancelled", req->id,
+				 rep->what);
+	cancel_result__init(&rep->cancel);
+	rep->cancel.id = op.id;
+	rep->cancel.what = rep->what;
+	rep->resp.cancel = &rep->cancel;
+	return 0;
 }
 
 static int dispatch(struct conn *c, const RpcRequest *req, int dirfd, struct reply *rep,
@@ -661,8 +485,11 @@ static int dispatch(struct conn *c, const RpcRequest *req, int dirfd, struct rep
 		do_check(c->srv->kd, rep);
 		return 0;
 	case RPC_TYPE__RPC_STATUS:
-		do_status(c->srv, rep);
+		do_status(c, rep);
 		return 0;
+	case RPC_TYPE__RPC_CANCEL:
+		return do_cancel(c, req->cancel, rep, err);
+
 	default:
 		return ckpt_fail(err, -EBADRQC, "unknown request type %d", req->type);
 	}
@@ -682,7 +509,11 @@ static void log_request(const struct conn *c, const RpcRequest *req, int r, stru
 		what = "restore";
 	} else if (req && req->type == RPC_TYPE__RPC_CHECK) {
 		what = "check";
+	} else if (req && req->type == RPC_TYPE__RPC_CANCEL && req->cancel) {
+		snprintf(dump, sizeof(dump), "cancel of operation %u", req->cancel->id);
+		what = dump;
 	}
+
 	if (r < 0)
 		fprintf(stderr, "ckptd: %s for uid %u (pid %d) failed: %s\n", what, c->peer.uid,
 			c->peer.pid, ckpt_err_msg(err, r));
@@ -691,11 +522,55 @@ static void log_request(const struct conn *c, const RpcRequest *req, int r, stru
 			c->peer.pid);
 }
 
-int rpc_serve_conn(const struct rpc_server *srv, int fd_)
+/* Tell the ops table what the request is, for status and STATUS=. */
+static void begin_op(const struct conn *c, const RpcRequest *req, int dirfd)
+{
+	static const enum op_kind kinds[] = {
+		[RPC_TYPE__RPC_DUMP] = OP_DUMP, [RPC_TYPE__RPC_RESTORE] = OP_RESTORE,
+		[RPC_TYPE__RPC_CHECK] = OP_CHECK, [RPC_TYPE__RPC_STATUS] = OP_STATUS,
+		[RPC_TYPE__RPC_CANCEL] = OP_CANCEL,
+	};
+	char link[64], dir[OP_DIR_MAX] = "";
+	ssize_t n;
+
+	if (!c->srv->ops || (unsigned)req->type >= ARRAY_SIZE(kinds) || !kinds[req->type])
+		return;
+	if (dirfd >= 0) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
+		n = readlink(link, dir, sizeof(dir) - 1);
+		dir[n > 0 ? n : 0] = '\0';
+	}
+	ops_begin(c->srv->ops, c->slot, kinds[req->type],
+		  req->type == RPC_TYPE__RPC_DUMP && req->dump ? req->dump->pid : 0, dir);
+}
+
+/* A request that a ckptctl cancel (or ckptd's SIGTERM) asked to stop says
+ * so in its answer: who asked, and, when it ended anyway, that the cancel
+ * came too late. */
+static void note_cancel(const struct conn *c, struct reply *rep, int r, struct ckpt_err *err)
+{
+	struct op op;
+
+	if (!ops_read(c->srv->ops, c->slot, &op) || !op.cancelled)
+		return;
+	if (op.cancel_pid == c->srv->pid)
+		snprintf(rep->cancelled_by, sizeof(rep->cancelled_by), "ckptd, which is stopping");
+	else
+		snprintf(rep->cancelled_by, sizeof(rep->cancelled_by), "uid %u (pid %d)",
+			 op.cancel_uid, op.cancel_pid);
+	rep->resp.cancelled_by = rep->cancelled_by;
+	if (r == -ECANCELED) {
+		snprintf(rep->message, sizeof(rep->message), "operation %u cancelled by %s: %s",
+			 op.id, rep->cancelled_by, ckpt_err_msg(err, r));
+		rep->resp.message = rep->message;
+	}
+}
+
+static int serve_conn(const struct rpc_server *srv, int fd_, int slot)
 {
 	_cleanup_close_ int fd = fd_, dirfd = -EBADF;
 	struct timeval tv = { .tv_sec = RPC_REQUEST_TIMEOUT_S };
-	struct conn c = { .srv = srv, .fd = fd };
+	struct conn c = { .srv = srv, .fd = fd, .slot = srv->ops ? slot : -1 };
 	struct ckpt_err err = { 0 };
 	RpcRequest *req = NULL;
 	struct reply rep;
@@ -722,142 +597,30 @@ int rpc_serve_conn(const struct rpc_server *srv, int fd_)
 	r = recv_request(&c, &req, &dirfd, &err);
 	if (r == -ENODATA)
 		return 0;
-	if (r == 0)
+	if (r == 0) {
+		begin_op(&c, req, dirfd);
 		r = dispatch(&c, req, dirfd, &rep, &err);
+	}
 	log_request(&c, req, r, &err);
 
 	rep.resp.type = req ? req->type : RPC_TYPE__RPC_STATUS;
 	rep.resp.err = r < 0 ? r : 0;
 	if (r < 0)
 		rep.resp.message = (char *)ckpt_err_msg(&err, r);
+	note_cancel(&c, &rep, r, &err);
 	s = send_response(&c, &rep.resp);
+
 	if (req)
 		rpc_request__free_unpacked(req, NULL);
 	return s;
 }
 
-/* ---- the listening loop ------------------------------------------------ */
-
-static unsigned reap_children(const struct rpc_server *srv)
+int rpc_serve_conn(const struct rpc_server *srv, int fd)
 {
-	unsigned reaped = 0;
-	int status;
-	pid_t pid;
-
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		reaped++;
-		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM && srv->log)
-			fprintf(stderr, "ckptd: connection handler %d killed: still running after "
-				"%u s (--handler-timeout)\n", pid, srv->handler_timeout_s);
-		else if (WIFSIGNALED(status) && srv->log)
-			fprintf(stderr, "ckptd: connection handler %d killed by signal %d\n", pid,
-				WTERMSIG(status));
-	}
-	return reaped;
+	return serve_conn(srv, fd, -1);
 }
 
-static int spawn_handler(const struct rpc_server *srv, int sfd, const sigset_t *oldmask)
+int rpc_serve_handler(const struct rpc_server *srv, int fd, int slot)
 {
-	_cleanup_close_ int conn = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	pid_t pid;
-
-	if (conn < 0)
-		return negerrno();
-	pid = fork();
-	if (pid < 0)
-		return negerrno();
-	if (pid == 0) {
-		close(sfd);
-		close(srv->listen_fd);
-		sigprocmask(SIG_SETMASK, oldmask, NULL);
-		_exit(rpc_serve_conn(srv, TAKE_FD(conn)) < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
-	}
-	return 0;
-}
-
-/* Read pending signals: true when asked to stop. */
-static bool read_signals(int sfd, bool *child)
-{
-	struct signalfd_siginfo si;
-	bool stop = false;
-
-	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGCHLD)
-			*child = true;
-		else
-			stop = true;
-	}
-	return stop;
-}
-
-static int serve_loop(const struct rpc_server *srv, int sfd, const sigset_t *oldmask)
-{
-	uint64_t idle_since = now_us();
-	unsigned active = 0;
-
-	for (;;) {
-		struct pollfd p[2] = {
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = srv->listen_fd, .events = POLLIN },
-		};
-		int timeout = -1;
-		bool child = false;
-		int r;
-
-		if (srv->idle_timeout_s > 0 && active == 0) {
-			uint64_t left_us = (uint64_t)srv->idle_timeout_s * 1000000;
-			uint64_t idle_us = now_us() - idle_since;
-
-			if (idle_us >= left_us)
-				return 0;
-			timeout = (left_us - idle_us + 999) / 1000;
-		}
-		r = poll(p, active < srv->max_clients ? 2 : 1, timeout);
-		if (r < 0 && errno != EINTR)
-			return negerrno();
-		if (r <= 0)
-			continue;
-		if ((p[0].revents & POLLIN) && read_signals(sfd, &child))
-			return 0;
-		if (child) {
-			unsigned n = reap_children(srv);
-
-			active = n > active ? 0 : active - n;
-			if (active == 0)
-				idle_since = now_us();
-		}
-		if (p[1].revents & POLLIN) {
-			r = spawn_handler(srv, sfd, oldmask);
-			if (r == 0)
-				active++;
-			else if (r != -EAGAIN && r != -ECONNABORTED && r != -EINTR && srv->log)
-				fprintf(stderr, "ckptd: cannot serve a connection: %s\n", strerror(-r));
-		}
-	}
-}
-
-int rpc_serve_listener(const struct rpc_server *srv)
-{
-	_cleanup_close_ int sfd = -EBADF;
-	sigset_t mask, oldmask;
-	int flags, r;
-
-	flags = fcntl(srv->listen_fd, F_GETFL);
-	if (flags < 0 || fcntl(srv->listen_fd, F_SETFL, flags | O_NONBLOCK) < 0)
-		return negerrno();
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &mask, &oldmask) < 0)
-		return negerrno();
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0) {
-		r = negerrno();
-		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-		return r;
-	}
-	r = serve_loop(srv, sfd, &oldmask);
-	sigprocmask(SIG_SETMASK, &oldmask, NULL);
-	return r;
+	return serve_conn(srv, fd, slot);
 }

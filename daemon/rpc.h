@@ -1,4 +1,4 @@
-/* ckptd's request loop: the protocol constants ckptctl shares, and the two
+/* ckptd's requests (rpc.c) and its listening loop (listener.c): the protocol constants ckptctl shares, and the two
  * ways the daemon serves (a listening socket, or one inherited connection).
  *
  * Wire format (proto/rpc.proto) on a SOCK_SEQPACKET unix socket: the client
@@ -19,12 +19,21 @@
 #define RPC_MSG_MAX		(64u * 1024)	/* bound on every message, both ways */
 #define CKPT_SOCKET_DEFAULT	"/run/ckpt/ckptd.sock"
 
+/* Handler slots beyond max_clients for the quick requests (check, status,
+ * cancel): root can always look and cancel, however busy ckptd is. */
+#define RPC_LIGHT_EXTRA		4
+#define RPC_OPS_MAX		64	/* bound on max_clients + RPC_LIGHT_EXTRA */
+
 struct kerndat;
+struct ops_table;
 
 struct rpc_server {
 	int listen_fd;
 	int idle_timeout_s;		/* exit when idle this long; 0: never */
-	unsigned max_clients;		/* connections served at once */
+	unsigned max_clients;		/* dumps and restores served at once */
+	unsigned max_per_user;		/* of them, for one uid (not root); 0: no limit */
+	uint64_t watchdog_us;		/* sd_notify WATCHDOG=1 at half this; 0: none */
+	struct ops_table *ops;		/* the operations in flight (listener only) */
 	unsigned handler_timeout_s;	/* a handler still running this long after
 					   its connection came is killed; 0: never */
 	bool log;			/* say what each request did on stderr */
@@ -36,11 +45,18 @@ struct rpc_server {
 };
 
 /* Accept connections and serve each in a child of its own until the idle
- * timeout passes with no client, or SIGTERM/SIGINT. 0 or -errno. */
+ * timeout passes with no client, or SIGTERM/SIGINT. A connection whose uid
+ * is at its limit waits, in order, for one of its requests to end. On
+ * SIGTERM every operation in flight is cancelled and its handler waited
+ * for (10 s at most, then killed). 0 or -errno. */
 int rpc_serve_listener(const struct rpc_server *srv);
 
 /* Serve the one request arriving on the connected socket fd (closed on
  * return). 0 when an answer was sent, else -errno. */
 int rpc_serve_conn(const struct rpc_server *srv, int fd);
+
+/* The same in a listener's handler, whose operation is srv->ops's slot
+ * (daemon/listener.c). */
+int rpc_serve_handler(const struct rpc_server *srv, int fd, int slot);
 
 #endif

@@ -6,6 +6,8 @@
 #  - never reaped: the restore fails after 5 s, exit 1, naming the pid and
 #    the parent that holds it, and the zombie is left as it was.
 # A live process holding the pid fails at once.
+# ^C while the restore waits for the zombie cancels it: exit 9, nothing
+# restored (the pid stays free once the zombie is reaped).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/restore-lib.sh"
 
@@ -67,7 +69,27 @@ t1=$(now_ms)
 [ $((t1 - t0)) -lt 30000 ] || fail "the restore took $((t1 - t0)) ms"
 zombie_of "$pid" "$HOLDER"
 
-# 3. a live process holds the pid: refused at once
+# 3. ^C during the wait: cancelled before the tree is built
+start_held 2
+pid=$TPID
+TREE_PIDS=
+python3 -c '
+import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$CKPTCTL" restore -D "$IMG" >"$TMP/cancel.out" 2>"$TMP/cancel.err" &
+RPID=$!
+sleep 0.5
+kill -INT $RPID
+rc=0
+wait $RPID || rc=$?
+[ $rc -eq 9 ] || fail "the cancelled restore exited $rc, not 9: $(cat "$TMP/cancel.out" "$TMP/cancel.err")"
+grep -q "cancelled before the tree was built: nothing was restored" "$TMP/cancel.err" ||
+	fail "the cancelled restore said: $(cat "$TMP/cancel.err")"
+[ -s "$TSTATUS.reaped" ] || fail "the restore ended before latereap reaped $pid"
+[ -d /proc/$pid ] && fail "pid $pid runs after a cancelled restore: $(proc_stat $pid)"
+log "a restore cancelled by ^C restored nothing"
+
+# 4. a live process holds the pid: refused at once
 start_target sample
 dump_target "$TMP/live"
 t0=$(now_ms)

@@ -14,8 +14,10 @@
 
 #include "daemon/kerndat.h"
 #include "common/util.h"
+#include "daemon/ops.h"
 #include "daemon/rpc.h"
 #include "rpc.pb-c.h"
+
 
 static struct kerndat kd;
 static struct rpc_server srv;
@@ -271,4 +273,83 @@ Test(rpc, client_leaving_without_a_request)
 	close(sv[0]);
 	sv[0] = -1;
 	cr_expect_eq(rpc_serve_conn(&srv, sv[1]), 0);
+}
+
+static RpcResponse *cancel(uint32_t id)
+{
+	RpcRequest req = RPC_REQUEST__INIT;
+	CancelReq creq = CANCEL_REQ__INIT;
+
+	req.type = RPC_TYPE__RPC_CANCEL;
+	creq.id = id;
+	req.cancel = &creq;
+	send_req(&req, -1);
+	return serve();
+}
+
+Test(rpc, cancel_in_a_oneshot_daemon_finds_nothing)
+{
+	RpcResponse *resp = cancel(1);
+
+	cr_expect_eq(resp->err, -ESRCH);
+	cr_expect_not_null(strstr(resp->message, "one-shot"), "%s", resp->message);
+	rpc_response__free_unpacked(resp, NULL);
+}
+
+/* A listening daemon's table: status lists what runs, cancel flags it. */
+Test(rpc, status_lists_and_cancel_flags_an_operation)
+{
+	struct ops_table *ops;
+	RpcRequest req = RPC_REQUEST__INIT;
+	RpcResponse *resp;
+	struct op op;
+	int s, chk;
+
+	cr_assert_eq(ops_table_new(4, &ops), 0);
+	srv.ops = ops;
+	srv.max_per_user = 4;
+	s = ops_claim(ops, 1000, 77, true, now_us());
+	ops_set_handler(ops, s, 78);
+	ops_begin(ops, s, OP_DUMP, 4242, "/home/u/img");
+	ops_progress(ops, s, "pages", 10, 40);
+	chk = ops_claim(ops, 1000, 79, false, now_us());
+	ops_begin(ops, chk, OP_CHECK, 0, NULL);
+
+	req.type = RPC_TYPE__RPC_STATUS;
+	send_req(&req, -1);
+	resp = serve();
+	cr_assert_eq(resp->err, 0);
+	cr_assert_eq(resp->status->n_operations, 2, "root sees every operation");
+	cr_expect_eq(resp->status->max_per_user, 4);
+	cr_expect_eq(resp->status->others, 0);
+	cr_expect_str_eq(resp->status->operations[0]->kind, "dump");
+	cr_expect_eq(resp->status->operations[0]->target_pid, 4242);
+	cr_expect_eq(resp->status->operations[0]->uid, 1000);
+	cr_expect_str_eq(resp->status->operations[0]->stage, "pages");
+	cr_expect_eq(resp->status->operations[0]->done, 10);
+	cr_assert(ops_read(ops, s, &op));
+	cr_expect_eq(resp->status->operations[0]->id, op.id);
+	rpc_response__free_unpacked(resp, NULL);
+
+	resp = cancel(op.id);
+	cr_assert_eq(resp->err, 0, "%s", resp->message);
+	cr_assert_not_null(resp->cancel);
+	cr_expect_str_eq(resp->cancel->what, "dump of pid 4242 for uid 1000 (pages 25%)");
+	cr_expect(ops_cancel_requested(ops, s));
+	rpc_response__free_unpacked(resp, NULL);
+
+	resp = cancel(op.id);
+	cr_expect_eq(resp->err, -EALREADY, "cancelled once");
+	rpc_response__free_unpacked(resp, NULL);
+	cr_assert(ops_read(ops, chk, &op));
+	resp = cancel(op.id);
+	cr_expect_eq(resp->err, -EINVAL, "a check ends by itself");
+	rpc_response__free_unpacked(resp, NULL);
+	resp = cancel(op.id + 100);
+	cr_expect_eq(resp->err, -ESRCH);
+	cr_expect_not_null(strstr(resp->message, "ckptctl status"), "%s", resp->message);
+	rpc_response__free_unpacked(resp, NULL);
+
+	srv.ops = NULL;
+	ops_table_free(ops);
 }
