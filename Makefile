@@ -5,6 +5,7 @@
 #   make check       unit tests, then integration tests
 #   make bench       the benchmark table
 #   make example     dump (and show) the bundled sample process
+#   make install     install what make built (PREFIX, DESTDIR); make uninstall
 
 CC       ?= gcc
 O        := build
@@ -148,6 +149,58 @@ bench: all $(BENCHES)
 
 example: all
 	@CKPT_BUILD=$(O) sh tests/example.sh
+
+# --- install -----------------------------------------------------------------
+#   make install [PREFIX=/usr/local] [DESTDIR=]	  make uninstall [same]
+# installs what `make` built in $(O) and builds nothing (run `make` first,
+# as any user: `sudo make install` then leaves no root-owned build files).
+# The units go where systemd looks for them (pkg-config's
+# systemdsystemunitdir, whatever PREFIX), ckptd.service with ExecStart
+# naming $(SBINDIR)/ckptd. Installed for real (no DESTDIR) by root, the
+# group "ckpt" of ckptd.socket is created at once by systemd-sysusers; a
+# package does that in its postinst. uninstall leaves the group.
+PREFIX         ?= /usr/local
+BINDIR         ?= $(PREFIX)/bin
+SBINDIR        ?= $(PREFIX)/sbin
+MANDIR         ?= $(PREFIX)/share/man
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+SYSUSERSDIR    ?= $(PREFIX)/lib/sysusers.d
+SYSTEMDUNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),\
+		  /lib/systemd/system)
+INSTALL        ?= install
+INST_MAN1      := $(wildcard Documentation/*.1)
+INST_MAN8      := $(wildcard Documentation/*.8)
+INST_FILES      = $(BINDIR)/ckptctl $(SBINDIR)/ckptd \
+		  $(INST_MAN1:Documentation/%=$(MANDIR)/man1/%) \
+		  $(INST_MAN8:Documentation/%=$(MANDIR)/man8/%) \
+		  $(BASHCOMPDIR)/ckptctl $(SYSUSERSDIR)/ckpt.conf \
+		  $(SYSTEMDUNITDIR)/ckptd.socket $(SYSTEMDUNITDIR)/ckptd.service
+
+install:
+	@for f in $(O)/bin/ckptctl $(O)/bin/ckptd; do [ -x "$$f" ] || \
+		{ echo "make install: $$f is missing: run 'make O=$(O)' first" >&2; exit 1; }; done
+	$(INSTALL) -d $(addprefix $(DESTDIR),$(BINDIR) $(SBINDIR) $(MANDIR)/man1 $(MANDIR)/man8 \
+		$(BASHCOMPDIR) $(SYSUSERSDIR) $(SYSTEMDUNITDIR))
+	$(INSTALL) -m 0755 $(O)/bin/ckptctl $(DESTDIR)$(BINDIR)/ckptctl
+	$(INSTALL) -m 0755 $(O)/bin/ckptd $(DESTDIR)$(SBINDIR)/ckptd
+	$(INSTALL) -m 0644 $(INST_MAN1) $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 $(INST_MAN8) $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 contrib/ckptctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/ckptctl
+	$(INSTALL) -m 0644 contrib/ckpt.sysusers $(DESTDIR)$(SYSUSERSDIR)/ckpt.conf
+	$(INSTALL) -m 0644 contrib/ckptd.socket $(DESTDIR)$(SYSTEMDUNITDIR)/ckptd.socket
+	sed 's|^ExecStart=/usr/sbin/ckptd |ExecStart=$(SBINDIR)/ckptd |' contrib/ckptd.service \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/ckptd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/ckptd.service
+	@grep -q '^ExecStart=$(SBINDIR)/ckptd ' $(DESTDIR)$(SYSTEMDUNITDIR)/ckptd.service || \
+		{ echo "make install: contrib/ckptd.service has no 'ExecStart=/usr/sbin/ckptd ' to rewrite" >&2; \
+		  exit 1; }
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v systemd-sysusers >/dev/null; then \
+		echo "systemd-sysusers $(SYSUSERSDIR)/ckpt.conf"; systemd-sysusers $(SYSUSERSDIR)/ckpt.conf; fi
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INST_FILES))
+
+.PHONY: install uninstall
 
 clean:
 	rm -rf $(O)
