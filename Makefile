@@ -6,6 +6,7 @@
 #   make bench       the benchmark table
 #   make example     dump (and show) the bundled sample process
 #   make install     install what make built (PREFIX, DESTDIR); make uninstall
+#   make fuzz        libFuzzer on the image readers and RPC decoders (clang)
 
 CC       ?= gcc
 O        := build
@@ -135,13 +136,13 @@ $(O)/bench/%: tests/bench/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -O2 -g -Wall -D_GNU_SOURCE -I. -o $@ $< -pthread
 
-unit: $(UNITS)
+unit: $(UNITS) fuzz-corpus
 	@fail=0; for t in $(UNITS); do echo "== $$t"; $$t --jobs 1 || fail=1; done; exit $$fail
 
 integration: all
 	@CKPT_BUILD=$(O) sh tests/integration/run.sh
 
-check: all $(UNITS)
+check: all $(UNITS) fuzz-corpus
 	@CKPT_BUILD=$(O) sh tests/run-all.sh
 
 bench: all $(BENCHES)
@@ -149,6 +150,96 @@ bench: all $(BENCHES)
 
 example: all
 	@CKPT_BUILD=$(O) sh tests/example.sh
+
+# --- fuzzing -----------------------------------------------------------------
+# tests/fuzz/fuzz_NAME.c is one fuzz target (an image reader, the RPC
+# decoders) and tests/fuzz/corpus/NAME/ its corpus (tests/fuzz/README.md).
+# Every source a target reaches is compiled again with the sanitizers into
+# objects of its own: with gcc and tests/fuzz/driver.c for make check and
+# make unit, which run each corpus once (fuzz-corpus); with clang's libFuzzer
+# for make fuzz, which needs clang (scripts/install-fuzz-deps.sh, run by it).
+#
+#   make fuzz [FUZZ_TIME=60] [FUZZ=img]	libFuzzer, FUZZ_TIME s per target;
+#					new inputs go to $(O)/fuzz-clang/new/ (its
+#					scratch directories to $(O)/fuzz-clang/tmp/)
+#   make fuzz-merge [FUZZ=img]		merge them, those that add coverage and are
+#					at most FUZZ_MERGE_MAX bytes, into
+#					tests/fuzz/corpus/ (then commit)
+#   make fuzz-corpus			the gcc build of each target on its corpus
+FUZZ_TIME    ?= 60
+# bytes: bigger finds are not merged, so that the corpus stays small
+FUZZ_MERGE_MAX ?= 8192
+FUZZ_CC      ?= clang
+FUZZ         ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_ALL     := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SRC     := $(IMG_SRC) $(filter-out daemon/main.c,$(D_SRC)) \
+		$(filter-out client/ckptctl.c,$(C_SRC)) tests/fuzz/fuzz-util.c
+FZG          := $(O)/fuzz-gcc
+FZC          := $(O)/fuzz-clang
+FZG_FLAGS    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+		-fno-sanitize-recover=all
+FZC_FLAGS    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+		-fno-sanitize-recover=all
+FZ_OBJ        = $(patsubst %.c,$(1)/obj/%.o,$(FUZZ_SRC)) \
+		$(patsubst $(O)/gen/%.c,$(1)/obj/gen/%.o,$(PROTO_C))
+FZ_LDLIBS    := $(RESTORER_BLOB) $(LDLIBS_D) -pthread
+FUZZ_ENV     := UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+$(FZG)/obj/gen/%.o: $(O)/gen/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(FZG_FLAGS) -Wno-unused -c -o $@ $<
+$(FZG)/obj/%.o: %.c $(PROTO_H) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CFLAGS_NL) $(FZG_FLAGS) -c -o $@ $<
+$(FZG)/libfuzz.a: $(call FZ_OBJ,$(FZG))
+	rm -f $@ && ar rcs $@ $^
+$(FZG)/fuzz_%: $(FZG)/obj/tests/fuzz/fuzz_%.o $(FZG)/obj/tests/fuzz/driver.o $(FZG)/libfuzz.a \
+		$(RESTORER_BLOB)
+	$(CC) $(FZG_FLAGS) -o $@ $(filter $(FZG)/obj/%.o,$^) $(FZG)/libfuzz.a $(FZ_LDLIBS)
+
+fuzz-corpus: $(FUZZ_ALL:%=$(FZG)/fuzz_%)
+	@fail=0; for n in $(FUZZ_ALL); do \
+		$(FUZZ_ENV) $(FZG)/fuzz_$$n tests/fuzz/corpus/$$n || \
+			{ echo "fuzz_$$n: FAILED on tests/fuzz/corpus/$$n"; fail=1; }; \
+	done; exit $$fail
+
+# Seeds: a real image set packed for fuzz_imgset and fuzz_img (mkseed.c).
+$(O)/fuzz-tools/mkseed: tests/fuzz/mkseed.c $(LIBIMG) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LIBIMG) $(LDLIBS_IMG)
+
+$(O)/.fuzz-deps-ok: scripts/install-fuzz-deps.sh
+	@mkdir -p $(@D)
+	@sh scripts/install-fuzz-deps.sh
+	@touch $@
+$(FZC)/obj/gen/%.o: $(O)/gen/%.c | $(DEPS_STAMP) $(O)/.fuzz-deps-ok
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CFLAGS) $(FZC_FLAGS) -fsanitize=fuzzer-no-link -Wno-unused -c -o $@ $<
+$(FZC)/obj/%.o: %.c $(PROTO_H) | $(DEPS_STAMP) $(O)/.fuzz-deps-ok
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CFLAGS) $(CFLAGS_NL) $(FZC_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(FZC)/libfuzz.a: $(call FZ_OBJ,$(FZC))
+	rm -f $@ && ar rcs $@ $^
+$(FZC)/fuzz_%: $(FZC)/obj/tests/fuzz/fuzz_%.o $(FZC)/libfuzz.a $(RESTORER_BLOB)
+	$(FUZZ_CC) $(FZC_FLAGS) -fsanitize=fuzzer -o $@ $< $(FZC)/libfuzz.a $(FZ_LDLIBS)
+
+fuzz: $(FUZZ:%=$(FZC)/fuzz_%)
+	@for n in $(FUZZ); do mkdir -p $(FZC)/new/$$n $(FZC)/tmp && \
+		echo "== fuzz_$$n: $(FUZZ_TIME) s" && \
+		TMPDIR=$(abspath $(FZC))/tmp $(FUZZ_ENV) $(FZC)/fuzz_$$n -max_total_time=$(FUZZ_TIME) -timeout=10 \
+			-print_final_stats=1 -artifact_prefix=$(FZC)/crash-$$n- \
+			$(FZC)/new/$$n tests/fuzz/corpus/$$n || exit 1; \
+	done
+
+fuzz-merge: $(FUZZ:%=$(FZC)/fuzz_%)
+	@for n in $(FUZZ); do mkdir -p $(FZC)/new/$$n $(FZC)/tmp tests/fuzz/corpus/$$n && \
+		find $(FZC)/new/$$n -type f -size +$(FUZZ_MERGE_MAX)c -delete && \
+		TMPDIR=$(abspath $(FZC))/tmp $(FUZZ_ENV) $(FZC)/fuzz_$$n -merge=1 tests/fuzz/corpus/$$n $(FZC)/new/$$n || exit 1; \
+		rm -f $(FZC)/new/$$n/*; \
+	done
+
+.PHONY: fuzz fuzz-merge fuzz-corpus
+-include $(shell find $(FZG)/obj $(FZC)/obj -name '*.d' 2>/dev/null)
 
 # --- install -----------------------------------------------------------------
 #   make install [PREFIX=/usr/local] [DESTDIR=]	  make uninstall [same]
