@@ -139,12 +139,34 @@ track_pid()
 	echo "$1 $t" >>"$PIDS_FILE"
 }
 
+# "pid ppid session" of every process, one a line, for _kill_tracked:
+# read once per pids file, and with read, not $(proc_stat), which forked
+# for each of the hundreds of processes for each tracked pid (a loaded
+# machine took a minute to clean up after a test).
+_lib_proc_table()
+{
+	local p st
+	for p in /proc/[0-9]*; do
+		read -r st 2>/dev/null <"$p/stat" || continue
+		p=${p#/proc/}
+		case $st in
+		*") "*) st=${st##*) } ;;
+		*) st=$(proc_stat "$p") || continue ;;	# a comm with a newline
+		esac
+		# fields after comm: 1 state, 2 ppid, 3 pgrp, 4 session
+		set -- $st
+		[ $# -ge 4 ] && echo "$p $2 $4"
+	done
+	return 0
+}
+
 # Kill one tracked process if it is still the one we recorded, and every
 # process of the session it leads (targets run under setsid) and its
-# descendants. Stopped and traced processes die from SIGKILL too.
+# children (as $_lib_procs, from _lib_proc_table, lists them). Stopped
+# and traced processes die from SIGKILL too.
 _kill_tracked()
 {
-	local pid=$1 start=$2 victims= p st now ours=0
+	local pid=$1 start=$2 victims= p ppid sid now ours=0
 
 	now=$(proc_starttime "$pid" 2>/dev/null)
 	if [ "$now" = "$start" ]; then
@@ -156,16 +178,15 @@ _kill_tracked()
 		ours=1
 	fi
 	[ $ours -eq 1 ] || return 0
-	for p in /proc/[0-9]*; do
-		p=${p#/proc/}
-		st=$(proc_stat "$p") || continue
-		set -- $st
-		if [ "$4" = "$pid" ] && [ "$p" != "$$" ]; then
+	while read -r p ppid sid; do
+		if [ "$sid" = "$pid" ] && [ "$p" != "$$" ]; then
 			victims="$victims $p"
-		elif [ -n "$now" ] && [ "$2" = "$pid" ]; then
+		elif [ -n "$now" ] && [ "$ppid" = "$pid" ]; then
 			victims="$victims $p"
 		fi
-	done
+	done <<EOF
+$_lib_procs
+EOF
 	[ -n "$victims" ] && kill -KILL $victims 2>/dev/null
 	return 0
 }
@@ -175,11 +196,13 @@ _kill_tracked()
 # trap could run).
 kill_pids_file()
 {
-	local pid start m
+	local pid start m _lib_procs
 	[ -f "$1" ] || return 0
-	while read -r pid start; do
+	_lib_procs=$(_lib_proc_table)
+	# each once (start_target tracks its target twice)
+	sort -u "$1" | while read -r pid start; do
 		[ -n "$pid" ] && _kill_tracked "$pid" "$start"
-	done <"$1"
+	done
 	if [ -f "$1.mounts" ]; then
 		while read -r m; do
 			mountpoint -q "$m" 2>/dev/null && { umount "$m" 2>/dev/null || umount -l "$m"; }
@@ -268,15 +291,21 @@ listen_daemon()
 # session of its own (under $TARGET_WRAP when set), wait (bounded) for
 # "ready PID" in its status file.
 # Sets TPID, TSTATUS (status file) and TLOG (its stdout/stderr).
+# A target of another user's: TARGET_WRAP runs it as that user, and
+# TARGET_DIR (a directory of the user's, default $TMP) holds its status,
+# log and files, the log owned by TARGET_OWNER (UID:GID) when set.
 start_target()
 {
-	local name=$1 bin=$TARGETS/$1 i=0 line pid
+	local name=$1 bin=$TARGETS/$1 i=0 line pid dir=${TARGET_DIR:-$TMP}
 	shift
 	need_file "$bin"
 	_lib_nr=$((_lib_nr + 1))
-	TSTATUS=$TMP/$name.$_lib_nr.status
-	TLOG=$TMP/$name.$_lib_nr.log
+	TSTATUS=$dir/$name.$_lib_nr.status
+	TLOG=$dir/$name.$_lib_nr.log
 	rm -f "$TSTATUS"
+	if [ -n "${TARGET_OWNER:-}" ]; then
+		: >"$TLOG" && chown "$TARGET_OWNER" "$TLOG" || fail "cannot make $TLOG"
+	fi
 	# setsid: the target leads its own session and process group, so its
 	# tree is self-contained (as restore wants) and cleanup finds all of
 	# it. Without job control the background child is no group leader,
@@ -284,7 +313,7 @@ start_target()
 	# TMPDIR: what a target leaves in it goes with $TMP, even when the test
 	# kills the target before it cleans up
 	# $TARGET_WRAP: a command the target runs under (stdio-wrap.py)
-	CKPT_STATUS=$TSTATUS TMPDIR=$TMP setsid ${TARGET_WRAP:-} "$bin" "$@" </dev/null >"$TLOG" 2>&1 &
+	CKPT_STATUS=$TSTATUS TMPDIR=$dir setsid ${TARGET_WRAP:-} "$bin" "$@" </dev/null >"$TLOG" 2>&1 &
 	pid=$!
 	track_pid $pid
 	while :; do

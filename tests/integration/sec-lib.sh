@@ -2,7 +2,9 @@
 # ckptd behind a socket (systemd-socket-activate, as ckptd.socket), a fresh
 # user made by useradd (removed on exit), a process of that user's dumped
 # by that user, and copies of its image set for the attacks to forge
-# (tests/tools/imgedit keeps the checksums right).
+# (tests/tools/imgedit keeps the checksums right); more users
+# (sec_new_user) and test targets run as a user (sec_target) for the
+# t-svc-*.sh tests of the service.
 
 command -v systemd-socket-activate >/dev/null || skip "systemd-socket-activate missing"
 command -v setpriv >/dev/null || skip "setpriv missing"
@@ -10,12 +12,15 @@ command -v useradd >/dev/null || skip "useradd missing"
 need_file "$TOOLS/imgedit"
 
 SEC_USER=ckptsec$$
+SEC_MORE_USERS=
 useradd -M -N -d /nonexistent -s /bin/false "$SEC_USER" || fail "useradd $SEC_USER"
 _sec_cleanup()
 {
-	local rc=$?
+	local rc=$? u
 	kill_pids_file "$PIDS_FILE"
-	userdel -f "$SEC_USER" 2>/dev/null
+	for u in $SEC_USER $SEC_MORE_USERS; do
+		userdel -f "$u" 2>/dev/null
+	done
 	(exit $rc)
 	cleanup
 }
@@ -35,6 +40,31 @@ track_pid $DPID
 wait_path -S "$SOCK" || fail "systemd-socket-activate did not create $SOCK"
 chmod 0666 "$SOCK"
 export CKPT_SOCKET="$SOCK" CKPTD=/nonexistent/ckptd
+
+# sec_new_user NAME: one more fresh user (removed on exit, with the
+# first). Sets NEW_UID, NEW_GID and NEW_AS (the setpriv prefix that runs a
+# command as that user).
+sec_new_user()
+{
+	useradd -M -N -d /nonexistent -s /bin/false "$1" || fail "useradd $1"
+	SEC_MORE_USERS="$SEC_MORE_USERS $1"
+	NEW_UID=$(id -u "$1")
+	NEW_GID=$(id -g "$1")
+	NEW_AS="setpriv --reuid=$NEW_UID --regid=$NEW_GID --init-groups"
+}
+
+# sec_target UID:GID DIR NAME [ARGS...]: start_target NAME as that user,
+# its status, log and files in DIR, a directory of the user's. Sets TPID,
+# TSTATUS, TLOG like start_target.
+sec_target()
+{
+	local owner=$1 dir=$2
+	shift 2
+	TARGET_DIR=$dir TARGET_OWNER=$owner \
+		TARGET_WRAP="setpriv --reuid=${owner%:*} --regid=${owner#*:} --init-groups" \
+		start_target "$@"
+	[ "$(stat -c %u "/proc/$TPID")" = "${owner%:*}" ] || fail "target $1 pid $TPID is not uid ${owner%:*}'s"
+}
 
 # sec_dump NAME: start a process of the user's (cwd $U, stdin $U/data,
 # nothing else open) and dump it as the user into $U/NAME, which kills it.
