@@ -94,14 +94,44 @@ static void hold(struct held *h, pid_t pid)
 	cr_assert_eq(h->ctx.tree.nr_tasks, 1);
 }
 
+/* Whether pid sleeps in pause() again: its wchan is the syscall's, not
+ * ptrace_stop (a detached thread not yet run still shows the latter, and
+ * /proc/PID/syscall names pause in both). */
+static bool back_in_pause(pid_t pid)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+	return read_file_at(AT_FDCWD, path, &buf, NULL) == 0 && strstr(buf, "pause");
+}
+
+/* Let the child go, and once it sleeps in pause() again, end it with
+ * SIGUSR1. Not before: a signal that reaches a thread the kernel is
+ * restarting a syscall for, after the restart and before user mode (it
+ * may be preempted there), runs its handler and then the restarted
+ * pause(), which sleeps on; that window is the kernel's, open for any
+ * stopped and continued process, not the injection's. */
 static void finish(struct held *h, pid_t pid)
 {
-	int status;
+	int status = 0;
+	pid_t w = 0;
 
 	release_tree(&h->ctx, false);
 	pstree_free(&h->ctx.tree);
+	for (int i = 0; i < 5000 && !back_in_pause(pid); i++)
+		usleep(1000);
 	kill(pid, SIGUSR1);
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	for (int i = 0; i < 500 && w == 0; i++) {
+		w = waitpid(pid, &status, WNOHANG);
+		if (w == 0)
+			usleep(10000);
+	}
+	if (w == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		cr_assert_fail("the child slept on in pause() after SIGUSR1");
+	}
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		  "the child's pause() saw something else than EINTR (status %#x)", status);
 }
