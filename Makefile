@@ -27,7 +27,7 @@ IMG_SRC   := $(wildcard images/*.c common/*.c)
 IMG_OBJ   := $(patsubst %.c,$(O)/obj/%.o,$(IMG_SRC)) $(patsubst $(O)/gen/%.c,$(O)/obj/gen/%.o,$(PROTO_C))
 LIBIMG    := $(O)/lib/libckptimg.a
 
-D_SRC     := $(wildcard daemon/*.c daemon/track/*.c)
+D_SRC     := $(wildcard daemon/*.c daemon/files/*.c daemon/track/*.c)
 D_OBJ     := $(patsubst %.c,$(O)/obj/%.o,$(D_SRC))
 C_SRC     := $(wildcard client/*.c)
 C_OBJ     := $(patsubst %.c,$(O)/obj/%.o,$(C_SRC))

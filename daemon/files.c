@@ -25,6 +25,7 @@
 
 #include "common/util.h"
 #include "daemon/dump.h"
+#include "daemon/files/kinds.h"
 #include "images/img.h"
 #include "files.pb-c.h"
 
@@ -85,7 +86,10 @@ static void desc_entry_clear(FileDescEntry *e)
 	free(e->tty);
 	free(e->anon_name);
 	free(e->memfd_name);
-	anonfd_clear(e);
+	for (size_t i = 0; i < e->n_epoll_tfds; i++)
+		free(e->epoll_tfds[i]);
+	free(e->epoll_tfds);
+	free(e->timerfd);
 }
 
 void files_ctx_free(struct files_ctx *f)
@@ -292,167 +296,15 @@ static int pipe_pick_holder(struct files_ctx *f, struct desc_ref *nd)
 
 /* --- describing one description ------------------------------------------ */
 
-static int set_identity(FileDescEntry *e, const struct stat *st, const char *path)
-{
-	FileIdentity *fi = malloc(sizeof(*fi));
-
-	if (!fi)
-		return -ENOMEM;
-	file_identity__init(fi);
-	fi->path = strdup(path);
-	if (!fi->path) {
-		free(fi);
-		return -ENOMEM;
-	}
-	fi->dev = st->st_dev;
-	fi->ino = st->st_ino;
-	fi->size = st->st_size;
-	fi->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
-	fi->has_mode = true;
-	fi->mode = st->st_mode;
-	e->file = fi;
-	return 0;
-}
-
-static bool str_starts(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* Whether the file was unlinked: the kernel appends " (deleted)" to its
- * path, which is then cut off. A file really named "x (deleted)" still
- * answers at that name with the same inode, and keeps it. */
-static bool strip_deleted(char *path, const struct stat *st)
-{
-	static const char sfx[] = " (deleted)";
-	size_t n = strlen(path), k = sizeof(sfx) - 1;
-	struct stat cur;
-
-	if (n < k || strcmp(path + n - k, sfx) != 0)
-		return false;
-	if (stat(path, &cur) == 0 && cur.st_dev == st->st_dev && cur.st_ino == st->st_ino)
-		return false;
-	path[n - k] = '\0';
-	return true;
-}
-
-/* Contents of a deleted file or a memfd into a ghost image. The target's
- * own description is taken (no path permission check, so a requester's
- * process may hold a file created by someone else); dump_ghost_file reads it
- * through a description of its own where it can, else only with pread. */
-static int describe_ghost(struct dump_ctx *ctx, const struct fd_parms *p,
-			  FileDescEntry *e, const char *name)
-{
-	_cleanup_close_ int fd = -EBADF;
-	int r;
-
-	fd = fd_take_shared(ctx, p->pid, p->fd);
-	if (fd < 0)
-		fd = fd_reopen(p->pid, p->fd, O_RDONLY | O_NONBLOCK);
-	if (fd < 0)
-		return ckpt_fail(ctx->err, fd, "pid %d fd %d: cannot open deleted file %s",
-				 p->pid, p->fd, p->link);
-	r = dump_ghost_file(ctx, fd, &p->st, name, &e->ghost_id);
-	if (r < 0)
-		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot save deleted file %s",
-				 p->pid, p->fd, p->link);
-	e->has_ghost_id = true;
-	e->has_deleted = e->deleted = true;
-	if (e->type == FD_TYPE__FD_MEMFD) {
-		r = fcntl(fd, F_GET_SEALS);
-		if (r >= 0) {
-			e->has_seals = true;
-			e->seals = r;
-		}
-	}
-	return 0;
-}
-
-static int describe_reg(struct dump_ctx *ctx, struct fd_parms *p, FileDescEntry *e)
-{
-	bool deleted = strip_deleted(p->link, &p->st);
-	int r;
-
-	e->has_pos = true;
-	e->pos = p->pos;
-	if (deleted && str_starts(p->link, "/memfd:")) {
-		e->type = FD_TYPE__FD_MEMFD;
-		e->memfd_name = strdup(p->link + strlen("/memfd:"));
-		if (!e->memfd_name)
-			return -ENOMEM;
-	} else {
-		e->type = FD_TYPE__FD_REG;
-	}
-	r = set_identity(e, &p->st, p->link);
-	if (r < 0)
-		return r;
-	if (!deleted)
-		return 0;
-	return describe_ghost(ctx, p, e, p->link);
-}
-
-static int describe_by_mode(struct dump_ctx *ctx, struct fd_parms *p, FileDescEntry *e)
-{
-	switch (p->st.st_mode & S_IFMT) {
-	case S_IFREG:
-		return describe_reg(ctx, p, e);
-	case S_IFDIR:
-		e->type = FD_TYPE__FD_DIR;
-		e->has_pos = true;
-		e->pos = p->pos;
-		if (strip_deleted(p->link, &p->st))
-			e->has_deleted = e->deleted = true;
-		return set_identity(e, &p->st, p->link);
-	case S_IFIFO:
-		e->type = str_starts(p->link, "pipe:[") ? FD_TYPE__FD_PIPE : FD_TYPE__FD_FIFO;
-		e->has_pipe_ino = true;
-		e->pipe_ino = p->st.st_ino;
-		if (e->type == FD_TYPE__FD_PIPE)
-			return 0;
-		if (strip_deleted(p->link, &p->st))
-			e->has_deleted = e->deleted = true;
-		return set_identity(e, &p->st, p->link);
-	case S_IFCHR:
-		e->has_rdev = true;
-		e->rdev = p->st.st_rdev;
-		if (tty_is_tty(p->st.st_rdev)) {
-			int r = tty_describe(ctx, p, e);
-
-			e->type = FD_TYPE__FD_TTY;
-			if (r < 0)
-				return r;
-		} else {
-			e->type = FD_TYPE__FD_CHR;
-		}
-		return set_identity(e, &p->st, p->link);
-	case S_IFSOCK:
-		e->type = FD_TYPE__FD_SOCKET;
-		e->socket = malloc(sizeof(*e->socket));
-		if (!e->socket)
-			return -ENOMEM;
-		socket_info__init(e->socket);
-		return socket_describe(ctx, p, e->socket);
-	default:
-		e->type = FD_TYPE__FD_OTHER;
-		if (S_ISBLK(p->st.st_mode)) {
-			e->has_rdev = true;
-			e->rdev = p->st.st_rdev;
-		}
-		return set_identity(e, &p->st, p->link);
-	}
-}
-
+/* Its kind (daemon/files/) says what to record. */
 static int describe(struct dump_ctx *ctx, struct fd_parms *p, FileDescEntry *e)
 {
+	const struct fd_kind_ops *k = fd_kind_of_fd(p);
 	int r;
 
 	e->flags = p->flags;
-	if (str_starts(p->link, "anon_inode:")) {
-		e->type = FD_TYPE__FD_ANON;
-		e->anon_name = strdup(p->link);
-		return e->anon_name ? anonfd_describe(ctx, p, e) : -ENOMEM;
-	}
-	r = describe_by_mode(ctx, p, e);
+	e->type = k->type;
+	r = k->describe(ctx, p, e);
 	if (r < 0)
 		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot describe %s",
 				 p->pid, p->fd, p->link);

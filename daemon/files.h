@@ -1,6 +1,7 @@
 /* The files part of a dump, shared by files.c (fds, descriptions, fs-PID.img,
- * files.img) and the per-resource files beside it: pipes.c, ghost.c,
- * sockets.c, tty.c. Nothing here is used outside the dump. */
+ * files.img), ghost.c and the fd kinds of daemon/files/ (kinds.h). Nothing
+ * here is used outside the dump but struct fd_parms, which a kind's match
+ * and describe take. */
 #ifndef CKPT_FILES_H
 #define CKPT_FILES_H
 
@@ -12,7 +13,6 @@
 struct dump_ctx;
 struct sock_table;
 struct FileDescEntry;
-struct SocketInfo;
 
 /* One open fd of a task, as /proc tells it (nothing opened yet). */
 struct fd_parms {
@@ -60,27 +60,14 @@ int fd_reopen(pid_t pid, int fd, int flags);
  * lseek() it; pread, tee and ioctls that only look are fine. */
 int fd_take_shared(struct dump_ctx *ctx, pid_t pid, int fd);
 
-/* pipes.c: the bytes buffered in the target's pipe (or FIFO), read without
- * consuming them. *ret_data is NULL when the pipe is empty. ret_size gets the
- * pipe's capacity (F_GETPIPE_SZ). */
+/* files/pipe.c: the bytes buffered in the target's pipe (or FIFO), read
+ * without consuming them. *ret_data is NULL when the pipe is empty. ret_size
+ * gets the pipe's capacity (F_GETPIPE_SZ). */
 int pipe_peek(struct dump_ctx *ctx, const struct fd_parms *p, uint8_t **ret_data,
 	      size_t *ret_len, uint32_t *ret_size);
 
-/* tty.c: true if the character device (rdev) is a terminal. */
-bool tty_is_tty(dev_t rdev);
-/* Fill e->tty (index, master, name) for a tty fd. */
-int tty_describe(struct dump_ctx *ctx, const struct fd_parms *p, struct FileDescEntry *e);
-
-/* sockets.c: describe the socket p into *si (family, type, protocol, state,
- * addresses, peer). Strings in *si are malloc'd. */
-int socket_describe(struct dump_ctx *ctx, const struct fd_parms *p, struct SocketInfo *si);
+/* files/socket.c */
 void sock_table_free(struct sock_table *t);
-
-/* anonfd.c: the state of an eventfd (counter, semaphore mode) or epoll
- * file (its watches) from fdinfo, into e; other anon-inode files are left
- * as they are. anonfd_clear frees what it added. */
-int anonfd_describe(struct dump_ctx *ctx, const struct fd_parms *p, struct FileDescEntry *e);
-void anonfd_clear(struct FileDescEntry *e);
 
 /* ghost.c */
 void ghosts_free(struct ghost_ref *g);

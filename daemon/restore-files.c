@@ -18,13 +18,10 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "daemon/files/kinds.h"
 #include "daemon/restore-creds.h"
 #include "images/img.h"
 
-
-/* Flags open() may take again; O_CREAT and friends were for the first open. */
-#define REOPEN_MASK (O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_SYNC | \
-		     O_DSYNC | O_LARGEFILE)
 
 /* Move fd above every fd number a task uses. */
 int rst_move_high(struct rst_ctx *ctx, int fd)
@@ -38,16 +35,6 @@ int rst_move_high(struct rst_ctx *ctx, int fd)
 		nfd = negerrno();
 	close(fd);
 	return nfd;
-}
-
-/* A new description of the same file with other flags. */
-static int reopen_fd(int fd, int flags)
-{
-	char p[64];
-
-	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
-	fd = open(p, (flags & REOPEN_MASK) | O_CLOEXEC);
-	return fd < 0 ? negerrno() : fd;
 }
 
 /* An unlinked file: O_TMPFILE next to where it lived (as the requester),
@@ -240,231 +227,20 @@ out:
 	return r;
 }
 
-struct pipe_slot {
-	uint64_t ino;
-	int fds[2];
-	bool used[2];
-	bool filled;
-};
-
-static int open_pipe_end(struct rst_ctx *ctx, FileDescEntry *fe, struct pipe_slot **slots,
-			 unsigned *nr)
-{
-	struct pipe_slot *p = NULL;
-	int end = (fe->flags & O_ACCMODE) == O_RDONLY ? 0 : 1;
-	int fd;
-
-	for (unsigned i = 0; i < *nr; i++)
-		if ((*slots)[i].ino == fe->pipe_ino)
-			p = &(*slots)[i];
-	if (!p) {
-		struct pipe_slot *ns = realloc(*slots, (*nr + 1) * sizeof(*ns));
-
-		if (!ns)
-			return -ENOMEM;
-		*slots = ns;
-		p = &ns[(*nr)++];
-		memset(p, 0, sizeof(*p));
-		p->ino = fe->pipe_ino;
-		if (pipe2(p->fds, O_CLOEXEC) < 0) {
-			p->fds[0] = p->fds[1] = -1;
-			return ckpt_fail(ctx->err, negerrno(), "pipe %u: cannot create a pipe", fe->id);
-		}
-	}
-	if (fe->has_pipe_size && fe->pipe_size)
-		fcntl(p->fds[1], F_SETPIPE_SZ, (int)fe->pipe_size);
-	if (fe->has_pipe_data && fe->pipe_data.len && !p->filled) {
-		p->filled = true;
-		if (fe->pipe_data.len > 65536)
-			fcntl(p->fds[1], F_SETPIPE_SZ, (int)fe->pipe_data.len);
-		fcntl(p->fds[1], F_SETFL, O_NONBLOCK);
-		if (write_full(p->fds[1], fe->pipe_data.data, fe->pipe_data.len) < 0)
-			return ckpt_fail(ctx->err, negerrno(),
-					 "pipe %u: cannot put back its %zu buffered bytes", fe->id,
-					 fe->pipe_data.len);
-		fcntl(p->fds[1], F_SETFL, 0);
-	}
-	if (!p->used[end]) {
-		p->used[end] = true;
-		fd = fcntl(p->fds[end], F_DUPFD_CLOEXEC, 0);
-	} else {
-		fd = reopen_fd(p->fds[end], end ? O_WRONLY : O_RDONLY);
-	}
-	if (fd < 0)
-		return ckpt_fail(ctx->err, fd < -1 ? fd : negerrno(), "pipe %u: cannot open", fe->id);
-	if (fcntl(fd, F_SETFL, fe->flags & (O_NONBLOCK | O_DIRECT)) < 0) {
-		close(fd);
-		return ckpt_fail(ctx->err, negerrno(), "pipe %u: cannot set its flags", fe->id);
-	}
-	return fd;
-}
-
-static int pipe_end(const FileDescEntry *fe)
-{
-	return (fe->flags & O_ACCMODE) == O_RDONLY ? 0 : 1;
-}
-
-static int cmp_pipe_desc(const void *a, const void *b)
-{
-	const FileDescEntry *x = *(FileDescEntry *const *)a, *y = *(FileDescEntry *const *)b;
-
-	if (x->pipe_ino != y->pipe_ino)
-		return x->pipe_ino < y->pipe_ino ? -1 : 1;
-	return pipe_end(x) - pipe_end(y);
-}
-
-/* The first fd of the tree that holds description id, for a message. */
-static void desc_holder(struct rst_ctx *ctx, uint32_t id, int *ret_pid, int *ret_fd)
-{
-	*ret_pid = *ret_fd = -1;
-	for (unsigned i = 0; i < ctx->nr_tasks; i++)
-		for (unsigned j = 0; j < ctx->tasks[i].nr_fds; j++)
-			if (ctx->tasks[i].fds[j]->desc_id == id) {
-				*ret_pid = ctx->tasks[i].pe->pid;
-				*ret_fd = ctx->tasks[i].fds[j]->fd;
-				return;
-			}
-}
-
-/* A pipe comes back whole only when the image holds both its ends. The end
- * a process outside the tree held is gone after a restore: a writer would
- * die of SIGPIPE at its next write, a reader would read end-of-file once
- * the saved bytes are used up. Sorted by inode: O(n log n) in pipes. */
-int rst_check_pipes(struct rst_ctx *ctx)
-{
-	_cleanup_free_ FileDescEntry **v = calloc(ctx->nr_descs + 1, sizeof(*v));
-	unsigned n = 0;
-	int pid, fd;
-
-	if (!v)
-		return -ENOMEM;
-	for (unsigned i = 0; i < ctx->nr_descs; i++)
-		if (ctx->descs[i].fe->type == FD_TYPE__FD_PIPE)
-			v[n++] = ctx->descs[i].fe;
-	qsort(v, n, sizeof(*v), cmp_pipe_desc);
-	for (unsigned i = 0; i < n;) {
-		unsigned j = i;
-		bool ends[2] = { false, false };
-
-		for (; j < n && v[j]->pipe_ino == v[i]->pipe_ino; j++)
-			ends[pipe_end(v[j])] = true;
-		if (!ends[0] || !ends[1]) {
-			desc_holder(ctx, v[i]->id, &pid, &fd);
-			return ckpt_fail(ctx->err, -EOPNOTSUPP,
-					 "pid %d fd %d: the %s end of pipe:[%llu] is held only outside "
-					 "the dumped tree; restored, this process would %s. Dump the "
-					 "tree from a process that holds both ends, or give the fd a "
-					 "file instead of the pipe", pid, fd,
-					 ends[0] ? "write" : "read", (unsigned long long)v[i]->pipe_ino,
-					 ends[0] ? "read end-of-file"
-						 : "die of SIGPIPE at its next write");
-		}
-		i = j;
-	}
-	return 0;
-}
-
-/* A FIFO: keep an O_RDWR fd while opening so neither end blocks. */
-static int open_fifo(struct rst_ctx *ctx, FileDescEntry *fe, const char *path)
-{
-	_cleanup_close_ int keep = rst_open_path(ctx, path, O_RDWR | O_NONBLOCK, 0);
-	int fd;
-
-	if (keep < 0)
-		return ckpt_fail(ctx->err, keep, "fifo %s: cannot open", path);
-	fd = rst_open_path(ctx, path, (fe->flags & REOPEN_MASK) | O_NONBLOCK, 0);
-	if (fd < 0)
-		return ckpt_fail(ctx->err, fd, "fifo %s: cannot open", path);
-	if (fe->has_pipe_data && fe->pipe_data.len)
-		write_full(keep, fe->pipe_data.data, fe->pipe_data.len);
-	fcntl(fd, F_SETFL, fe->flags & (O_NONBLOCK | O_APPEND));
-	return fd;
-}
-
-static int open_desc(struct rst_ctx *ctx, FileDescEntry *fe, struct pipe_slot **slots,
-		     unsigned *nr)
-{
-	char path[4096] = "", what[64];
-	int fd, r, oflags;
-
-	if (fe->file)
-		rst_clean_path(fe->file->path, path, sizeof(path));
-	snprintf(what, sizeof(what), "file description %u", fe->id);
-	oflags = (fe->flags & REOPEN_MASK) | O_CLOEXEC | O_NOCTTY;
-	switch (fe->type) {
-	case FD_TYPE__FD_PIPE:
-		return open_pipe_end(ctx, fe, slots, nr);
-	case FD_TYPE__FD_FIFO:
-		fd = open_fifo(ctx, fe, path);
-		if (fd < 0)
-			return fd;
-		break;
-	case FD_TYPE__FD_MEMFD:
-	case FD_TYPE__FD_REG:
-	case FD_TYPE__FD_DIR:
-	case FD_TYPE__FD_CHR:
-		if (fe->type == FD_TYPE__FD_MEMFD || fe->deleted) {
-			int g;
-
-			r = rst_ghost_open(ctx, fe->ghost_id,
-					   fe->type == FD_TYPE__FD_MEMFD ? NULL : path,
-					   fe->memfd_name, &g);
-			if (r < 0)
-				return r;
-			if (fe->type == FD_TYPE__FD_MEMFD && fe->has_seals && fe->seals)
-				fcntl(g, F_ADD_SEALS, fe->seals);
-			/* a new description: an O_TMPFILE one shows O_TMPFILE in its flags */
-			fd = fe->type == FD_TYPE__FD_MEMFD && (fe->flags & O_ACCMODE) == O_RDWR
-				     ? fcntl(g, F_DUPFD_CLOEXEC, 0)
-				     : reopen_fd(g, fe->flags);
-			close(g);
-			if (fd < 0)
-				return ckpt_fail(ctx->err, fd < -1 ? fd : negerrno(),
-						 "%s (%s): cannot reopen the recreated file", what,
-						 path[0] ? path : "memfd");
-			break;
-		}
-		if (fe->type == FD_TYPE__FD_DIR)
-			oflags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (fe->flags & O_NONBLOCK);
-		fd = rst_open_path(ctx, path, oflags, 0);
-		if (fd < 0)
-			return ckpt_fail(ctx->err, fd, "%s: cannot open %s", what, path);
-		r = rst_check_open_file(ctx, what, fd, fe);
-		if (r < 0) {
-			close(fd);
-			return r;
-		}
-		break;
-	default:
-		return ckpt_fail(ctx->err, -EOPNOTSUPP, "%s: type %d can't be restored yet", what,
-				 fe->type);
-	}
-	if (fe->has_pos && fe->type != FD_TYPE__FD_FIFO && fe->type != FD_TYPE__FD_CHR &&
-	    lseek(fd, fe->pos, SEEK_SET) < 0 && fe->type != FD_TYPE__FD_DIR) {
-		r = negerrno();
-		close(fd);
-		return ckpt_fail(ctx->err, r, "%s (%s): cannot seek to %llu", what, path,
-				 (unsigned long long)fe->pos);
-	}
-	return fd;
-}
-
+/* Each description by its kind (daemon/files/); a kind that can't come
+ * back is used by no task (checked at load). */
 int rst_open_descs(struct rst_ctx *ctx)
 {
-	struct pipe_slot *slots = NULL;
-	unsigned nr = 0;
+	struct fd_open_state st = { 0 };
 	int r = 0, fd;
 
 	for (unsigned i = 0; i < ctx->nr_descs; i++) {
 		struct rst_desc *d = &ctx->descs[i];
+		const struct fd_kind_ops *k = fd_kind_of_desc(d->fe);
 
-		if (d->fe->type == FD_TYPE__FD_ANON && rst_anon_supported(d->fe))
-			fd = rst_anon_open(ctx, d->fe);
-		else if (d->fe->type == FD_TYPE__FD_SOCKET || d->fe->type == FD_TYPE__FD_TTY ||
-			 d->fe->type == FD_TYPE__FD_ANON || d->fe->type == FD_TYPE__FD_OTHER)
-			continue;	/* no task uses it (checked at load) */
-		else
-			fd = open_desc(ctx, d->fe, &slots, &nr);
+		if (!fd_kind_restorable(k, d->fe))
+			continue;
+		fd = k->open(ctx, d->fe, &st);
 		if (fd >= 0)
 			fd = rst_move_high(ctx, fd);
 		if (fd < 0) {
@@ -473,13 +249,7 @@ int rst_open_descs(struct rst_ctx *ctx)
 		}
 		d->fd = fd;
 	}
-	for (unsigned i = 0; i < nr; i++) {
-		if (slots[i].fds[0] >= 0)
-			close(slots[i].fds[0]);
-		if (slots[i].fds[1] >= 0)
-			close(slots[i].fds[1]);
-	}
-	free(slots);
+	fd_open_state_release(&st);
 	return r;
 }
 
@@ -745,6 +515,24 @@ int rst_open_shmems(struct rst_ctx *ctx)
 	return 0;
 }
 
+/* In task t, its fds in place: what their kinds do then (epoll watches). */
+static int post_open_fds(struct rst_ctx *ctx, struct rst_task *t)
+{
+	for (unsigned i = 0; i < t->nr_fds; i++) {
+		FdEntry *f = t->fds[i];
+		const FileDescEntry *fe = rst_desc_find(ctx, f->desc_id)->fe;
+		const struct fd_kind_ops *k = fd_kind_of_desc(fe);
+		int r;
+
+		if (!k || !k->post_open)
+			continue;
+		r = k->post_open(ctx, t, f, fe);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int rst_install_fds(struct rst_ctx *ctx, struct rst_task *t)
 {
 	for (unsigned i = 0; i < t->nr_fds; i++) {
@@ -758,5 +546,5 @@ int rst_install_fds(struct rst_ctx *ctx, struct rst_task *t)
 			return ckpt_fail(ctx->err, negerrno(), "pid %d fd %u: cannot install",
 					 t->pe->pid, f->fd);
 	}
-	return rst_epoll_watches(ctx, t);
+	return post_open_fds(ctx, t);
 }

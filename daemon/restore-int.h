@@ -1,11 +1,16 @@
 /* The restore engine's own view of an image set, shared by its phases:
  *
  *   restore-images.c  read and validate every image into a struct rst_ctx
+ *   restore-fds.c     fs-PID.img and files.img, each fd checked by its kind
+ *   restore-filecheck.c  files on disk against the images, ghost images
+ *   restore-pids.c    every saved pid and tid free here
  *   restore-files.c   open every file description once (intermediate
  *                     process), then put each task's fds at their numbers
  *   restore-tree.c    the intermediate process, clone3(set_tid) of every
  *                     task, sessions, groups, zombies, the final hand-off
- *   restore-task.c    per task: cwd, root, umask, rlimits, creds checks
+ *   restore-task.c    per task: cwd, root, umask, rlimits, name, timer
+ *                     slack, personality
+ *   restore-creds.c   the credentials and paths a requester may restore
  *   restore-mm.c      flatten a task into struct restore_args, map the
  *                     restorer blob into a free hole and jump into it
  *
@@ -20,6 +25,7 @@
 #include <sys/types.h>
 
 #include "daemon/restore.h"
+#include "images/img.h"
 #include "images/pages.h"
 
 #include "core.pb-c.h"
@@ -130,15 +136,31 @@ struct rst_ctx {
 
 /* restore-images.c */
 int rst_load(struct rst_ctx *ctx);
+/* Read every record of (kind, id) into *ret (head first), at most max. */
+int rst_read_records(struct rst_ctx *ctx, enum img_kind kind, unsigned id, unsigned max,
+		     ProtobufCMessage ***ret, unsigned *nr);
+/* Every path of an image is absolute: a relative one would be resolved
+ * from wherever ckptd runs. file: the image, rec: the record, field: its
+ * name. */
+int rst_check_abs_path(struct rst_ctx *ctx, const char *file, const char *rec,
+		       const char *field, const char *path);
 void rst_free(struct rst_ctx *ctx);
 struct rst_task *rst_find(struct rst_ctx *ctx, pid_t pid);
+/* restore-fds.c: files.img; one task's fs-PID.img, then its fds checked
+ * by their kinds (daemon/files/kinds.h). */
+int rst_load_files(struct rst_ctx *ctx);
+int rst_load_fs(struct rst_ctx *ctx, struct rst_task *t);
+int rst_check_fds(struct rst_ctx *ctx, struct rst_task *t);
+/* restore-filecheck.c */
+int rst_check_ghosts(struct rst_ctx *ctx);
 /* Every file the tasks map or hold open must still be the one saved, as
  * opts->file_validation wants (run after rst_check_creds: who may not
  * restore the set learns nothing of it). */
 int rst_check_files(struct rst_ctx *ctx);
-/* Every pipe must come back with both its ends (run after rst_load). */
+/* files/pipe.c: every pipe must come back with both its ends (run after
+ * rst_load). */
 int rst_check_pipes(struct rst_ctx *ctx);
-/* Every saved pid and tid must be free here. */
+/* restore-pids.c: every saved pid and tid must be free here. */
 int rst_check_pids(struct rst_ctx *ctx);
 /* Compare a file on disk with what the image recorded, as
  * opts->file_validation wants; fd may be -1 (the path is stat()ed).
@@ -158,11 +180,6 @@ int rst_open_vmfiles(struct rst_ctx *ctx);
 int rst_open_shmems(struct rst_ctx *ctx);
 /* (each task) */
 int rst_install_fds(struct rst_ctx *ctx, struct rst_task *t);
-/* restore-anon.c: eventfd and epoll files. */
-bool rst_anon_supported(const FileDescEntry *fe);
-int rst_anon_check(struct rst_ctx *ctx, struct rst_task *t);
-int rst_anon_open(struct rst_ctx *ctx, const FileDescEntry *fe);
-int rst_epoll_watches(struct rst_ctx *ctx, struct rst_task *t);
 struct rst_desc *rst_desc_find(struct rst_ctx *ctx, uint32_t id);
 int rst_vmfile_fd(struct rst_ctx *ctx, const char *path, bool write);
 void rst_vma_key(VmaEntry *v, char *buf, size_t len);
@@ -179,6 +196,7 @@ int rst_task_rlimits(struct rst_ctx *ctx, struct rst_task *t);
 /* Before anything is forked: every hard limit can be set by the task. */
 int rst_check_rlimits(struct rst_ctx *ctx, struct rst_task *t);
 int rst_task_misc(struct rst_ctx *ctx, struct rst_task *t);
+/* restore-creds.c */
 int rst_check_creds(struct rst_ctx *ctx);
 
 /* restore-tree.c: the intermediate process's whole life; returns its

@@ -1,4 +1,4 @@
-/* Sockets, recorded (not yet restored): family, type, protocol, state, local
+/* Sockets, recorded (not yet restored: a restore refuses them): family, type, protocol, state, local
  * and peer addresses, and for unix sockets the peer's inode.
  *
  * The kernel's sock_diag (NETLINK_SOCK_DIAG, through libnl-3) lists every
@@ -8,7 +8,7 @@
  * enter it for that one call and come back. A socket sock_diag does not list
  * (netlink, packet...) is described by getsockopt on a duplicate of the
  * target's fd (pidfd_getfd), which reads and changes nothing. */
-#include "daemon/files.h"
+#include "daemon/files/kinds.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -341,7 +341,7 @@ static int socket_getsockopt(struct dump_ctx *ctx, const struct fd_parms *p, Soc
 	return 0;
 }
 
-int socket_describe(struct dump_ctx *ctx, const struct fd_parms *p, SocketInfo *si)
+static int socket_fill(struct dump_ctx *ctx, const struct fd_parms *p, SocketInfo *si)
 {
 	const struct sock_rec *s;
 	struct sock_table *t = NULL;
@@ -368,3 +368,24 @@ int socket_describe(struct dump_ctx *ctx, const struct fd_parms *p, SocketInfo *
 	}
 	return 0;
 }
+
+static bool socket_match(const struct fd_parms *p)
+{
+	return S_ISSOCK(p->st.st_mode);
+}
+
+static int socket_describe(struct dump_ctx *ctx, struct fd_parms *p, FileDescEntry *e)
+{
+	e->socket = malloc(sizeof(*e->socket));
+	if (!e->socket)
+		return -ENOMEM;
+	socket_info__init(e->socket);
+	return socket_fill(ctx, p, e->socket);
+}
+
+const struct fd_kind_ops fd_kind_socket = {
+	.type = FD_TYPE__FD_SOCKET,
+	.name = "sockets",
+	.match = socket_match,
+	.describe = socket_describe,
+};

@@ -1,18 +1,19 @@
-/* Terminals, recorded for restore: which tty (index), which side of a pty
- * pair (master or slave), and its name.
+/* Terminals, recorded (not yet restored: a restore refuses them): which
+ * tty (index), which side of a pty pair (master or slave), and its name.
  *
  * A device is a terminal if it is a pty slave (majors 136..143, which have
  * no sysfs entry) or its sysfs class is "tty" (/dev/ptmx, /dev/tty, vts,
  * serial lines). A master's index comes from TIOCGPTN on a duplicate of the
  * target's own description (pidfd_getfd): opening /dev/ptmx again would
  * make a new pair. */
-#include "daemon/files.h"
+#include "daemon/files/kinds.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -35,12 +36,15 @@ static bool is_ptmx(dev_t rdev)
 	return major(rdev) == TTYAUX_MAJOR && minor(rdev) == PTMX_MINOR;
 }
 
-bool tty_is_tty(dev_t rdev)
+static bool tty_match(const struct fd_parms *p)
 {
 	char path[64], link[256];
 	ssize_t n;
 	const char *base;
+	dev_t rdev = p->st.st_rdev;
 
+	if (!S_ISCHR(p->st.st_mode))
+		return false;
 	if (is_pty_slave(rdev))
 		return true;
 	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/subsystem", major(rdev), minor(rdev));
@@ -68,12 +72,14 @@ static int ptmx_index(struct dump_ctx *ctx, const struct fd_parms *p, uint32_t *
 	return 0;
 }
 
-int tty_describe(struct dump_ctx *ctx, const struct fd_parms *p, FileDescEntry *e)
+static int tty_describe(struct dump_ctx *ctx, struct fd_parms *p, FileDescEntry *e)
 {
 	dev_t rdev = p->st.st_rdev;
 	TtyInfo *ti;
 	int r;
 
+	e->has_rdev = true;
+	e->rdev = rdev;
 	ti = malloc(sizeof(*ti));
 	if (!ti)
 		return -ENOMEM;
@@ -93,5 +99,12 @@ int tty_describe(struct dump_ctx *ctx, const struct fd_parms *p, FileDescEntry *
 		/* pty slaves: one major with 20-bit minors, the minor is the index */
 		ti->index = minor(rdev);
 	}
-	return 0;
+	return fd_set_identity(e, &p->st, p->link);
 }
+
+const struct fd_kind_ops fd_kind_tty = {
+	.type = FD_TYPE__FD_TTY,
+	.name = "terminals",
+	.match = tty_match,
+	.describe = tty_describe,
+};
