@@ -41,7 +41,7 @@ R_CFLAGS  := -std=gnu11 -O2 -g0 -Wall -Wextra -Wno-unused-parameter -ffreestandi
 	     -fpie -fno-stack-protector -fno-builtin -fno-asynchronous-unwind-tables \
 	     -fno-exceptions -fno-jump-tables -mno-red-zone -fvisibility=hidden \
 	     -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=0 -fcf-protection=none -nostdinc \
-	     -isystem $(shell $(CC) -print-file-name=include) -isystem $(R_UAPI) -Irestorer
+	     -isystem $(shell $(CC) -print-file-name=include) -isystem $(R_UAPI) -Irestorer -MMD -MP
 R_OBJ     := $(patsubst restorer/%,$(O)/restorer/%.o,$(R_SRC))
 
 TARGET_SRC := $(wildcard tests/targets/*.c)
@@ -119,7 +119,7 @@ $(O)/bin/ckptctl: $(C_OBJ) $(LIBIMG)
 
 $(O)/targets/%: tests/targets/%.c tests/targets/target.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) -O1 -g -Wall -D_GNU_SOURCE -mavx -o $@ $< -pthread -lrt
+	$(CC) -O1 -g -Wall -D_GNU_SOURCE -mavx -MMD -MP -o $@ $< -pthread -lrt
 
 # Unit tests link libckptimg and every daemon object except its main.
 D_OBJ_NOMAIN := $(filter-out $(O)/obj/daemon/main.o,$(D_OBJ))
@@ -134,7 +134,7 @@ $(O)/tools/%: tests/tools/%.c $(LIBIMG) | $(DEPS_STAMP)
 
 $(O)/bench/%: tests/bench/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) -O2 -g -Wall -D_GNU_SOURCE -I. -o $@ $< -pthread
+	$(CC) -O2 -g -Wall -D_GNU_SOURCE -I. -MMD -MP -o $@ $< -pthread
 
 unit: $(UNITS) fuzz-corpus
 	@fail=0; for t in $(UNITS); do echo "== $$t"; $$t --jobs 1 || fail=1; done; exit $$fail
@@ -239,7 +239,6 @@ fuzz-merge: $(FUZZ:%=$(FZC)/fuzz_%)
 	done
 
 .PHONY: fuzz fuzz-merge fuzz-corpus
--include $(shell find $(FZG)/obj $(FZC)/obj -name '*.d' 2>/dev/null)
 
 # --- install -----------------------------------------------------------------
 #   make install [PREFIX=/usr/local] [DESTDIR=]	  make uninstall [same]
@@ -299,4 +298,8 @@ clean:
 .PHONY: all unit integration check bench example clean
 .DELETE_ON_ERROR:
 .SECONDARY: $(PROTO_C) $(PROTO_H)
--include $(shell find $(O)/obj $(O)/restorer -name '*.d' 2>/dev/null)
+# Every compiler run writes, with -MMD -MP, the headers and the .c files it
+# included (tests/unit/test_restorer.c includes restorer/*.c) into a .d file
+# beside what it built: objects, the blob's objects, and the programs compiled
+# and linked in one step (unit tests, tools, targets, bench, fuzz).
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -5,10 +5,12 @@
  * (authorize.c) from the peer's SO_PEERCRED. Root may dump any process; anyone
  * else only processes (and their descendants) whose every uid and gid equals
  * theirs and that are dumpable, into a directory they may write, and restores
- * only under their own credentials. For such a requester the connection's
- * handler also takes the requester's file-system identity (fsuid, fsgid,
- * groups), so images are created as the requester and every file the engine
- * opens is checked against the requester's rights, not root's.
+ * only under their own credentials. The tree may change until it is frozen,
+ * so freeze.c checks its ownership again once nothing in it runs. For such a
+ * requester the connection's handler also takes the requester's file-system
+ * identity (fsuid, fsgid, groups), so images are created as the requester
+ * and every file the engine opens is checked against the requester's rights,
+ * not root's.
  *
  * A listening daemon serves each connection in a forked child: a crash in the
  * engine loses one request, never the daemon, and credentials taken for one
@@ -349,9 +351,6 @@ static void do_check(const struct kerndat *kd, struct reply *rep)
 	rep->resp.check = &rep->check;
 }
 
-/* A request ckptd can't take as it is (another protocol version, malformed,
- * missing a part) fails with -EBADRQC, whatever the detail: ckptctl tells
- * that apart from a failed operation (its exit code 7). */
 /* The operations in flight the requester may see: root every one, anyone
  * else their own (the others only counted); the status request itself is
  * left out. A connection whose request has not arrived is "waiting". */
@@ -468,6 +467,9 @@ static int do_cancel(struct conn *c, const CancelReq *req, struct reply *rep,
 	return 0;
 }
 
+/* A request ckptd can't take as it is (another protocol version, malformed,
+ * missing a part) fails with -EBADRQC, whatever the detail: ckptctl tells
+ * that apart from a failed operation (its exit code 7). */
 static int dispatch(struct conn *c, const RpcRequest *req, int dirfd, struct reply *rep,
 		    struct ckpt_err *err)
 {

@@ -8,7 +8,9 @@ set -e
 PKGS="clang libclang-rt-dev"
 missing=""
 for p in $PKGS; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+	# ${db:Status-Status}, not ${Status}: a package on hold ("hold ok
+	# installed") is installed all the same; one line per architecture
+	dpkg-query -W -f='${db:Status-Status}\n' "$p" 2>/dev/null | grep -qx installed ||
 		missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0

@@ -11,7 +11,7 @@ catch_dump()
 	out=$(python3 - "$CKPTCTL" "$1" <<'PY'
 import json, os, signal, subprocess, sys, time
 ckptctl, pid = sys.argv[1], int(sys.argv[2])
-def find():
+def find_once():
     out = subprocess.run([ckptctl, "status", "--json"], capture_output=True, text=True).stdout
     try:
         ops = json.loads(out).get("operations", [])
@@ -20,6 +20,14 @@ def find():
     for o in ops:
         if o["kind"] == "dump" and o.get("target_pid") == pid:
             return o
+    return None
+def find():
+    # a status that failed (a loaded machine) is asked again
+    for _ in range(20):
+        o = find_once()
+        if o:
+            return o
+        time.sleep(0.05)
     return None
 end = time.time() + 60
 o = None
@@ -40,8 +48,10 @@ while time.time() < end:
         print(o["id"], h)
         sys.exit(0)
     if o.get("stage") not in (None, "freeze", "check", "tasks", "pages"):
+        print("catch_dump: missed the pages stage: %r" % o, file=sys.stderr)
         sys.exit(1)
     if o.get("stage") == "pages" and o["done"] >= o["total"] * 0.6:
+        print("catch_dump: caught too late: %r" % o, file=sys.stderr)
         sys.exit(1)
     os.kill(h, signal.SIGCONT)
     time.sleep(0.01)
