@@ -130,8 +130,24 @@ os.execvp(sys.argv[1], sys.argv[1:])' setpriv --reuid=$SEC_UID --regid=$SEC_GID 
 	"$CKPTCTL" dump -t $INT -D "$U/int" >"$TMP/int.out" 2>&1 &
 INTC=$!
 wait_log "request of uid $SEC_UID .* waits" 12
+# ^C only once ckptctl catches it (its cancel guard is up): a SIGINT that
+# reached the python wrapper first would be lost, and the request would
+# wait for good
+i=0
+until [ $(( 0x$(sed -n 's/^SigCgt:[[:space:]]*//p' /proc/$INTC/status 2>/dev/null || echo 0) & 2 )) -ne 0 ] &&
+	[ "$(readlink /proc/$INTC/exe)" = "$(readlink -f "$CKPTCTL")" ]; do
+	i=$((i + 1))
+	[ $i -le 300 ] || fail "ckptctl (pid $INTC) never caught SIGINT"
+	sleep 0.1
+done
 kill -KILL $KILLED
 kill -INT $INTC
+i=0
+while kill -0 $INTC 2>/dev/null && [ -z "$(sed -n 's/^State:[[:space:]]*Z.*/Z/p' /proc/$INTC/status 2>/dev/null)" ]; do
+	i=$((i + 1))
+	[ $i -le 300 ] || { release; fail "ckptctl interrupted while waiting did not end"; }
+	sleep 0.1
+done
 rc=0
 wait $INTC || rc=$?
 [ $rc -eq 9 ] || fail "ckptctl interrupted while waiting exited $rc: $(cat "$TMP/int.out")"
