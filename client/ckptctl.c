@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "client/commands.h"
-#include "daemon/rpc.h"
+#include "common/protocol.h"
+#include "common/version.h"
 
 static const struct command {
 	const char *name;

@@ -21,8 +21,8 @@
 
 #include "client/commands.h"
 #include "common/escape.h"
+#include "common/protocol.h"
 #include "common/util.h"
-#include "daemon/rpc.h"
 #include "images/json.h"
 
 #define ONESHOT_FD 3

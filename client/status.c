@@ -14,7 +14,7 @@
 #include "client/commands.h"
 #include "client/rpc-client.h"
 #include "common/escape.h"
-#include "daemon/rpc.h"
+#include "common/protocol.h"
 #include "images/json.h"
 
 static void status_usage(FILE *f)

@@ -20,6 +20,7 @@
 
 #include "common/util.h"
 #include "daemon/dump.h"
+#include "daemon/dump-io.h"
 #include "daemon/inject.h"
 #include "daemon/proc.h"
 #include "daemon/regs.h"
@@ -405,9 +406,10 @@ static int dump_thread_ids(struct dump_ctx *ctx, struct task *t, struct thread *
 }
 
 static int dump_thread(struct dump_ctx *ctx, struct task *t, struct thread *th,
-		       struct thread_core *c)
+		       struct thread_core *c, struct core_result *res)
 {
 	char name[64];
+	uint64_t xcr0;
 	size_t len;
 	int r;
 
@@ -415,9 +417,11 @@ static int dump_thread(struct dump_ctx *ctx, struct task *t, struct thread *th,
 	c->e.tid = th->tid;
 	regs_to_entry(&th->regs, &c->regs);
 	c->e.regs = &c->regs;
-	r = regs_dump_xsave(ctx, th->tid, &c->xsave, &len);
+	r = regs_dump_xsave(ctx, th->tid, &c->xsave, &len, &xcr0);
 	if (r < 0)
 		return r;
+	res->xfeatures |= xcr0;
+	res->xsave_size = MAX(res->xsave_size, (uint32_t)len);
 	c->e.xsave.data = c->xsave;
 	c->e.xsave.len = len;
 	if (ptrace(PTRACE_GETSIGMASK, th->tid, sizeof(c->e.sigmask), &c->e.sigmask) < 0)
@@ -442,7 +446,7 @@ static int dump_thread(struct dump_ctx *ctx, struct task *t, struct thread *th,
 
 /* Collect and write core-PID.img; the scratch page is mapped around it. */
 static int dump_core(struct dump_ctx *ctx, struct task *t, struct task_core *tc,
-		     struct thread_core *thc, ProtobufCMessage **m)
+		     struct thread_core *thc, ProtobufCMessage **m, struct core_result *res)
 {
 	int r;
 
@@ -455,7 +459,7 @@ static int dump_core(struct dump_ctx *ctx, struct task *t, struct task_core *tc,
 		return r;
 	m[0] = &tc->e.base;
 	for (unsigned i = 0; i < t->nr_threads; i++) {
-		r = dump_thread(ctx, t, &t->threads[i], &thc[i]);
+		r = dump_thread(ctx, t, &t->threads[i], &thc[i], res);
 		if (r < 0)
 			return r;
 		m[i + 1] = &thc[i].e.base;
@@ -463,11 +467,12 @@ static int dump_core(struct dump_ctx *ctx, struct task *t, struct task_core *tc,
 	return 0;
 }
 
-int dump_task_core(struct dump_ctx *ctx, struct task *t)
+int dump_task_core(struct dump_ctx *ctx, struct task *t, struct core_result *ret)
 {
 	_cleanup_free_ struct thread_core *thc = calloc(t->nr_threads, sizeof(*thc));
 	_cleanup_free_ ProtobufCMessage **m = calloc(t->nr_threads + 1, sizeof(*m));
 	struct task_core tc = { 0 };
+	struct core_result res = { 0 };
 	int r, f;
 
 	if (!thc || !m)
@@ -475,7 +480,9 @@ int dump_task_core(struct dump_ctx *ctx, struct task *t)
 	r = inject_prepare(t);
 	if (r < 0)
 		return core_fail(ctx, t->pid, r, "cannot map a scratch page for injected syscalls");
-	r = dump_core(ctx, t, &tc, thc, m);
+	r = dump_core(ctx, t, &tc, thc, m, &res);
+	/* found by inject_prepare; it outlives the scratch page */
+	res.syscall_ip = t->syscall_ip;
 	f = inject_finish(t);
 	if (r == 0 && f < 0)
 		r = core_fail(ctx, t->pid, f, "cannot unmap the scratch page");
@@ -484,5 +491,7 @@ int dump_task_core(struct dump_ctx *ctx, struct task *t)
 	for (unsigned i = 0; i < t->nr_threads; i++)
 		thread_core_free(&thc[i]);
 	task_core_free(&tc);
+	if (r == 0)
+		*ret = res;
 	return r;
 }

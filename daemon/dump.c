@@ -15,28 +15,13 @@
 
 #include "common/util.h"
 #include "common/version.h"
+#include "daemon/core.h"
+#include "daemon/freeze.h"
+#include "daemon/mem.h"
 #include "daemon/restore.h"
 #include "images/img.h"
 #include "images/imgset.h"
 #include "inventory.pb-c.h"
-
-int dump_progress(struct dump_ctx *ctx, const char *stage, uint64_t done, uint64_t total)
-{
-	if (!ctx->progress || ctx->progress(ctx->progress_opaque, stage, done, total) == 0)
-		return 0;
-	return ckpt_fail(ctx->err, -ECANCELED, "cancelled at the %s stage: the tree runs on "
-			 "as it was and no image set was written", stage);
-}
-
-int dump_img_close(struct dump_ctx *ctx, struct img *img)
-{
-	int r = img_finish(img);
-
-	if (r < 0)
-		ckpt_fail(ctx->err, r, "%s", img_errmsg(img));
-	img_close(img);
-	return r;
-}
 
 static int write_inventory(struct dump_ctx *ctx)
 {
@@ -106,6 +91,42 @@ static int check_restorable(struct dump_ctx *ctx)
 			 ckpt_err_msg(&why, r));
 }
 
+/* What the workers found of one task, recorded. */
+static void record_core(struct dump_ctx *ctx, const struct core_result *c)
+{
+	ctx->xfeatures |= c->xfeatures;
+	ctx->xsave_size = MAX(ctx->xsave_size, c->xsave_size);
+}
+
+static void record_mm(struct dump_ctx *ctx, const struct mm_result *m)
+{
+	uint64_t total = ctx->pages_total + m->pages_counted;
+
+	ctx->stats.vmas += m->vmas;
+	ctx->stats.pages_written += m->pages_written;
+	/* smaps counted the zero pages, but they are not written */
+	ctx->pages_total = total - MIN(m->pages_zero, total);
+}
+
+/* core first: the syscall site it finds is what mem asks brk(0) through. */
+static int dump_task(struct dump_ctx *ctx, struct task *t)
+{
+	struct core_result core;
+	struct mm_result mm;
+	int r;
+
+	t->pages_id = ++ctx->next_pages_id;
+	r = dump_task_core(ctx, t, &core);
+	if (r < 0)
+		return r;
+	record_core(ctx, &core);
+	r = dump_task_mm(ctx, t, core.syscall_ip, &mm);
+	if (r < 0)
+		return r;
+	record_mm(ctx, &mm);
+	return dump_task_files(ctx, t);
+}
+
 static int dump_tasks(struct dump_ctx *ctx)
 {
 	int r;
@@ -121,14 +142,7 @@ static int dump_tasks(struct dump_ctx *ctx)
 		r = dump_progress(ctx, "tasks", i, ctx->tree.nr_tasks);
 		if (r < 0)
 			return r;
-		t->pages_id = ++ctx->next_pages_id;
-		r = dump_task_core(ctx, t);
-		if (r < 0)
-			return r;
-		r = dump_task_mm(ctx, t);
-		if (r < 0)
-			return r;
-		r = dump_task_files(ctx, t);
+		r = dump_task(ctx, t);
 		if (r < 0)
 			return r;
 	}

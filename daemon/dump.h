@@ -1,7 +1,10 @@
 /* One dump, start to end: freeze -> collect -> images -> release.
  *
- * Modules each write their own images for one task into ctx->dirfd and
- * describe any failure in ctx->err (naming the pid, file or address). */
+ * dump.c runs the workers in order (freeze.h, core.h, mem.h, files) and
+ * records in dump_ctx what each returns. Workers each write their own
+ * images for one task into ctx->dirfd (closing them and telling progress
+ * through dump-io.h) and describe any failure in ctx->err (naming the pid,
+ * file or address); they read dump_ctx but for those write nothing in it. */
 #ifndef CKPT_DUMP_H
 #define CKPT_DUMP_H
 
@@ -10,7 +13,10 @@
 #include <sys/types.h>
 
 #include "common/err.h"
+#include "daemon/dump-io.h"	/* dump_img_close, for files.c */
+#include "daemon/freeze.h"	/* freeze_tree, for the unit tests */
 #include "daemon/kerndat.h"
+#include "daemon/progress.h"
 #include "daemon/pstree.h"
 
 struct dump_opts {
@@ -30,11 +36,6 @@ struct dump_stats {
 	char unrestorable[1024];
 };
 
-/* Progress of a long operation, told to its requester. Returns 0 to go on,
- * or -ECANCELED when the requester has given up (hung up, or shut down its
- * side of the connection): a dump then stops and leaves the tree running. */
-typedef int (*progress_fn)(void *opaque, const char *stage, uint64_t done, uint64_t total);
-
 struct files_ctx;
 
 struct dump_ctx {
@@ -46,12 +47,12 @@ struct dump_ctx {
 	struct dump_stats stats;
 	progress_fn progress;
 	void *progress_opaque;
-	uint64_t pages_total;		/* for progress: counted by mem.c */
-	uint64_t xfeatures;		/* filled by core.c from the saved xsave */
+	uint64_t pages_total;		/* for progress: pages to save of the
+					   tasks done, from each mm_result */
+	uint64_t xfeatures;		/* from each core_result */
 	uint32_t xsave_size;
 	struct files_ctx *files;	/* owned by files.c */
 	unsigned next_pages_id;
-	unsigned next_ghost_id;
 	uint64_t dump_time_ns;
 };
 
@@ -60,33 +61,11 @@ int dump_run(const struct dump_opts *opts, const struct kerndat *kd, int dirfd,
 	     progress_fn progress, void *opaque, struct dump_stats *stats,
 	     struct ckpt_err *err);
 
-/* Tell the requester; -ECANCELED (described in ctx->err) when it gave up. */
-int dump_progress(struct dump_ctx *ctx, const char *stage, uint64_t done, uint64_t total);
-
-struct img;
-/* Finish and free an image a dump wrote. A failure (a full disk often
- * shows only here) is described with the file and the offset. */
-int dump_img_close(struct dump_ctx *ctx, struct img *img);
-
-/* freeze.c: refuse bad targets, then seize and stop every thread of the tree
- * rooted at opts->pid (catching threads and children that appear meanwhile).
- * On failure everything seized is released and left running. */
-int freeze_tree(struct dump_ctx *ctx);
-/* Detach from every task; with kill, SIGKILL the tree first. */
-void release_tree(struct dump_ctx *ctx, bool kill);
-
-/* core.c: pstree.img for the whole tree; core-PID.img per task. */
-int dump_pstree(struct dump_ctx *ctx);
-int dump_task_core(struct dump_ctx *ctx, struct task *t);
-
-/* mem.c: mm-PID.img, pagemap-PID.img, pages-N.img per task. */
-int dump_task_mm(struct dump_ctx *ctx, struct task *t);
-
 /* files.c: fs-PID.img per task; files.img (and ghost-N.img) once at the end. */
 int dump_task_files(struct dump_ctx *ctx, struct task *t);
 int dump_files_finish(struct dump_ctx *ctx);
 void files_ctx_free(struct files_ctx *f);
-/* files.c: save the contents of a deleted file, memfd or shared anonymous
+/* ghost.c: save the contents of a deleted file, memfd or shared anonymous
  * object (fd open on it; st its fstat) once per (dev, ino) into a ghost-N.img;
  * the ghost id into *ret_id. Called by files.c itself and by mem.c. */
 struct stat;

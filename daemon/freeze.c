@@ -10,7 +10,7 @@
  * threads are listed again after each batch stops until no new one shows.
  * A group-stopped task (state T) stays group-stopped: the seize reports its
  * stop, and a detach puts it back in its job-control stop. */
-#include "daemon/dump.h"
+#include "daemon/freeze.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "daemon/dump.h"
 #include "daemon/proc.h"
 #include "daemon/ptrace.h"
 

@@ -19,6 +19,7 @@
 
 #include "common/util.h"
 #include "daemon/dump.h"
+#include "daemon/dump-io.h"
 #include "images/img.h"
 #include "files.pb-c.h"
 
@@ -161,7 +162,8 @@ int dump_ghost_file(struct dump_ctx *ctx, int fd, const struct stat *st,
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return ckpt_fail(ctx->err, -ENOMEM, "ghost file: out of memory");
-	id = ++ctx->next_ghost_id;
+	/* ids count up from 1, and the newest ghost heads the list */
+	id = f->ghosts ? f->ghosts->id + 1 : 1;
 	r = ghost_write(ctx, own >= 0 ? own : fd, own < 0, st, name, id);
 	if (r < 0) {
 		free(g);

@@ -17,7 +17,7 @@
  * window at a time), pagepipe reads each batch with one process_vm_readv
  * and writes it from a second thread. The dumper's memory is two batch
  * buffers plus one record per VMA, whatever the target's size. */
-#include "daemon/dump.h"
+#include "daemon/mem.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +30,8 @@
 #include <sys/syscall.h>
 
 #include "common/util.h"
+#include "daemon/dump.h"
+#include "daemon/dump-io.h"
 #include "daemon/inject.h"
 #include "daemon/pagepipe.h"
 #include "daemon/pagescan.h"
@@ -46,14 +48,16 @@ struct mm_dump {
 	struct task *t;
 	pid_t pid;
 	uint64_t ps;
+	unsigned long syscall_ip;	/* from dump_task_core; 0: none */
 	struct vma_list vmas;
 
 	/* the pages pass */
 	struct pagescan *scan;
 	struct page_writer *pw;
 	struct page_pipe *pipe;
-	uint64_t reported;		/* pages counted into ctx->stats */
-	uint64_t reported_zero;		/* zero pages taken off ctx->pages_total */
+	uint64_t counted;		/* pages smaps says there are to save */
+	uint64_t reported;		/* pages written, as last reported */
+	uint64_t reported_zero;		/* zero pages (not written), as last reported */
 };
 
 /* ---- mm fields ------------------------------------------------------- */
@@ -104,7 +108,7 @@ static int read_brk(struct mm_dump *d, const struct mm_stat *st, uint64_t *ret)
 	for (unsigned i = 0; i < d->t->nr_threads && !th; i++)
 		if (d->t->threads[i].seized)
 			th = &d->t->threads[i];
-	if (d->t->syscall_ip && th) {
+	if (d->syscall_ip && th) {
 		r = inject_syscall(d->t, th, __NR_brk, args, &brk);
 		if (r < 0)
 			return ckpt_fail(d->ctx->err, r, "pid %d: cannot run brk(0) in thread %d",
@@ -115,8 +119,8 @@ static int read_brk(struct mm_dump *d, const struct mm_stat *st, uint64_t *ret)
 		*ret = brk;
 		return 0;
 	}
-	/* No syscall instruction was found to inject through (core.c leaves
-	 * syscall_ip 0 then), or no thread is held: the end of [heap] is brk
+	/* No syscall instruction was found to inject through (dump_task_core
+	 * gave syscall_ip 0 then), or no thread is held: the end of [heap] is brk
 	 * rounded up to a page, which restore accepts as well (PR_SET_MM_MAP
 	 * only checks that brk lies within bounds). */
 	heap = find_vma_kind(d, VMA_KIND__VMA_HEAP);
@@ -315,21 +319,24 @@ static int write_mm_image(struct mm_dump *d)
 
 /* ---- pages ----------------------------------------------------------- */
 
-/* -ECANCELED when the requester gave up (see dump_progress). */
+/* Progress counts on from the tasks before this one, as ctx has them
+ * (dump.c records each task's result). -ECANCELED when the requester gave
+ * up (see dump_progress). */
 static int report_progress(struct mm_dump *d, bool force)
 {
-	struct dump_ctx *ctx = d->ctx;
+	const struct dump_ctx *ctx = d->ctx;
 	uint64_t done = pagepipe_pages_done(d->pipe), zero = pagepipe_pages_zero(d->pipe);
+	uint64_t written, total;
 
 	if (!force && (done - d->reported) * d->ps < PROGRESS_BYTES)
 		return 0;
-	ctx->stats.pages_written += done - d->reported;
 	d->reported = done;
-	/* the total counted them (smaps' Anonymous), but they are not written */
-	ctx->pages_total -= MIN(zero - d->reported_zero, ctx->pages_total);
 	d->reported_zero = zero;
-	return dump_progress(ctx, "pages", ctx->stats.pages_written,
-			     MAX(ctx->pages_total, ctx->stats.pages_written));
+	written = ctx->stats.pages_written + done;
+	/* the total counted them (smaps' Anonymous), but they are not written */
+	total = ctx->pages_total + d->counted;
+	total -= MIN(zero, total);
+	return dump_progress(d->ctx, "pages", written, MAX(total, written));
 }
 
 /* Queue the pages to save of one VMA, a window at a time. */
@@ -376,13 +383,11 @@ static int dump_pages(struct mm_dump *d)
 {
 	const struct kerndat *kd = d->ctx->kd;
 	bool known = kerndat_known(kd);
-	uint64_t total = 0;
 	int r;
 
 	for (size_t i = 0; i < d->vmas.nr; i++)
 		if (vma_wants_pages(&d->vmas.v[i]))
-			total += (d->vmas.v[i].anon_kb + d->vmas.v[i].swap_kb) * 1024 / d->ps;
-	d->ctx->pages_total += total;
+			d->counted += (d->vmas.v[i].anon_kb + d->vmas.v[i].swap_kb) * 1024 / d->ps;
 
 	r = pagescan_open(d->pid, d->ps, !known || kd->pagemap_scan, &d->scan);
 	if (r < 0)
@@ -427,7 +432,8 @@ static void mm_dump_free(struct mm_dump *d)
 	vma_list_free(&d->vmas);
 }
 
-int dump_task_mm(struct dump_ctx *ctx, struct task *t)
+int dump_task_mm(struct dump_ctx *ctx, struct task *t, unsigned long syscall_ip,
+		 struct mm_result *ret)
 {
 	long ps = ctx->kd && ctx->kd->page_size > 0 ? ctx->kd->page_size : sysconf(_SC_PAGESIZE);
 	struct mm_dump *d;
@@ -440,6 +446,7 @@ int dump_task_mm(struct dump_ctx *ctx, struct task *t)
 	d->t = t;
 	d->pid = t->pid;
 	d->ps = ps;
+	d->syscall_ip = syscall_ip;
 
 	r = read_vmas(d);
 	if (r >= 0)
@@ -447,7 +454,12 @@ int dump_task_mm(struct dump_ctx *ctx, struct task *t)
 	if (r >= 0)
 		r = dump_pages(d);
 	if (r >= 0)
-		ctx->stats.vmas += d->vmas.nr;
+		*ret = (struct mm_result){
+			.vmas = d->vmas.nr,
+			.pages_written = d->reported,
+			.pages_counted = d->counted,
+			.pages_zero = d->reported_zero,
+		};
 	mm_dump_free(d);
 	free(d);
 	return r;

@@ -48,7 +48,8 @@ void regs_to_entry(const struct user_regs_struct *r, X86Regs *e)
 	e->gs = r->gs;
 }
 
-int regs_dump_xsave(struct dump_ctx *ctx, pid_t tid, uint8_t **ret, size_t *ret_len)
+int regs_dump_xsave(struct dump_ctx *ctx, pid_t tid, uint8_t **ret, size_t *ret_len,
+		    uint64_t *ret_xcr0)
 {
 	_cleanup_free_ uint8_t *buf = malloc(XSAVE_MAX);
 	struct iovec iov = { buf, XSAVE_MAX };
@@ -62,8 +63,7 @@ int regs_dump_xsave(struct dump_ctx *ctx, pid_t tid, uint8_t **ret, size_t *ret_
 		return ckpt_fail(ctx->err, -EPROTO,
 				 "thread %d: the kernel gave a %zu-byte xsave area", tid, iov.iov_len);
 	memcpy(&xcr0, buf + XSAVE_XCR0_OFFSET, sizeof(xcr0));
-	ctx->xfeatures |= xcr0;
-	ctx->xsave_size = MAX(ctx->xsave_size, (uint32_t)iov.iov_len);
+	*ret_xcr0 = xcr0;
 	*ret_len = iov.iov_len;
 	*ret = TAKE_PTR(buf);
 	return 0;

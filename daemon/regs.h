@@ -18,7 +18,9 @@ struct dump_ctx;
 void regs_to_entry(const struct user_regs_struct *r, X86Regs *e);
 
 /* The thread's xsave area, as long as the kernel makes it (malloc'ed into
- * *ret); sets ctx->xfeatures and ctx->xsave_size. */
-int regs_dump_xsave(struct dump_ctx *ctx, pid_t tid, uint8_t **ret, size_t *ret_len);
+ * *ret, its length into *ret_len), and the XCR0 it was saved under into
+ * *ret_xcr0. ctx only for its error slot. */
+int regs_dump_xsave(struct dump_ctx *ctx, pid_t tid, uint8_t **ret, size_t *ret_len,
+		    uint64_t *ret_xcr0);
 
 #endif

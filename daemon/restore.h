@@ -7,8 +7,8 @@
 #include <sys/types.h>
 
 #include "common/err.h"
-#include "daemon/dump.h"	/* progress_fn */
 #include "daemon/kerndat.h"
+#include "daemon/progress.h"
 
 /* How closely the files an image refers to must match it (ckptctl restore
  * --file-validation; Documentation/restore.md has the table). */

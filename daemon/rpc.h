@@ -1,11 +1,7 @@
-/* ckptd's requests (rpc.c) and its listening loop (listener.c): the protocol constants ckptctl shares, and the two
+/* ckptd's requests (rpc.c) and its listening loop (listener.c): the two
  * ways the daemon serves (a listening socket, or one inherited connection).
- *
- * Wire format (proto/rpc.proto) on a SOCK_SEQPACKET unix socket: the client
- * sends one packed rpc_request in one message, with the image directory fd
- * attached as SCM_RIGHTS for dump and restore; the daemon answers with zero
- * or more RPC_PROGRESS responses and one final response (err 0 or -errno,
- * and a message naming what failed). One request per connection. */
+ * The protocol constants ckptctl shares, and the wire format, are in
+ * common/protocol.h. */
 #ifndef CKPT_RPC_H
 #define CKPT_RPC_H
 
@@ -13,16 +9,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "common/version.h"
-
-#define RPC_PROTO_VERSION	1u
-#define RPC_MSG_MAX		(64u * 1024)	/* bound on every message, both ways */
-#define CKPT_SOCKET_DEFAULT	"/run/ckpt/ckptd.sock"
+#include "common/protocol.h"
 
 /* Handler slots beyond max_clients for the quick requests (check, status,
- * cancel): root can always look and cancel, however busy ckptd is. */
+ * cancel): root can always look and cancel, however busy ckptd is.
+ * max_clients + RPC_LIGHT_EXTRA stays within RPC_OPS_MAX. */
 #define RPC_LIGHT_EXTRA		4
-#define RPC_OPS_MAX		64	/* bound on max_clients + RPC_LIGHT_EXTRA */
 
 struct kerndat;
 struct ops_table;
