@@ -17,7 +17,8 @@ static void check_usage(FILE *f)
 		"Usage: ckptctl check [--json]\n"
 		"\n"
 		"Show which kernel and CPU features ckpt can use on this machine, and\n"
-		"which dirty-page trackers incremental dumps may choose from.\n"
+		"which dirty-page trackers this kernel offers (ckpt makes no incremental\n"
+		"dumps yet).\n"
 		"\n"
 		"  -j, --json  print the features as one JSON object\n"
 		"  -h, --help  show this help\n");
