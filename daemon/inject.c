@@ -17,7 +17,12 @@
  * the restarted form instead (what inject_restart_fixup() makes, which
  * restore needs for rt_sigreturn) would take that choice away: a signal
  * sent during the dump would run its handler and then restart pause(),
- * where the program expects EINTR. */
+ * where the program expects EINTR.
+ *
+ * The restore uses the same layer to unmap the blob's region once every
+ * thread left it (restore-unmap.c): there the `syscall` instruction must
+ * lie outside the region being unmapped, hence inject_find_syscall()'s
+ * range to avoid. */
 #include "daemon/inject.h"
 
 #include <errno.h>
@@ -29,7 +34,6 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -42,7 +46,7 @@
 #define ERESTART_RESTARTBLOCK	516
 
 #define SCAN_CHUNK	(64u << 10)
-#define MAX_TRAPS	64	/* stray stops tolerated on the way to a syscall stop */
+#define MAX_TRAPS	64	/* stop signals let through on the way to a syscall stop */
 
 void inject_restart_fixup(struct user_regs_struct *r)
 {
@@ -97,12 +101,13 @@ static unsigned long scan_range(pid_t pid, unsigned long start, unsigned long en
 	return 0;
 }
 
-static int find_syscall_ip(struct task *t)
+int inject_find_syscall(pid_t pid, unsigned long avoid_start, unsigned long avoid_end,
+			unsigned long *ret_ip)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	char path[64], line[512];
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", t->pid);
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? -ESRCH : negerrno();
@@ -115,41 +120,29 @@ static int find_syscall_ip(struct task *t)
 			return -EBADMSG;
 		if (perms[0] != 'r' || perms[2] != 'x' || strstr(line, "[vsyscall]"))
 			continue;
-		ip = scan_range(t->pid, start, end);
+		if (start < avoid_end && end > avoid_start)
+			continue;
+		ip = scan_range(pid, start, end);
 		if (ip) {
-			t->syscall_ip = ip;
+			*ret_ip = ip;
 			return 0;
 		}
 	}
 	return -ENOEXEC;
 }
 
-/* Resume until the next syscall stop; group stops and interrupt traps on the
- * way are stepped over, a stop signal is let through (it becomes a group
- * stop, kept by the kernel for the detach). */
+/* Resume until the next syscall stop; a stop signal on the way is let
+ * through (it becomes a group stop, kept by the kernel for the detach). */
 static int run_to_syscall_stop(pid_t tid)
 {
 	int sig = 0;
 
 	for (int i = 0; i < MAX_TRAPS; i++) {
-		int status, r;
+		int r = ptrace_to_syscall(tid, sig, &sig);
 
-		if (ptrace(PTRACE_SYSCALL, tid, NULL, (void *)(long)sig) < 0)
-			return negerrno();
-		r = ptrace_wait(tid, &status);
-		if (r < 0)
-			return r;
-		if (WIFEXITED(status) || WIFSIGNALED(status))
-			return -ESRCH;
-		if (!WIFSTOPPED(status))
-			return -EIO;
-		sig = 0;
-		if (WSTOPSIG(status) == (SIGTRAP | 0x80))
-			return 0;
-		if (status >> 16 == PTRACE_EVENT_STOP)
-			continue;
-		sig = WSTOPSIG(status);
-		if (sig != SIGSTOP && sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
+		if (r != 0)
+			return r < 0 ? r : 0;
+		if (!ptrace_stop_signal(sig))
 			return -EIO;	/* a forced signal: something is badly wrong */
 	}
 	return -EIO;
@@ -215,7 +208,7 @@ int inject_prepare(struct task *t)
 	if (!th)
 		return -EINVAL;
 	if (!t->syscall_ip) {
-		r = find_syscall_ip(t);
+		r = inject_find_syscall(t->pid, 0, 0, &t->syscall_ip);
 		if (r < 0)
 			return r;
 	}

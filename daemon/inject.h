@@ -6,15 +6,25 @@
 #define CKPT_INJECT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct task;
 struct thread;
 struct user_regs_struct;
 
-/* Find a syscall instruction and map a scratch area in the target. */
+/* The address of a `syscall` instruction (0f 05, also one straddling two
+ * reads) in one of pid's executable mappings that does not overlap
+ * [avoid_start, avoid_end) (0, 0: any mapping), in *ret_ip. -ENOEXEC when
+ * there is none, -ESRCH when pid is gone. */
+int inject_find_syscall(pid_t pid, unsigned long avoid_start, unsigned long avoid_end,
+			unsigned long *ret_ip);
+/* Find a syscall instruction (unless t->syscall_ip is set already) and map
+ * a scratch area in the target. */
 int inject_prepare(struct task *t);
-/* Run syscall nr with args in thread th (seized), result in *ret
- * (a raw return value: -errno on failure inside the target). */
+/* Run syscall nr with args in thread th (seized and stopped, its registers
+ * in th->regs: they and its signal mask are put back afterwards) at
+ * t->syscall_ip, result in *ret (a raw return value: -errno on failure
+ * inside the target). */
 int inject_syscall(struct task *t, struct thread *th, long nr,
 		   const unsigned long args[6], long *ret);
 /* Copy from / to the scratch area. */

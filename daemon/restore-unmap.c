@@ -2,18 +2,24 @@
  * can't unmap the region it runs from, so once a task resumed, the
  * intermediate process seizes it, checks that no thread's rip still lies
  * inside the region, injects munmap() and detaches. Waiting for that also
- * means that when restore_run returns, every thread has left the blob. */
+ * means that when restore_run returns, every thread has left the blob.
+ *
+ * Only the restore's own sequence lives here: follow each thread out of
+ * the blob to the exit of its rt_sigreturn (judging how it got there),
+ * unmap the region, walk threads back into the syscall they slept in,
+ * detach. Waiting, stepping and injecting go through ptrace.c and
+ * inject.c, the dump's layer: every wait names its thread, since this
+ * process is the tree's subreaper and the deaths of other tasks are for
+ * restore-tree.c to see. */
 #include "daemon/restore-int.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ptrace.h>
-#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -22,8 +28,10 @@
 #include "common/util.h"
 #include "daemon/inject.h"
 #include "daemon/pstree.h"
+#include "daemon/ptrace.h"
 
 #define UNMAP_TRIES 500
+#define DRIVE_OUT_MS 5000	/* for every thread to leave the blob */
 
 static int list_threads(pid_t pid, struct task *tk)
 {
@@ -58,31 +66,6 @@ static int list_threads(pid_t pid, struct task *tk)
 	return 0;
 }
 
-/* Run a seized thread to its next system call's entry (1), or until a signal
- * comes first (0, the signal in *ret_sig, for the caller to deliver on
- * detach). -ECHILD: the thread is gone; other -errno: ptrace failed. */
-static int step_to_syscall_entry(pid_t tid, int *ret_sig)
-{
-	int st;
-
-	for (int i = 0; i < 16; i++) {
-		if (ptrace(PTRACE_SYSCALL, tid, NULL, NULL) < 0)
-			return negerrno();
-		while (waitpid(tid, &st, __WALL) < 0)
-			if (errno != EINTR)
-				return negerrno();
-		if (!WIFSTOPPED(st))
-			return -ECHILD;
-		if (WSTOPSIG(st) == (SIGTRAP | 0x80))
-			return 1;
-		if (st >> 16 == PTRACE_EVENT_STOP)
-			continue;
-		*ret_sig = WSTOPSIG(st);
-		return 0;
-	}
-	return 0;
-}
-
 /* Let a seized thread go. One that is about to (re)enter a system call
  * (pause(), read()... it slept in at dump time) is first walked into it,
  * so a signal sent once restore returned finds it inside the call and
@@ -102,8 +85,8 @@ static void release_thread(struct thread *th)
 	word = ptrace(PTRACE_PEEKTEXT, th->tid, (void *)(uintptr_t)regs.rip, NULL);
 	if (errno || (word & 0xffff) != 0x050f)
 		goto detach;
-	if (step_to_syscall_entry(th->tid, &sig) == -ECHILD)
-		return;
+	if (ptrace_to_syscall(th->tid, 0, &sig) == -ESRCH)
+		return;		/* gone */
 detach:
 	ptrace(PTRACE_DETACH, th->tid, NULL, (void *)(long)sig);
 	th->seized = false;
@@ -116,6 +99,31 @@ static void detach_all(struct task *tk)
 			release_thread(&tk->threads[i]);
 }
 
+/* Seize th and hold it in a ptrace stop: 0 with its wait status in
+ * *ret_st, or -errno. */
+static int seize_thread(struct thread *th, int *ret_st)
+{
+	if (ptrace(PTRACE_SEIZE, th->tid, NULL, (void *)PTRACE_O_TRACESYSGOOD) < 0)
+		return negerrno();
+	th->seized = true;
+	if (ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0)
+		return negerrno();
+	return ptrace_wait(th->tid, ret_st);
+}
+
+/* List tk's threads, seize each and hold it in a ptrace stop. */
+static int seize_threads(struct task *tk)
+{
+	int r = list_threads(tk->pid, tk);
+
+	for (unsigned i = 0; i < tk->nr_threads && r == 0; i++) {
+		int st;
+
+		r = seize_thread(&tk->threads[i], &st);
+	}
+	return r;
+}
+
 /* Seize and stop every thread; 1 if one still runs inside [start, end). */
 static int seize_all(struct task *tk, uint64_t start, uint64_t end)
 {
@@ -123,16 +131,10 @@ static int seize_all(struct task *tk, uint64_t start, uint64_t end)
 
 	for (unsigned i = 0; i < tk->nr_threads; i++) {
 		struct thread *th = &tk->threads[i];
-		int st;
+		int st, r = seize_thread(th, &st);
 
-		if (ptrace(PTRACE_SEIZE, th->tid, NULL, (void *)PTRACE_O_TRACESYSGOOD) < 0)
-			return negerrno();
-		th->seized = true;
-		if (ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0)
-			return negerrno();
-		while (waitpid(th->tid, &st, __WALL) < 0)
-			if (errno != EINTR)
-				return negerrno();
+		if (r < 0)
+			return r;
 		if (!WIFSTOPPED(st))
 			return -ESRCH;
 		if (ptrace(PTRACE_GETREGS, th->tid, NULL, &th->regs) < 0)
@@ -143,87 +145,36 @@ static int seize_all(struct task *tk, uint64_t start, uint64_t end)
 	return inside;
 }
 
-/* A `syscall` instruction in an executable mapping outside [start, end). */
-static uint64_t find_syscall_insn(pid_t pid, uint64_t start, uint64_t end)
+static void detach_held(struct task *tk)
 {
-	_cleanup_free_ char *maps = NULL;
-	char path[64], *line, *save = NULL;
-	unsigned char buf[4096];
-	size_t len;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	if (read_file_at(AT_FDCWD, path, &maps, &len) < 0)
-		return 0;
-	for (line = strtok_r(maps, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long s, e;
-		char perms[8];
-
-		if (sscanf(line, "%llx-%llx %7s", &s, &e, perms) != 3 || perms[2] != 'x' ||
-		    perms[0] != 'r' || strstr(line, "[vsyscall]") || (s < end && e > start))
-			continue;
-		for (uint64_t a = s; a < e; a += sizeof(buf)) {
-			struct iovec l = { buf, sizeof(buf) }, r = { (void *)(uintptr_t)a, sizeof(buf) };
-
-			if (process_vm_readv(pid, &l, 1, &r, 1, 0) != (ssize_t)sizeof(buf))
-				break;
-			for (size_t i = 0; i + 1 < sizeof(buf); i++)
-				if (buf[i] == 0x0f && buf[i + 1] == 0x05)
-					return a + i;
-		}
-	}
-	return 0;
+	for (unsigned i = 0; i < tk->nr_threads; i++)
+		if (tk->threads[i].seized)
+			ptrace(PTRACE_DETACH, tk->threads[i].tid, NULL, NULL);
 }
 
-/* Run to the next syscall stop of tid, stepping over interrupt traps. */
-static int to_syscall_stop(pid_t tid)
+/* munmap() the blob's region through tk's first thread (seized, stopped,
+ * its registers in regs), at a `syscall` instruction outside the region.
+ * Its registers go back in restarted form, as release_thread() makes them
+ * anyway. 0, or -errno when the region stays mapped. */
+static int unmap_blob(struct rst_task *t, struct task *tk)
 {
-	for (int i = 0; i < 64; i++) {
-		int st;
-
-		if (ptrace(PTRACE_SYSCALL, tid, NULL, NULL) < 0)
-			return negerrno();
-		while (waitpid(tid, &st, __WALL) < 0)
-			if (errno != EINTR)
-				return negerrno();
-		if (!WIFSTOPPED(st))
-			return -ESRCH;
-		if (WSTOPSIG(st) == (SIGTRAP | 0x80))
-			return 0;
-		if (st >> 16 == PTRACE_EVENT_STOP)
-			continue;
-		return -EIO;
-	}
-	return -EIO;
-}
-
-/* munmap(start, len) in the seized, stopped thread th, then its registers
- * and signal mask exactly as before. */
-static int inject_munmap(struct thread *th, uint64_t ip, uint64_t start, uint64_t len)
-{
-	struct user_regs_struct regs = th->regs;
-	uint64_t mask, all = ~0ull;
+	unsigned long args[6] = { t->region_start, t->region_end - t->region_start };
+	struct thread held;
+	long ret;
 	int r;
 
-	if (ptrace(PTRACE_GETSIGMASK, th->tid, sizeof(mask), &mask) < 0)
-		return negerrno();
-	regs.rip = ip;
-	regs.rax = __NR_munmap;
-	regs.orig_rax = -1;
-	regs.rdi = start;
-	regs.rsi = len;
-	if (ptrace(PTRACE_SETREGS, th->tid, NULL, &regs) < 0)
-		return negerrno();
-	r = ptrace(PTRACE_SETSIGMASK, th->tid, sizeof(all), &all) < 0 ? negerrno() : 0;
-	if (r == 0)
-		r = to_syscall_stop(th->tid);
-	if (r == 0)
-		r = to_syscall_stop(th->tid);
-	if (r == 0 && ptrace(PTRACE_GETREGS, th->tid, NULL, &regs) == 0 && (long)regs.rax < 0)
-		r = (int)regs.rax;
-	regs = th->regs;
-	inject_restart_fixup(&regs);
-	ptrace(PTRACE_SETREGS, th->tid, NULL, &regs);
-	ptrace(PTRACE_SETSIGMASK, th->tid, sizeof(mask), &mask);
+	if (!tk->nr_threads)
+		return -ESRCH;
+	if (!tk->syscall_ip) {
+		r = inject_find_syscall(tk->pid, t->region_start, t->region_end, &tk->syscall_ip);
+		if (r < 0)
+			return r;
+	}
+	held = tk->threads[0];
+	inject_restart_fixup(&held.regs);
+	r = inject_syscall(tk, &held, __NR_munmap, args, &ret);
+	if (r == 0 && ret < 0)
+		r = (int)ret;
 	return r;
 }
 
@@ -232,14 +183,13 @@ static int inject_munmap(struct thread *th, uint64_t ip, uint64_t start, uint64_
 int rst_unmap_region(struct rst_ctx *ctx, struct rst_task *t)
 {
 	struct task tk = { .pid = t->pe->pid, .pidfd = -1 };
-	uint64_t ip;
-	int r = 0;
+	int r;
 
 	if (!t->region_start || t->region_end <= t->region_start)
 		return 0;
-	ip = find_syscall_insn(tk.pid, t->region_start, t->region_end);
-	if (!ip)
-		return -ENOEXEC;
+	r = inject_find_syscall(tk.pid, t->region_start, t->region_end, &tk.syscall_ip);
+	if (r < 0)
+		return r;
 	for (int i = 0; i < UNMAP_TRIES; i++) {
 		free(tk.threads);
 		tk.threads = NULL;
@@ -249,8 +199,7 @@ int rst_unmap_region(struct rst_ctx *ctx, struct rst_task *t)
 			break;
 		r = seize_all(&tk, t->region_start, t->region_end);
 		if (r == 0)
-			r = inject_munmap(&tk.threads[0], ip, t->region_start,
-					  t->region_end - t->region_start);
+			r = unmap_blob(t, &tk);
 		detach_all(&tk);
 		if (r <= 0)
 			break;
@@ -335,6 +284,43 @@ static int thread_fault(struct rst_ctx *ctx, struct rst_task *t, pid_t tid, int 
 			 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
 }
 
+/* One event (wait status st) of th on its way out of the blob: 1 when th
+ * is out, at the exit of its rt_sigreturn (left at that stop); 0 to resume
+ * it, delivering *ret_sig; < 0 when ptrace failed, or th failed (*fault
+ * set, reported by thread_fault()). */
+static int drive_event(struct rst_ctx *ctx, struct rst_task *t, struct thread *th, int st,
+		       int *ret_sig, bool *fault)
+{
+	int sig;
+
+	*ret_sig = 0;
+	if (!WIFSTOPPED(st)) {
+		th->seized = false;
+		*fault = true;
+		return thread_fault(ctx, t, th->tid, st, 0);
+	}
+	if (WSTOPSIG(st) == (SIGTRAP | 0x80)) {
+		if (ptrace(PTRACE_GETREGS, th->tid, NULL, &th->regs) < 0)
+			return negerrno();
+		if (th->regs.rip >= t->region_start && th->regs.rip < t->region_end)
+			return 0;
+		sig = queued_fault(t, th->tid);
+		if (!sig)
+			return 1;
+		*fault = true;
+		return thread_fault(ctx, t, th->tid, 0, sig);
+	}
+	if (st >> 16 == PTRACE_EVENT_STOP)
+		return 0;
+	sig = WSTOPSIG(st);
+	if (!ptrace_stop_signal(sig)) {
+		*fault = true;
+		return thread_fault(ctx, t, th->tid, 0, sig);
+	}
+	*ret_sig = sig;		/* a stop signal: let it through */
+	return 0;
+}
+
 /* A stopped task sits group-stopped inside the blob, its 'G' unread. Drive
  * its threads out under ptrace (a tracer may run a group-stopped thread)
  * until each is at the exit of its rt_sigreturn, unmap the region, and
@@ -347,96 +333,40 @@ static int thread_fault(struct rst_ctx *ctx, struct rst_task *t, pid_t tid, int 
  * rt_sigreturn. Not seen here: a frame the kernel accepts but can't return
  * to user mode with (a non-canonical rip, bad segments): that SIGSEGV comes
  * with the first instruction, after the task was let go and the restore
- * reported success; and a thread that dies later, of its own code. */
+ * reported success; and a thread that dies later, of its own code.
+ *
+ * The threads run together (the blob's main thread releases the others),
+ * so each is waited for by its tid in turn, never by waitpid(-1). */
 static int drive_out(struct rst_ctx *ctx, struct rst_task *t, struct task *tk, bool *fault)
 {
-	uint64_t start = t->region_start, end = t->region_end;
-	uint64_t deadline = now_us() + 5000000;
+	uint64_t deadline = now_us() + DRIVE_OUT_MS * 1000ull;
+	_cleanup_free_ pid_t *tids = calloc(tk->nr_threads, sizeof(*tids));
 	unsigned left = tk->nr_threads;
-	bool *done = calloc(tk->nr_threads, sizeof(*done));
 	int r = 0;
 
-	if (!done)
+	if (!tids)
 		return -ENOMEM;
-	for (unsigned i = 0; i < tk->nr_threads; i++)
-		if (ptrace(PTRACE_SYSCALL, tk->threads[i].tid, NULL, NULL) < 0)
-			r = negerrno();
-	while (left && r == 0) {
-		struct thread *th = NULL;
-		unsigned idx = 0;
-		int st, sig = 0;
-		pid_t w;
-
-		w = waitpid(-1, &st, __WALL | WNOHANG);
-		if (w == 0) {
-			if (now_us() > deadline)
-				r = -ETIMEDOUT;
-			usleep(200);
-			continue;
-		}
-		if (w < 0) {
-			r = negerrno();
-			break;
-		}
-		for (unsigned i = 0; i < tk->nr_threads; i++)
-			if (tk->threads[i].tid == w) {
-				th = &tk->threads[i];
-				idx = i;
-			}
-		if (!th)
-			continue;	/* not one of this task's threads */
-		if (!WIFSTOPPED(st)) {
-			th->seized = false;
-			*fault = true;
-			r = thread_fault(ctx, t, th->tid, st, 0);
-			break;
-		}
-		if (WSTOPSIG(st) == (SIGTRAP | 0x80)) {
-			if (ptrace(PTRACE_GETREGS, th->tid, NULL, &th->regs) < 0) {
-				r = negerrno();
-				break;
-			}
-			if (th->regs.rip < start || th->regs.rip >= end) {
-				sig = queued_fault(t, th->tid);
-				if (sig) {
-					*fault = true;
-					r = thread_fault(ctx, t, th->tid, 0, sig);
-					break;
-				}
-				done[idx] = true;	/* out: left at this stop */
-				left--;
-				continue;
-			}
-		} else if (st >> 16 != PTRACE_EVENT_STOP) {
-			sig = WSTOPSIG(st);	/* a stop signal: let it through */
-			if (sig != SIGSTOP && sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU) {
-				*fault = true;
-				r = thread_fault(ctx, t, th->tid, 0, sig);
-				break;
-			}
-		}
-		if (ptrace(PTRACE_SYSCALL, th->tid, NULL, (void *)(long)sig) < 0)
+	for (unsigned i = 0; i < tk->nr_threads; i++) {
+		tids[i] = tk->threads[i].tid;
+		if (ptrace(PTRACE_SYSCALL, tids[i], NULL, NULL) < 0)
 			r = negerrno();
 	}
-	free(done);
-	return r;
-}
+	while (left && r == 0) {
+		uint64_t now = now_us();
+		unsigned idx;
+		int st, sig;
 
-/* List tk's threads, seize each and hold it in a ptrace stop. */
-static int seize_threads(struct task *tk)
-{
-	int r = list_threads(tk->pid, tk);
-
-	for (unsigned i = 0; i < tk->nr_threads && r == 0; i++) {
-		struct thread *th = &tk->threads[i];
-		int st;
-
-		if (ptrace(PTRACE_SEIZE, th->tid, NULL, (void *)PTRACE_O_TRACESYSGOOD) < 0)
-			return negerrno();
-		th->seized = true;
-		if (ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0 ||
-		    waitpid(th->tid, &st, __WALL) < 0)
+		if (now > deadline)
+			return -ETIMEDOUT;
+		r = ptrace_wait_any(tids, tk->nr_threads, (deadline - now) / 1000 + 1, &idx, &st);
+		if (r == 0)
+			r = drive_event(ctx, t, &tk->threads[idx], st, &sig, fault);
+		if (r == 1) {
+			left--;
+			r = 0;
+		} else if (r == 0 && ptrace(PTRACE_SYSCALL, tids[idx], NULL, (void *)(long)sig) < 0) {
 			r = negerrno();
+		}
 	}
 	return r;
 }
@@ -445,20 +375,14 @@ int rst_finish_stopped(struct rst_ctx *ctx, struct rst_task *t)
 {
 	struct task tk = { .pid = t->pe->pid, .pidfd = -1 };
 	bool fault = false;
-	uint64_t ip = 0;
 	int r;
 
 	r = seize_threads(&tk);
 	if (r == 0)
 		r = drive_out(ctx, t, &tk, &fault);
 	if (r == 0)
-		ip = find_syscall_insn(tk.pid, t->region_start, t->region_end);
-	if (r == 0 && ip)
-		r = inject_munmap(&tk.threads[0], ip, t->region_start,
-				  t->region_end - t->region_start);
-	for (unsigned i = 0; i < tk.nr_threads; i++)
-		if (tk.threads[i].seized)
-			ptrace(PTRACE_DETACH, tk.threads[i].tid, NULL, NULL);
+		unmap_blob(t, &tk);
+	detach_held(&tk);
 	free(tk.threads);
 	/* anything else leaves the task stopped, its region maybe mapped */
 	return fault ? r : 0;
@@ -484,8 +408,8 @@ static void release_restarting(struct rst_task *t, struct thread *th)
 	long code = img ? (long)img->regs->rax : 0;
 	int sig = 0;
 
-	if (step_to_syscall_entry(th->tid, &sig) == -ECHILD)
-		return;
+	if (ptrace_to_syscall(th->tid, 0, &sig) == -ESRCH)
+		return;		/* gone */
 	if (sig && ptrace(PTRACE_GETREGS, th->tid, NULL, &regs) == 0 &&
 	    (code == -514 || code == -516 || (code == -512 && !sa_restart(t, sig)))) {
 		regs.rax = (uint64_t)-EINTR;
@@ -506,7 +430,6 @@ int rst_release_running(struct rst_ctx *ctx, struct rst_task *t)
 {
 	struct task tk = { .pid = t->pe->pid, .pidfd = -1 };
 	bool fault = false;
-	uint64_t ip;
 	int r;
 
 	r = seize_threads(&tk);
@@ -519,15 +442,12 @@ int rst_release_running(struct rst_ctx *ctx, struct rst_task *t)
 	}
 	r = drive_out(ctx, t, &tk, &fault);
 	if (fault) {
-		for (unsigned i = 0; i < tk.nr_threads; i++)
-			if (tk.threads[i].seized)
-				ptrace(PTRACE_DETACH, tk.threads[i].tid, NULL, NULL);
+		detach_held(&tk);
 		free(tk.threads);
 		return r;
 	}
-	ip = r == 0 ? find_syscall_insn(tk.pid, t->region_start, t->region_end) : 0;
-	if (ip)
-		inject_munmap(&tk.threads[0], ip, t->region_start, t->region_end - t->region_start);
+	if (r == 0)
+		unmap_blob(t, &tk);
 	for (unsigned i = 0; i < tk.nr_threads; i++) {
 		struct thread *th = &tk.threads[i];
 		long word;

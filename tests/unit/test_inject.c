@@ -4,8 +4,10 @@
  * without a trace in the maps; the child's pause() goes on undisturbed,
  * and a signal sent while it is held interrupts it with EINTR after the
  * handler ran, as without a dump (the child checks both and reports
- * through its exit status); and the restart fix-up turns each -ERESTART*
- * into the registers the kernel would make. */
+ * through its exit status); the restart fix-up turns each -ERESTART*
+ * into the registers the kernel would make; and the syscall-site finder
+ * sees a `syscall` instruction that straddles two of its reads, and keeps
+ * out of a range it is told to avoid (the restore's blob region). */
 #include <criterion/criterion.h>
 
 #include <errno.h>
@@ -13,7 +15,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/rseq.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
@@ -270,4 +274,165 @@ Test(inject, refuses_without_prepare)
 				    SYS_getpid, args, &ret), -EINVAL, "no syscall_ip yet");
 	cr_assert_eq(inject_read(h.ctx.tree.tasks[0], 0, buf, 8), -EINVAL, "no scratch yet");
 	finish(&h, pid);
+}
+
+/* A child whose only executable mappings are two of ours: A holds a
+ * `syscall` instruction (never run) at A + 16, B runs a loop whose only
+ * `syscall` instruction straddles B + 64 KiB (the finder reads a mapping
+ * in chunks of 64 KiB or a divisor of it). The child itself unmaps
+ * everything else (libc, its stack, the vdso) through that instruction,
+ * then spins. */
+#define STRADDLE_SIZE	(128u << 10)
+#define STRADDLE_AT	(64u << 10)
+#define USER_TOP	0x7ffffffff000ul	/* 47-bit user space */
+
+struct straddler {
+	unsigned char *a, *b;	/* a: 4 KiB, then 4 KiB PROT_NONE, then b */
+	pid_t pid;
+};
+
+static unsigned char *emit(unsigned char *p, const void *bytes, size_t n)
+{
+	memcpy(p, bytes, n);
+	return p + n;
+}
+
+static unsigned char *emit_imm64(unsigned char *p, unsigned char op, unsigned long v)
+{
+	*p++ = 0x48;	/* movabs op, v */
+	*p++ = op;
+	return emit(p, &v, 8);
+}
+
+/* munmap(start, len), jumping to the `syscall` at b + STRADDLE_AT */
+static unsigned char *emit_munmap(unsigned char *p, unsigned char *b, unsigned long start,
+				  unsigned long len)
+{
+	static const unsigned char mov_eax_11[] = { 0xb8, 11, 0, 0, 0 };
+	int32_t rel;
+
+	p = emit(p, mov_eax_11, sizeof(mov_eax_11));
+	p = emit_imm64(p, 0xbf, start);			/* rdi */
+	p = emit_imm64(p, 0xbe, len);			/* rsi */
+	rel = (int32_t)((b + STRADDLE_AT - 1) - (p + 5));
+	*p++ = 0xe9;					/* jmp rel32 */
+	return emit(p, &rel, 4);
+}
+
+static void write_straddler(unsigned char *a, unsigned char *b)
+{
+	static const unsigned char xor_r12[] = { 0x45, 0x31, 0xe4 };
+	static const unsigned char test_r12_jnz[] = { 0x4d, 0x85, 0xe4, 0x75, 36 };
+	static const unsigned char mov_r12_1[] = { 0x41, 0xbc, 1, 0, 0, 0 };
+	static const unsigned char spin[] = { 0xeb, 0xfe };
+	unsigned char *p = b, *end = b + STRADDLE_SIZE;
+
+	a[16] = 0x0f;
+	a[17] = 0x05;
+	/* first pass (r12 = 0): unmap everything below a */
+	p = emit(p, xor_r12, sizeof(xor_r12));
+	p = emit_munmap(p, b, 0, (unsigned long)a);
+	b[STRADDLE_AT - 1] = 0x0f;
+	b[STRADDLE_AT] = 0x05;
+	/* back from the syscall: second pass unmaps everything above b */
+	p = b + STRADDLE_AT + 1;
+	p = emit(p, test_r12_jnz, sizeof(test_r12_jnz));
+	p = emit(p, mov_r12_1, sizeof(mov_r12_1));
+	p = emit_munmap(p, b, (unsigned long)end, USER_TOP - (unsigned long)end);
+	emit(p, spin, sizeof(spin));
+}
+
+/* The kernel writes a thread's rseq area (in its TLS) on its way back to
+ * user mode: once the child unmapped it, that would be a SIGSEGV. glibc
+ * registered 32 bytes, or __rseq_size. */
+static void drop_rseq(void)
+{
+	char *tp;
+
+	if (__rseq_size == 0)
+		return;
+	__asm__ volatile("mov %%fs:0, %0" : "=r"(tp));
+	if (syscall(SYS_rseq, tp + __rseq_offset, __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) < 0)
+		syscall(SYS_rseq, tp + __rseq_offset, 32, RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
+}
+
+static void spawn_straddler(struct straddler *s)
+{
+	size_t len = 8192 + STRADDLE_SIZE;
+	unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	_cleanup_free_ char *maps = NULL;
+
+	cr_assert_neq(m, MAP_FAILED);
+	s->a = m;
+	s->b = m + 8192;
+	write_straddler(s->a, s->b);
+	cr_assert_eq(mprotect(s->a, 4096, PROT_READ | PROT_EXEC), 0);
+	cr_assert_eq(mprotect(s->a + 4096, 4096, PROT_NONE), 0);
+	cr_assert_eq(mprotect(s->b, STRADDLE_SIZE, PROT_READ | PROT_EXEC), 0);
+	s->pid = fork();
+	cr_assert_geq(s->pid, 0);
+	if (s->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		drop_rseq();
+		((void (*)(void))s->b)();
+		_exit(3);	/* not reached */
+	}
+	for (int i = 0; i < 200; i++) {	/* until it unmapped its stack */
+		free(maps);
+		maps = read_maps(s->pid);
+		if (!strstr(maps, "[stack]"))
+			break;
+		usleep(10000);
+	}
+	cr_assert_null(strstr(maps, "[stack]"), "the child unmapped the rest: %s", maps);
+	/* once more: the maps are read a few lines at a time, and the read
+	 * that saw the stack gone may have seen libc before it went */
+	free(maps);
+	maps = read_maps(s->pid);
+	cr_assert_null(strstr(maps, "libc"), "%s", maps);
+	cr_assert_eq(strtoul(maps, NULL, 16), (unsigned long)s->a, "A comes first: %s", maps);
+}
+
+Test(inject, syscall_site_straddling_and_avoided)
+{
+	unsigned long a, b, ip = 0, args[6] = { 0 };
+	_cleanup_free_ char *maps = NULL;
+	struct straddler s;
+	struct held h;
+	struct task *t;
+	int status;
+	long ret;
+
+	spawn_straddler(&s);
+	a = (unsigned long)s.a;
+	b = (unsigned long)s.b;
+	cr_assert_eq(inject_find_syscall(s.pid, 0, 0, &ip), 0);
+	cr_assert_eq(ip, a + 16, "the first site, in A");
+	cr_assert_eq(inject_find_syscall(s.pid, a, a + 4096, &ip), 0,
+		     "the site straddling B + 64 KiB is found with A avoided");
+	cr_assert_eq(ip, b + STRADDLE_AT - 1);
+	cr_assert_eq(inject_find_syscall(s.pid, a + 100, b + 1, &ip), -ENOEXEC,
+		     "no site outside a range overlapping both mappings");
+
+	/* run through that site what the restore runs: munmap of another
+	 * mapping (A) from outside it */
+	hold(&h, s.pid);
+	t = h.ctx.tree.tasks[0];
+	cr_assert_eq(inject_find_syscall(s.pid, a, a + 4096, &t->syscall_ip), 0);
+	cr_assert_eq(inject_syscall(t, &t->threads[0], SYS_getpid, args, &ret), 0);
+	cr_assert_eq(ret, s.pid);
+	args[0] = a;
+	args[1] = 4096;
+	cr_assert_eq(inject_syscall(t, &t->threads[0], SYS_munmap, args, &ret), 0);
+	cr_assert_eq(ret, 0);
+	maps = read_maps(s.pid);
+	cr_assert_eq(strtoul(maps, NULL, 16), a + 4096, "A is gone: %s", maps);
+	release_tree(&h.ctx, false);
+	pstree_free(&h.ctx.tree);
+	kill(s.pid, SIGKILL);
+	cr_assert_eq(waitpid(s.pid, &status, 0), s.pid);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		  "the child spun on until killed (status %#x)", status);
+	munmap(s.a, 8192 + STRADDLE_SIZE);
 }
