@@ -116,6 +116,21 @@ int read_file_at(int dirfd, const char *path, char **ret_buf, size_t *ret_len)
 	return 0;
 }
 
+bool path_is_deleted(const char *path)
+{
+	size_t n = strlen(path), m = sizeof(PATH_DELETED_SUFFIX) - 1;
+
+	return n > m && !strcmp(path + n - m, PATH_DELETED_SUFFIX);
+}
+
+bool path_strip_deleted(char *path)
+{
+	if (!path_is_deleted(path))
+		return false;
+	path[strlen(path) - (sizeof(PATH_DELETED_SUFFIX) - 1)] = '\0';
+	return true;
+}
+
 uint64_t now_us(void)
 {
 	struct timespec ts;

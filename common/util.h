@@ -62,4 +62,11 @@ int read_file_at(int dirfd, const char *path, char **ret_buf, size_t *ret_len);
 
 uint64_t now_us(void);
 
+/* The kernel shows an unlinked file's name with " (deleted)" appended
+ * (/proc/PID/maps, fd links, exe). Whether path ends so; and cutting it
+ * off in place (whether it was there). */
+#define PATH_DELETED_SUFFIX " (deleted)"
+bool path_is_deleted(const char *path);
+bool path_strip_deleted(char *path);
+
 #endif

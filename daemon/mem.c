@@ -214,15 +214,6 @@ static int write_mm_entry(struct mm_dump *d, struct img *img)
 
 /* ---- VMA records ----------------------------------------------------- */
 
-static void strip_deleted(char *path)
-{
-	static const char sfx[] = " (deleted)";
-	size_t n = strlen(path), m = sizeof(sfx) - 1;
-
-	if (n >= m && !strcmp(path + n - m, sfx))
-		path[n - m] = '\0';
-}
-
 /* File identity of a file-backed VMA, and its contents for a deleted file,
  * a memfd or shared anonymous memory (one ghost per object). */
 static int vma_object(struct mm_dump *d, const struct vma *v, VmaEntry *e,
@@ -246,7 +237,7 @@ static int vma_object(struct mm_dump *d, const struct vma *v, VmaEntry *e,
 		if (r < 0)
 			return ckpt_fail(d->ctx->err, r, "pid %d: cannot read the link %s",
 					 d->pid, mf);
-		strip_deleted(*ret_path);
+		path_strip_deleted(*ret_path);
 		fill_identity(fi, &st, *ret_path);
 		e->file = fi;
 		if (!deleted)

@@ -27,12 +27,8 @@ uint64_t rst_encode_dev(dev_t dev)
 /* The path as the image saw it, without a " (deleted)" suffix. */
 void rst_clean_path(const char *in, char *out, size_t len)
 {
-	const char *suf = " (deleted)";
-	size_t n = strlen(in), s = strlen(suf);
-
-	snprintf(out, len, "%s", in);
-	if (n > s && n < len && strcmp(in + n - s, suf) == 0)
-		out[n - s] = 0;
+	if ((size_t)snprintf(out, len, "%s", in) < len)
+		path_strip_deleted(out);
 }
 
 /* --- files the image refers to --------------------------------------------

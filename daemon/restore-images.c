@@ -24,7 +24,6 @@
 #define RST_MAX_TASKS	4096u
 #define RST_MAX_THREADS	4096u
 #define RST_MAX_VMAS	65536u
-#define RST_TASK_SIZE	0x7ffffffff000ull	/* x86-64 4-level user space */
 #define RST_XSAVE_MAX	(64u << 10)
 
 static int push_record(ProtobufCMessage ***v, unsigned *n, unsigned *cap, ProtobufCMessage *m)

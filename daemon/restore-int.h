@@ -34,6 +34,10 @@
 #include "mm.pb-c.h"
 #include "pstree.pb-c.h"
 
+/* The end of user space (x86-64, 4-level page tables): no saved address
+ * or register may point at or beyond it. */
+#define RST_TASK_SIZE	0x7ffffffff000ull
+
 struct rst_task {
 	PstreeEntry *pe;
 	struct rst_task *parent;

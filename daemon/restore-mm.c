@@ -29,7 +29,6 @@ extern const char _binary_restorer_bin_start[] __attribute__((weak));
 extern const char _binary_restorer_bin_end[] __attribute__((weak));
 
 #define RST_MAX_PENDING	4096u
-#define RST_TASK_SIZE	0x7ffffffff000ull
 #define RST_HOLE_FLOOR	0x100000000ull
 
 static uint64_t align_up(uint64_t v, uint64_t a)

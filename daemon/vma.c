@@ -15,15 +15,6 @@
 #include "common/util.h"
 #include "mm.pb-c.h"
 
-#define DELETED_SUFFIX " (deleted)"
-
-static bool has_suffix(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && !strcmp(s + n - m, suffix);
-}
-
 static bool has_prefix(const char *s, const char *prefix)
 {
 	return !strncmp(s, prefix, strlen(prefix));
@@ -63,7 +54,7 @@ int vma_parse_maps_line(const char *line, struct vma *v)
 		  (perms[1] == 'w' ? PROT_WRITE : 0) |
 		  (perms[2] == 'x' ? PROT_EXEC : 0);
 	v->flags = perms[3] == 's' ? MAP_SHARED : MAP_PRIVATE;
-	v->deleted = has_suffix(v->name, DELETED_SUFFIX);
+	v->deleted = path_is_deleted(v->name);
 	return 0;
 }
 
@@ -140,7 +131,7 @@ static int bracket_kind(const struct vma *v)
 static bool is_shmem_name(const struct vma *v)
 {
 	return (v->flags & MAP_SHARED) &&
-	       (!strcmp(v->name, "/dev/zero" DELETED_SUFFIX) ||
+	       (!strcmp(v->name, "/dev/zero" PATH_DELETED_SUFFIX) ||
 		(has_prefix(v->name, "/SYSV") && v->deleted));
 }
 

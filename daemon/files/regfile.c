@@ -48,16 +48,13 @@ int fd_set_identity(FileDescEntry *e, const struct stat *st, const char *path)
  * answers at that name with the same inode, and keeps it. */
 bool fd_strip_deleted(char *path, const struct stat *st)
 {
-	static const char sfx[] = " (deleted)";
-	size_t n = strlen(path), k = sizeof(sfx) - 1;
 	struct stat cur;
 
-	if (n < k || strcmp(path + n - k, sfx) != 0)
+	if (!path_is_deleted(path))
 		return false;
 	if (stat(path, &cur) == 0 && cur.st_dev == st->st_dev && cur.st_ino == st->st_ino)
-		return false;
-	path[n - k] = '\0';
-	return true;
+		return false;	/* a file really named "... (deleted)" */
+	return path_strip_deleted(path);
 }
 
 /* Contents of a deleted file or a memfd into a ghost image. The target's

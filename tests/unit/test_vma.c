@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "common/util.h"
 #include "daemon/pagescan.h"
 #include "daemon/vma.h"
 #include "mm.pb-c.h"
@@ -306,4 +307,19 @@ Test(vma, pagemap_word_selection)
 	cr_assert_not(pagescan_word_wanted(present | file | 5, 77));
 	cr_assert_not(pagescan_word_wanted(0, 77));
 	cr_assert_not(pagescan_word_wanted(1ull << 55, 77));	/* soft-dirty only */
+}
+
+/* The one " (deleted)" helper (common/util.c) maps, fd links and restore use. */
+Test(vma, path_deleted_suffix)
+{
+	char a[] = "/tmp/x (deleted)", b[] = "/tmp/x", c[] = " (deleted)",
+	     d[] = "/tmp/x (deleted) (deleted)";
+
+	cr_assert(path_is_deleted(a) && path_strip_deleted(a));
+	cr_assert_str_eq(a, "/tmp/x");
+	cr_assert(!path_is_deleted(b) && !path_strip_deleted(b));
+	cr_assert_str_eq(b, "/tmp/x");
+	cr_assert(!path_strip_deleted(c), "no name left: not a deleted file's");
+	cr_assert(path_strip_deleted(d));
+	cr_assert_str_eq(d, "/tmp/x (deleted)", "only the kernel's suffix goes");
 }
