@@ -285,6 +285,47 @@ listen_daemon()
 	export CKPT_SOCKET="$SOCK" CKPTD=/nonexistent/ckptd
 }
 
+# activate_daemon: ckptd socket-activated by systemd-socket-activate on
+# $TMP/ckptd.sock (mode 0666: ckptd decides from SO_PEERCRED), started on
+# the first connection. Sets SOCK, DPID (systemd-socket-activate's pid,
+# which becomes ckptd's) and exports CKPT_SOCKET.
+activate_daemon()
+{
+	chmod 0711 "$TMP"
+	SOCK=$TMP/ckptd.sock
+	systemd-socket-activate --seqpacket -l "$SOCK" "$CKPTD" --idle-timeout 120 \
+		>"$TMP/daemon.log" 2>&1 &
+	DPID=$!
+	track_pid $DPID
+	wait_path -S "$SOCK" || fail "systemd-socket-activate did not create $SOCK"
+	chmod 0666 "$SOCK"
+	export CKPT_SOCKET="$SOCK" CKPTD=/nonexistent/ckptd
+}
+
+# start_notify_listener [TIMEOUT]: a NOTIFY_SOCKET at $NSOCK whose every
+# message goes to $NOUT as one line, until STOPPING=1 or TIMEOUT seconds
+# (default 60) without one. Sets NLPID.
+start_notify_listener()
+{
+	rm -f "$NSOCK" "$NOUT"
+	/usr/bin/python3 - "$NSOCK" "$NOUT" "${1:-60}" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(int(sys.argv[3]))
+with open(sys.argv[2], "w") as f:
+    while True:
+        m = s.recv(4096).decode()
+        f.write(m.replace("\n", " ") + "\n")
+        f.flush()
+        if "STOPPING=1" in m:
+            break
+PY
+	NLPID=$!
+	track_pid $NLPID
+	wait_path -S "$NSOCK" || fail "notify listener did not start"
+}
+
 # --- targets -------------------------------------------------------------
 
 # start_target NAME [ARGS...]: run $TARGETS/NAME in the background in a

@@ -29,17 +29,9 @@ SEC_UID=$(id -u "$SEC_USER")
 SEC_GID=$(id -g "$SEC_USER")
 AS_USER="setpriv --reuid=$SEC_UID --regid=$SEC_GID --init-groups"
 
-chmod 0711 "$TMP"
+activate_daemon
 U=$TMP/u
 mkdir -m 0755 "$U" && chown "$SEC_UID:$SEC_GID" "$U" || fail "mkdir $U"
-SOCK=$TMP/ckptd.sock
-systemd-socket-activate --seqpacket -l "$SOCK" "$CKPTD" --idle-timeout 120 \
-	>"$TMP/daemon.log" 2>&1 &
-DPID=$!
-track_pid $DPID
-wait_path -S "$SOCK" || fail "systemd-socket-activate did not create $SOCK"
-chmod 0666 "$SOCK"
-export CKPT_SOCKET="$SOCK" CKPTD=/nonexistent/ckptd
 
 # sec_new_user NAME: one more fresh user (removed on exit, with the
 # first). Sets NEW_UID, NEW_GID and NEW_AS (the setpriv prefix that runs a

@@ -9,27 +9,6 @@ NSOCK=$TMP/notify.sock
 NOUT=$TMP/notify.out
 
 # a NOTIFY_SOCKET receiver: one line per datagram, until STOPPING=1
-start_notify_listener()
-{
-	rm -f "$NSOCK" "$NOUT"
-	/usr/bin/python3 - "$NSOCK" "$NOUT" <<'PY' &
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-s.settimeout(60)
-with open(sys.argv[2], "w") as f:
-    while True:
-        m = s.recv(4096).decode()
-        f.write(m.replace("\n", " ") + "\n")
-        f.flush()
-        if "STOPPING=1" in m:
-            break
-PY
-	NLPID=$!
-	track_pid $NLPID
-	wait_path -S "$NSOCK" || fail "notify listener did not start"
-}
-
 wait_for_line()	# FILE PATTERN
 {
 	local i=0

@@ -11,22 +11,7 @@ SOCK=$TMP/ckptd.sock
 NSOCK=$TMP/notify.sock
 NOUT=$TMP/notify.out
 
-/usr/bin/python3 - "$NSOCK" "$NOUT" <<'PY' &
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-s.settimeout(120)
-with open(sys.argv[2], "w") as f:
-    while True:
-        m = s.recv(4096).decode()
-        f.write(m.replace("\n", " ") + "\n")
-        f.flush()
-        if "STOPPING=1" in m:
-            break
-PY
-NLPID=$!
-track_pid $NLPID
-wait_path -S "$NSOCK" || fail "notify listener did not start"
+start_notify_listener 120
 
 wait_for_line()	# PATTERN [COUNT]
 {

@@ -12,15 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 
 command -v systemd-socket-activate >/dev/null || skip "systemd-socket-activate missing"
-chmod 0711 "$TMP"
-SOCK=$TMP/ckptd.sock
-systemd-socket-activate --seqpacket -l "$SOCK" "$CKPTD" --idle-timeout 120 \
-	>"$TMP/daemon.log" 2>&1 &
-DPID=$!
-track_pid $DPID
-wait_path -S "$SOCK" || fail "systemd-socket-activate did not create $SOCK"
-chmod 0666 "$SOCK"
-export CKPT_SOCKET="$SOCK" CKPTD=/nonexistent/ckptd
+activate_daemon
 ckpt_ok status	# ckptd runs from here on, as $DPID
 [ "$(cat /proc/$DPID/comm)" = ckptd ] || fail "pid $DPID is $(cat /proc/$DPID/comm), not ckptd"
 
