@@ -110,6 +110,28 @@ static bool back_in_pause(pid_t pid)
 	return read_file_at(AT_FDCWD, path, &buf, NULL) == 0 && strstr(buf, "pause");
 }
 
+/* Wait (up to tries * 10 ms) for the child to exit and assert it did so
+ * with 0, its pause() having seen only EINTR; a child still asleep is
+ * killed and the test fails with why. */
+static void expect_clean_exit(pid_t pid, int tries, const char *asleep)
+{
+	int status = 0;
+	pid_t w = 0;
+
+	for (int i = 0; i < tries && w == 0; i++) {
+		w = waitpid(pid, &status, WNOHANG);
+		if (w == 0)
+			usleep(10000);
+	}
+	if (w == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		cr_assert_fail("%s", asleep);
+	}
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "the child's pause() saw something else than EINTR (status %#x)", status);
+}
+
 /* Let the child go, and once it sleeps in pause() again, end it with
  * SIGUSR1. Not before: a signal that reaches a thread the kernel is
  * restarting a syscall for, after the restart and before user mode (it
@@ -118,26 +140,12 @@ static bool back_in_pause(pid_t pid)
  * stopped and continued process, not the injection's. */
 static void finish(struct held *h, pid_t pid)
 {
-	int status = 0;
-	pid_t w = 0;
-
 	release_tree(&h->ctx, false);
 	pstree_free(&h->ctx.tree);
 	for (int i = 0; i < 5000 && !back_in_pause(pid); i++)
 		usleep(1000);
 	kill(pid, SIGUSR1);
-	for (int i = 0; i < 500 && w == 0; i++) {
-		w = waitpid(pid, &status, WNOHANG);
-		if (w == 0)
-			usleep(10000);
-	}
-	if (w == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		cr_assert_fail("the child slept on in pause() after SIGUSR1");
-	}
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		  "the child's pause() saw something else than EINTR (status %#x)", status);
+	expect_clean_exit(pid, 500, "the child slept on in pause() after SIGUSR1");
 }
 
 Test(inject, syscalls_scratch_and_maps)
@@ -204,8 +212,6 @@ Test(inject, signal_while_held)
 	unsigned long args[6] = { 0 };
 	struct held h;
 	struct task *t;
-	int status = 0;
-	pid_t w = 0;
 	long ret;
 
 	hold(&h, pid);
@@ -217,18 +223,7 @@ Test(inject, signal_while_held)
 	cr_assert_eq(inject_finish(t), 0);
 	release_tree(&h.ctx, false);
 	pstree_free(&h.ctx.tree);
-	for (int i = 0; i < 300 && w == 0; i++) {
-		w = waitpid(pid, &status, WNOHANG);
-		if (w == 0)
-			usleep(10000);
-	}
-	if (w == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		cr_assert_fail("pause() slept on after the signal's handler ran");
-	}
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		  "the child's pause() saw something else than EINTR (status %#x)", status);
+	expect_clean_exit(pid, 300, "pause() slept on after the signal's handler ran");
 }
 
 Test(inject, restart_fixup)
