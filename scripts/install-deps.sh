@@ -1,6 +1,8 @@
 #!/bin/sh
 # Install the Debian packages ckpt builds and tests with, if any is missing.
 # Run by `make` (once, through a stamp file); safe to run again.
+#	sh scripts/install-deps.sh [PKG...]	other packages than these
+# (scripts/install-fuzz-deps.sh names make fuzz's).
 # Beyond these, the tests use only what a minbase Debian has (coreutils,
 # util-linux, mount, mawk, perl-base...): they read /proc rather than run
 # ps (procps). libcap2-bin is capsh, for a restore without CAP_IPC_LOCK.
@@ -8,6 +10,7 @@ set -e
 PKGS="gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libnl-3-dev
 libnl-route-3-dev libcap-dev libsystemd-dev libcriterion-dev libxxhash-dev
 systemd python3 binutils libcap2-bin"
+[ $# -gt 0 ] && PKGS="$*"
 missing=""
 for p in $PKGS; do
 	# ${db:Status-Status}, not ${Status}: a package on hold ("hold ok
