@@ -311,31 +311,31 @@ static void rpc_client_close(struct rpc_client *c)
 
 /* ---- one call ---------------------------------------------------------- */
 
-static int send_request(struct rpc_client *c, RpcRequest *req, int dirfd)
+static int send_request(struct rpc_client *c, RpcRequest *req, const int *fds, unsigned nr_fds)
 {
 	size_t len = rpc_request__get_packed_size(req);
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(RPC_FDS_MAX * sizeof(int))];
 	} ctl;
 	uint8_t buf[RPC_MSG_MAX];
 	struct iovec iov = { buf, len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-	if (len > RPC_MSG_MAX)
+	if (len > RPC_MSG_MAX || nr_fds > RPC_FDS_MAX)
 		return -EMSGSIZE;
 	rpc_request__pack(req, buf);
-	if (dirfd >= 0) {
+	if (nr_fds) {
 		struct cmsghdr *cm;
 
 		memset(&ctl, 0, sizeof(ctl));
 		mh.msg_control = ctl.buf;
-		mh.msg_controllen = sizeof(ctl.buf);
+		mh.msg_controllen = CMSG_SPACE(nr_fds * sizeof(int));
 		cm = CMSG_FIRSTHDR(&mh);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &dirfd, sizeof(int));
+		cm->cmsg_len = CMSG_LEN(nr_fds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nr_fds * sizeof(int));
 	}
 	if (sendmsg(c->fd, &mh, MSG_NOSIGNAL) != (ssize_t)len)
 		return negerrno();
@@ -479,12 +479,12 @@ static const char *lost_answer(RpcType type)
 	return "ckptd closed the connection without an answer";
 }
 
-/* Send req (with dirfd attached when >= 0) and wait for the final answer,
+/* Send req (with its nr_fds fds attached) and wait for the final answer,
  * drawing progress on a terminal. On success *ret_resp is the answer (free
  * with rpc_response__free_unpacked), whatever its err. Failures of the
  * transport are reported; the return value is then an exit code > 0. */
-static int rpc_client_call(struct rpc_client *c, RpcRequest *req, int dirfd,
-			   RpcResponse **ret_resp)
+static int rpc_client_call(struct rpc_client *c, RpcRequest *req, const int *fds,
+			   unsigned nr_fds, RpcResponse **ret_resp)
 {
 	_cleanup_free_ uint8_t *buf = malloc(RPC_MSG_MAX);
 	RpcResponse *resp = NULL;
@@ -497,7 +497,7 @@ static int rpc_client_call(struct rpc_client *c, RpcRequest *req, int dirfd,
 	req->version = RPC_PROTO_VERSION;
 	cancel_guard_begin(&g, req->type == RPC_TYPE__RPC_DUMP ||
 			   req->type == RPC_TYPE__RPC_RESTORE);
-	r = send_request(c, req, dirfd);
+	r = send_request(c, req, fds, nr_fds);
 	if (r < 0) {
 		cancel_guard_end(&g);
 		return client_fail(c->cmd, c->json, r, EXIT_NODAEMON,
@@ -545,8 +545,8 @@ static bool has_result(RpcType type, const RpcResponse *resp)
 	}
 }
 
-static int run(const char *cmd, bool json, bool oneshot, RpcRequest *req, int dirfd,
-	       RpcResponse **ret_resp)
+static int run(const char *cmd, bool json, bool oneshot, RpcRequest *req, const int *fds,
+	       unsigned nr_fds, RpcResponse **ret_resp)
 {
 	struct rpc_client c;
 	RpcResponse *resp = NULL;
@@ -555,7 +555,7 @@ static int run(const char *cmd, bool json, bool oneshot, RpcRequest *req, int di
 	r = rpc_client_open(&c, cmd, json, oneshot);
 	if (r)
 		return r;
-	r = rpc_client_call(&c, req, dirfd, &resp);
+	r = rpc_client_call(&c, req, fds, nr_fds, &resp);
 	rpc_client_close(&c);
 	if (r)
 		return r;
@@ -590,10 +590,16 @@ static int run(const char *cmd, bool json, bool oneshot, RpcRequest *req, int di
 int rpc_client_run(const char *cmd, bool json, RpcRequest *req, int dirfd,
 		   RpcResponse **ret_resp)
 {
-	return run(cmd, json, true, req, dirfd, ret_resp);
+	return run(cmd, json, true, req, &dirfd, dirfd >= 0, ret_resp);
+}
+
+int rpc_client_run_fds(const char *cmd, bool json, RpcRequest *req, const int *fds,
+		       unsigned nr_fds, RpcResponse **ret_resp)
+{
+	return run(cmd, json, true, req, fds, nr_fds, ret_resp);
 }
 
 int rpc_client_ask_service(const char *cmd, bool json, RpcRequest *req, RpcResponse **ret_resp)
 {
-	return run(cmd, json, false, req, -EBADF, ret_resp);
+	return run(cmd, json, false, req, NULL, 0, ret_resp);
 }

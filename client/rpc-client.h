@@ -17,6 +17,10 @@
  * failure is reported and its exit code returned. */
 int rpc_client_run(const char *cmd, bool json, RpcRequest *req, int dirfd,
 		   RpcResponse **ret_resp);
+/* The same with several fds: the image directory, then its parent sets,
+ * nearest first (common/protocol.h; at most RPC_FDS_MAX in all). */
+int rpc_client_run_fds(const char *cmd, bool json, RpcRequest *req, const int *fds,
+		       unsigned nr_fds, RpcResponse **ret_resp);
 /* The daemon's socket: $CKPT_SOCKET, or CKPT_SOCKET_DEFAULT. */
 const char *client_socket_path(void);
 /* The same with the daemon at the socket only: no one-shot ckptd is

@@ -2,8 +2,11 @@
  * version, its bounds, and where the daemon listens by default.
  *
  * Wire format (proto/rpc.proto) on a SOCK_SEQPACKET unix socket: the client
- * sends one packed rpc_request in one message, with the image directory fd
- * attached as SCM_RIGHTS for dump and restore; the daemon answers with zero
+ * sends one packed rpc_request in one message, with fds attached as
+ * SCM_RIGHTS for dump and restore: the image directory first, then the
+ * parent sets of an incremental chain, nearest first (a dump with --prev
+ * sends its parent; a restore the whole chain, opened by the client so that
+ * ckptd never resolves a path an image names); the daemon answers with zero
  * or more RPC_PROGRESS responses and one final response (err 0 or -errno,
  * and a message naming what failed). One request per connection. */
 #ifndef CKPT_PROTOCOL_H
@@ -13,6 +16,8 @@
 
 #define RPC_PROTO_VERSION	1u
 #define RPC_MSG_MAX		(64u * 1024)	/* bound on every message, both ways */
+#define RPC_FDS_MAX		64u		/* fds one request carries: the set and
+						   at most 63 parents */
 #define CKPT_SOCKET_DEFAULT	"/run/ckpt/ckptd.sock"
 
 /* Bound on the operations a daemon runs at once (its max_clients plus the

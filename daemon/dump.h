@@ -26,6 +26,8 @@ struct dump_opts {
 	pid_t requester;	/* the client (SO_PEERCRED): never a target */
 	uid_t requester_uid;
 	gid_t requester_gid;
+	const int *parent_fds;	/* --prev: the parent set (the client opened it) */
+	unsigned nr_parents;	/* 0 or 1 */
 };
 
 struct dump_stats {

@@ -29,6 +29,9 @@ struct restore_opts {
 	uid_t requester_uid;
 	gid_t requester_gid;
 	enum restore_file_validation file_validation;
+	const int *parent_fds;	/* the set's chain, nearest parent first,
+				   opened by the client */
+	unsigned nr_parents;
 };
 
 /* "default", "strict", "path" -> *ret; -EINVAL for any other name. */

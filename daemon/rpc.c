@@ -38,6 +38,13 @@
 #define RPC_REQUEST_TIMEOUT_S	30	/* a connection must send its request by then */
 #define PROGRESS_INTERVAL_US	100000	/* at most ten progress messages a second */
 
+/* The fds a request brought: [0] the image directory, then the parent sets
+ * of its chain, nearest first (common/protocol.h). */
+struct rpc_fds {
+	int fd[RPC_FDS_MAX];
+	unsigned nr;
+};
+
 struct conn {
 	const struct rpc_server *srv;
 	int fd;
@@ -103,32 +110,44 @@ static void close_passed_fds(struct msghdr *mh)
 	}
 }
 
-/* The passed fds, if any: at most one is accepted. */
-static int take_passed_fd(struct msghdr *mh, int *ret_fd)
+/* The passed fds, if any, into fds (all of them: *nr says how many). One
+ * SCM_RIGHTS message of at most RPC_FDS_MAX fds, nothing else. */
+static int take_passed_fds(struct msghdr *mh, int *fds, unsigned *nr)
 {
 	struct cmsghdr *cm = CMSG_FIRSTHDR(mh);
+	size_t n;
 
-	*ret_fd = -EBADF;
+	*nr = 0;
 	if (!cm)
 		return 0;
+	n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 	if ((mh->msg_flags & MSG_CTRUNC) || CMSG_NXTHDR(mh, cm) ||
 	    cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
-	    cm->cmsg_len != CMSG_LEN(sizeof(int))) {
+	    cm->cmsg_len != CMSG_LEN(n * sizeof(int)) || n == 0 || n > RPC_FDS_MAX) {
 		close_passed_fds(mh);
 		return -EBADMSG;
 	}
-	memcpy(ret_fd, CMSG_DATA(cm), sizeof(int));
+	memcpy(fds, CMSG_DATA(cm), n * sizeof(int));
+	*nr = n;
 	return 0;
 }
 
-/* One request and its fd; -ENODATA when the client left without asking. */
-static int recv_request(struct conn *c, RpcRequest **ret_req, int *ret_fd, struct ckpt_err *err)
+static void rpc_fds_close(struct rpc_fds *f)
+{
+	for (unsigned i = 0; i < f->nr; i++)
+		close(f->fd[i]);
+	f->nr = 0;
+}
+
+/* One request and its fds; -ENODATA when the client left without asking. */
+static int recv_request(struct conn *c, RpcRequest **ret_req, struct rpc_fds *ret_fds,
+			struct ckpt_err *err)
 {
 	_cleanup_free_ uint8_t *buf = malloc(RPC_MSG_MAX);
-	_cleanup_close_ int fd = -EBADF;
+	_cleanup_(rpc_fds_close) struct rpc_fds fds = { .nr = 0 };
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(4 * sizeof(int))];
+		char buf[CMSG_SPACE((RPC_FDS_MAX + 1) * sizeof(int))];
 	} ctl;
 	struct iovec iov = { buf, RPC_MSG_MAX };
 	struct msghdr mh = {
@@ -146,9 +165,11 @@ static int recv_request(struct conn *c, RpcRequest **ret_req, int *ret_fd, struc
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return ckpt_fail(err, negerrno(), "no request received");
-	r = take_passed_fd(&mh, &fd);
+	r = take_passed_fds(&mh, fds.fd, &fds.nr);
 	if (r < 0)
-		return ckpt_fail(err, -EBADRQC, "a request carries at most one file descriptor");
+		return ckpt_fail(err, -EBADRQC,
+				 "a request carries at most %u file descriptors, in one message",
+				 RPC_FDS_MAX);
 	if (n == 0)
 		return -ENODATA;
 	if ((size_t)n > RPC_MSG_MAX)
@@ -158,7 +179,8 @@ static int recv_request(struct conn *c, RpcRequest **ret_req, int *ret_fd, struc
 	if (!req)
 		return ckpt_fail(err, -EBADRQC, "malformed request (%zd bytes)", n);
 	*ret_req = req;
-	*ret_fd = TAKE_FD(fd);
+	*ret_fds = fds;
+	fds.nr = 0;
 	return 0;
 }
 
@@ -201,9 +223,10 @@ static int on_progress(void *opaque, const char *stage, uint64_t done, uint64_t 
 
 /* ---- requests ---------------------------------------------------------- */
 
-static int do_dump(struct conn *c, const DumpReq *req, int dirfd, struct reply *rep,
-		   struct ckpt_err *err)
+static int do_dump(struct conn *c, const DumpReq *req, const struct rpc_fds *fds,
+		   struct reply *rep, struct ckpt_err *err)
 {
+	int dirfd = fds->nr ? fds->fd[0] : -EBADF;
 	struct dump_opts opts = {
 		.pid = req->pid,
 		.leave_running = req->has_leave_running && req->leave_running,
@@ -211,11 +234,16 @@ static int do_dump(struct conn *c, const DumpReq *req, int dirfd, struct reply *
 		.requester = c->peer.pid,
 		.requester_uid = c->peer.uid,
 		.requester_gid = c->peer.gid,
+		.parent_fds = fds->nr > 1 ? fds->fd + 1 : NULL,
+		.nr_parents = fds->nr > 1 ? fds->nr - 1 : 0,
 	};
 	struct dump_stats st = { 0 };
 	struct rusage ru;
 	int r;
 
+	if (opts.nr_parents > 1)
+		return ckpt_fail(err, -EBADRQC, "a dump takes one parent set (--prev), not %u",
+				 opts.nr_parents);
 	r = authorize_target(c->srv, &c->peer, req->pid, err);
 	if (r < 0)
 		return r;
@@ -251,13 +279,16 @@ static int do_dump(struct conn *c, const DumpReq *req, int dirfd, struct reply *
 	return 0;
 }
 
-static int do_restore(struct conn *c, const RestoreReq *req, int dirfd, struct reply *rep,
-		      struct ckpt_err *err)
+static int do_restore(struct conn *c, const RestoreReq *req, const struct rpc_fds *fds,
+		      struct reply *rep, struct ckpt_err *err)
 {
+	int dirfd = fds->nr ? fds->fd[0] : -EBADF;
 	struct restore_opts opts = {
 		.requester = c->peer.pid,
 		.requester_uid = c->peer.uid,
 		.requester_gid = c->peer.gid,
+		.parent_fds = fds->nr > 1 ? fds->fd + 1 : NULL,
+		.nr_parents = fds->nr > 1 ? fds->nr - 1 : 0,
 	};
 	struct restore_stats st = { 0 };
 	int r;
@@ -470,8 +501,8 @@ static int do_cancel(struct conn *c, const CancelReq *req, struct reply *rep,
 /* A request ckptd can't take as it is (another protocol version, malformed,
  * missing a part) fails with -EBADRQC, whatever the detail: ckptctl tells
  * that apart from a failed operation (its exit code 7). */
-static int dispatch(struct conn *c, const RpcRequest *req, int dirfd, struct reply *rep,
-		    struct ckpt_err *err)
+static int dispatch(struct conn *c, const RpcRequest *req, const struct rpc_fds *fds,
+		    struct reply *rep, struct ckpt_err *err)
 {
 	if (req->has_version && req->version != RPC_PROTO_VERSION)
 		return ckpt_fail(err, -EBADRQC, "protocol version %u (ckptd speaks %u)",
@@ -480,9 +511,9 @@ static int dispatch(struct conn *c, const RpcRequest *req, int dirfd, struct rep
 	case RPC_TYPE__RPC_DUMP:
 		if (!req->dump)
 			return ckpt_fail(err, -EBADRQC, "dump request without its dump_req");
-		return do_dump(c, req->dump, dirfd, rep, err);
+		return do_dump(c, req->dump, fds, rep, err);
 	case RPC_TYPE__RPC_RESTORE:
-		return do_restore(c, req->restore, dirfd, rep, err);
+		return do_restore(c, req->restore, fds, rep, err);
 	case RPC_TYPE__RPC_CHECK:
 		do_check(c->srv->kd, rep);
 		return 0;
@@ -570,7 +601,8 @@ static void note_cancel(const struct conn *c, struct reply *rep, int r, struct c
 
 static int serve_conn(const struct rpc_server *srv, int fd_, int slot)
 {
-	_cleanup_close_ int fd = fd_, dirfd = -EBADF;
+	_cleanup_close_ int fd = fd_;
+	_cleanup_(rpc_fds_close) struct rpc_fds fds = { .nr = 0 };
 	struct timeval tv = { .tv_sec = RPC_REQUEST_TIMEOUT_S };
 	struct conn c = { .srv = srv, .fd = fd, .slot = srv->ops ? slot : -1 };
 	struct ckpt_err err = { 0 };
@@ -596,12 +628,12 @@ static int serve_conn(const struct rpc_server *srv, int fd_, int slot)
 	restore_result__init(&rep.restore);
 	check_result__init(&rep.check);
 
-	r = recv_request(&c, &req, &dirfd, &err);
+	r = recv_request(&c, &req, &fds, &err);
 	if (r == -ENODATA)
 		return 0;
 	if (r == 0) {
-		begin_op(&c, req, dirfd);
-		r = dispatch(&c, req, dirfd, &rep, &err);
+		begin_op(&c, req, fds.nr ? fds.fd[0] : -EBADF);
+		r = dispatch(&c, req, &fds, &rep, &err);
 	}
 	log_request(&c, req, r, &err);
 

@@ -42,7 +42,7 @@ TestSuite(rpc, .init = setup, .fini = teardown);
 
 static void send_raw(const void *buf, size_t len, const int *fds, int nfds)
 {
-	char ctl[CMSG_SPACE(sizeof(int) * 4)] = { 0 };
+	char ctl[CMSG_SPACE(sizeof(int) * (RPC_FDS_MAX + 1))] = { 0 };
 	struct iovec iov = { (void *)buf, len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
@@ -143,21 +143,46 @@ Test(rpc, oversized_request_is_refused)
 	rpc_response__free_unpacked(resp, NULL);
 }
 
-Test(rpc, two_fds_are_refused)
+Test(rpc, too_many_fds_are_refused)
 {
 	RpcRequest req = RPC_REQUEST__INIT;
-	int fds[2] = { 0, 1 };
+	int fds[RPC_FDS_MAX + 1];
 	size_t len;
 	uint8_t buf[64];
 	RpcResponse *resp;
 
+	for (unsigned i = 0; i <= RPC_FDS_MAX; i++)
+		fds[i] = 0;
 	req.type = RPC_TYPE__RPC_CHECK;
 	len = rpc_request__get_packed_size(&req);
 	rpc_request__pack(&req, buf);
-	send_raw(buf, len, fds, 2);
+	send_raw(buf, len, fds, RPC_FDS_MAX + 1);
 	resp = serve();
 	cr_expect_eq(resp->err, -EBADRQC);
-	cr_expect_not_null(strstr(resp->message, "at most one file descriptor"));
+	cr_expect_not_null(strstr(resp->message, "at most 64 file descriptors"), "%s",
+			   resp->message);
+	rpc_response__free_unpacked(resp, NULL);
+}
+
+/* A dump's chain is its one parent: the rest is the parent's business. */
+Test(rpc, dump_with_two_parents_is_refused)
+{
+	RpcRequest req = RPC_REQUEST__INIT;
+	DumpReq d = DUMP_REQ__INIT;
+	int fds[3] = { 0, 0, 0 };
+	size_t len;
+	uint8_t buf[64];
+	RpcResponse *resp;
+
+	req.type = RPC_TYPE__RPC_DUMP;
+	req.dump = &d;
+	d.pid = 1;
+	len = rpc_request__get_packed_size(&req);
+	rpc_request__pack(&req, buf);
+	send_raw(buf, len, fds, 3);
+	resp = serve();
+	cr_expect_eq(resp->err, -EBADRQC);
+	cr_expect_not_null(strstr(resp->message, "one parent set"), "%s", resp->message);
 	rpc_response__free_unpacked(resp, NULL);
 }
 
