@@ -4,7 +4,6 @@
  * rpc.c's header comment states the policy. */
 #include "daemon/authorize.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -18,15 +17,10 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "daemon/proc.h"
 #include "daemon/rpc.h"
 
 #define AUTH_TREE_MAX		65536	/* tasks walked when authorizing a tree */
-
-static inline void closedirp(DIR **d)
-{
-	if (*d)
-		closedir(*d);
-}
 
 int peer_creds(int fd, struct peer *p)
 {
@@ -48,36 +42,16 @@ int peer_creds(int fd, struct peer *p)
 	return 0;
 }
 
-static int read_status_ids(pid_t pid, const char *key, unsigned ids[4])
-{
-	char path[64];
-	_cleanup_free_ char *buf = NULL;
-	char *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (read_file_at(AT_FDCWD, path, &buf, NULL) < 0)
-		return -ESRCH;
-	p = strstr(buf, key);
-	if (!p || sscanf(p + strlen(key), "%u %u %u %u", &ids[0], &ids[1], &ids[2], &ids[3]) != 4)
-		return -EIO;
-	return 0;
-}
-
 /* Whether the target exists and is a process (not a thread of one). */
 static int check_is_process(pid_t pid, struct ckpt_err *err)
 {
-	unsigned tgid[4] = { 0 };
-	char path[64];
-	_cleanup_free_ char *buf = NULL;
-	char *p;
+	_cleanup_(proc_status_free) struct proc_status st = { 0 };
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (read_file_at(AT_FDCWD, path, &buf, NULL) < 0)
+	if (proc_read_status(pid, &st) < 0)
 		return ckpt_fail(err, -ESRCH, "no process with pid %d", pid);
-	p = strstr(buf, "\nTgid:");
-	if (p && sscanf(p + 6, "%u", &tgid[0]) == 1 && (pid_t)tgid[0] != pid)
-		return ckpt_fail(err, -ESRCH, "pid %d is a thread of process %u; dump %u", pid,
-				 tgid[0], tgid[0]);
+	if (st.tgid != pid)
+		return ckpt_fail(err, -ESRCH, "pid %d is a thread of process %d; dump %d", pid,
+				 st.tgid, st.tgid);
 	return 0;
 }
 
@@ -86,19 +60,19 @@ static int check_is_process(pid_t pid, struct ckpt_err *err)
  * directory itself keeps the task's euid on current kernels). */
 static int check_owned(const struct peer *p, pid_t pid, struct ckpt_err *err)
 {
-	unsigned uid[4], gid[4];
+	_cleanup_(proc_status_free) struct proc_status ps = { 0 };
 	char path[32];
 	struct stat st;
 
-	if (read_status_ids(pid, "\nUid:", uid) < 0 || read_status_ids(pid, "\nGid:", gid) < 0)
+	if (proc_read_status(pid, &ps) < 0)
 		return ckpt_fail(err, -ESRCH, "pid %d: cannot read its credentials", pid);
 	for (int i = 0; i < 4; i++) {
-		if (uid[i] != p->uid)
+		if (ps.uid[i] != p->uid)
 			return ckpt_fail(err, -EPERM, "pid %d runs with uid %u; uid %u may only dump "
-					 "its own processes", pid, uid[i], p->uid);
-		if (gid[i] != p->gid)
+					 "its own processes", pid, ps.uid[i], p->uid);
+		if (ps.gid[i] != p->gid)
 			return ckpt_fail(err, -EPERM, "pid %d runs with gid %u; uid %u may only dump "
-					 "processes of its own gid %u", pid, gid[i], p->uid,
+					 "processes of its own gid %u", pid, ps.gid[i], p->uid,
 					 p->gid);
 	}
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
@@ -113,40 +87,25 @@ static int check_owned(const struct peer *p, pid_t pid, struct ckpt_err *err)
 /* Append pid's children (of every thread) to the list. */
 static int add_children(pid_t pid, pid_t **list, size_t *n, size_t *cap)
 {
-	char path[300];
-	_cleanup_(closedirp) DIR *d = NULL;
-	struct dirent *de;
+	_cleanup_free_ pid_t *kids = NULL;
+	unsigned nr;
+	int r;
 
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	if (!d)
-		return -ESRCH;
-	while ((de = readdir(d))) {
-		_cleanup_free_ char *buf = NULL;
-		char *p, *end;
+	r = proc_read_children(pid, &kids, &nr);
+	if (r < 0)
+		return r == -ENOENT ? -ESRCH : r;
+	for (unsigned i = 0; i < nr; i++) {
+		if (*n == *cap) {
+			pid_t *l;
 
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%s/children", pid, de->d_name);
-		if (read_file_at(AT_FDCWD, path, &buf, NULL) < 0)
-			continue;	/* the thread exited */
-		for (p = buf;; p = end) {
-			long child = strtol(p, &end, 10);
-
-			if (end == p)
-				break;
-			if (*n == *cap) {
-				pid_t *l;
-
-				if (*cap >= AUTH_TREE_MAX)
-					return -E2BIG;
-				l = realloc(*list, (*cap = *cap * 2) * sizeof(pid_t));
-				if (!l)
-					return -ENOMEM;
-				*list = l;
-			}
-			(*list)[(*n)++] = child;
+			if (*cap >= AUTH_TREE_MAX)
+				return -E2BIG;
+			l = realloc(*list, (*cap = *cap * 2) * sizeof(pid_t));
+			if (!l)
+				return -ENOMEM;
+			*list = l;
 		}
+		(*list)[(*n)++] = kids[i];
 	}
 	return 0;
 }
@@ -177,17 +136,9 @@ static int check_tree_owned(const struct peer *p, pid_t root, struct ckpt_err *e
 
 static pid_t parent_of(pid_t pid)
 {
-	_cleanup_free_ char *buf = NULL;
-	char path[32], *p;
-	int ppid;
+	struct proc_stat st;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_file_at(AT_FDCWD, path, &buf, NULL) < 0)
-		return 0;
-	p = strrchr(buf, ')');	/* comm may hold anything, even ") " */
-	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
-		return 0;
-	return ppid;
+	return proc_read_stat(pid, &st) < 0 ? 0 : st.ppid;
 }
 
 /* Whether pid is start or one of its ancestors (bounded, in case of a race

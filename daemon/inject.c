@@ -27,8 +27,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
@@ -39,6 +42,7 @@
 #include "common/util.h"
 #include "daemon/pstree.h"
 #include "daemon/ptrace.h"
+#include "daemon/vma.h"
 
 #define ERESTARTSYS		512
 #define ERESTARTNOINTR		513
@@ -105,24 +109,25 @@ int inject_find_syscall(pid_t pid, unsigned long avoid_start, unsigned long avoi
 			unsigned long *ret_ip)
 {
 	_cleanup_fclose_ FILE *f = NULL;
-	char path[64], line[512];
+	char path[64], line[PATH_MAX + 256];	/* a name is at most PATH_MAX */
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? -ESRCH : negerrno();
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long start, end;
-		char perms[8];
+		struct vma v;
 		unsigned long ip;
+		bool skip;
 
-		if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) != 3)
+		if (vma_parse_maps_line(line, &v) < 0)
 			return -EBADMSG;
-		if (perms[0] != 'r' || perms[2] != 'x' || strstr(line, "[vsyscall]"))
+		skip = !(v.prot & PROT_READ) || !(v.prot & PROT_EXEC) ||
+		       !strcmp(v.name, "[vsyscall]") || (v.start < avoid_end && v.end > avoid_start);
+		free(v.name);
+		if (skip)
 			continue;
-		if (start < avoid_end && end > avoid_start)
-			continue;
-		ip = scan_range(pid, start, end);
+		ip = scan_range(pid, v.start, v.end);
 		if (ip) {
 			*ret_ip = ip;
 			return 0;

@@ -184,6 +184,12 @@ int proc_parse_status(const char *buf, struct proc_status *ret)
 	if (r < 0)
 		return r;
 	st.tracer_pid = v;
+	if ((r = status_u64(buf, "Tgid", 10, &v)) < 0)
+		return r;
+	st.tgid = v;
+	if ((r = status_u64(buf, "PPid", 10, &v)) < 0)
+		return r;
+	st.ppid = v;
 	if ((r = status_ids(buf, "Uid", st.uid)) < 0 ||
 	    (r = status_ids(buf, "Gid", st.gid)) < 0 ||
 	    (r = status_u64(buf, "CapInh", 16, &st.cap_inh)) < 0 ||

@@ -30,6 +30,7 @@ int proc_read_stat(pid_t pid, struct proc_stat *ret);
 /* /proc/PID/status, the fields ckpt needs. */
 struct proc_status {
 	char state;
+	pid_t tgid, ppid;
 	pid_t tracer_pid;
 	uint32_t uid[4], gid[4];	/* real, effective, saved, fs */
 	uint32_t *groups;		/* malloc'ed; free with proc_status_free */

@@ -204,15 +204,11 @@ static bool is_descendant(pid_t pid)
 	pid_t me = getpid();
 
 	for (int depth = 0; depth < 256 && pid > 1; depth++) {
-		char path[64], *buf = NULL, *p;
-		size_t len;
+		struct proc_stat st;
 
-		snprintf(path, sizeof(path), "/proc/%d/status", pid);
-		if (read_file_at(AT_FDCWD, path, &buf, &len) < 0)
+		if (proc_read_stat(pid, &st) < 0)
 			return false;
-		p = strstr(buf, "\nPPid:");
-		pid = p ? atoi(p + 6) : 0;
-		free(buf);
+		pid = st.ppid;
 		if (pid == me)
 			return true;
 	}

@@ -101,6 +101,8 @@ Test(proc_status, every_field)
 	cr_assert_eq(proc_parse_status(status_text, &st), 0);
 	cr_assert_eq(st.state, 'T');
 	cr_assert_eq(st.tracer_pid, 321);
+	cr_assert_eq(st.tgid, 9964);
+	cr_assert_eq(st.ppid, 9934);
 	cr_assert_eq(st.uid[0], 1000);
 	cr_assert_eq(st.uid[3], 1003);
 	cr_assert_eq(st.gid[1], 101);
@@ -155,6 +157,8 @@ Test(proc_status, live_self)
 	cr_assert_eq(st.uid[0], getuid());
 	cr_assert_eq(st.gid[1], getegid());
 	cr_assert_eq(st.tracer_pid, 0);
+	cr_assert_eq(st.tgid, getpid());
+	cr_assert_eq(st.ppid, getppid());
 	proc_status_free(&st);
 }
 
