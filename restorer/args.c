@@ -4,7 +4,7 @@
 #include <stdbool.h>
 
 #include "frame.h"
-#include "rst.h"
+#include "blob.h"
 
 static bool inside(const struct restore_args *a, __u64 off, __u64 nr, __u64 size)
 {
@@ -18,7 +18,7 @@ static bool inside(const struct restore_args *a, __u64 off, __u64 nr, __u64 size
 #define CHECK(cond, fmt, ...)						\
 	do {								\
 		if (!(cond))						\
-			return (int)rst_fail(a, RSTEP_ARGS, -EINVAL, 0,	\
+			return (int)blob_fail(a, RSTEP_ARGS, -EINVAL, 0,	\
 					     "restore_args: " fmt, ##__VA_ARGS__); \
 	} while (0)
 
@@ -48,7 +48,7 @@ static int check_arrays(struct restore_args *a)
 
 static int check_fds(struct restore_args *a)
 {
-	const __s32 *fds = rst_at(a, a->close_fds_off);
+	const __s32 *fds = blob_at(a, a->close_fds_off);
 
 	CHECK(a->status_fd >= 0, "status_fd %d", a->status_fd);
 	for (unsigned i = 0; i < a->nr_close_fds; i++)
@@ -59,7 +59,7 @@ static int check_fds(struct restore_args *a)
 static int check_threads(struct restore_args *a)
 {
 	for (unsigned i = 0; i < a->nr_threads; i++) {
-		const struct restore_thread *t = rst_thread(a, i);
+		const struct restore_thread *t = blob_thread(a, i);
 
 		CHECK(i > 0 || t->tid == a->pid, "threads[0] is tid %d, not the main thread %d",
 		      t->tid, a->pid);
@@ -75,8 +75,8 @@ static int check_threads(struct restore_args *a)
 
 static int check_sorted(struct restore_args *a)
 {
-	const struct restore_vma *v = rst_at(a, a->vmas_off);
-	const struct restore_page *p = rst_at(a, a->pages_off);
+	const struct restore_vma *v = blob_at(a, a->vmas_off);
+	const struct restore_page *p = blob_at(a, a->pages_off);
 	__u64 prev = 0;
 
 	for (unsigned i = 0; i < a->nr_vmas; i++) {
@@ -106,7 +106,7 @@ static bool overlaps(__u64 s1, __u64 e1, __u64 s2, __u64 e2)
  * over the running code with nobody left to tell. */
 static int check_region_free(struct restore_args *a)
 {
-	const struct restore_vma *v = rst_at(a, a->vmas_off);
+	const struct restore_vma *v = blob_at(a, a->vmas_off);
 	__u64 as = (__u64)a, ae = as + a->args_len;
 	__u64 bs = a->blob_start, be = bs + a->blob_len;
 
@@ -124,7 +124,7 @@ static int check_region_free(struct restore_args *a)
 	return 0;
 }
 
-int rst_check_args(struct restore_args *a)
+int blob_check_args(struct restore_args *a)
 {
 	int r;
 

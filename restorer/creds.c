@@ -9,17 +9,17 @@
 #include <linux/securebits.h>
 #include <stdbool.h>
 
-#include "rst.h"
+#include "blob.h"
 #include "syscall.h"
 
 #define FAIL(r, what, ...) \
-	rst_fail(a, RSTEP_CREDS, r, 0, "thread %d: " what, (int)sys_gettid(), ##__VA_ARGS__)
+	blob_fail(a, RSTEP_CREDS, r, 0, "thread %d: " what, (int)sys_gettid(), ##__VA_ARGS__)
 
 /* setgroups needs CAP_SETGID even to set the same list: skip it when the
  * engine (say, restoring a user's process as that user) got them right. */
 static bool same_groups(struct restore_args *a, const struct restore_creds *c)
 {
-	const __u32 *want = rst_at(a, c->groups_off);
+	const __u32 *want = blob_at(a, c->groups_off);
 	__u32 have[64];
 	long n = sys_getgroups(64, have);
 
@@ -41,7 +41,7 @@ static int set_ids(struct restore_args *a, const struct restore_creds *c)
 	long r;
 
 	if (!same_groups(a, c)) {
-		r = sys_setgroups((int)c->nr_groups, rst_at(a, c->groups_off));
+		r = sys_setgroups((int)c->nr_groups, blob_at(a, c->groups_off));
 		if (r < 0)
 			return (int)FAIL(r, "setgroups(%u groups)", c->nr_groups);
 	}
@@ -99,7 +99,7 @@ static int set_caps(struct restore_args *a, const struct restore_creds *c)
 	return 0;
 }
 
-int rst_restore_creds(struct restore_args *a)
+int blob_restore_creds(struct restore_args *a)
 {
 	const struct restore_creds *c = &a->creds;
 	long r;

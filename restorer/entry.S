@@ -4,31 +4,31 @@
 #include <asm/unistd.h>
 
 	.section .text.entry, "ax"
-	.globl	rst_entry
-	.hidden	rst_entry
-	.type	rst_entry, @function
-/* void rst_entry(struct restore_args *args): still on the engine's stack,
+	.globl	blob_entry
+	.hidden	blob_entry
+	.type	blob_entry, @function
+/* void blob_entry(struct restore_args *args): still on the engine's stack,
  * which is about to be unmapped; move to the main thread's own stack. */
-rst_entry:
+blob_entry:
 	movq	%rdi, %rbx
 	andq	$-16, %rsp
-	call	rst_main_stack_top
+	call	blob_main_stack_top
 	movq	%rax, %rsp
 	xorl	%ebp, %ebp
 	movq	%rbx, %rdi
 	call	restore_main
 	ud2
-	.size	rst_entry, . - rst_entry
+	.size	blob_entry, . - blob_entry
 
 	.text
-	.globl	rst_clone3_thread
-	.hidden	rst_clone3_thread
-	.type	rst_clone3_thread, @function
-/* long rst_clone3_thread(struct clone_args *ca, size_t size,
+	.globl	blob_clone3_thread
+	.hidden	blob_clone3_thread
+	.type	blob_clone3_thread, @function
+/* long blob_clone3_thread(struct clone_args *ca, size_t size,
  *			  void (*fn)(void *), void *arg)
  * The child starts on ca->stack + ca->stack_size with the parent's
  * registers, so fn and arg ride in r12/r13 (saved here for the parent). */
-rst_clone3_thread:
+blob_clone3_thread:
 	pushq	%r12
 	pushq	%r13
 	movq	%rdx, %r12
@@ -48,18 +48,18 @@ rst_clone3_thread:
 1:	popq	%r13
 	popq	%r12
 	ret
-	.size	rst_clone3_thread, . - rst_clone3_thread
+	.size	blob_clone3_thread, . - blob_clone3_thread
 
-	.globl	rst_sigreturn
-	.hidden	rst_sigreturn
-	.type	rst_sigreturn, @function
-/* void rst_sigreturn(u64 sp): sp is the address of the frame's uc; the
+	.globl	blob_sigreturn
+	.hidden	blob_sigreturn
+	.type	blob_sigreturn, @function
+/* void blob_sigreturn(u64 sp): sp is the address of the frame's uc; the
  * kernel finds the frame at sp - 8 and never comes back here. */
-rst_sigreturn:
+blob_sigreturn:
 	movq	%rdi, %rsp
 	movl	$__NR_rt_sigreturn, %eax
 	syscall
 	ud2
-	.size	rst_sigreturn, . - rst_sigreturn
+	.size	blob_sigreturn, . - blob_sigreturn
 
 	.section .note.GNU-stack, "", @progbits

@@ -15,7 +15,7 @@
 #define ERESTARTNOHAND		514
 #define ERESTART_RESTARTBLOCK	516
 
-void rst_fix_restart(struct restore_regs *r)
+void blob_fix_restart(struct restore_regs *r)
 {
 	if ((__s64)r->orig_rax < 0)
 		return;	/* not stopped inside a system call */
@@ -34,10 +34,10 @@ void rst_fix_restart(struct restore_regs *r)
 	}
 }
 
-void rst_interrupt_syscall(struct rst_rt_sigframe *f, const struct restore_regs *raw,
+void blob_interrupt_syscall(struct blob_rt_sigframe *f, const struct restore_regs *raw,
 			   bool sa_restart)
 {
-	struct rst_sigcontext *sc = &f->uc.uc_mcontext;
+	struct blob_sigcontext *sc = &f->uc.uc_mcontext;
 
 	if ((__s64)raw->orig_rax < 0)
 		return;
@@ -54,7 +54,7 @@ void rst_interrupt_syscall(struct rst_rt_sigframe *f, const struct restore_regs 
 	}
 }
 
-static void fill_sigcontext(struct rst_sigcontext *sc, const struct restore_regs *r)
+static void fill_sigcontext(struct blob_sigcontext *sc, const struct restore_regs *r)
 {
 	sc->r8 = r->r8;
 	sc->r9 = r->r9;
@@ -82,49 +82,49 @@ static void fill_sigcontext(struct rst_sigcontext *sc, const struct restore_regs
  * software bytes and trailing magic of a kernel-written signal frame. */
 static int fill_fpstate(unsigned char *fp, const void *xsave, __u32 size)
 {
-	struct rst_fx_sw_bytes sw;
+	struct blob_fx_sw_bytes sw;
 	__u64 xfeatures;
 	__u32 magic2 = RST_FP_XSTATE_MAGIC2;
 
 	if (size < RST_XSAVE_MIN || size > RESTORE_XSAVE_MAX || (size & 7))
 		return -EINVAL;
-	rst_memcpy(fp, xsave, size);
-	rst_memcpy(&sw, fp + RST_FX_SW_OFFSET, sizeof(sw));
+	blob_memcpy(fp, xsave, size);
+	blob_memcpy(&sw, fp + RST_FX_SW_OFFSET, sizeof(sw));
 	if (sw.magic1 == RST_FP_XSTATE_MAGIC1 && sw.xfeatures) {
 		xfeatures = sw.xfeatures;
 	} else {	/* the header's xstate_bv, plus x87 and SSE */
-		rst_memcpy(&xfeatures, fp + RST_XSAVE_HDR_OFFSET, 8);
+		blob_memcpy(&xfeatures, fp + RST_XSAVE_HDR_OFFSET, 8);
 		xfeatures |= 3;
 	}
 
-	rst_memset(&sw, 0, sizeof(sw));
+	blob_memset(&sw, 0, sizeof(sw));
 	sw.magic1 = RST_FP_XSTATE_MAGIC1;
 	sw.extended_size = size + sizeof(magic2);
 	sw.xfeatures = xfeatures;
 	sw.xstate_size = size;
-	rst_memcpy(fp + RST_FX_SW_OFFSET, &sw, sizeof(sw));
+	blob_memcpy(fp + RST_FX_SW_OFFSET, &sw, sizeof(sw));
 	/* standard (non-compacted) format: xcomp_bv and the rest of the
 	 * header must be zero or XRSTOR faults */
-	rst_memset(fp + RST_XSAVE_HDR_OFFSET + 8, 0, 56);
-	rst_memcpy(fp + size, &magic2, sizeof(magic2));
+	blob_memset(fp + RST_XSAVE_HDR_OFFSET + 8, 0, 56);
+	blob_memcpy(fp + size, &magic2, sizeof(magic2));
 	return 0;
 }
 
-int rst_build_frame(void *base, unsigned long len, const struct restore_thread *t,
+int blob_build_frame(void *base, unsigned long len, const struct restore_thread *t,
 		    const void *xsave, __u64 *ret_sp)
 {
 	unsigned long top = (unsigned long)base + len;
 	unsigned long fp = (top - RESTORE_XSAVE_MAX - 64) & ~63UL;
-	unsigned long sp = ((fp - sizeof(struct rst_rt_sigframe)) & ~15UL) - 8;
-	struct rst_rt_sigframe *f = (struct rst_rt_sigframe *)sp;
+	unsigned long sp = ((fp - sizeof(struct blob_rt_sigframe)) & ~15UL) - 8;
+	struct blob_rt_sigframe *f = (struct blob_rt_sigframe *)sp;
 	struct restore_regs r;
 	int ret;
 
 	if (len < RST_FRAME_RESERVE)
 		return -EINVAL;
-	rst_memset(f, 0, sizeof(*f));
-	rst_memcpy(&r, &t->regs, sizeof(r));
-	rst_fix_restart(&r);
+	blob_memset(f, 0, sizeof(*f));
+	blob_memcpy(&r, &t->regs, sizeof(r));
+	blob_fix_restart(&r);
 	fill_sigcontext(&f->uc.uc_mcontext, &r);
 
 	f->uc.uc_flags = RST_UC_SIGCONTEXT_SS | RST_UC_STRICT_RESTORE_SS;

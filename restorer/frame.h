@@ -11,7 +11,7 @@
 #include "restorer.h"
 
 /* uapi asm/sigcontext.h, 64-bit struct sigcontext */
-struct rst_sigcontext {
+struct blob_sigcontext {
 	__u64 r8, r9, r10, r11, r12, r13, r14, r15;
 	__u64 rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip;
 	__u64 eflags;
@@ -21,30 +21,30 @@ struct rst_sigcontext {
 	__u64 reserved1[8];
 };
 
-struct rst_stack {		/* stack_t */
+struct blob_stack {		/* stack_t */
 	__u64 ss_sp;
 	__s32 ss_flags;
 	__u32 pad;
 	__u64 ss_size;
 };
 
-struct rst_ucontext {		/* uapi asm-generic/ucontext.h */
+struct blob_ucontext {		/* uapi asm-generic/ucontext.h */
 	__u64 uc_flags;
 	__u64 uc_link;
-	struct rst_stack uc_stack;
-	struct rst_sigcontext uc_mcontext;
+	struct blob_stack uc_stack;
+	struct blob_sigcontext uc_mcontext;
 	__u64 uc_sigmask;
 };
 
-struct rst_rt_sigframe {	/* arch/x86/include/asm/sigframe.h */
+struct blob_rt_sigframe {	/* arch/x86/include/asm/sigframe.h */
 	__u64 pretcode;
-	struct rst_ucontext uc;
+	struct blob_ucontext uc;
 	__u8 info[128];
 };
 
-_Static_assert(sizeof(struct rst_sigcontext) == 256, "struct sigcontext");
-_Static_assert(sizeof(struct rst_ucontext) == 304, "struct ucontext");
-_Static_assert(sizeof(struct rst_rt_sigframe) == 440, "struct rt_sigframe");
+_Static_assert(sizeof(struct blob_sigcontext) == 256, "struct sigcontext");
+_Static_assert(sizeof(struct blob_ucontext) == 304, "struct ucontext");
+_Static_assert(sizeof(struct blob_rt_sigframe) == 440, "struct rt_sigframe");
 
 #define RST_UC_FP_XSTATE		0x1
 #define RST_UC_SIGCONTEXT_SS		0x2
@@ -56,7 +56,7 @@ _Static_assert(sizeof(struct rst_rt_sigframe) == 440, "struct rt_sigframe");
 #define RST_XSAVE_HDR_OFFSET	512	/* xstate header: xfeatures, xcomp_bv */
 #define RST_XSAVE_MIN		576	/* legacy area + header */
 
-struct rst_fx_sw_bytes {	/* uapi struct _fpx_sw_bytes */
+struct blob_fx_sw_bytes {	/* uapi struct _fpx_sw_bytes */
 	__u32 magic1;
 	__u32 extended_size;	/* xstate_size + FP_XSTATE_MAGIC2 size */
 	__u64 xfeatures;
@@ -71,15 +71,15 @@ struct rst_fx_sw_bytes {	/* uapi struct _fpx_sw_bytes */
 /* The syscall restart fix-up: a thread stopped inside an interrupted
  * system call has orig_rax = nr and rax = -ERESTART*; rt_sigreturn never
  * restarts, so point it back at the syscall instruction. */
-void rst_fix_restart(struct restore_regs *r);
+void blob_fix_restart(struct restore_regs *r);
 
 /* A signal with a handler will be delivered right at the rt_sigreturn
  * (it came while the thread waited in the blob): do to the interrupted
  * system call what the kernel's handle_signal() would have done had it
  * come while the thread slept in it - -EINTR instead of a restart, unless
  * -ERESTARTNOINTR, or -ERESTARTSYS with SA_RESTART. raw is the thread's
- * registers as dumped; f was built from them by rst_build_frame(). */
-void rst_interrupt_syscall(struct rst_rt_sigframe *f, const struct restore_regs *raw,
+ * registers as dumped; f was built from them by blob_build_frame(). */
+void blob_interrupt_syscall(struct blob_rt_sigframe *f, const struct restore_regs *raw,
 			   bool sa_restart);
 
 /* Build t's frame at the top of the stack region [base, base + len)
@@ -87,7 +87,7 @@ void rst_interrupt_syscall(struct rst_rt_sigframe *f, const struct restore_regs 
  * xsave is t->xsave_len bytes. Returns 0 and the rsp for rt_sigreturn in
  * *ret_sp (the address of uc), or -EINVAL when the xsave area is not
  * usable. */
-int rst_build_frame(void *base, unsigned long len, const struct restore_thread *t,
+int blob_build_frame(void *base, unsigned long len, const struct restore_thread *t,
 		    const void *xsave, __u64 *ret_sp);
 
 #endif

@@ -1,7 +1,7 @@
 /* Freestanding helpers; see lib.h. */
 #include "lib.h"
 
-void *rst_memcpy(void *dst, const void *src, unsigned long n)
+void *blob_memcpy(void *dst, const void *src, unsigned long n)
 {
 	void *d = dst;
 
@@ -9,7 +9,7 @@ void *rst_memcpy(void *dst, const void *src, unsigned long n)
 	return dst;
 }
 
-void *rst_memset(void *dst, int c, unsigned long n)
+void *blob_memset(void *dst, int c, unsigned long n)
 {
 	void *d = dst;
 
@@ -17,7 +17,7 @@ void *rst_memset(void *dst, int c, unsigned long n)
 	return dst;
 }
 
-unsigned long rst_strnlen(const char *s, unsigned long max)
+unsigned long blob_strnlen(const char *s, unsigned long max)
 {
 	unsigned long n = 0;
 
@@ -50,7 +50,7 @@ static void put_u64(struct out *o, __u64 v, unsigned base)
 		put(o, tmp[--n]);
 }
 
-int rst_vfmt(char *buf, unsigned long size, const char *fmt, va_list ap)
+int blob_vfmt(char *buf, unsigned long size, const char *fmt, va_list ap)
 {
 	struct out o = { buf, size, 0 };
 
@@ -109,13 +109,13 @@ int rst_vfmt(char *buf, unsigned long size, const char *fmt, va_list ap)
 	return (int)o.len;
 }
 
-int rst_fmt(char *buf, unsigned long size, const char *fmt, ...)
+int blob_fmt(char *buf, unsigned long size, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
-	n = rst_vfmt(buf, size, fmt, ap);
+	n = blob_vfmt(buf, size, fmt, ap);
 	va_end(ap);
 	return n;
 }

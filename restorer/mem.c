@@ -8,7 +8,7 @@
 #include <linux/uio.h>
 #include <stdbool.h>
 
-#include "rst.h"
+#include "blob.h"
 #include "syscall.h"
 #include "xxh3.h"
 
@@ -49,7 +49,7 @@ static void drop_engine_signals(void)
 /* What the engine's process left that would outlive its memory: glibc's
  * rseq registration (the kernel writes to it on every return to user
  * space), an alternate signal stack, signals meant for the engine. */
-int rst_forget_engine(struct restore_args *a)
+int blob_forget_engine(struct restore_args *a)
 {
 	struct { __u64 sp; __s32 flags; __u32 pad; __u64 size; } ss = { 0, SS_DISABLE, 0, 0 };
 	long r;
@@ -59,26 +59,26 @@ int rst_forget_engine(struct restore_args *a)
 	if (a->self_rseq_ptr) {
 		r = sys_rseq(a->self_rseq_ptr, a->self_rseq_len, RSEQ_UNREGISTER, a->self_rseq_sig);
 		if (r < 0)
-			return (int)rst_fail(a, RSTEP_UNMAP, r, a->self_rseq_ptr,
+			return (int)blob_fail(a, RSTEP_UNMAP, r, a->self_rseq_ptr,
 					     "unregistering the engine's rseq area at 0x%llx",
 					     (unsigned long long)a->self_rseq_ptr);
 	}
-	r = rst_syscall2(__NR_sigaltstack, &ss, 0);
+	r = blob_syscall2(__NR_sigaltstack, &ss, 0);
 	if (r < 0)
-		return (int)rst_fail(a, RSTEP_UNMAP, r, 0, "sigaltstack(SS_DISABLE)");
+		return (int)blob_fail(a, RSTEP_UNMAP, r, 0, "sigaltstack(SS_DISABLE)");
 	return 0;
 }
 
 /* The engine may have mapped the whole region writable and executable:
  * code read-execute, arguments read-write from here on. */
-int rst_seal_region(struct restore_args *a)
+int blob_seal_region(struct restore_args *a)
 {
 	long r = sys_mprotect(a->blob_start, a->blob_len, PROT_READ | PROT_EXEC);
 
 	if (r >= 0)
 		r = sys_mprotect((__u64)a, page_up(a->args_len), PROT_READ | PROT_WRITE);
 	if (r < 0)
-		return (int)rst_fail(a, RSTEP_UNMAP, r, a->blob_start,
+		return (int)blob_fail(a, RSTEP_UNMAP, r, a->blob_start,
 				     "mprotect of the restorer's region");
 	return 0;
 }
@@ -103,7 +103,7 @@ static unsigned keep_ranges(const struct restore_args *a, struct restore_range *
 	return n;
 }
 
-int rst_unmap_others(struct restore_args *a)
+int blob_unmap_others(struct restore_args *a)
 {
 	struct restore_range keep[2 + RVDSO_NR];
 	__u64 top = a->task_size ? a->task_size : TASK_SIZE_47, from = 0;
@@ -116,7 +116,7 @@ int rst_unmap_others(struct restore_args *a)
 		if (to > from) {
 			r = sys_munmap(from, to - from);
 			if (r < 0)
-				return (int)rst_fail(a, RSTEP_UNMAP, r, from, "munmap 0x%llx-0x%llx",
+				return (int)blob_fail(a, RSTEP_UNMAP, r, from, "munmap 0x%llx-0x%llx",
 						     (unsigned long long)from, (unsigned long long)to);
 		}
 		if (i < n && keep[i].end > from)
@@ -140,7 +140,7 @@ static int vdso_plan(struct restore_args *a, unsigned i)
 	long r;
 
 	if (!clen && ilen)
-		return (int)rst_fail(a, RSTEP_VDSO, -EOPNOTSUPP, img->start,
+		return (int)blob_fail(a, RSTEP_VDSO, -EOPNOTSUPP, img->start,
 				     "the image has %s at 0x%llx, this kernel maps none",
 				     vdso_name(i), (unsigned long long)img->start);
 	if (clen && !ilen) {
@@ -148,15 +148,15 @@ static int vdso_plan(struct restore_args *a, unsigned i)
 		 * all of its areas: only a process without any vdso (booted
 		 * with vdso=0) does without them. */
 		if (a->vdso.img[RVDSO_VDSO].end > a->vdso.img[RVDSO_VDSO].start)
-			return (int)rst_fail(a, RSTEP_VDSO, -EOPNOTSUPP, cur->start,
+			return (int)blob_fail(a, RSTEP_VDSO, -EOPNOTSUPP, cur->start,
 					     "this kernel's vdso needs %s, the image has none",
 					     vdso_name(i));
 		r = sys_munmap(cur->start, clen);
-		return r < 0 ? (int)rst_fail(a, RSTEP_VDSO, r, cur->start, "munmap %s",
+		return r < 0 ? (int)blob_fail(a, RSTEP_VDSO, r, cur->start, "munmap %s",
 					     vdso_name(i)) : 0;
 	}
 	if (clen != ilen)
-		return (int)rst_fail(a, RSTEP_VDSO, -EOPNOTSUPP, img->start,
+		return (int)blob_fail(a, RSTEP_VDSO, -EOPNOTSUPP, img->start,
 				     "%s is %llu bytes on this kernel, %llu in the image",
 				     vdso_name(i), (unsigned long long)clen, (unsigned long long)ilen);
 	return clen && cur->start != img->start;
@@ -176,16 +176,16 @@ static int vdso_layout_same(struct restore_args *a)
 		    !img[RVDSO_VDSO].start || !cur[RVDSO_VDSO].start)
 			continue;
 		if (cur[i].start - cur[RVDSO_VDSO].start != img[i].start - img[RVDSO_VDSO].start)
-			return (int)rst_fail(a, RSTEP_VDSO, -EOPNOTSUPP, img[i].start,
+			return (int)blob_fail(a, RSTEP_VDSO, -EOPNOTSUPP, img[i].start,
 					     "%s sits at a different offset from [vdso] in the image",
 					     vdso_name(i));
 	}
 	return 0;
 }
 
-int rst_move_vdso(struct restore_args *a)
+int blob_move_vdso(struct restore_args *a)
 {
-	__u64 park = (__u64)rst_at(a, a->vdso.park_off), used = 0, parked[RVDSO_NR] = { 0 };
+	__u64 park = (__u64)blob_at(a, a->vdso.park_off), used = 0, parked[RVDSO_NR] = { 0 };
 	long r = vdso_layout_same(a);
 
 	if (r)
@@ -201,12 +201,12 @@ int rst_move_vdso(struct restore_args *a)
 			continue;
 		}
 		if (used + len > a->vdso.park_len)
-			return (int)rst_fail(a, RSTEP_VDSO, -ENOSPC, 0,
+			return (int)blob_fail(a, RSTEP_VDSO, -ENOSPC, 0,
 					     "vdso park of %llu bytes too small",
 					     (unsigned long long)a->vdso.park_len);
 		r = move_area(a->vdso.cur[i].start, len, park + used);
 		if (r < 0)
-			return (int)rst_fail(a, RSTEP_VDSO, r, a->vdso.cur[i].start,
+			return (int)blob_fail(a, RSTEP_VDSO, r, a->vdso.cur[i].start,
 					     "mremap %s to the park", vdso_name(i));
 		parked[i] = park + used;
 		used += len;
@@ -218,7 +218,7 @@ int rst_move_vdso(struct restore_args *a)
 			continue;
 		r = move_area(parked[i], img->end - img->start, img->start);
 		if (r < 0)
-			return (int)rst_fail(a, RSTEP_VDSO, r, img->start, "mremap %s to 0x%llx",
+			return (int)blob_fail(a, RSTEP_VDSO, r, img->start, "mremap %s to 0x%llx",
 					     vdso_name(i), (unsigned long long)img->start);
 	}
 	return 0;
@@ -268,20 +268,20 @@ static int map_vma(struct restore_args *a, const struct restore_vma *v, bool has
 		fd = v->fd;
 		off = v->pgoff;
 		if (fd < 0)
-			return (int)rst_fail(a, RSTEP_VMAS, -EBADF, v->start,
+			return (int)blob_fail(a, RSTEP_VMAS, -EBADF, v->start,
 					     "vma 0x%llx-0x%llx (%s) has no fd",
 					     (unsigned long long)v->start, (unsigned long long)v->end,
 					     kind_name(v->kind));
 		break;
 	default:
-		return (int)rst_fail(a, RSTEP_VMAS, -EINVAL, v->start, "vma 0x%llx: kind %u",
+		return (int)blob_fail(a, RSTEP_VMAS, -EINVAL, v->start, "vma 0x%llx: kind %u",
 				     (unsigned long long)v->start, v->kind);
 	}
 	r = sys_mmap(v->start, v->end - v->start, prot, flags, fd, off);
 	if (r >= 0 && (__u64)r != v->start)
 		r = -EFAULT;
 	if (r < 0)
-		return (int)rst_fail(a, RSTEP_VMAS, r, v->start,
+		return (int)blob_fail(a, RSTEP_VMAS, r, v->start,
 				     "mmap 0x%llx-0x%llx (%s, fd %d, off 0x%llx)",
 				     (unsigned long long)v->start, (unsigned long long)v->end,
 				     kind_name(v->kind), fd, (unsigned long long)off);
@@ -296,11 +296,11 @@ static __u64 block_len(const struct restore_page *p)
 /* Check a block read into place against its checksum. */
 static int verify_block(struct restore_args *a, const struct restore_page *p)
 {
-	__u64 h = rst_xxh3((const void *)p->vaddr, block_len(p));
+	__u64 h = blob_xxh3((const void *)p->vaddr, block_len(p));
 
 	if (h == p->xxh3)
 		return 0;
-	return (int)rst_fail(a, RSTEP_PAGES, -EBADMSG, p->vaddr,
+	return (int)blob_fail(a, RSTEP_PAGES, -EBADMSG, p->vaddr,
 			     "pages fd %d offset 0x%llx: checksum mismatch for 0x%llx (%u pages)",
 			     p->fd, (unsigned long long)p->off, (unsigned long long)p->vaddr,
 			     p->nr_pages);
@@ -329,7 +329,7 @@ static int read_batch(struct restore_args *a, const struct restore_page *p, unsi
 		if (r == -EINTR)
 			continue;
 		if (r <= 0)
-			return (int)rst_fail(a, RSTEP_PAGES, r ? r : -EIO, (__u64)iov[first].iov_base,
+			return (int)blob_fail(a, RSTEP_PAGES, r ? r : -EIO, (__u64)iov[first].iov_base,
 					     "preadv pages fd %d at offset 0x%llx into 0x%llx%s",
 					     p[0].fd, (unsigned long long)off,
 					     (unsigned long long)iov[first].iov_base,
@@ -367,11 +367,11 @@ static int fill_vma(struct restore_args *a, const struct restore_vma *v,
 			continue;
 		}
 		if (!(p[i].flags & RPAGE_ZERO))
-			return (int)rst_fail(a, RSTEP_PAGES, -EINVAL, p[i].vaddr,
+			return (int)blob_fail(a, RSTEP_PAGES, -EINVAL, p[i].vaddr,
 					     "page entry 0x%llx: flags 0x%x",
 					     (unsigned long long)p[i].vaddr, p[i].flags);
 		if (v->kind == RVMA_FILE_PRIVATE)	/* anon memory is zero already */
-			rst_memset((void *)p[i].vaddr, 0, block_len(&p[i]));
+			blob_memset((void *)p[i].vaddr, 0, block_len(&p[i]));
 		i++;
 	}
 	return 0;
@@ -389,7 +389,7 @@ static int lock_vma(struct restore_args *a, const struct restore_vma *v)
 		return 0;
 	r = sys_mlock(v->start, v->end - v->start);
 	if (r < 0)
-		return (int)rst_fail(a, RSTEP_PROTECT, r, v->start,
+		return (int)blob_fail(a, RSTEP_PROTECT, r, v->start,
 				     "mlock 0x%llx-0x%llx (%llu KiB; RLIMIT_MEMLOCK too low "
 				     "without CAP_IPC_LOCK?)",
 				     (unsigned long long)v->start, (unsigned long long)v->end,
@@ -406,7 +406,7 @@ static int finish_vma(struct restore_args *a, const struct restore_vma *v, bool 
 	if (has_pages && (v->prot & (PROT_READ | PROT_WRITE)) != (PROT_READ | PROT_WRITE)) {
 		r = sys_mprotect(v->start, len, (int)v->prot);
 		if (r < 0)
-			return (int)rst_fail(a, RSTEP_PROTECT, r, v->start,
+			return (int)blob_fail(a, RSTEP_PROTECT, r, v->start,
 					     "mprotect 0x%llx-0x%llx to 0x%x",
 					     (unsigned long long)v->start,
 					     (unsigned long long)v->end, v->prot);
@@ -416,7 +416,7 @@ static int finish_vma(struct restore_args *a, const struct restore_vma *v, bool 
 			continue;
 		r = sys_madvise(v->start, len, adv);
 		if (r < 0)
-			return (int)rst_fail(a, RSTEP_PROTECT, r, v->start,
+			return (int)blob_fail(a, RSTEP_PROTECT, r, v->start,
 					     "madvise 0x%llx-0x%llx, advice %d",
 					     (unsigned long long)v->start,
 					     (unsigned long long)v->end, adv);
@@ -429,27 +429,27 @@ static int finish_vma(struct restore_args *a, const struct restore_vma *v, bool 
 static int vma_pages(struct restore_args *a, const struct restore_vma *v, unsigned *next,
 		     unsigned *ret_n)
 {
-	const struct restore_page *p = rst_at(a, a->pages_off);
+	const struct restore_page *p = blob_at(a, a->pages_off);
 	unsigned i = *next;
 
 	for (; i < a->nr_pages && p[i].vaddr < v->end; i++) {
 		if (p[i].vaddr < v->start || p[i].vaddr + block_len(&p[i]) > v->end)
-			return (int)rst_fail(a, RSTEP_PAGES, -EINVAL, p[i].vaddr,
+			return (int)blob_fail(a, RSTEP_PAGES, -EINVAL, p[i].vaddr,
 					     "page block 0x%llx (%u pages) is not inside one VMA",
 					     (unsigned long long)p[i].vaddr, p[i].nr_pages);
 	}
 	*ret_n = i - *next;
 	if (*ret_n && !is_private(v->kind))
-		return (int)rst_fail(a, RSTEP_PAGES, -EINVAL, v->start,
+		return (int)blob_fail(a, RSTEP_PAGES, -EINVAL, v->start,
 				     "page entries for shared vma 0x%llx-0x%llx: the engine fills shared objects",
 				     (unsigned long long)v->start, (unsigned long long)v->end);
 	return 0;
 }
 
-int rst_restore_vmas(struct restore_args *a)
+int blob_restore_vmas(struct restore_args *a)
 {
-	const struct restore_vma *vmas = rst_at(a, a->vmas_off);
-	const struct restore_page *pages = rst_at(a, a->pages_off);
+	const struct restore_vma *vmas = blob_at(a, a->vmas_off);
+	const struct restore_page *pages = blob_at(a, a->pages_off);
 	unsigned next = 0;
 
 	for (unsigned i = 0; i < a->nr_vmas; i++) {
@@ -469,13 +469,13 @@ int rst_restore_vmas(struct restore_args *a)
 		next += n;
 	}
 	if (next < a->nr_pages)
-		return (int)rst_fail(a, RSTEP_PAGES, -EINVAL, pages[next].vaddr,
+		return (int)blob_fail(a, RSTEP_PAGES, -EINVAL, pages[next].vaddr,
 				     "page block 0x%llx lies outside every VMA",
 				     (unsigned long long)pages[next].vaddr);
 	return 0;
 }
 
-int rst_set_mm(struct restore_args *a)
+int blob_set_mm(struct restore_args *a)
 {
 	const struct restore_mm *m = &a->mm;
 	struct prctl_mm_map map = {
@@ -485,14 +485,14 @@ int rst_set_mm(struct restore_args *a)
 		.start_stack = m->start_stack,
 		.arg_start = m->arg_start, .arg_end = m->arg_end,
 		.env_start = m->env_start, .env_end = m->env_end,
-		.auxv = m->auxv_size ? (__u64 *)rst_at(a, m->auxv_off) : 0,
+		.auxv = m->auxv_size ? (__u64 *)blob_at(a, m->auxv_off) : 0,
 		.auxv_size = m->auxv_size,
 		.exe_fd = m->exe_fd < 0 ? (__u32)-1 : (__u32)m->exe_fd,
 	};
 	long r = sys_prctl(PR_SET_MM, PR_SET_MM_MAP, (unsigned long)&map, sizeof(map), 0);
 
 	if (r < 0)
-		return (int)rst_fail(a, RSTEP_MM, r, m->start_brk,
+		return (int)blob_fail(a, RSTEP_MM, r, m->start_brk,
 				     "prctl(PR_SET_MM_MAP): code 0x%llx-0x%llx data 0x%llx-0x%llx "
 				     "brk 0x%llx-0x%llx stack 0x%llx exe fd %d",
 				     (unsigned long long)m->start_code, (unsigned long long)m->end_code,
@@ -504,9 +504,9 @@ int rst_set_mm(struct restore_args *a)
 
 /* The engine's helper fds (VMA objects, pages files, exe) have served:
  * the restored process must not inherit them. */
-void rst_close_helper_fds(struct restore_args *a)
+void blob_close_helper_fds(struct restore_args *a)
 {
-	const __s32 *fds = rst_at(a, a->close_fds_off);
+	const __s32 *fds = blob_at(a, a->close_fds_off);
 
 	for (unsigned i = 0; i < a->nr_close_fds; i++)
 		sys_close(fds[i]);

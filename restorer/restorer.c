@@ -12,10 +12,10 @@
 #include <linux/signal.h>
 
 #include "frame.h"
-#include "rst.h"
+#include "blob.h"
 #include "syscall.h"
 
-long rst_fail(struct restore_args *a, unsigned step, long err, __u64 addr,
+long blob_fail(struct restore_args *a, unsigned step, long err, __u64 addr,
 	      const char *fmt, ...)
 {
 	struct restore_status *st = &a->sync.failure;
@@ -30,16 +30,16 @@ long rst_fail(struct restore_args *a, unsigned step, long err, __u64 addr,
 	st->err = (__s32)err;
 	st->addr = addr;
 	va_start(ap, fmt);
-	rst_vfmt(st->msg, sizeof(st->msg), fmt, ap);
+	blob_vfmt(st->msg, sizeof(st->msg), fmt, ap);
 	va_end(ap);
 	return err;
 }
 
-/* Called by rst_entry on the engine's stack: where the main thread's own
+/* Called by blob_entry on the engine's stack: where the main thread's own
  * stack starts (below the frame reserve of thread 0's region). */
-RST_HIDDEN __u64 rst_main_stack_top(struct restore_args *a)
+RST_HIDDEN __u64 blob_main_stack_top(struct restore_args *a)
 {
-	return ((__u64)rst_stack_base(a, 0) + RESTORE_THREAD_STACK_SIZE - RST_FRAME_RESERVE) & ~15ULL;
+	return ((__u64)blob_stack_base(a, 0) + RESTORE_THREAD_STACK_SIZE - RST_FRAME_RESERVE) & ~15ULL;
 }
 
 static void fill_status(struct restore_args *a, struct restore_status *st)
@@ -57,15 +57,15 @@ static RST_NORETURN void die(struct restore_args *a, int code)
 {
 	struct restore_status *st = &a->sync.failure;
 
-	if (!rst_load(&a->sync.failed)) {	/* a step forgot to say why */
+	if (!blob_load(&a->sync.failed)) {	/* a step forgot to say why */
 		st->step = RSTEP_ARGS;
 		st->err = -EPROTO;
-		rst_fmt(st->msg, sizeof(st->msg), "restore failed without a report");
+		blob_fmt(st->msg, sizeof(st->msg), "restore failed without a report");
 	}
 	if (!st->tid)
 		st->tid = a->pid;
 	fill_status(a, st);
-	rst_release_threads(a, 2);
+	blob_release_threads(a, 2);
 	sys_write(a->status_fd, st, sizeof(*st));
 	sys_exit_group(code);
 	for (;;)
@@ -77,23 +77,23 @@ static int restore_process(struct restore_args *a)
 {
 	int r;
 
-	r = rst_check_args(a);
+	r = blob_check_args(a);
 	if (!r)
-		r = rst_seal_region(a);
+		r = blob_seal_region(a);
 	if (!r)
-		r = rst_forget_engine(a);
+		r = blob_forget_engine(a);
 	if (!r)
-		r = rst_unmap_others(a);
+		r = blob_unmap_others(a);
 	if (!r)
-		r = rst_move_vdso(a);
+		r = blob_move_vdso(a);
 	if (!r)
-		r = rst_restore_vmas(a);
+		r = blob_restore_vmas(a);
 	if (!r)
-		r = rst_set_mm(a);
+		r = blob_set_mm(a);
 	if (r)
 		return r;
-	rst_close_helper_fds(a);
-	return rst_restore_sigactions(a);
+	blob_close_helper_fds(a);
+	return blob_restore_sigactions(a);
 }
 
 /* With every thread waiting: what may target them, then the main
@@ -102,20 +102,20 @@ static int restore_finish(struct restore_args *a, __u64 *ret_sp)
 {
 	int r;
 
-	r = rst_restore_posix_timers(a);
+	r = blob_restore_posix_timers(a);
 	if (!r)
-		r = rst_restore_itimers(a);
+		r = blob_restore_itimers(a);
 	if (!r)
-		r = rst_queue_shared_pending(a);
+		r = blob_queue_shared_pending(a);
 	if (!r)
-		r = rst_restore_thread(a, 0, ret_sp);
+		r = blob_restore_thread(a, 0, ret_sp);
 	/* 2 (suid_dumpable "root only") cannot be set with prctl; the kernel
 	 * chose it again when the ids changed, if the sysctl says so */
 	if (r || a->creds.dumpable < 0 || a->creds.dumpable > 1)
 		return r;
 	r = (int)sys_prctl(PR_SET_DUMPABLE, (unsigned long)a->creds.dumpable, 0, 0, 0);
 	if (r < 0)
-		return (int)rst_fail(a, RSTEP_CREDS, r, 0, "prctl(PR_SET_DUMPABLE, %d)",
+		return (int)blob_fail(a, RSTEP_CREDS, r, 0, "prctl(PR_SET_DUMPABLE, %d)",
 				     a->creds.dumpable);
 	return 0;
 }
@@ -127,11 +127,11 @@ static int report_and_wait(struct restore_args *a)
 	char go = 0;
 	long n;
 
-	rst_memset(&st, 0, sizeof(st));
+	blob_memset(&st, 0, sizeof(st));
 	fill_status(a, &st);
 	st.step = RSTEP_DONE;
 	st.tid = a->pid;
-	rst_fmt(st.msg, sizeof(st.msg), "pid %d: restored, %u threads waiting",
+	blob_fmt(st.msg, sizeof(st.msg), "pid %d: restored, %u threads waiting",
 		a->pid, a->nr_threads);
 	n = sys_write(a->status_fd, &st, sizeof(st));
 	if (n != (long)sizeof(st) && !(a->flags & RARGS_NO_GO_WAIT))
@@ -151,16 +151,16 @@ RST_HIDDEN RST_NORETURN void restore_main(struct restore_args *a)
 	sys_rt_sigprocmask(SIG_SETMASK, &all, 0, sizeof(all));
 	if (restore_process(a))
 		die(a, RESTORE_EXIT_FAILED);
-	if (rst_create_threads(a))
+	if (blob_create_threads(a))
 		die(a, RESTORE_EXIT_FAILED);	/* exit_group takes the created ones */
-	rst_wait_threads(a);
-	if (rst_load(&a->sync.failed) || restore_finish(a, &sp))
+	blob_wait_threads(a);
+	if (blob_load(&a->sync.failed) || restore_finish(a, &sp))
 		die(a, RESTORE_EXIT_FAILED);
 	if (report_and_wait(a)) {
-		rst_release_threads(a, 2);
+		blob_release_threads(a, 2);
 		sys_exit_group(RESTORE_EXIT_ABORTED);
 	}
 	sys_close(a->status_fd);
-	rst_release_threads(a, 1);
-	rst_leave(a, 0, sp);
+	blob_release_threads(a, 1);
+	blob_leave(a, 0, sp);
 }

@@ -6,7 +6,7 @@
 #include <linux/prctl.h>
 #include <stdbool.h>
 
-#include "rst.h"
+#include "blob.h"
 #include "syscall.h"
 
 #define SIGKILL_NR	9
@@ -18,7 +18,7 @@
 #define PR_TIMER_CREATE_RESTORE_IDS_ON	1
 #endif
 
-int rst_restore_sigactions(struct restore_args *a)
+int blob_restore_sigactions(struct restore_args *a)
 {
 	for (int sig = 1; sig <= (int)RESTORE_NSIG; sig++) {
 		const struct restore_sigaction *sa = &a->sigactions[sig - 1];
@@ -29,7 +29,7 @@ int rst_restore_sigactions(struct restore_args *a)
 		/* struct restore_sigaction is the kernel's own layout */
 		r = sys_rt_sigaction(sig, sa, 0, 8);
 		if (r < 0)
-			return (int)rst_fail(a, RSTEP_SIGNALS, r, sa->handler,
+			return (int)blob_fail(a, RSTEP_SIGNALS, r, sa->handler,
 					     "rt_sigaction(%d, handler 0x%llx, flags 0x%llx)", sig,
 					     (unsigned long long)sa->handler,
 					     (unsigned long long)sa->flags);
@@ -54,7 +54,7 @@ static long create_timer(const struct restore_posix_timer *t, int *id)
 {
 	struct k_sigevent sev;
 
-	rst_memset(&sev, 0, sizeof(sev));
+	blob_memset(&sev, 0, sizeof(sev));
 	sev.value = t->sival;
 	sev.signo = t->signo;
 	sev.notify = t->notify;
@@ -74,7 +74,7 @@ static int create_linear(struct restore_args *a, const struct restore_posix_time
 	while (*next < t->id) {
 		r = create_timer(&filler, &id);
 		if (r < 0 || id != *next)
-			return (int)rst_fail(a, RSTEP_TIMERS, r < 0 ? r : -EEXIST, 0,
+			return (int)blob_fail(a, RSTEP_TIMERS, r < 0 ? r : -EEXIST, 0,
 					     "posix timer %d: placeholder id %d came back as %d",
 					     t->id, *next, id);
 		(*next)++;
@@ -83,7 +83,7 @@ static int create_linear(struct restore_args *a, const struct restore_posix_time
 	if (r >= 0 && id != t->id)
 		r = -EEXIST;
 	if (r < 0)
-		return (int)rst_fail(a, RSTEP_TIMERS, r, 0, "timer_create for posix timer %d", t->id);
+		return (int)blob_fail(a, RSTEP_TIMERS, r, 0, "timer_create for posix timer %d", t->id);
 	(*next)++;
 	return 0;
 }
@@ -101,13 +101,13 @@ static int arm_timer(struct restore_args *a, const struct restore_posix_timer *t
 	if (!t->value_ns)
 		return 0;
 	r = sys_timer_settime(t->id, 0, &its, 0);
-	return r < 0 ? (int)rst_fail(a, RSTEP_TIMERS, r, 0, "timer_settime for posix timer %d",
+	return r < 0 ? (int)blob_fail(a, RSTEP_TIMERS, r, 0, "timer_settime for posix timer %d",
 				     t->id) : 0;
 }
 
-int rst_restore_posix_timers(struct restore_args *a)
+int blob_restore_posix_timers(struct restore_args *a)
 {
-	const struct restore_posix_timer *t = rst_at(a, a->timers_off);
+	const struct restore_posix_timer *t = blob_at(a, a->timers_off);
 	int next = 0, r = 0;
 	bool exact;
 
@@ -119,7 +119,7 @@ int rst_restore_posix_timers(struct restore_args *a)
 		long e;
 
 		if (i && t[i].id <= t[i - 1].id)
-			return (int)rst_fail(a, RSTEP_TIMERS, -EINVAL, 0,
+			return (int)blob_fail(a, RSTEP_TIMERS, -EINVAL, 0,
 					     "posix timers not sorted by id (%d after %d)",
 					     t[i].id, t[i - 1].id);
 		if (!exact) {
@@ -130,7 +130,7 @@ int rst_restore_posix_timers(struct restore_args *a)
 		if (e >= 0 && id != t[i].id)
 			e = -EEXIST;
 		if (e < 0)
-			r = (int)rst_fail(a, RSTEP_TIMERS, e, 0, "timer_create for posix timer %d (clock %d, notify %d, tid %d)",
+			r = (int)blob_fail(a, RSTEP_TIMERS, e, 0, "timer_create for posix timer %d (clock %d, notify %d, tid %d)",
 					  t[i].id, t[i].clock_id, t[i].notify, t[i].notify_tid);
 	}
 	if (exact)
@@ -148,7 +148,7 @@ int rst_restore_posix_timers(struct restore_args *a)
 	return r;
 }
 
-int rst_restore_itimers(struct restore_args *a)
+int blob_restore_itimers(struct restore_args *a)
 {
 	for (int which = 0; which < 3; which++) {
 		const struct restore_itimer *it = &a->itimers[which];
@@ -159,7 +159,7 @@ int rst_restore_itimers(struct restore_args *a)
 		long r = sys_setitimer(which, &val, 0);
 
 		if (r < 0)
-			return (int)rst_fail(a, RSTEP_TIMERS, r, 0, "setitimer(%d)", which);
+			return (int)blob_fail(a, RSTEP_TIMERS, r, 0, "setitimer(%d)", which);
 	}
 	return 0;
 }
@@ -178,7 +178,7 @@ static int queue(struct restore_args *a, int tid, const struct restore_siginfo *
 		long r;
 
 		if (sig < 1 || sig > (int)RESTORE_NSIG)
-			return (int)rst_fail(a, RSTEP_SIGNALS, -EINVAL, 0,
+			return (int)blob_fail(a, RSTEP_SIGNALS, -EINVAL, 0,
 					     "pending signal %u of %s %d: signo %d", i,
 					     tid ? "thread" : "process", tid ? tid : a->pid, sig);
 		if (sig == SIGKILL_NR || sig == SIGSTOP_NR)
@@ -188,18 +188,18 @@ static int queue(struct restore_args *a, int tid, const struct restore_siginfo *
 		else
 			r = sys_rt_sigqueueinfo(a->pid, sig, &si[i]);
 		if (r < 0)
-			return (int)rst_fail(a, RSTEP_SIGNALS, r, 0, "queueing pending signal %d to %s %d",
+			return (int)blob_fail(a, RSTEP_SIGNALS, r, 0, "queueing pending signal %d to %s %d",
 					     sig, tid ? "thread" : "process", tid ? tid : a->pid);
 	}
 	return 0;
 }
 
-int rst_queue_shared_pending(struct restore_args *a)
+int blob_queue_shared_pending(struct restore_args *a)
 {
-	return queue(a, 0, rst_at(a, a->shared_pending_off), a->nr_shared_pending);
+	return queue(a, 0, blob_at(a, a->shared_pending_off), a->nr_shared_pending);
 }
 
-int rst_queue_thread_pending(struct restore_args *a, const struct restore_thread *t)
+int blob_queue_thread_pending(struct restore_args *a, const struct restore_thread *t)
 {
-	return queue(a, t->tid, rst_at(a, t->pending_off), t->nr_pending);
+	return queue(a, t->tid, blob_at(a, t->pending_off), t->nr_pending);
 }

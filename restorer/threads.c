@@ -10,7 +10,7 @@
 #include <asm/prctl.h>
 
 #include "frame.h"
-#include "rst.h"
+#include "blob.h"
 #include "syscall.h"
 
 #define ROBUST_LIST_HEAD_SIZE	24	/* struct robust_list_head */
@@ -42,7 +42,7 @@ static int set_thread_regs(struct restore_args *a, const struct restore_thread *
 	if (r >= 0)
 		r = sys_arch_prctl(ARCH_SET_GS, t->regs.gs_base);
 	if (r < 0)
-		return (int)rst_fail(a, RSTEP_THREADS, r, t->regs.fs_base,
+		return (int)blob_fail(a, RSTEP_THREADS, r, t->regs.fs_base,
 				     "thread %d: arch_prctl(fs 0x%llx, gs 0x%llx)", t->tid,
 				     (unsigned long long)t->regs.fs_base,
 				     (unsigned long long)t->regs.gs_base);
@@ -57,7 +57,7 @@ static int set_thread_links(struct restore_args *a, const struct restore_thread 
 	if (t->rseq_len) {
 		r = sys_rseq(t->rseq_ptr, t->rseq_len, 0, t->rseq_sig);
 		if (r < 0)
-			return (int)rst_fail(a, RSTEP_THREADS, r, t->rseq_ptr,
+			return (int)blob_fail(a, RSTEP_THREADS, r, t->rseq_ptr,
 					     "thread %d: rseq(0x%llx, %u, sig 0x%x)", t->tid,
 					     (unsigned long long)t->rseq_ptr, t->rseq_len, t->rseq_sig);
 	}
@@ -66,7 +66,7 @@ static int set_thread_links(struct restore_args *a, const struct restore_thread 
 	r = sys_set_robust_list(t->robust_list,
 				t->robust_list ? t->robust_list_len : ROBUST_LIST_HEAD_SIZE);
 	if (r < 0)
-		return (int)rst_fail(a, RSTEP_THREADS, r, t->robust_list,
+		return (int)blob_fail(a, RSTEP_THREADS, r, t->robust_list,
 				     "thread %d: set_robust_list(0x%llx, %llu)", t->tid,
 				     (unsigned long long)t->robust_list,
 				     (unsigned long long)t->robust_list_len);
@@ -74,37 +74,37 @@ static int set_thread_links(struct restore_args *a, const struct restore_thread 
 	if (t->comm[0]) {
 		char comm[17];
 
-		rst_memcpy(comm, t->comm, 16);
+		blob_memcpy(comm, t->comm, 16);
 		comm[16] = 0;
 		sys_prctl(PR_SET_NAME, (unsigned long)comm, 0, 0, 0);
 	}
 	if (a->timerslack_ns) {
 		r = sys_prctl(PR_SET_TIMERSLACK, a->timerslack_ns, 0, 0, 0);
 		if (r < 0)
-			return (int)rst_fail(a, RSTEP_THREADS, r, 0, "thread %d: PR_SET_TIMERSLACK(%llu)",
+			return (int)blob_fail(a, RSTEP_THREADS, r, 0, "thread %d: PR_SET_TIMERSLACK(%llu)",
 					     t->tid, (unsigned long long)a->timerslack_ns);
 	}
 	return 0;
 }
 
-int rst_restore_thread(struct restore_args *a, unsigned idx, __u64 *ret_sp)
+int blob_restore_thread(struct restore_args *a, unsigned idx, __u64 *ret_sp)
 {
-	const struct restore_thread *t = rst_thread(a, idx);
+	const struct restore_thread *t = blob_thread(a, idx);
 	int r;
 
 	r = set_thread_regs(a, t);
 	if (!r)
 		r = set_thread_links(a, t);
 	if (!r)
-		r = rst_queue_thread_pending(a, t);
+		r = blob_queue_thread_pending(a, t);
 	if (!r)
-		r = rst_restore_creds(a);
+		r = blob_restore_creds(a);
 	if (r)
 		return r;
-	r = rst_build_frame(rst_stack_base(a, idx), RESTORE_THREAD_STACK_SIZE, t,
-			    rst_at(a, t->xsave_off), ret_sp);
+	r = blob_build_frame(blob_stack_base(a, idx), RESTORE_THREAD_STACK_SIZE, t,
+			    blob_at(a, t->xsave_off), ret_sp);
 	if (r)
-		return (int)rst_fail(a, RSTEP_FRAME, r, 0,
+		return (int)blob_fail(a, RSTEP_FRAME, r, 0,
 				     "thread %d: xsave area of %u bytes unusable", t->tid, t->xsave_len);
 	return 0;
 }
@@ -115,9 +115,9 @@ int rst_restore_thread(struct restore_args *a, unsigned idx, __u64 *ret_sp)
  * applies. Had it come before the dump, it would have interrupted the
  * system call the thread slept in; make it do so now, or a pause() or
  * sigsuspend() would sleep on after its handler ran. */
-void rst_leave(struct restore_args *a, unsigned idx, __u64 sp)
+void blob_leave(struct restore_args *a, unsigned idx, __u64 sp)
 {
-	const struct restore_thread *t = rst_thread(a, idx);
+	const struct restore_thread *t = blob_thread(a, idx);
 	__u64 pending = 0;
 
 	if (sys_rt_sigpending(&pending, sizeof(pending)) < 0)
@@ -128,11 +128,11 @@ void rst_leave(struct restore_args *a, unsigned idx, __u64 sp)
 
 		if (!(pending & (1ULL << (sig - 1))) || sa->handler <= 1)
 			continue;	/* not coming, or no handler to run */
-		rst_interrupt_syscall((struct rst_rt_sigframe *)(sp - 8), &t->regs,
+		blob_interrupt_syscall((struct blob_rt_sigframe *)(sp - 8), &t->regs,
 				      sa->flags & SA_RESTART_FLAG);
 		break;
 	}
-	rst_sigreturn(sp);
+	blob_sigreturn(sp);
 }
 
 static void thread_main(void *arg)
@@ -140,56 +140,56 @@ static void thread_main(void *arg)
 	struct thread_ctx *ctx = arg;
 	struct restore_args *a = ctx->a;
 	__u64 sp = 0;
-	int r = rst_restore_thread(a, ctx->idx, &sp);
+	int r = blob_restore_thread(a, ctx->idx, &sp);
 
 	__atomic_add_fetch(&a->sync.threads_ready, 1, __ATOMIC_ACQ_REL);
 	futex_wake(&a->sync.threads_ready);
 	if (r)
 		return;	/* the main thread reports and exits the group */
-	while (rst_load(&a->sync.go) == 0)
+	while (blob_load(&a->sync.go) == 0)
 		sys_futex(&a->sync.go, FUTEX_WAIT_PRIVATE, 0, 0);
-	if (rst_load(&a->sync.go) == 1)
-		rst_leave(a, ctx->idx, sp);
+	if (blob_load(&a->sync.go) == 1)
+		blob_leave(a, ctx->idx, sp);
 }
 
-int rst_create_threads(struct restore_args *a)
+int blob_create_threads(struct restore_args *a)
 {
 	for (unsigned i = 1; i < a->nr_threads; i++) {
-		char *base = rst_stack_base(a, i);
+		char *base = blob_stack_base(a, i);
 		struct thread_ctx *ctx = (struct thread_ctx *)base;
-		__s32 tid = rst_thread(a, i)->tid;
+		__s32 tid = blob_thread(a, i)->tid;
 		struct k_clone_args ca;
 		long r;
 
 		ctx->a = a;
 		ctx->idx = i;
-		rst_memset(&ca, 0, sizeof(ca));
+		blob_memset(&ca, 0, sizeof(ca));
 		ca.flags = THREAD_FLAGS;
 		ca.stack = (__u64)base + 64;
 		ca.stack_size = RESTORE_THREAD_STACK_SIZE - RST_FRAME_RESERVE - 64;
 		ca.set_tid = (__u64)&tid;
 		ca.set_tid_size = 1;
-		r = rst_clone3_thread(&ca, sizeof(ca), thread_main, ctx);
+		r = blob_clone3_thread(&ca, sizeof(ca), thread_main, ctx);
 		if (r >= 0 && r != tid)
 			r = -ESRCH;
 		if (r < 0)
-			return (int)rst_fail(a, RSTEP_THREADS, r, 0, "clone3 thread %d of pid %d%s",
+			return (int)blob_fail(a, RSTEP_THREADS, r, 0, "clone3 thread %d of pid %d%s",
 					     tid, a->pid, r == -EEXIST ? ": tid in use" : "");
 	}
 	return 0;
 }
 
-void rst_wait_threads(struct restore_args *a)
+void blob_wait_threads(struct restore_args *a)
 {
 	__u32 want = a->nr_threads - 1, v;
 
-	while ((v = rst_load(&a->sync.threads_ready)) < want)
+	while ((v = blob_load(&a->sync.threads_ready)) < want)
 		sys_futex(&a->sync.threads_ready, FUTEX_WAIT_PRIVATE, v, 0);
 }
 
 /* how: 1 = resume, 2 = give up (the threads exit). */
-void rst_release_threads(struct restore_args *a, __u32 how)
+void blob_release_threads(struct restore_args *a, __u32 how)
 {
-	rst_store(&a->sync.go, how);
+	blob_store(&a->sync.go, how);
 	futex_wake(&a->sync.go);
 }

@@ -90,7 +90,7 @@ static inline __u64 mul128_fold64(__u64 a, __u64 b)
 	return (__u64)p ^ (__u64)(p >> 64);
 }
 
-__u64 rst_xxh3(const void *buf, unsigned long len)
+__u64 blob_xxh3(const void *buf, unsigned long len)
 {
 	const unsigned char *in = buf;
 	unsigned long nb_blocks = (len - 1) / BLOCK, nb_stripes;

@@ -7,6 +7,6 @@
 #include <linux/types.h>
 
 /* len must be over 240 (page blocks are at least 4096 bytes) */
-__u64 rst_xxh3(const void *buf, unsigned long len);
+__u64 blob_xxh3(const void *buf, unsigned long len);
 
 #endif
