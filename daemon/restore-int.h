@@ -8,11 +8,13 @@
  *                     process), then put each task's fds at their numbers
  *   restore-tree.c    the intermediate process, clone3(set_tid) of every
  *                     task, sessions, groups, zombies, the final hand-off
- *   restore-task.c    per task: cwd, root, umask, rlimits, name, timer
- *                     slack, personality
+ *   restore-task.c    per task: the runner (rst_task_run: fs, fds,
+ *                     misc, blob arguments, rlimits, blob); cwd, root,
+ *                     umask, rlimits, name, timer slack, personality
  *   restore-creds.c   the credentials and paths a requester may restore
  *   restore-mm.c      flatten a task into struct restore_args, map the
  *                     restorer blob into a free hole and jump into it
+ *                     (the blob's own names start with blob_)
  *
  * Everything is loaded by the daemon before it forks, so every restored
  * task finds its whole plan already in its (copied) memory. */
@@ -210,8 +212,21 @@ int rst_intermediate(struct rst_ctx *ctx);
  * process or thread with wait status st ended, into buf. */
 const char *rst_death(int st, char *buf, size_t len);
 
-/* restore-mm.c (each task): never returns on success. */
-int rst_enter_blob(struct rst_ctx *ctx, struct rst_task *t);
+/* restore-task.c (each task): fs, fds, misc, the blob's arguments,
+ * rlimits, then into the blob. Never returns on success. */
+int rst_task_run(struct rst_ctx *ctx, struct rst_task *t);
+
+/* restore-mm.c (each task): the blob mapped and its arguments filled, then
+ * the jump. The blob's restore_args flatten what the engine loaded. */
+struct rst_blob {
+	void *entry;			/* the blob's offset 0 */
+	struct restore_args *args;
+	int *keep;			/* fds that survive into the blob */
+	unsigned nr_keep;
+};
+int rst_blob_prepare(struct rst_ctx *ctx, struct rst_task *t, struct rst_blob *b);
+/* Close every other fd, block every signal, jump: returns only on failure. */
+int rst_blob_enter(struct rst_ctx *ctx, struct rst_task *t, struct rst_blob *b);
 /* Check what the blob needs before anything is forked. */
 int rst_check_mm(struct rst_ctx *ctx, struct rst_task *t);
 /* Engine side of one task's status report: 0 when the blob is done. */

@@ -561,31 +561,22 @@ static void allow_mlock(struct rst_task *t)
 	cap_free(c);
 }
 
-int rst_enter_blob(struct rst_ctx *ctx, struct rst_task *t)
+/* Map the blob into a hole no saved VMA covers and fill its arguments. */
+int rst_blob_prepare(struct rst_ctx *ctx, struct rst_task *t, struct rst_blob *b)
 {
 	const char *bs = _binary_restorer_bin_start, *be = _binary_restorer_bin_end;
-	_cleanup_free_ int *keep = NULL;
-	struct restore_args *a;
 	struct vdso_cur cur;
 	struct layout l;
 	uint64_t blob_len, region;
-	unsigned nh = 0, nk = 0;
+	unsigned nh = 0;
 	const char *why = NULL;
 	char name[64];
-	sigset_t all;
 	void *p;
 	int pages_fd, r;
 
 	if (!bs || !be || be <= bs)
 		return ckpt_fail(ctx->err, -ENOEXEC, "this ckptd was built without the restorer blob");
 	blob_len = align_up(be - bs, ctx->page_size);
-	r = rst_task_fs(ctx, t);
-	if (r == 0)
-		r = rst_install_fds(ctx, t);
-	if (r == 0)
-		r = rst_task_misc(ctx, t);
-	if (r < 0)
-		return r;
 	snprintf(name, sizeof(name), "pages-%u.img", t->pages_id);
 	r = img_open_regular(ctx->dirfd, name, &pages_fd, &why);
 	if (r < 0)
@@ -607,29 +598,34 @@ int rst_enter_blob(struct rst_ctx *ctx, struct rst_task *t)
 				 "pid %d: cannot map the restorer at 0x%llx", t->pe->pid,
 				 (unsigned long long)region);
 	memcpy(p, bs, be - bs);
-	a = (void *)((char *)p + blob_len);
-
-	keep = malloc((t->nr_fds + t->nr_vmas + l.nr_close + 8) * sizeof(*keep));
-	if (!keep)
+	b->entry = p;
+	b->args = (void *)((char *)p + blob_len);
+	b->keep = malloc((t->nr_fds + t->nr_vmas + l.nr_close + 8) * sizeof(*b->keep));
+	if (!b->keep)
 		return -ENOMEM;
-	r = build_args(ctx, t, a, &l, &cur, region, blob_len, pages_fd, keep, &nh);
+	r = build_args(ctx, t, b->args, &l, &cur, region, blob_len, pages_fd, b->keep, &nh);
 	if (r < 0)
 		return r;
-	nk = nh;
-	keep[nk++] = t->status_fd;
+	b->nr_keep = nh;
+	b->keep[b->nr_keep++] = t->status_fd;
 	for (unsigned i = 0; i < t->nr_fds; i++)
-		keep[nk++] = t->fds[i]->fd;
-	r = rst_task_rlimits(ctx, t);
-	if (r < 0)
-		return r;
+		b->keep[b->nr_keep++] = t->fds[i]->fd;
+	return 0;
+}
+
+int rst_blob_enter(struct rst_ctx *ctx, struct rst_task *t, struct rst_blob *b)
+{
+	sigset_t all;
+	int r;
+
 	allow_mlock(t);
 	/* From here on no file of the engine is left but the blob's. */
-	r = close_extra(keep, nk);
+	r = close_extra(b->keep, b->nr_keep);
 	if (r < 0)
 		return ckpt_fail(ctx->err, r, "pid %d: cannot close the engine's fds", t->pe->pid);
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
-	((void (*)(struct restore_args *))p)(a);
+	((void (*)(struct restore_args *))b->entry)(b->args);
 	__builtin_unreachable();
 }
 

@@ -1,7 +1,7 @@
-/* Restore, per task: what a new task sets on itself with ordinary system
- * calls before it enters the blob (cwd, root, umask, rlimits, name,
- * timer slack). The credentials the blob sets last are checked in
- * restore-creds.c. */
+/* Restore, per task: the task's runner, and what a new task sets on itself
+ * with ordinary system calls before it enters the blob (cwd, root, umask,
+ * rlimits, name, timer slack). The credentials the blob sets last are
+ * checked in restore-creds.c. */
 #include "daemon/restore-int.h"
 
 #include <errno.h>
@@ -107,4 +107,27 @@ int rst_task_misc(struct rst_ctx *ctx, struct rst_task *t)
 		return ckpt_fail(ctx->err, negerrno(), "pid %d: cannot set personality 0x%x",
 				 t->pe->pid, c->personality);
 	return 0;
+}
+
+/* fs, fds and the task's name and personality first; the blob's arguments
+ * before the rlimits, so that a restored RLIMIT_NOFILE, AS or DATA never
+ * stops the engine itself; the blob last, with the credentials it sets. */
+int rst_task_run(struct rst_ctx *ctx, struct rst_task *t)
+{
+	struct rst_blob b = { 0 };
+	int r;
+
+	r = rst_task_fs(ctx, t);
+	if (r == 0)
+		r = rst_install_fds(ctx, t);
+	if (r == 0)
+		r = rst_task_misc(ctx, t);
+	if (r == 0)
+		r = rst_blob_prepare(ctx, t, &b);
+	if (r == 0)
+		r = rst_task_rlimits(ctx, t);
+	if (r == 0)
+		r = rst_blob_enter(ctx, t, &b);	/* returns only on failure */
+	free(b.keep);
+	return r;
 }

@@ -194,7 +194,7 @@ static void task_main(struct rst_ctx *ctx, struct rst_task *t)
 		task_give_up(ctx, RESTORE_EXIT_FAILED);
 	if (t->pe->state == TASK_STATE__TASK_ZOMBIE)
 		become_zombie(ctx, t);
-	r = rst_enter_blob(ctx, t);	/* returns only on failure */
+	r = rst_task_run(ctx, t);	/* returns only on failure */
 	task_give_up(ctx, RESTORE_EXIT_FAILED);
 }
 
