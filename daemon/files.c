@@ -26,6 +26,7 @@
 #include "common/util.h"
 #include "daemon/dump.h"
 #include "daemon/files/kinds.h"
+#include "daemon/proc.h"
 #include "images/img.h"
 #include "files.pb-c.h"
 
@@ -164,16 +165,14 @@ static int read_link_at(int dirfd, const char *name, char **ret)
 static int parse_fdinfo(struct dump_ctx *ctx, struct fd_parms *p)
 {
 	_cleanup_free_ char *buf = NULL;
-	char path[64];
 	unsigned long long pos = 0;
 	unsigned flags = 0;
 	bool have_pos = false, have_flags = false;
 	int r;
 
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", p->pid, p->fd);
-	r = read_file_at(AT_FDCWD, path, &buf, NULL);
+	r = proc_read_fdinfo(p->pid, p->fd, &buf);
 	if (r < 0)
-		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot read %s", p->pid, p->fd, path);
+		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot read its fdinfo", p->pid, p->fd);
 	for (char *l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
 		if (sscanf(l, "pos: %llu", &pos) == 1)
 			have_pos = true;
@@ -181,8 +180,8 @@ static int parse_fdinfo(struct dump_ctx *ctx, struct fd_parms *p)
 			have_flags = true;
 	}
 	if (!have_pos || !have_flags)
-		return ckpt_fail(ctx->err, -EBADMSG, "pid %d fd %d: %s lacks pos or flags",
-				 p->pid, p->fd, path);
+		return ckpt_fail(ctx->err, -EBADMSG, "pid %d fd %d: its fdinfo lacks pos or flags",
+				 p->pid, p->fd);
 	p->pos = pos;
 	p->cloexec = flags & O_CLOEXEC;
 	p->flags = flags & ~O_CLOEXEC;

@@ -327,6 +327,14 @@ int proc_read_tids(pid_t pid, pid_t **ret, unsigned *ret_nr)
 	return 0;
 }
 
+int proc_read_fdinfo(pid_t pid, int fd, char **ret)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "fdinfo/%d", fd);
+	return read_pid_file(pid, name, ret);
+}
+
 int proc_read_children(pid_t pid, pid_t **ret, unsigned *ret_nr)
 {
 	_cleanup_free_ pid_t *tids = NULL, *v = NULL;

@@ -49,6 +49,8 @@ void proc_status_free(struct proc_status *s);
 int proc_parse_pids(const char *buf, pid_t **ret, unsigned *ret_nr);
 /* Every tid in /proc/PID/task, sorted, main thread first. */
 int proc_read_tids(pid_t pid, pid_t **ret, unsigned *ret_nr);
+/* The text of /proc/PID/fdinfo/FD into *ret (malloc'ed); -ESRCH when gone. */
+int proc_read_fdinfo(pid_t pid, int fd, char **ret);
 /* Children of every thread of pid (/proc/PID/task/TID/children), sorted. */
 int proc_read_children(pid_t pid, pid_t **ret, unsigned *ret_nr);
 

@@ -12,6 +12,7 @@
 
 #include "common/util.h"
 #include "daemon/dump.h"
+#include "daemon/proc.h"
 #include "daemon/restore-int.h"
 
 /* Every kind, one line each: fd_kind_NAME, defined in NAME.c. Dump looks
@@ -91,13 +92,11 @@ int fd_fdinfo_each(struct dump_ctx *ctx, const struct fd_parms *p,
 		   FileDescEntry *e)
 {
 	_cleanup_free_ char *buf = NULL;
-	char path[64];
 	int r;
 
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", p->pid, p->fd);
-	r = read_file_at(AT_FDCWD, path, &buf, NULL);
+	r = proc_read_fdinfo(p->pid, p->fd, &buf);
 	if (r < 0)
-		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot read %s", p->pid, p->fd, path);
+		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot read its fdinfo", p->pid, p->fd);
 	for (char *l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
 		r = fn(p, e, l);
 		if (r < 0)
