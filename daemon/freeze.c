@@ -33,11 +33,6 @@
 #define STOP_TIMEOUT_MS 5000	/* for a seized thread to stop */
 #define D_STATE_WAIT_MS 1000	/* for a thread to leave uninterruptible sleep */
 
-static bool is_stop_signal(int sig)
-{
-	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
-}
-
 /* Wait for the ptrace stop of a freshly seized thread. A signal-delivery
  * stop on the way is let through (the handler runs, then the pending
  * interrupt traps). *ret_stop gets the group-stop signal, or 0.
@@ -57,7 +52,7 @@ static int wait_seized(pid_t tid, int *ret_stop)
 			return -EIO;
 		sig = WSTOPSIG(status);
 		if (status >> 16 == PTRACE_EVENT_STOP) {
-			*ret_stop = is_stop_signal(sig) ? sig : 0;
+			*ret_stop = ptrace_stop_signal(sig) ? sig : 0;
 			return 0;
 		}
 		/* a signal-delivery stop: deliver it and wait again */
