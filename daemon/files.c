@@ -71,26 +71,18 @@ struct files_ctx *files_ctx_get(struct dump_ctx *ctx)
 	return f;
 }
 
+/* Free what e points to, whatever its kind filled in: every string, bytes
+ * field and sub-message of a description is malloc'ed, so protobuf-c's own
+ * free does it (on a heap copy, since it frees the message itself too). */
 static void desc_entry_clear(FileDescEntry *e)
 {
-	if (e->file)
-		free(e->file->path);
-	free(e->file);
-	free(e->pipe_data.data);
-	if (e->socket) {
-		free(e->socket->local);
-		free(e->socket->peer);
+	FileDescEntry *h = malloc(sizeof(*h));
+
+	if (h) {
+		*h = *e;
+		file_desc_entry__free_unpacked(h, NULL);
 	}
-	free(e->socket);
-	if (e->tty)
-		free(e->tty->name);
-	free(e->tty);
-	free(e->anon_name);
-	free(e->memfd_name);
-	for (size_t i = 0; i < e->n_epoll_tfds; i++)
-		free(e->epoll_tfds[i]);
-	free(e->epoll_tfds);
-	free(e->timerfd);
+	file_desc_entry__init(e);
 }
 
 void files_ctx_free(struct files_ctx *f)
