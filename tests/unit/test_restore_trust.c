@@ -21,7 +21,7 @@
 #include "daemon/restore-int.h"
 
 static const char status_text[] =
-	"Name:\tckptctl\nUmask:\t0022\nState:\tR (running)\nTracerPid:\t0\n"
+	"Name:\tckptctl\nUmask:\t0022\nState:\tR (running)\nTgid:\t42\nPPid:\t1\nTracerPid:\t0\n"
 	"Uid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\n"
 	"FDSize:\t64\nGroups:\t4 27 1000 \nNStgid:\t42\n"
 	"CapInh:\t0000000000000400\nCapPrm:\t0000000000000000\n"
