@@ -116,17 +116,24 @@ static bool probe_pagemap_scan(long page_size)
 }
 
 /* uffd: the syscall works at all; uffd_wp_async: the kernel accepts a
- * handshake asking for UFFD_FEATURE_WP_ASYNC (it refuses unknown features). */
+ * handshake asking for UFFD_FEATURE_WP_ASYNC (it refuses unknown features);
+ * uffd_wp_unpopulated: a handshake asking for nothing lists it (the answer
+ * is every feature the kernel has; one handshake per uffd). */
 static void probe_uffd(struct kerndat *kd)
 {
 	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC };
+	struct uffdio_api all = { .api = UFFD_API };
 	_cleanup_close_ int fd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	_cleanup_close_ int fd2 = -EBADF;
 
 	kd->uffd = fd >= 0;
 	if (fd < 0)
 		return;
 	kd->uffd_wp_async = ioctl(fd, UFFDIO_API, &api) == 0 &&
 			    (api.features & UFFD_FEATURE_WP_ASYNC);
+	fd2 = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	kd->uffd_wp_unpopulated = fd2 >= 0 && ioctl(fd2, UFFDIO_API, &all) == 0 &&
+				  (all.features & UFFD_FEATURE_WP_UNPOPULATED);
 }
 
 /* Ask for our own pid: a kernel that honours set_tid answers EEXIST; one

@@ -13,6 +13,7 @@ struct kerndat {
 	bool pagemap_scan;	/* PAGEMAP_SCAN ioctl */
 	bool uffd;		/* userfaultfd() */
 	bool uffd_wp_async;	/* UFFD_FEATURE_WP_ASYNC */
+	bool uffd_wp_unpopulated; /* UFFD_FEATURE_WP_UNPOPULATED (uffd-wp tracks anon VMAs) */
 	bool clone3_set_tid;
 	bool pidfd_getfd;
 	bool ptrace_rseq;	/* PTRACE_GET_RSEQ_CONFIGURATION */

@@ -33,6 +33,7 @@
 #include "daemon/kerndat.h"
 #include "daemon/ops.h"
 #include "daemon/restore.h"
+#include "daemon/track/track.h"
 #include "rpc.pb-c.h"
 
 #define RPC_REQUEST_TIMEOUT_S	30	/* a connection must send its request by then */
@@ -345,10 +346,18 @@ static void add_feature(struct reply *rep, const char *name, bool available, con
 	rep->check.n_features = i + 1;
 }
 
+/* A tracker's line: available or not, and why not (track_available). */
+static void add_tracker(struct reply *rep, const char *name, enum track_kind k,
+			const struct kerndat *kd)
+{
+	const char *why = NULL;
+	bool ok = track_available(k, kd, &why);
+
+	add_feature(rep, name, ok, ok ? NULL : "%s", why);
+}
+
 static void do_check(const struct kerndat *kd, struct reply *rep)
 {
-	bool uffd_wp = kd->uffd && kd->uffd_wp_async && kd->pagemap_scan && kd->pidfd_getfd;
-
 	rep->check.features = rep->featp;
 	add_feature(rep, "kernel", true, "%s", kd->release);
 	add_feature(rep, "page_size", true, "%ld", kd->page_size);
@@ -361,6 +370,9 @@ static void do_check(const struct kerndat *kd, struct reply *rep)
 		    "with vm.unprivileged_userfaultfd=0)");
 	add_feature(rep, "uffd_wp_async", kd->uffd_wp_async, kd->uffd_wp_async ? NULL :
 		    kd->uffd ? "UFFD_FEATURE_WP_ASYNC refused (Linux < 6.7)" : "needs uffd");
+	add_feature(rep, "uffd_wp_unpopulated", kd->uffd_wp_unpopulated,
+		    kd->uffd_wp_unpopulated ? NULL : kd->uffd ?
+		    "UFFD_FEATURE_WP_UNPOPULATED refused (Linux < 6.4)" : "needs uffd");
 	add_feature(rep, "clone3_set_tid", kd->clone3_set_tid, kd->clone3_set_tid ? NULL :
 		    "clone3 set_tid refused (no CAP_CHECKPOINT_RESTORE, or Linux < 5.5): "
 		    "PIDs cannot be restored");
@@ -375,10 +387,10 @@ static void do_check(const struct kerndat *kd, struct reply *rep)
 		    "[vdso] %llu KiB, [vvar] %llu KiB, [vvar_vclock] %llu KiB",
 		    (unsigned long long)kd->vdso_size >> 10, (unsigned long long)kd->vvar_size >> 10,
 		    (unsigned long long)kd->vvar_vclock_size >> 10);
-	add_feature(rep, "tracker_soft_dirty", kd->soft_dirty, NULL);
-	add_feature(rep, "tracker_uffd_wp", uffd_wp, uffd_wp ? NULL :
-		    "needs uffd_wp_async, pagemap_scan and pidfd_getfd");
-	add_feature(rep, "tracker_hash", true, NULL);
+	add_tracker(rep, "tracker_soft_dirty", TRACK_SOFT_DIRTY, kd);
+	add_tracker(rep, "tracker_uffd_wp", TRACK_UFFD_WP, kd);
+	add_tracker(rep, "tracker_hash", TRACK_HASH, kd);
+	add_feature(rep, "tracker_auto", true, "%s", track_name(track_auto(kd)));
 	rep->resp.check = &rep->check;
 }
 

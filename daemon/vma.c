@@ -221,7 +221,7 @@ bool vma_has_file(const struct vma *v)
 	return v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED;
 }
 
-static int vma_list_push(struct vma_list *l, struct vma *v)
+int vma_list_push(struct vma_list *l, struct vma *v)
 {
 	if (l->nr == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;

@@ -65,6 +65,8 @@ const char *vma_refusal(const struct vma *v);
  * On failure *ret_line (if given) is the 1-based line that was wrong and
  * l holds what was read so far (free it with vma_list_free). */
 int vma_list_read_smaps(FILE *f, struct vma_list *l, unsigned *ret_line);
+/* Append *v (its name is then the list's); -ENOMEM. */
+int vma_list_push(struct vma_list *l, struct vma *v);
 void vma_list_free(struct vma_list *l);
 
 /* Kernel-provided areas whose contents are never saved. */

@@ -25,6 +25,9 @@ import os
 assert d["kernel"] == os.uname().release, d["kernel"]
 assert d["page_size"] == str(os.sysconf("SC_PAGESIZE")), d["page_size"]
 assert "CONFIG_MEM_SOFT_DIRTY" in d["soft_dirty"], d["soft_dirty"]
+# --track auto picks the best this kernel offers: uffd-wp here
+assert d["tracker_auto"] == "uffd-wp", d["tracker_auto"]
+assert "CONFIG_MEM_SOFT_DIRTY" in d["tracker_soft_dirty"], d["tracker_soft_dirty"]
 '
 # every answer of this machine's kernel that KERNEL-NOTES.md lists
 json_check "$LAST_OUT" '
