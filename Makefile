@@ -2,7 +2,10 @@
 # file in a component's folder needs no edit here.
 #
 #   make             build/bin/ckptctl, build/bin/ckptd (installs packages first)
-#   make check       unit tests, then integration tests
+#   make check       unit tests, then integration tests, then check-vm if
+#                    qemu-system-x86_64 is installed
+#   make check-vm    tests/vm/ inside Debian 12's 6.1 kernel under qemu
+#                    (Documentation/testing.md)
 #   make bench       the benchmark table
 #   make example     dump (and show) the bundled sample process
 #   make install     install what make built (PREFIX, DESTDIR); make uninstall
@@ -52,6 +55,8 @@ TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOLS      := $(patsubst tests/tools/%.c,$(O)/tools/%,$(TOOL_SRC))
 BENCH_SRC  := $(wildcard tests/bench/*.c)
 BENCHES    := $(patsubst tests/bench/%.c,$(O)/bench/%,$(BENCH_SRC))
+VM_SRC     := $(wildcard tests/vm/*.c)
+VM_PROGS   := $(patsubst tests/vm/%.c,$(O)/vm/bin/%,$(VM_SRC))
 
 all: $(O)/bin/ckptctl $(O)/bin/ckptd $(TARGETS) $(TOOLS)
 
@@ -142,8 +147,27 @@ unit: $(UNITS) fuzz-corpus
 integration: all
 	@CKPT_BUILD=$(O) sh tests/integration/run.sh
 
-check: all $(UNITS) fuzz-corpus
+check: all $(UNITS) fuzz-corpus $(VM_PROGS)
 	@CKPT_BUILD=$(O) sh tests/run-all.sh
+	@if command -v qemu-system-x86_64 >/dev/null; then sh scripts/vm/check-vm.sh $(O); \
+	else echo "check-vm: skipped: qemu-system-x86_64 not installed"; fi
+
+# make check-vm: boot Debian 12's own kernel (6.1, soft-dirty) under qemu and
+# run tests/vm/t-*.sh inside (scripts/vm/check-vm.sh; it fetches the kernel
+# and busybox-static with apt-get download into $(O)/vm/debs). Installs
+# qemu first (scripts/vm/install-deps.sh); make check runs it only when
+# qemu-system-x86_64 is there.
+$(O)/vm/bin/%: tests/vm/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -I. -MMD -MP -o $@ $<
+
+$(O)/.vm-deps-ok: scripts/vm/install-deps.sh
+	@mkdir -p $(@D)
+	@sh scripts/vm/install-deps.sh
+	@touch $@
+
+check-vm: all $(VM_PROGS) | $(O)/.vm-deps-ok
+	@sh scripts/vm/check-vm.sh $(O)
 
 bench: all $(BENCHES)
 	@CKPT_BUILD=$(O) sh tests/bench/run.sh
@@ -295,7 +319,7 @@ uninstall:
 clean:
 	rm -rf $(O)
 
-.PHONY: all unit integration check bench example clean
+.PHONY: all unit integration check check-vm bench example clean
 .DELETE_ON_ERROR:
 .SECONDARY: $(PROTO_C) $(PROTO_H)
 # Every compiler run writes, with -MMD -MP, the headers and the .c files it

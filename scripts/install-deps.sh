@@ -2,7 +2,8 @@
 # Install the Debian packages ckpt builds and tests with, if any is missing.
 # Run by `make` (once, through a stamp file); safe to run again.
 #	sh scripts/install-deps.sh [PKG...]	other packages than these
-# (scripts/install-fuzz-deps.sh names make fuzz's).
+# (scripts/install-fuzz-deps.sh names make fuzz's, scripts/vm/install-deps.sh
+# make check-vm's).
 # Beyond these, the tests use only what a minbase Debian has (coreutils,
 # util-linux, mount, mawk, perl-base...): they read /proc rather than run
 # ps (procps). libcap2-bin is capsh, for a restore without CAP_IPC_LOCK.
