@@ -17,8 +17,9 @@ static void check_usage(FILE *f)
 		"Usage: ckptctl check [--json]\n"
 		"\n"
 		"Show which kernel and CPU features ckpt can use on this machine, and\n"
-		"which dirty-page trackers this kernel offers (ckpt makes no incremental\n"
-		"dumps yet).\n"
+		"which dirty-page trackers this kernel offers for incremental dumps\n"
+		"(tracker_*: yes, or why not) and which one --track auto picks\n"
+		"(tracker_auto).\n"
 		"\n"
 		"  -j, --json  print the features as one JSON object\n"
 		"  -h, --help  show this help\n");

@@ -14,8 +14,10 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "dump", cmd_dump, "checkpoint a process tree into an image directory" },
+	{ "pre-dump", cmd_pre_dump, "save a tree's memory and track its writes (incremental)" },
 	{ "restore", cmd_restore, "restore a process tree from an image directory" },
 	{ "show", cmd_show, "decode an image set (JSON)" },
+	{ "merge", cmd_merge, "write one self-contained image set from an incremental chain" },
 	{ "check", cmd_check, "show the kernel features ckpt can use here" },
 	{ "status", cmd_status, "say whether ckptd serves its socket, and what it does" },
 	{ "cancel", cmd_cancel, "stop an operation ckptd is running (by its id)" },

@@ -21,10 +21,12 @@ enum {
 };
 
 int cmd_dump(int argc, char **argv);
+int cmd_pre_dump(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif

@@ -1,14 +1,17 @@
 /* ckptctl restore -D DIR [--json] [--pidfile FILE] [--file-validation MODE]
  *
- * ckptd rebuilds the tree from the image directory (passed as an open fd)
- * and answers with the root's PID once every task runs; it is printed, and
- * written to FILE (atomically: a reader never sees half a number). */
+ * ckptd rebuilds the tree from the image directory (passed as an open fd,
+ * with its parent sets after it for an incremental set: opened and checked
+ * here, client/chain-open.h) and answers with the root's PID once every
+ * task runs; it is printed, and written to FILE (atomically: a reader never
+ * sees half a number). */
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "client/chain-open.h"
 #include "client/commands.h"
 #include "client/rpc-client.h"
 #include "common/escape.h"
@@ -42,7 +45,9 @@ static void restore_usage(FILE *f)
 		"\n"
 		"Restore the process tree saved in the image directory DIR, with the\n"
 		"same PIDs, and print the PID of its root; standard error says which\n"
-		"cgroup or systemd scope it runs in.\n"
+		"cgroup or systemd scope it runs in. An incremental set (dumped with\n"
+		"--prev) is restored through its chain: its parent sets must be where\n"
+		"--prev named them (or merge the chain with 'ckptctl merge').\n"
 		"\n"
 		"  -D, --images-dir DIR    the image set to restore\n"
 		"  -p, --pidfile FILE      also write the root PID to FILE\n"
@@ -174,23 +179,26 @@ int cmd_restore(int argc, char **argv)
 	struct restore_args a = { .json = args_want_json(argc, argv) };
 	RestoreReq rreq = RESTORE_REQ__INIT;
 	RpcRequest req = RPC_REQUEST__INIT;
-	_cleanup_close_ int dirfd = -EBADF;
+	int fds[CHAIN_MAX];
+	struct chain chain;
 	RpcResponse *resp;
 	int r;
 
 	r = parse_restore_args(argc, argv, &a);
 	if (r != 1)
 		return r;
-	dirfd = open(a.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		return client_fail("restore", a.json, errno, errno == ENOENT ? EXIT_BADIMAGE : EXIT_FAIL,
-				   "cannot open the image directory %s: %s", a.dir, strerror(errno));
+	/* a missing, foreign or cyclic link, or a pre-dump, is refused here,
+	 * before ckptd starts anything */
+	r = client_open_chain("restore", a.json, a.dir, true, fds, &chain);
+	if (r)
+		return r;
 	rreq.has_detach = true;
 	rreq.detach = true;
 	rreq.file_validation = (char *)a.file_validation;
 	req.type = RPC_TYPE__RPC_RESTORE;
 	req.restore = &rreq;
-	r = rpc_client_run("restore", a.json, &req, dirfd, &resp);
+	r = rpc_client_run_fds("restore", a.json, &req, fds, chain.nr, &resp);
+	client_close_chain(&chain);
 	if (r)
 		return r;
 	r = finish(&a, resp->restore);

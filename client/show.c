@@ -5,7 +5,12 @@
  * --no-verify, the checksum of every page block. The JSON is built in memory
  * (it never contains page data, so it stays small) and printed only when the
  * whole set decoded; on a bad file, stdout stays empty and stderr names the
- * file and the offset. */
+ * file and the offset. An incremental set's chain is opened and checked as
+ * restore does (images/chain.h) and listed, link by link, with what each
+ * link stores; --chain shows only that. */
+#include "client/show.h"
+
+#include "client/chain-open.h"
 #include "client/commands.h"
 
 #include <errno.h>
@@ -17,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <dirent.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/escape.h"
@@ -28,31 +34,7 @@
 #include "inventory.pb-c.h"
 #include "pstree.pb-c.h"
 
-struct show_pid {
-	int pid;
-	off_t at;		/* its record in pstree.img */
-	bool zombie;		/* no per-task files */
-};
-
-struct show {
-	int dirfd;
-	char prefix[4096];	/* "DIR/" to put before file names, or "" */
-	bool verify;
-	bool predump;		/* a pre-dump set may lack core and fs files */
-	bool have_inventory;
-	struct json j;
-	int exit_code;
-	char err[2048];
-	uint8_t *block;		/* one page block, for verification */
-	size_t block_len;
-	struct show_pid *pids;	/* every record of pstree.img */
-	size_t nr_pids, cap_pids;
-};
-
-static int show_fail(struct show *s, int r, int exit_code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int show_fail(struct show *s, int r, int exit_code, const char *fmt, ...)
+int show_fail(struct show *s, int r, int exit_code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -68,8 +50,7 @@ static int show_fail(struct show *s, int r, int exit_code, const char *fmt, ...)
 	return r;
 }
 
-/* A file that is corrupt, truncated or foreign: the message says it all. */
-static bool is_format_error(int r)
+bool is_format_error(int r)
 {
 	return r == -EBADMSG || r == -ENODATA || r == -EPROTO || r == -EPROTONOSUPPORT;
 }
@@ -177,6 +158,7 @@ static int rec_inventory(struct show *s, unsigned idx, off_t at, const ProtobufC
 				 "%sinventory.img at offset %lld: more than one record", s->prefix,
 				 (long long)at);
 	s->predump = e->kind == DUMP_KIND__DUMP_PRE;
+	s->incremental = e->parent && e->parent[0];
 	s->have_inventory = true;
 	json_msg(&s->j, "inventory", m);
 	return 0;
@@ -486,6 +468,13 @@ static int show_set(struct show *s)
 	r = show_ghosts(s);
 	if (r < 0)
 		return r;
+	if (s->incremental) {
+		json_arr_begin(&s->j, "chain");
+		r = show_chain_links(s, &s->j, NULL);
+		if (r < 0)
+			return r;
+		json_arr_end(&s->j);
+	}
 	json_obj_end(&s->j);
 	return 0;
 }
@@ -577,10 +566,36 @@ static int show_open(struct show *s, const char *path, char **ret_name)
 	return 0;
 }
 
-/* Decode path (a set directory or one image file) as JSON into out; on
- * failure write one line to errf and leave out untouched. Returns the exit
- * code. */
-static int show_path(const char *path, bool verify, FILE *out, FILE *errf)
+enum show_mode {
+	SHOW_ALL,		/* the whole set (or file) as JSON */
+	SHOW_CHAIN,		/* its chain, one line per link */
+	SHOW_CHAIN_JSON,	/* its chain as a JSON array */
+};
+
+/* ckptctl show --chain: the chain alone (a set without parent is a chain
+ * of one). */
+static int show_chain(struct show *s, enum show_mode mode, FILE *mem)
+{
+	int r;
+
+	if (faccessat(s->dirfd, "inventory.img", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return show_fail(s, -ENOENT, EXIT_FAIL,
+				 "%sinventory.img: %s (not an image set, or an unfinished dump)",
+				 s->prefix, strerror(errno));
+	if (mode == SHOW_CHAIN)
+		return show_chain_links(s, NULL, mem);
+	json_arr_begin(&s->j, NULL);
+	r = show_chain_links(s, &s->j, NULL);
+	if (r == 0)
+		json_arr_end(&s->j);
+	return r;
+}
+
+/* Decode path (a set directory or one image file) as JSON into out, or
+ * with mode only its chain; on failure write one line to errf and leave
+ * out untouched. Returns the exit code. */
+static int show_path_mode(const char *path, bool verify, enum show_mode mode, FILE *out,
+			  FILE *errf)
 {
 	struct show s = { .dirfd = -1, .verify = verify };
 	_cleanup_free_ char *buf = NULL, *name = NULL;
@@ -595,9 +610,12 @@ static int show_path(const char *path, bool verify, FILE *out, FILE *errf)
 	}
 	json_init(&s.j, mem, true);
 	r = show_open(&s, path, &name);
-	if (r == 0)
+	if (r == 0 && mode != SHOW_ALL)
+		r = name ? show_fail(&s, -ENOTDIR, EXIT_USAGE, "--chain: %s is a file, not an "
+				     "image set directory", path) : show_chain(&s, mode, mem);
+	else if (r == 0)
 		r = name ? show_file(&s, name) : show_set(&s);
-	if (r == 0 && json_finish(&s.j) < 0)
+	if (r == 0 && mode != SHOW_CHAIN && json_finish(&s.j) < 0)
 		r = show_fail(&s, -EIO, EXIT_FAIL, "cannot build the JSON output");
 	fclose(mem);
 	if (s.dirfd >= 0)
@@ -615,18 +633,29 @@ static int show_path(const char *path, bool verify, FILE *out, FILE *errf)
 	return EXIT_OK;
 }
 
+static int show_path(const char *path, bool verify, FILE *out, FILE *errf)
+{
+	return show_path_mode(path, verify, SHOW_ALL, out, errf);
+}
+
 static void show_usage(FILE *f)
 {
 	fputs("Usage: ckptctl show [--no-verify] DIR|FILE.img\n"
 	      "       ckptctl show [--no-verify] -D DIR\n"
+	      "       ckptctl show --chain [--json] DIR\n"
 	      "\n"
 	      "Decode an image set (or one image file) to JSON on stdout. Every\n"
 	      "record and, unless --no-verify, every page block is checked; a bad\n"
 	      "image is reported on stderr with the file and the offset (exit 5).\n"
+	      "An incremental set (dumped with --prev) lists its chain too.\n"
 	      "\n"
 	      "  -D, --images-dir DIR  the image set directory\n"
 	      "      --no-verify       do not read the pages files to check blocks\n"
-	      "      --json            JSON output (the default and only format)\n"
+	      "  -c, --chain           only the set's chain, one line per link: its\n"
+	      "                        directory, kind, tracker, dump time, pages\n"
+	      "                        stored in it and left in its parent\n"
+	      "      --json            JSON output (the default; with --chain, the\n"
+	      "                        links as a JSON array)\n"
 	      "  -h, --help            this help\n", f);
 }
 
@@ -637,15 +666,16 @@ int cmd_show(int argc, char **argv)
 		{ "images-dir", required_argument, NULL, 'D' },
 		{ "no-verify", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "chain", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	const char *path = NULL;
-	bool verify = true;
+	bool verify = true, json = false, chain = false;
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "D:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "D:ch", opts, NULL)) != -1) {
 		switch (c) {
 		case 'D':
 			path = optarg;
@@ -654,6 +684,10 @@ int cmd_show(int argc, char **argv)
 			verify = false;
 			break;
 		case 'j':
+			json = true;
+			break;
+		case 'c':
+			chain = true;
 			break;
 		case 'h':
 			show_usage(stdout);
@@ -669,5 +703,7 @@ int cmd_show(int argc, char **argv)
 		show_usage(stderr);
 		return EXIT_USAGE;
 	}
-	return show_path(path, verify, stdout, stderr);
+	if (!chain)
+		return show_path(path, verify, stdout, stderr);
+	return show_path_mode(path, verify, json ? SHOW_CHAIN_JSON : SHOW_CHAIN, stdout, stderr);
 }

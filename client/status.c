@@ -7,9 +7,17 @@
  *	  "idle_timeout_s":0,"max_clients":16,"max_per_user":4,
  *	  "operations":[{"id":3,"kind":"dump","uid":1000,"requester_pid":77,
  *	  "target_pid":123,"dir":"/home/u/img","stage":"pages","done":40,
- *	  "total":100,"age_ms":2100,"cancelling":false}],"others":0,"queued":0}
- * (a listening ckptd only: a one-shot one has no operations but ours) */
+ *	  "total":100,"age_ms":2100,"cancelling":false}],"others":0,"queued":0,
+ *	  "tracked":[{"pid":123,"tracker":"uffd-wp","keeper_pid":130}]}
+ * (a listening ckptd only: a one-shot one has no operations but ours).
+ *
+ * Tracked tasks (incremental dumps' live trackers, each held by a
+ * ckpt-keeper process) exist with or without a listening ckptd: when none
+ * answers, a one-shot ckptd is asked for them alone, and the exit status
+ * stays 6. */
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client/commands.h"
 #include "client/rpc-client.h"
@@ -26,8 +34,11 @@ static void status_usage(FILE *f)
 		"its version, protocol, pid, how it was started and for how long it\n"
 		"has run, and the operations in flight (root sees every one, anyone\n"
 		"else their own): their id for 'ckptctl cancel', kind, uid, target,\n"
-		"stage, progress and age. No one-shot daemon is started; exit status\n"
-		"6 when none answers. A socket-activated ckptd is started by the\n"
+		"stage, progress and age; and the tasks a live dirty-page tracker\n"
+		"follows for incremental dumps, with the ckpt-keeper process that\n"
+		"holds their tracking. No daemon is started for the status; exit\n"
+		"status 6 when none answers (tracked tasks are still listed, asked\n"
+		"of a one-shot ckptd). A socket-activated ckptd is started by the\n"
 		"request itself.\n"
 		"\n"
 		"  -j, --json  print the status as one JSON object\n"
@@ -59,6 +70,10 @@ static int print_json(const StatusResult *st)
 		json_u64(&j, "others", st->others);
 		json_u64(&j, "queued", st->queued);
 	}
+	json_arr_begin(&j, "tracked");
+	for (size_t i = 0; i < st->n_tracked; i++)
+		json_msg(&j, NULL, &st->tracked[i]->base);
+	json_arr_end(&j);
 	json_obj_end(&j);
 	return json_finish(&j) < 0 ? EXIT_FAIL : EXIT_OK;
 }
@@ -103,6 +118,48 @@ static void print_operations(const StatusResult *st)
 		print_operation(st->operations[i]);
 }
 
+/* "tracking pid 123 (uffd-wp, keeper pid 130)" per tracked task. */
+static void print_tracked(const StatusResult *st)
+{
+	for (size_t i = 0; i < st->n_tracked; i++) {
+		const TrackedTask *t = st->tracked[i];
+
+		printf("tracking pid %d (%s", t->pid, t->tracker);
+		if (t->has_keeper_pid)
+			printf(", keeper pid %d", t->keeper_pid);
+		printf(")\n");
+	}
+}
+
+/* No ckptd listens: the tracked tasks, from a one-shot ckptd (quietly:
+ * the missing service was reported already). */
+static void print_tracked_oneshot(void)
+{
+	RpcRequest req = RPC_REQUEST__INIT;
+	RpcResponse *resp;
+	int null, saved, r;
+
+	req.type = RPC_TYPE__RPC_STATUS;
+	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	if (null < 0 || saved < 0 || dup2(null, STDERR_FILENO) < 0) {
+		if (null >= 0)
+			close(null);
+		if (saved >= 0)
+			close(saved);
+		return;
+	}
+	close(null);
+	r = rpc_client_run("status", false, &req, -1, &resp);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	if (r == 0) {
+		print_tracked(resp->status);
+		rpc_response__free_unpacked(resp, NULL);
+	}
+}
+
 int cmd_status(int argc, char **argv)
 {
 	RpcRequest req = RPC_REQUEST__INIT;
@@ -116,6 +173,8 @@ int cmd_status(int argc, char **argv)
 		return r;
 	req.type = RPC_TYPE__RPC_STATUS;
 	r = rpc_client_ask_service("status", json, &req, &resp);
+	if (r == EXIT_NODAEMON && !json)
+		print_tracked_oneshot();
 	if (r)
 		return r;
 	st = resp->status;
@@ -130,6 +189,7 @@ int cmd_status(int argc, char **argv)
 			printf(", exits after %u s idle", st->idle_timeout_s);
 		printf("\n");
 		print_operations(st);
+		print_tracked(st);
 
 	}
 	rpc_response__free_unpacked(resp, NULL);

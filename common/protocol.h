@@ -23,5 +23,7 @@
 /* Bound on the operations a daemon runs at once (its max_clients plus the
  * slots it keeps for quick requests), so on those a status answer lists. */
 #define RPC_OPS_MAX		64
+/* Bound on the tracked tasks a status answer lists. */
+#define RPC_TRACKED_MAX		256
 
 #endif

@@ -2,6 +2,10 @@
  *
  * freeze -> pstree -> per task: core, mm (pages), files -> files.img ->
  * inventory -> commit the set -> release (resume, or kill: CRIU's default).
+ * A round of an incremental chain (dump-incr.h) checks --prev and picks the
+ * tracker before the freeze, and per task collects what was written since
+ * the parent before its pages; a pre-dump saves the memory only (pstree,
+ * mm, pagemap, pages, hashes) and always lets the tree run on.
  * Images go to a temporary directory inside the image directory and are
  * moved into place only when every one is complete; on any failure the
  * tree is released running and the temporary directory removed. */
@@ -16,6 +20,7 @@
 #include "common/util.h"
 #include "common/version.h"
 #include "daemon/core.h"
+#include "daemon/dump-incr.h"
 #include "daemon/freeze.h"
 #include "daemon/mem.h"
 #include "daemon/restore.h"
@@ -46,6 +51,7 @@ static int write_inventory(struct dump_ctx *ctx)
 	e.has_freeze_us = true;
 	e.freeze_us = ctx->stats.freeze_us;
 	e.hostname = host;
+	incr_inventory(ctx, ctx->incr, &e);
 
 	r = img_create(ctx->dirfd, IMG_INVENTORY, 0, &img);
 	if (r < 0)
@@ -70,6 +76,8 @@ static int check_restorable(struct dump_ctx *ctx)
 		.requester = o->requester,
 		.requester_uid = o->requester_uid,
 		.requester_gid = o->requester_gid,
+		.parent_fds = o->parent_fds,	/* an incremental set, with its chain */
+		.nr_parents = o->nr_parents,
 	};
 	struct ckpt_err why = { 0 };
 	int r;
@@ -104,14 +112,17 @@ static void record_mm(struct dump_ctx *ctx, const struct mm_result *m)
 
 	ctx->stats.vmas += m->vmas;
 	ctx->stats.pages_written += m->pages_written;
+	ctx->stats.pages_in_parent += m->pages_in_parent;
 	/* smaps counted the zero pages, but they are not written */
 	ctx->pages_total = total - MIN(m->pages_zero, total);
 }
 
-/* core first: the syscall site it finds is what mem asks brk(0) through. */
-static int dump_task(struct dump_ctx *ctx, struct task *t)
+/* core first: the syscall site it finds is what mem asks brk(0) through.
+ * The tracker is asked right before the pages. */
+static int dump_task(struct dump_ctx *ctx, unsigned i, struct task *t)
 {
-	struct core_result core;
+	struct core_result core = { 0 };
+	struct mm_incr incr;
 	struct mm_result mm;
 	int r;
 
@@ -120,11 +131,56 @@ static int dump_task(struct dump_ctx *ctx, struct task *t)
 	if (r < 0)
 		return r;
 	record_core(ctx, &core);
-	r = dump_task_mm(ctx, t, core.syscall_ip, &mm);
+	r = incr_task(ctx, ctx->incr, i, t, &incr);
+	if (r < 0)
+		return r;
+	r = dump_task_mm(ctx, t, core.syscall_ip, &incr, &mm);
 	if (r < 0)
 		return r;
 	record_mm(ctx, &mm);
 	return dump_task_files(ctx, t);
+}
+
+/* A pre-dump freezes only to scan: every task's tracking is collected and
+ * re-armed and its pages planned with the tree frozen; then the tree runs
+ * on while the pages are copied (mem.h), so the freeze does not grow with
+ * the memory to copy. freeze_us is then the whole time it was frozen. */
+static int predump_tasks(struct dump_ctx *ctx)
+{
+	unsigned n = ctx->tree.nr_tasks;
+	_cleanup_free_ struct mm_dump **plans = calloc(n, sizeof(*plans));
+	struct mm_incr incr;
+	struct mm_result mm;
+	int r = 0;
+
+	if (!plans)
+		return ckpt_fail(ctx->err, -ENOMEM, "out of memory");
+	for (unsigned i = 0; i < n && r == 0; i++) {
+		struct task *t = ctx->tree.tasks[i];
+
+		if (t->state == TS_ZOMBIE)
+			continue;
+		t->pages_id = ++ctx->next_pages_id;
+		r = dump_progress(ctx, "tasks", i, n);
+		if (r == 0)
+			r = incr_task(ctx, ctx->incr, i, t, &incr);
+		if (r == 0)
+			r = dump_task_mm_plan(ctx, t, &incr, &plans[i]);
+	}
+	if (r == 0) {
+		release_tree(ctx, false);
+		ctx->stats.freeze_us = now_us() - ctx->t0_us;
+	}
+	for (unsigned i = 0; i < n && r == 0; i++) {
+		if (!plans[i])
+			continue;
+		r = dump_task_mm_copy(plans[i], &mm);
+		if (r == 0)
+			record_mm(ctx, &mm);
+	}
+	for (unsigned i = 0; i < n; i++)
+		dump_task_mm_free(plans[i]);
+	return r < 0 ? r : write_inventory(ctx);
 }
 
 static int dump_tasks(struct dump_ctx *ctx)
@@ -134,6 +190,8 @@ static int dump_tasks(struct dump_ctx *ctx)
 	r = dump_pstree(ctx);
 	if (r < 0)
 		return r;
+	if (ctx->opts->pre)
+		return predump_tasks(ctx);
 	for (unsigned i = 0; i < ctx->tree.nr_tasks; i++) {
 		struct task *t = ctx->tree.tasks[i];
 
@@ -142,7 +200,7 @@ static int dump_tasks(struct dump_ctx *ctx)
 		r = dump_progress(ctx, "tasks", i, ctx->tree.nr_tasks);
 		if (r < 0)
 			return r;
-		r = dump_task(ctx, t);
+		r = dump_task(ctx, i, t);
 		if (r < 0)
 			return r;
 	}
@@ -150,6 +208,47 @@ static int dump_tasks(struct dump_ctx *ctx)
 	if (r < 0)
 		return r;
 	return write_inventory(ctx);
+}
+
+/* Refuse to replace a set without --force, then make the temporary
+ * directory the images go to. */
+static int begin_set(struct dump_ctx *ctx, int dirfd, char *tmp, size_t len)
+{
+	int r = imgset_probe(dirfd);
+
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "cannot read the image directory");
+	if (r > 0 && !ctx->opts->force)
+		return ckpt_fail(ctx->err, -EEXIST,
+				 "the image directory already holds an image set; "
+				 "use --force to replace it");
+	r = imgset_begin(dirfd, tmp, len, &ctx->dirfd);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "cannot write to the image directory");
+	return 0;
+}
+
+static void dump_ctx_free(struct dump_ctx *ctx)
+{
+	if (ctx->dirfd >= 0)
+		close(ctx->dirfd);
+	ctx->dirfd = -1;
+	files_ctx_free(ctx->files);
+	pstree_free(&ctx->tree);
+}
+
+/* The set stands: tracking goes on for the next round only while the tree
+ * does; the tree runs on or goes; the figures for the answer. */
+static void dump_done(struct dump_ctx *ctx, bool keep_running, uint64_t t0,
+		      struct dump_stats *stats)
+{
+	incr_finish(ctx->incr, keep_running);
+	release_tree(ctx, !keep_running);
+	ctx->stats.total_us = now_us() - t0;
+	ctx->stats.tasks = ctx->tree.nr_tasks;
+	snprintf(ctx->stats.warnings, sizeof(ctx->stats.warnings), "%s", ctx->incr->warnings);
+	*stats = ctx->stats;
+	dump_ctx_free(ctx);
 }
 
 int dump_run(const struct dump_opts *opts, const struct kerndat *kd, int dirfd,
@@ -164,64 +263,58 @@ int dump_run(const struct dump_opts *opts, const struct kerndat *kd, int dirfd,
 		.progress = progress,
 		.progress_opaque = opaque,
 	};
+	struct dump_incr incr = { 0 };
+	bool keep_running = opts->leave_running || opts->pre;
 	struct timespec now;
 	char tmp[64];
-	uint64_t t0 = now_us(), tf;
+	uint64_t t0 = now_us();
 	int r;
 
-	r = imgset_probe(dirfd);
-	if (r < 0)
-		return ckpt_fail(err, r, "cannot read the image directory");
-	if (r > 0 && !opts->force)
-		return ckpt_fail(err, -EEXIST,
-				 "the image directory already holds an image set; "
-				 "use --force to replace it");
-	r = imgset_begin(dirfd, tmp, sizeof(tmp), &ctx.dirfd);
-	if (r < 0)
-		return ckpt_fail(err, r, "cannot write to the image directory");
-
+	ctx.incr = &incr;
+	if (opts->nr_parents && !opts->prev)
+		return ckpt_fail(err, -EINVAL, "a parent set came without its path (--prev)");
+	r = incr_prepare(&ctx, &incr);
+	if (r == 0)
+		r = begin_set(&ctx, dirfd, tmp, sizeof(tmp));
+	if (r < 0) {
+		incr_finish(&incr, false);
+		return r;
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	ctx.dump_time_ns = (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
 	r = dump_progress(&ctx, "freeze", 0, 0);
+	if (r == 0)
+		r = freeze_tree(&ctx);
 	if (r < 0)
 		goto out_discard;
-	r = freeze_tree(&ctx);
-	if (r < 0)
-		goto out_discard;
-	tf = now_us();
-	ctx.stats.freeze_us = tf - t0;
+	ctx.stats.freeze_us = now_us() - t0;
+	ctx.t0_us = t0;
 
 	r = dump_tasks(&ctx);
-	if (r == 0)
+	if (r == 0 && !opts->pre)	/* a pre-dump is never restored by itself */
 		r = check_restorable(&ctx);
 	/* the last moment to cancel: after this the set stands and the tree goes */
 	if (r == 0)
 		r = dump_progress(&ctx, "commit", 0, 0);
-	if (r < 0)
-		goto out_release;
-
-	r = imgset_commit(dirfd, tmp, opts->force);
-	if (r < 0) {
-		ckpt_fail(err, r, "cannot move the finished image set into place");
-		goto out_release;
+	if (r == 0) {
+		r = imgset_commit(dirfd, tmp, opts->force);
+		if (r < 0)
+			ckpt_fail(err, r, "cannot move the finished image set into place");
 	}
-	close(ctx.dirfd);
-	ctx.dirfd = -1;
-	release_tree(&ctx, !opts->leave_running);
-	ctx.stats.total_us = now_us() - t0;
-	ctx.stats.tasks = ctx.tree.nr_tasks;
-	*stats = ctx.stats;
-	files_ctx_free(ctx.files);
-	pstree_free(&ctx.tree);
+	if (r < 0) {
+		incr_finish(&incr, false);	/* before the tree runs again */
+		release_tree(&ctx, false);
+		goto out_discard;
+	}
+	dump_done(&ctx, keep_running, t0, stats);
 	return 0;
 
-out_release:
-	release_tree(&ctx, false);
 out_discard:
+	incr_finish(&incr, false);
 	if (ctx.dirfd >= 0)
 		close(ctx.dirfd);
+	ctx.dirfd = -1;
 	imgset_discard(dirfd, tmp);
-	files_ctx_free(ctx.files);
-	pstree_free(&ctx.tree);
+	dump_ctx_free(&ctx);
 	return r;
 }

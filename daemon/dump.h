@@ -26,19 +26,28 @@ struct dump_opts {
 	pid_t requester;	/* the client (SO_PEERCRED): never a target */
 	uid_t requester_uid;
 	gid_t requester_gid;
-	const int *parent_fds;	/* --prev: the parent set (the client opened it) */
-	unsigned nr_parents;	/* 0 or 1 */
+	/* incremental dumps (dump-incr.h) */
+	bool pre;		/* pre-dump: memory only, the tree runs on */
+	const char *track;	/* --track: "auto", a tracker's name, or NULL */
+	const char *prev;	/* --prev as the user gave it: inventory's parent */
+	const int *parent_fds;	/* the parent set, then its own parents, nearest
+				   first (the client opened them) */
+	unsigned nr_parents;
 };
 
 struct dump_stats {
 	unsigned tasks, threads, vmas, fds;
 	uint64_t pages_written;
+	uint64_t pages_in_parent;	/* recorded IN_PARENT */
 	uint64_t freeze_us, total_us;
 	/* a --leave-running set restore would refuse: why ("" when it would not) */
 	char unrestorable[1024];
+	/* tasks saved whole since their tracking was lost, one line each */
+	char warnings[2048];
 };
 
 struct files_ctx;
+struct dump_incr;
 
 struct dump_ctx {
 	const struct dump_opts *opts;
@@ -54,8 +63,10 @@ struct dump_ctx {
 	uint64_t xfeatures;		/* from each core_result */
 	uint32_t xsave_size;
 	struct files_ctx *files;	/* owned by files.c */
+	struct dump_incr *incr;		/* the round's tracking (dump-incr.c) */
 	unsigned next_pages_id;
 	uint64_t dump_time_ns;
+	uint64_t t0_us;			/* now_us() when the dump began */
 };
 
 /* The whole dump, into the image directory dirfd. Fills *stats. */

@@ -16,7 +16,15 @@
  * Pages travel in batches: PAGEMAP_SCAN finds runs (kernel-filtered, a
  * window at a time), pagepipe reads each batch with one process_vm_readv
  * and writes it from a second thread. The dumper's memory is two batch
- * buffers plus one record per VMA, whatever the target's size. */
+ * buffers plus one record per VMA, whatever the target's size.
+ *
+ * A round of an incremental chain (struct mm_incr, mem.h) selects the same
+ * present pages and records those its parent can stand for as IN_PARENT
+ * instead of reading them: with a live tracker, those of an unchanged VMA
+ * that were not written since the parent and that the parent covers; with
+ * the hash tracker the pipe reads and hashes every page and decides
+ * (pagepipe_set_hashes). The parent's VMAs and coverage cost one record
+ * per VMA and per pagemap entry (mem-parent.c). */
 #include "daemon/mem.h"
 
 #include <errno.h>
@@ -28,13 +36,16 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "common/util.h"
 #include "daemon/dump.h"
 #include "daemon/dump-io.h"
 #include "daemon/inject.h"
+#include "daemon/mem-parent.h"
 #include "daemon/pagepipe.h"
 #include "daemon/pagescan.h"
+#include "daemon/track/hash.h"
 #include "daemon/vma.h"
 #include "images/img.h"
 #include "images/pages.h"
@@ -43,6 +54,11 @@
 #define PROGRESS_BYTES	(8u << 20)
 #define AUXV_MAX	128		/* u64 values: AT_VECTOR_SIZE is far below */
 
+struct plan_run {
+	uint64_t start, end;
+	bool via_mem, in_parent;
+};
+
 struct mm_dump {
 	struct dump_ctx *ctx;
 	struct task *t;
@@ -50,6 +66,18 @@ struct mm_dump {
 	uint64_t ps;
 	unsigned long syscall_ip;	/* from dump_task_core; 0: none */
 	struct vma_list vmas;
+	const struct mm_incr *incr;	/* NULL: a full dump */
+
+	/* an incremental round with a live tracker: the parent's view */
+	struct mm_parent parent;
+	bool have_parent;
+	size_t dirty_i;			/* cursor into incr->dirty */
+	/* the hash tracker */
+	struct hash_file *hash_parent, *hash_out;
+	/* a pre-dump: runs planned with the tree frozen, copied once it runs */
+	bool planning;
+	struct plan_run *plan;
+	size_t nr_plan, cap_plan;
 
 	/* the pages pass */
 	struct pagescan *scan;
@@ -58,6 +86,7 @@ struct mm_dump {
 	uint64_t counted;		/* pages smaps says there are to save */
 	uint64_t reported;		/* pages written, as last reported */
 	uint64_t reported_zero;		/* zero pages (not written), as last reported */
+	uint64_t in_parent;		/* pages recorded IN_PARENT */
 };
 
 /* ---- mm fields ------------------------------------------------------- */
@@ -316,9 +345,12 @@ static int write_mm_image(struct mm_dump *d)
 static int report_progress(struct mm_dump *d, bool force)
 {
 	const struct dump_ctx *ctx = d->ctx;
-	uint64_t done = pagepipe_pages_done(d->pipe), zero = pagepipe_pages_zero(d->pipe);
-	uint64_t written, total;
+	uint64_t done, zero, written, total;
 
+	if (!d->pipe)
+		return 0;	/* planning: nothing copied yet */
+	done = pagepipe_pages_done(d->pipe);
+	zero = pagepipe_pages_zero(d->pipe);
 	if (!force && (done - d->reported) * d->ps < PROGRESS_BYTES)
 		return 0;
 	d->reported = done;
@@ -331,6 +363,23 @@ static int report_progress(struct mm_dump *d, bool force)
 }
 
 /* Queue the pages to save of one VMA, a window at a time. */
+/* pagescan_next within v, its failures described; the scan must move on. */
+static int scan_next(struct mm_dump *d, const struct vma *v, uint64_t addr,
+		     struct page_run *runs, unsigned max_runs, uint64_t max_pages,
+		     unsigned *nr, uint64_t *next)
+{
+	int r = pagescan_next(d->scan, addr, v->end, runs, max_runs, max_pages, nr, next);
+
+	if (r < 0)
+		return ckpt_fail(d->ctx->err, r, "pid %d: cannot scan the pagemap of "
+				 "%" PRIx64 "-%" PRIx64 " at %" PRIx64, d->pid, v->start, v->end,
+				 addr);
+	if (*next <= addr || *next > v->end)
+		return ckpt_fail(d->ctx->err, -EIO, "pid %d: pagemap scan of %" PRIx64 "-%" PRIx64
+				 " stopped at %" PRIx64, d->pid, v->start, v->end, *next);
+	return 0;
+}
+
 static int scan_vma(struct mm_dump *d, const struct vma *v)
 {
 	bool via_mem = !(v->prot & PROT_READ);
@@ -345,21 +394,180 @@ static int scan_vma(struct mm_dump *d, const struct vma *v)
 		r = pagepipe_room(d->pipe, &runs, &max_runs, &max_pages);
 		if (r < 0)
 			return ckpt_fail(d->ctx->err, r, "%s", pagepipe_errmsg(d->pipe));
-		r = pagescan_next(d->scan, addr, v->end, runs, max_runs, max_pages, &nr, &next);
+		r = scan_next(d, v, addr, runs, max_runs, max_pages, &nr, &next);
 		if (r < 0)
-			return ckpt_fail(d->ctx->err, r, "pid %d: cannot scan the pagemap of "
-					 "%" PRIx64 "-%" PRIx64 " at %" PRIx64,
-					 d->pid, v->start, v->end, addr);
-		if (next <= addr || next > v->end)
-			return ckpt_fail(d->ctx->err, -EIO, "pid %d: pagemap scan of %" PRIx64
-					 "-%" PRIx64 " stopped at %" PRIx64, d->pid, v->start,
-					 v->end, next);
+			return r;
 		pagepipe_commit(d->pipe, nr, via_mem);
 		r = report_progress(d, false);
 		if (r < 0)
 			return r;
 		addr = next;
 	}
+	return 0;
+}
+
+static int plan_add(struct mm_dump *d, uint64_t start, uint64_t end, bool via_mem,
+		    bool in_parent)
+{
+	struct plan_run *last = d->nr_plan ? &d->plan[d->nr_plan - 1] : NULL;
+
+	if (last && last->end == start && last->via_mem == via_mem &&
+	    last->in_parent == in_parent) {
+		last->end = end;
+		return 0;
+	}
+	if (d->nr_plan == d->cap_plan) {
+		size_t cap = d->cap_plan ? d->cap_plan * 2 : 256;
+		struct plan_run *np = realloc(d->plan, cap * sizeof(*np));
+
+		if (!np)
+			return ckpt_fail(d->ctx->err, -ENOMEM, "pid %d: out of memory", d->pid);
+		d->plan = np;
+		d->cap_plan = cap;
+	}
+	d->plan[d->nr_plan++] = (struct plan_run){ start, end, via_mem, in_parent };
+	return 0;
+}
+
+/* Queue [start, end) of a VMA: as data to read, or IN_PARENT (not read);
+ * while planning, into the plan. */
+static int queue_run(struct mm_dump *d, uint64_t start, uint64_t end, bool via_mem,
+		     bool in_parent)
+{
+	int r;
+
+	if (d->planning)
+		return plan_add(d, start, end, via_mem, in_parent);
+	while (start < end) {
+		struct page_run *runs;
+		unsigned max_runs;
+		uint64_t max_pages, n = (end - start) / d->ps;
+
+		r = pagepipe_room(d->pipe, &runs, &max_runs, &max_pages);
+		if (r < 0)
+			return ckpt_fail(d->ctx->err, r, "%s", pagepipe_errmsg(d->pipe));
+		if (!in_parent)
+			n = MIN(n, max_pages);
+		runs[0] = (struct page_run){ start, start + n * d->ps };
+		if (in_parent)
+			pagepipe_commit_in_parent(d->pipe, 1);
+		else
+			pagepipe_commit(d->pipe, 1, via_mem);
+		start += n * d->ps;
+	}
+	return 0;
+}
+
+/* One run of present pages of a VMA the parent has unchanged, cut where
+ * it stops or starts being written (dirty) or covered by the parent. */
+static int queue_tracked(struct mm_dump *d, const struct page_run *run, bool via_mem)
+{
+	uint64_t a = run->start;
+	int r;
+
+	while (a < run->end) {
+		uint64_t dn, cn;
+		bool dirty = run_list_at(d->incr->dirty, &d->dirty_i, a, run->end, &dn);
+		bool covered = run_list_at(&d->parent.covered, &d->parent.ci, a, run->end, &cn);
+		uint64_t next = MIN(dn, cn);
+
+		r = queue_run(d, a, next, via_mem, !dirty && covered);
+		if (r < 0)
+			return r;
+		a = next;
+	}
+	return 0;
+}
+
+#define TRACKED_RUNS	256u
+
+/* scan_vma run by run: for a VMA the parent has unchanged, with a live
+ * tracker (tracked), or while planning. */
+static int scan_vma_runs(struct mm_dump *d, const struct vma *v, bool tracked)
+{
+	bool via_mem = !(v->prot & PROT_READ);
+	struct page_run runs[TRACKED_RUNS];
+	uint64_t addr = v->start;
+	int r;
+
+	while (addr < v->end) {
+		uint64_t next;
+		unsigned nr = 0;
+
+		r = scan_next(d, v, addr, runs, TRACKED_RUNS, PAGEPIPE_BATCH_BYTES / d->ps * 64,
+			      &nr, &next);
+		if (r < 0)
+			return r;
+		for (unsigned i = 0; i < nr; i++) {
+			r = tracked ? queue_tracked(d, &runs[i], via_mem) :
+				      queue_run(d, runs[i].start, runs[i].end, via_mem, false);
+			if (r < 0)
+				return r;
+		}
+		r = report_progress(d, false);
+		if (r < 0)
+			return r;
+		addr = next;
+	}
+	return 0;
+}
+
+/* With a live tracker, a VMA the parent has exactly (and a task it has)
+ * is scanned against the tracker's and the parent's runs; anything else is
+ * saved whole, as a full dump does (the hash tracker decides in the pipe). */
+static int scan_vma_incr(struct mm_dump *d, const struct vma *v)
+{
+	bool tracked = d->have_parent && mm_parent_same_vma(&d->parent, v);
+
+	if (tracked || d->planning)
+		return scan_vma_runs(d, v, tracked);
+	return scan_vma(d, v);
+}
+
+/* Set up what the round needs of the parent (mem.h, struct mm_incr). */
+static int open_incr(struct mm_dump *d)
+{
+	const struct mm_incr *in = d->incr;
+	int r;
+
+	if (!in || in->kind == TRACK_NONE)
+		return 0;
+	if (in->kind == TRACK_HASH) {
+		r = hash_writer_open(d->ctx->dirfd, d->pid, d->ps, &d->hash_out);
+		if (r < 0)
+			return ckpt_fail(d->ctx->err, r, "pid %d: cannot create hashes-%d.img: %s",
+					 d->pid, d->pid, hash_errmsg(d->hash_out));
+		if (in->whole || in->parent_dirfd < 0)
+			return 0;
+		r = hash_reader_open(in->parent_dirfd, d->pid, d->ps, &d->hash_parent);
+		if (r == -ENOENT) {	/* a parent of another tracker holds none */
+			hash_close(d->hash_parent);
+			d->hash_parent = NULL;
+			return 0;
+		}
+		if (r < 0)
+			return ckpt_fail(d->ctx->err, r, "pid %d: the parent set's %s", d->pid,
+					 hash_errmsg(d->hash_parent));
+		return 0;
+	}
+	if (in->whole || in->parent_dirfd < 0 || !in->dirty)
+		return 0;
+	r = mm_parent_load(in->parent_dirfd, d->pid, d->ps, &d->parent, d->ctx->err);
+	if (r < 0)
+		return r;
+	d->have_parent = true;
+	return 0;
+}
+
+static int finish_hashes(struct mm_dump *d)
+{
+	int r;
+
+	if (!d->hash_out)
+		return 0;
+	r = hash_writer_finish(d->hash_out);
+	if (r < 0)
+		return ckpt_fail(d->ctx->err, r, "pid %d: %s", d->pid, hash_errmsg(d->hash_out));
 	return 0;
 }
 
@@ -370,7 +578,49 @@ static bool kerndat_known(const struct kerndat *kd)
 	return kd && kd->page_size > 0;
 }
 
-static int dump_pages(struct mm_dump *d)
+static int open_pipe(struct mm_dump *d)
+{
+	const struct kerndat *kd = d->ctx->kd;
+	bool known = kerndat_known(kd);
+	int r;
+
+	r = pagew_open(d->ctx->dirfd, d->pid, d->t->pages_id, d->ps, &d->pw);
+	if (r < 0)
+		return ckpt_fail(d->ctx->err, r, "pid %d: cannot create pagemap-%d.img and "
+				 "pages-%u.img", d->pid, d->pid, d->t->pages_id);
+	r = pagepipe_open(d->pid, d->pw, d->ps, !known || kd->process_vm_readv, true, &d->pipe);
+	if (r < 0)
+		return ckpt_fail(d->ctx->err, r, "pid %d: no memory for the page buffers", d->pid);
+	pagepipe_set_hashes(d->pipe, d->hash_parent, d->hash_out);
+	return 0;
+}
+
+static int finish_pipe(struct mm_dump *d)
+{
+	int r;
+
+	r = pagepipe_finish(d->pipe);
+	if (r < 0)
+		return ckpt_fail(d->ctx->err, r, "%s", pagepipe_errmsg(d->pipe));
+	r = finish_hashes(d);
+	if (r < 0)
+		return r;
+	report_progress(d, true);
+	d->in_parent = pagepipe_pages_in_parent(d->pipe);
+	pagepipe_free(d->pipe);
+	d->pipe = NULL;
+	/* finish before freeing, so that the message names file and offset */
+	r = pagew_finish(d->pw);
+	if (r < 0)
+		return ckpt_fail(d->ctx->err, r, "pid %d: %s", d->pid, pagew_errmsg(d->pw));
+	pagew_close(d->pw);	/* finished: only frees it */
+	d->pw = NULL;
+	return 0;
+}
+
+/* Find the pages to save, VMA by VMA: into the pipe, or while planning
+ * into the plan. */
+static int scan_pages(struct mm_dump *d)
 {
 	const struct kerndat *kd = d->ctx->kd;
 	bool known = kerndat_known(kd);
@@ -384,34 +634,31 @@ static int dump_pages(struct mm_dump *d)
 	if (r < 0)
 		return ckpt_fail(d->ctx->err, r, "pid %d: cannot open /proc/%d/pagemap",
 				 d->pid, d->pid);
-	r = pagew_open(d->ctx->dirfd, d->pid, d->t->pages_id, d->ps, &d->pw);
+	r = open_incr(d);
 	if (r < 0)
-		return ckpt_fail(d->ctx->err, r, "pid %d: cannot create pagemap-%d.img and "
-				 "pages-%u.img", d->pid, d->pid, d->t->pages_id);
-	r = pagepipe_open(d->pid, d->pw, d->ps, !known || kd->process_vm_readv, true, &d->pipe);
-	if (r < 0)
-		return ckpt_fail(d->ctx->err, r, "pid %d: no memory for the page buffers", d->pid);
-
-	for (size_t i = 0; i < d->vmas.nr; i++) {
-		if (!vma_wants_pages(&d->vmas.v[i]))
-			continue;
-		r = scan_vma(d, &d->vmas.v[i]);
+		return r;
+	if (!d->planning) {
+		r = open_pipe(d);
 		if (r < 0)
 			return r;
 	}
-	r = pagepipe_finish(d->pipe);
-	if (r < 0)
-		return ckpt_fail(d->ctx->err, r, "%s", pagepipe_errmsg(d->pipe));
-	report_progress(d, true);
-	pagepipe_free(d->pipe);
-	d->pipe = NULL;
-	/* finish before freeing, so that the message names file and offset */
-	r = pagew_finish(d->pw);
-	if (r < 0)
-		return ckpt_fail(d->ctx->err, r, "pid %d: %s", d->pid, pagew_errmsg(d->pw));
-	pagew_close(d->pw);	/* finished: only frees it */
-	d->pw = NULL;
+	for (size_t i = 0; i < d->vmas.nr; i++) {
+		if (!vma_wants_pages(&d->vmas.v[i]))
+			continue;
+		r = scan_vma_incr(d, &d->vmas.v[i]);
+		if (r < 0)
+			return r;
+	}
+	pagescan_close(d->scan);
+	d->scan = NULL;
 	return 0;
+}
+
+static int dump_pages(struct mm_dump *d)
+{
+	int r = scan_pages(d);
+
+	return r < 0 ? r : finish_pipe(d);
 }
 
 static void mm_dump_free(struct mm_dump *d)
@@ -421,14 +668,25 @@ static void mm_dump_free(struct mm_dump *d)
 		pagew_abort(d->pw);
 	pagescan_close(d->scan);
 	vma_list_free(&d->vmas);
+	mm_parent_free(&d->parent);
+	hash_close(d->hash_parent);
+	hash_close(d->hash_out);
+	free(d->plan);
 }
 
-int dump_task_mm(struct dump_ctx *ctx, struct task *t, unsigned long syscall_ip,
-		 struct mm_result *ret)
+bool mm_in_set(int dirfd, pid_t pid)
+{
+	char name[64];
+
+	img_filename(IMG_MM, pid, name, sizeof(name));
+	return faccessat(dirfd, name, F_OK, 0) == 0;
+}
+
+static int mm_dump_new(struct dump_ctx *ctx, struct task *t, unsigned long syscall_ip,
+			const struct mm_incr *incr, struct mm_dump **ret)
 {
 	long ps = ctx->kd && ctx->kd->page_size > 0 ? ctx->kd->page_size : sysconf(_SC_PAGESIZE);
 	struct mm_dump *d;
-	int r;
 
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -438,20 +696,96 @@ int dump_task_mm(struct dump_ctx *ctx, struct task *t, unsigned long syscall_ip,
 	d->pid = t->pid;
 	d->ps = ps;
 	d->syscall_ip = syscall_ip;
+	d->incr = incr && incr->kind != TRACK_NONE ? incr : NULL;
+	*ret = d;
+	return 0;
+}
 
+static void mm_result_of(const struct mm_dump *d, struct mm_result *ret)
+{
+	*ret = (struct mm_result){
+		.vmas = d->vmas.nr,
+		.pages_written = d->reported,
+		.pages_counted = d->counted,
+		.pages_zero = d->reported_zero,
+		.pages_in_parent = d->in_parent,
+	};
+}
+
+int dump_task_mm(struct dump_ctx *ctx, struct task *t, unsigned long syscall_ip,
+		 const struct mm_incr *incr, struct mm_result *ret)
+{
+	struct mm_dump *d;
+	int r;
+
+	r = mm_dump_new(ctx, t, syscall_ip, incr, &d);
+	if (r < 0)
+		return r;
 	r = read_vmas(d);
 	if (r >= 0)
 		r = write_mm_image(d);
 	if (r >= 0)
 		r = dump_pages(d);
 	if (r >= 0)
-		*ret = (struct mm_result){
-			.vmas = d->vmas.nr,
-			.pages_written = d->reported,
-			.pages_counted = d->counted,
-			.pages_zero = d->reported_zero,
-		};
+		mm_result_of(d, ret);
 	mm_dump_free(d);
 	free(d);
 	return r;
+}
+
+int dump_task_mm_plan(struct dump_ctx *ctx, struct task *t, const struct mm_incr *incr,
+		      struct mm_dump **ret)
+{
+	struct mm_dump *d;
+	int r;
+
+	r = mm_dump_new(ctx, t, 0, incr, &d);
+	if (r < 0)
+		return r;
+	d->planning = true;
+	r = read_vmas(d);
+	if (r >= 0)
+		r = write_mm_image(d);
+	if (r >= 0)
+		r = scan_pages(d);
+	if (r < 0) {
+		dump_task_mm_free(d);
+		return r;
+	}
+	d->planning = false;
+	d->incr = NULL;		/* dump.c's: only valid while planning */
+	*ret = d;
+	return 0;
+}
+
+int dump_task_mm_copy(struct mm_dump *d, struct mm_result *ret)
+{
+	int r;
+
+	r = open_pipe(d);
+	if (r < 0)
+		return r;
+	pagepipe_set_running(d->pipe);
+	for (size_t i = 0; i < d->nr_plan; i++) {
+		const struct plan_run *p = &d->plan[i];
+
+		r = queue_run(d, p->start, p->end, p->via_mem, p->in_parent);
+		if (r == 0)
+			r = report_progress(d, false);
+		if (r < 0)
+			return r;
+	}
+	r = finish_pipe(d);
+	if (r < 0)
+		return r;
+	mm_result_of(d, ret);
+	return 0;
+}
+
+void dump_task_mm_free(struct mm_dump *d)
+{
+	if (!d)
+		return;
+	mm_dump_free(d);
+	free(d);
 }

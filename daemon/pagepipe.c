@@ -27,6 +27,14 @@
  * whatever blocks it reaches unclaimed. Whichever side is idle does the
  * hashing, so neither waits for the other while there is work.
  *
+ * An incremental round adds two kinds of segment. Runs queued IN_PARENT
+ * (pagepipe_commit_in_parent) are not read at all and become IN_PARENT
+ * entries. With the hash tracker (pagepipe_set_hashes) every page read that
+ * is not all zeros is hashed (XXH3-128, ~15 GB/s) in the reader's plan of
+ * the batch, right after the zero test while it is still in cache: the
+ * hash decides the segment (same as the parent's: IN_PARENT), so it cannot
+ * wait for the writer; the hashes file is written there too.
+ *
  * The writer thread touches only the page writer and its batch; everything
  * else stays in the caller's thread, which is the ptrace tracer. */
 #include "daemon/pagepipe.h"
@@ -44,18 +52,21 @@
 #include <sys/uio.h>
 
 #include "common/util.h"
+#include "daemon/track/hash.h"
 #include "images/pages.h"
 
 /* A segment of a batch: a checksummed block of stored pages (contiguous,
- * packed in buf at off), or contiguous pages that read as zeros (zero: a
- * PE_ZERO entry, nothing stored, never hashed). */
+ * packed in buf at off; flags 0), or contiguous pages stored as an entry
+ * without data (flags PE_ZERO: they read as zeros; PE_IN_PARENT: queued as
+ * such, or read and found unchanged by the hash tracker): nothing stored,
+ * never checksummed. */
 enum block_state { UNHASHED, HASHING, HASHED };
 
 struct block {
 	uint64_t vaddr;
 	uint64_t off;
 	uint32_t nr_pages;
-	bool zero;
+	uint32_t flags;			/* 0: stored; PE_ZERO or PE_IN_PARENT */
 	enum block_state state;		/* under the pipe's lock once handed over */
 	uint64_t xxh3;
 };
@@ -63,17 +74,20 @@ struct block {
 /* The smallest page size the pipe takes (pagew_open's too). */
 #define MIN_PAGE_SIZE	4096u
 
-/* Every segment holds at least one page: at most one per page of a batch
- * (zero pages alternating with stored ones cut it that finely). */
-#define BATCH_BLOCKS	(PAGEPIPE_BATCH_BYTES / MIN_PAGE_SIZE)
+/* Every segment holds at least one page: at most one per page read into
+ * a batch (zero pages alternating with stored ones cut it that finely),
+ * plus one per run queued IN_PARENT (not read). */
+#define BATCH_BLOCKS	(PAGEPIPE_BATCH_BYTES / MIN_PAGE_SIZE + PAGEPIPE_BATCH_RUNS)
 
 struct batch {
 	char *buf;			/* PAGEPIPE_BATCH_BYTES, mmap'ed */
 	struct page_run runs[PAGEPIPE_BATCH_RUNS];
 	bool via_mem[PAGEPIPE_BATCH_RUNS];
+	bool in_parent[PAGEPIPE_BATCH_RUNS];	/* not read: IN_PARENT entries */
 	unsigned nr_runs;
-	uint64_t pages;			/* queued: stored and zero */
+	uint64_t pages;			/* queued to read: stored, zero or unchanged */
 	uint64_t zero_pages;		/* of those, read as zeros */
+	uint64_t parent_pages;		/* IN_PARENT, queued so or found unchanged */
 	struct block blocks[BATCH_BLOCKS];
 	unsigned nr_blocks;
 };
@@ -88,6 +102,10 @@ struct page_pipe {
 	unsigned cur;			/* the batch being filled */
 	uint64_t done;			/* pages known stored */
 	uint64_t zero;			/* pages known recorded as zeros */
+	uint64_t parent;		/* pages known recorded IN_PARENT */
+	bool running;			/* pagepipe_set_running */
+	struct hash_file *hash_parent;	/* the hash tracker (pagepipe_set_hashes) */
+	struct hash_file *hash_out;
 	char errmsg[768];		/* the caller's thread's failure */
 
 	/* shared with the writer thread, under lock */
@@ -98,6 +116,7 @@ struct page_pipe {
 	struct batch *queued;		/* handed over, not yet written */
 	uint64_t inflight;		/* its stored pages */
 	uint64_t inflight_zero;		/* its zero pages */
+	uint64_t inflight_parent;	/* its IN_PARENT pages */
 	bool stop;
 	int werr;			/* the writer's first failure */
 	char werrmsg[768];		/* set before werr */
@@ -152,8 +171,8 @@ static int write_batch(struct page_pipe *p, struct batch *b)
 		struct block *k = &b->blocks[i];
 		int r;
 
-		if (k->zero) {
-			r = pagew_add_hole(p->pw, k->vaddr, k->nr_pages, PE_ZERO);
+		if (k->flags) {
+			r = pagew_add_hole(p->pw, k->vaddr, k->nr_pages, k->flags);
 		} else {
 			writer_hash(p, b, k);
 			r = pagew_add_block(p->pw, k->vaddr, b->buf + k->off, k->nr_pages,
@@ -204,8 +223,10 @@ static int wait_idle(struct page_pipe *p)
 		pthread_cond_wait(&p->cond, &p->lock);
 	p->done += p->inflight;
 	p->zero += p->inflight_zero;
+	p->parent += p->inflight_parent;
 	p->inflight = 0;
 	p->inflight_zero = 0;
+	p->inflight_parent = 0;
 	r = p->werr;
 	pthread_mutex_unlock(&p->lock);
 	return r;
@@ -219,8 +240,9 @@ static int submit(struct page_pipe *p, struct batch *b)
 		r = write_batch(p, b);
 		if (r < 0)
 			return r;
-		p->done += b->pages - b->zero_pages;
+		p->done += b->pages - b->zero_pages - b->parent_pages;
 		p->zero += b->zero_pages;
+		p->parent += b->parent_pages;
 		return 0;
 	}
 	r = wait_idle(p);
@@ -228,8 +250,9 @@ static int submit(struct page_pipe *p, struct batch *b)
 		return r;
 	pthread_mutex_lock(&p->lock);
 	p->queued = b;
-	p->inflight = b->pages - b->zero_pages;
+	p->inflight = b->pages - b->zero_pages - b->parent_pages;
 	p->inflight_zero = b->zero_pages;
+	p->inflight_parent = b->parent_pages;
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 	return 0;
@@ -297,6 +320,40 @@ static int read_runs_vm(struct page_pipe *p, struct batch *b, unsigned i, unsign
 			 b->runs[i].end);
 }
 
+/* The task runs (pagepipe_set_running): what could not be read in one go
+ * is read a page at a time, and a page that is gone (unmapped meanwhile)
+ * reads as zeros; only the task's exit fails. */
+static int read_pages_one_by_one(struct page_pipe *p, const struct page_run *run,
+				 bool via_mem, char *dst)
+{
+	char path[64];
+
+	p->errmsg[0] = '\0';	/* the failure that sent us here is handled */
+	if ((via_mem || !p->vm_readv) && p->memfd < 0) {
+		snprintf(path, sizeof(path), "/proc/%d/mem", p->pid);
+		p->memfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (p->memfd < 0)
+			return pipe_fail(p, errno == ENOENT ? -ESRCH : negerrno(),
+					 "pid %d: cannot open %s", p->pid, path);
+	}
+	for (uint64_t a = run->start; a < run->end; a += p->ps, dst += p->ps) {
+		struct iovec l = { dst, p->ps }, r = { (void *)(uintptr_t)a, p->ps };
+		ssize_t n;
+
+		if (via_mem || !p->vm_readv)
+			n = pread(p->memfd, dst, p->ps, a);
+		else
+			n = process_vm_readv(p->pid, &l, 1, &r, 1, 0);
+		if (n == (ssize_t)p->ps)
+			continue;
+		if (n < 0 && errno == ESRCH)
+			return pipe_fail(p, -ESRCH, "pid %d exited while its pages were copied",
+					 p->pid);
+		memset(dst, 0, p->ps);
+	}
+	return 0;
+}
+
 static int read_batch(struct page_pipe *p, struct batch *b)
 {
 	size_t off = 0;
@@ -306,19 +363,34 @@ static int read_batch(struct page_pipe *p, struct batch *b)
 		unsigned j = i;
 		size_t len = 0;
 
+		if (b->in_parent[i]) {
+			i++;
+			continue;
+		}
 		if (b->via_mem[i] || !p->vm_readv) {
 			r = read_run_mem(p, &b->runs[i], b->buf + off);
+			if (r < 0 && p->running && r != -ESRCH)
+				r = read_pages_one_by_one(p, &b->runs[i], true, b->buf + off);
 			if (r < 0)
 				return r;
 			off += b->runs[i].end - b->runs[i].start;
 			i++;
 			continue;
 		}
-		while (j < b->nr_runs && !b->via_mem[j]) {
+		while (j < b->nr_runs && !b->via_mem[j] && !b->in_parent[j]) {
 			len += b->runs[j].end - b->runs[j].start;
 			j++;
 		}
 		r = read_runs_vm(p, b, i, j, b->buf + off, len);
+		if (r < 0 && p->running && r != -ESRCH) {
+			size_t o = off;
+
+			r = 0;
+			for (unsigned k = i; k < j && r == 0; k++) {
+				r = read_pages_one_by_one(p, &b->runs[k], false, b->buf + o);
+				o += b->runs[k].end - b->runs[k].start;
+			}
+		}
 		if (r < 0)
 			return r;
 		off += len;
@@ -344,27 +416,75 @@ static bool page_is_zero(const void *buf, size_t len)
  * read as zeros (contiguous ones joined) and blocks of the others
  * (contiguous runs joined, at most PAGES_MAX_BLOCK_PAGES each). A block's
  * pages lie back to back in buf too, since buf packs the runs in order. */
-static void plan_blocks(struct page_pipe *p, struct batch *b)
+static int plan_page(struct page_pipe *p, struct batch *b, uint64_t addr, uint64_t off,
+		     uint32_t *ret_flags)
+{
+	struct page_hash h;
+	bool same = false;
+	int r;
+
+	if (page_is_zero(b->buf + off, p->ps)) {
+		*ret_flags = PE_ZERO;
+		return 0;
+	}
+	*ret_flags = 0;
+	if (!p->hash_out)
+		return 0;
+	hash_page(b->buf + off, p->ps, &h);
+	r = hash_writer_add(p->hash_out, addr, &h);
+	if (r < 0)
+		return pipe_fail(p, r, "pid %d: %s", p->pid, hash_errmsg(p->hash_out));
+	if (p->hash_parent) {
+		r = hash_reader_same(p->hash_parent, addr, &h, &same);
+		if (r < 0)
+			return pipe_fail(p, r, "pid %d: the parent's %s", p->pid,
+					 hash_errmsg(p->hash_parent));
+	}
+	*ret_flags = same ? PE_IN_PARENT : 0;
+	return 0;
+}
+
+static int plan_blocks(struct page_pipe *p, struct batch *b)
 {
 	struct block *k = NULL;
 	uint64_t off = 0;
+	int r;
 
 	b->nr_blocks = 0;
 	b->zero_pages = 0;
+	b->parent_pages = 0;
 	for (unsigned i = 0; i < b->nr_runs; i++) {
+		if (b->in_parent[i]) {
+			uint64_t n = (b->runs[i].end - b->runs[i].start) / p->ps;
+
+			k = &b->blocks[b->nr_blocks++];
+			*k = (struct block){ .vaddr = b->runs[i].start, .off = off,
+					     .nr_pages = n, .flags = PE_IN_PARENT };
+			b->parent_pages += n;
+			continue;
+		}
 		for (uint64_t addr = b->runs[i].start; addr < b->runs[i].end;
 		     addr += p->ps, off += p->ps) {
-			bool zero = page_is_zero(b->buf + off, p->ps);
+			uint32_t flags;
 
-			if (!k || k->zero != zero || k->vaddr + k->nr_pages * p->ps != addr ||
-			    (!zero && k->nr_pages == PAGES_MAX_BLOCK_PAGES)) {
+			r = plan_page(p, b, addr, off, &flags);
+			if (r < 0)
+				return r;
+			if (!k || k->flags != flags || k->vaddr + k->nr_pages * p->ps != addr ||
+			    (!flags && k->nr_pages == PAGES_MAX_BLOCK_PAGES)) {
 				k = &b->blocks[b->nr_blocks++];
-				*k = (struct block){ .vaddr = addr, .off = off, .zero = zero };
+				*k = (struct block){ .vaddr = addr, .off = off, .flags = flags };
 			}
 			k->nr_pages++;
-			b->zero_pages += zero;
+			b->zero_pages += flags == PE_ZERO;
+			b->parent_pages += flags == PE_IN_PARENT;
 		}
 	}
+	/* queued IN_PARENT runs count among the pages too, for submit's sums */
+	for (unsigned i = 0; i < b->nr_runs; i++)
+		if (b->in_parent[i])
+			b->pages += (b->runs[i].end - b->runs[i].start) / p->ps;
+	return 0;
 }
 
 /* The reader's share of b's checksums, from the end: hash unclaimed blocks
@@ -387,7 +507,7 @@ static int reader_hash(struct page_pipe *p, struct batch *b, bool *submitted)
 			*submitted = true;
 			pthread_mutex_lock(&p->lock);
 		}
-		if (k->zero)
+		if (k->flags)
 			continue;
 		if (k->state != UNHASHED)
 			break;		/* the writer got here first */
@@ -415,7 +535,9 @@ static int send_current(struct page_pipe *p)
 	r = read_batch(p, b);
 	if (r < 0)
 		return r;
-	plan_blocks(p, b);
+	r = plan_blocks(p, b);
+	if (r < 0)
+		return r;
 	if (p->threaded) {
 		r = reader_hash(p, b, &submitted);
 		if (r < 0)
@@ -503,9 +625,34 @@ void pagepipe_commit(struct page_pipe *p, unsigned n, bool via_mem)
 
 	for (unsigned k = b->nr_runs; k < b->nr_runs + n; k++) {
 		b->via_mem[k] = via_mem;
+		b->in_parent[k] = false;
 		b->pages += (b->runs[k].end - b->runs[k].start) / p->ps;
 	}
 	b->nr_runs += n;
+}
+
+/* Runs recorded IN_PARENT take a run slot but no room in the buffer (the
+ * plan adds their pages to b->pages once the batch is read). */
+void pagepipe_commit_in_parent(struct page_pipe *p, unsigned n)
+{
+	struct batch *b = &p->b[p->cur];
+
+	for (unsigned k = b->nr_runs; k < b->nr_runs + n; k++) {
+		b->via_mem[k] = false;
+		b->in_parent[k] = true;
+	}
+	b->nr_runs += n;
+}
+
+void pagepipe_set_running(struct page_pipe *p)
+{
+	p->running = true;
+}
+
+void pagepipe_set_hashes(struct page_pipe *p, struct hash_file *parent, struct hash_file *out)
+{
+	p->hash_parent = parent;
+	p->hash_out = out;
 }
 
 int pagepipe_finish(struct page_pipe *p)
@@ -525,6 +672,11 @@ uint64_t pagepipe_pages_done(const struct page_pipe *p)
 uint64_t pagepipe_pages_zero(const struct page_pipe *p)
 {
 	return p->zero;
+}
+
+uint64_t pagepipe_pages_in_parent(const struct page_pipe *p)
+{
+	return p->parent;
 }
 
 const char *pagepipe_errmsg(const struct page_pipe *p)

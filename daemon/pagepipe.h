@@ -40,6 +40,23 @@ int pagepipe_room(struct page_pipe *p, struct page_run **ret_runs,
 /* n runs were written where pagepipe_room said, ascending; via_mem: the
  * VMA is not readable (PROT_NONE), read it through /proc/PID/mem. */
 void pagepipe_commit(struct page_pipe *p, unsigned n, bool via_mem);
+/* n runs were written where pagepipe_room said, ascending, to record as
+ * IN_PARENT (unchanged since the parent set): not read, no buffer room. */
+void pagepipe_commit_in_parent(struct page_pipe *p, unsigned n);
+
+/* The task runs while its pages are copied (a pre-dump lets it go once
+ * its pages are scanned): a page unmapped meanwhile is recorded as zeros
+ * (the next round finds it absent); a page written meanwhile is copied as
+ * it is now, and its tracker has marked it for the next round. Only the
+ * task's exit fails the copy. */
+void pagepipe_set_running(struct page_pipe *p);
+
+struct hash_file;
+/* The hash tracker (daemon/track/hash.h): hash every page read that is not
+ * all zeros into out, and record it IN_PARENT instead of storing it when
+ * parent (may be NULL) has the same hash for its address. Before the
+ * first commit; both stay the caller's. */
+void pagepipe_set_hashes(struct page_pipe *p, struct hash_file *parent, struct hash_file *out);
 
 /* Send the last batch and wait until every page is written. */
 int pagepipe_finish(struct page_pipe *p);
@@ -47,6 +64,8 @@ int pagepipe_finish(struct page_pipe *p);
 uint64_t pagepipe_pages_done(const struct page_pipe *p);
 /* Pages recorded so far as zero entries instead (they read as zeros). */
 uint64_t pagepipe_pages_zero(const struct page_pipe *p);
+/* Pages recorded IN_PARENT so far. */
+uint64_t pagepipe_pages_in_parent(const struct page_pipe *p);
 const char *pagepipe_errmsg(const struct page_pipe *p);
 /* Stop the writer (if running) and free everything; the page writer is the
  * caller's. */

@@ -552,17 +552,25 @@ static VmaEntry *data_vma(struct rst_task *t, uint64_t a)
 	return NULL;
 }
 
-static int add_page_entry(struct rst_task *t, const struct page_entry *e, size_t *cap)
+/* link: the chain link whose pages file holds e's data (0: this set). */
+static int add_page_entry(struct rst_task *t, const struct page_entry *e, unsigned link,
+			  size_t *cap)
 {
 	if (t->nr_pages == *cap) {
 		struct page_entry *np;
+		uint8_t *nl;
 
 		*cap = *cap ? *cap * 2 : 64;
 		np = realloc(t->pages, *cap * sizeof(*np));
 		if (!np)
 			return -ENOMEM;
 		t->pages = np;
+		nl = realloc(t->page_link, *cap);
+		if (!nl)
+			return -ENOMEM;
+		t->page_link = nl;
 	}
+	t->page_link[t->nr_pages] = link;
 	t->pages[t->nr_pages++] = *e;
 	if (e->flags & PE_PRESENT)
 		t->nr_present += e->nr_pages;
@@ -572,7 +580,7 @@ static int add_page_entry(struct rst_task *t, const struct page_entry *e, size_t
 /* Each entry the blob gets lies inside one VMA: a block that spans several
  * is verified whole here and split, each piece with its own checksum. */
 static int add_split(struct rst_ctx *ctx, struct rst_task *t, struct page_reader *pr,
-		     const struct page_entry *e, size_t *cap)
+		     const struct page_entry *e, unsigned link, size_t *cap)
 {
 	_cleanup_free_ uint8_t *buf = NULL;
 	uint64_t ps = ctx->page_size, a = e->vaddr, end = e->vaddr + (uint64_t)e->nr_pages * ps;
@@ -583,6 +591,13 @@ static int add_split(struct rst_ctx *ctx, struct rst_task *t, struct page_reader
 		if (!buf)
 			return -ENOMEM;
 		r = pager_read(pr, e, buf);
+		if (r < 0 && link) {
+			char name[4200];
+
+			return ckpt_fail(ctx->err, r, "%s: %s",
+					 rst_link_name(ctx, link, name, sizeof(name)),
+					 pager_errmsg(pr));
+		}
 		if (r < 0)
 			return ckpt_fail(ctx->err, r, "%s", pager_errmsg(pr));
 	}
@@ -602,7 +617,7 @@ static int add_split(struct rst_ctx *ctx, struct rst_task *t, struct page_reader
 			piece.data_off = e->data_off + (a - e->vaddr);
 			piece.xxh3 = pages_block_hash(buf + (a - e->vaddr), pend - a);
 		}
-		r = add_page_entry(t, &piece, cap);
+		r = add_page_entry(t, &piece, link, cap);
 		if (r < 0)
 			return r;
 		a = pend;
@@ -610,9 +625,23 @@ static int add_split(struct rst_ctx *ctx, struct rst_task *t, struct page_reader
 	return 0;
 }
 
+/* An entry (or a piece of a parent's, link > 0) for the blob: split where
+ * it spans VMAs. */
+static int add_entry(struct rst_ctx *ctx, struct rst_task *t, struct page_reader *pr,
+		     const struct page_entry *e, unsigned link, void *cap)
+{
+	uint64_t len = (uint64_t)e->nr_pages * ctx->page_size;
+	VmaEntry *v = data_vma(t, e->vaddr);
+
+	if (v && e->vaddr + len <= v->end)
+		return add_page_entry(t, e, link, cap);
+	return add_split(ctx, t, pr, e, link, cap);
+}
+
 static int load_pagemap(struct rst_ctx *ctx, struct rst_task *t)
 {
 	struct page_reader *pr = NULL;
+	struct rst_parents *parents = NULL;
 	struct page_entry e;
 	size_t cap = 0;
 	int r;
@@ -630,20 +659,10 @@ static int load_pagemap(struct rst_ctx *ctx, struct rst_task *t)
 	}
 	t->pages_id = pager_pages_id(pr);
 	while ((r = pager_next(pr, &e)) > 0) {
-		uint64_t len = (uint64_t)e.nr_pages * ctx->page_size;
-		VmaEntry *v = data_vma(t, e.vaddr);
-
-		if (e.flags & PE_IN_PARENT) {
-			r = ckpt_fail(ctx->err, -EOPNOTSUPP,
-				      "pagemap-%d.img: pages at 0x%llx live in the parent image "
-				      "set; incremental images can't be restored yet",
-				      t->pe->pid, (unsigned long long)e.vaddr);
-			goto out;
-		}
-		if (v && e.vaddr + len <= v->end)
-			r = add_page_entry(t, &e, &cap);
+		if (e.flags & PE_IN_PARENT)	/* restore-chain.c */
+			r = rst_resolve_in_parent(ctx, t, &parents, &e, add_entry, &cap);
 		else
-			r = add_split(ctx, t, pr, &e, &cap);
+			r = add_entry(ctx, t, pr, &e, 0, &cap);
 		if (r < 0)
 			goto out;
 	}
@@ -651,6 +670,7 @@ static int load_pagemap(struct rst_ctx *ctx, struct rst_task *t)
 		r = ckpt_fail(ctx->err, r, "%s", pager_errmsg(pr));
 	ctx->pages += t->nr_present;
 out:
+	rst_parents_free(ctx, parents);
 	if (pr)
 		pager_close(pr);
 	return r;
@@ -661,6 +681,9 @@ int rst_load(struct rst_ctx *ctx)
 	int r;
 
 	r = load_inventory(ctx);
+	if (r < 0)
+		return r;
+	r = rst_load_chain(ctx);
 	if (r < 0)
 		return r;
 	r = load_pstree(ctx);
@@ -716,6 +739,8 @@ void rst_free(struct rst_ctx *ctx)
 			free(t->fds - 1);
 		}
 		free(t->pages);
+		free(t->page_link);
+		free(t->link_pages_id);
 	}
 	for (unsigned i = 0; i < ctx->nr_tasks && ctx->pstree; i++)
 		protobuf_c_message_free_unpacked(&ctx->pstree[i]->base, NULL);
@@ -734,4 +759,5 @@ void rst_free(struct rst_ctx *ctx)
 	free(ctx->vmfiles);
 	if (ctx->inv)
 		protobuf_c_message_free_unpacked(&ctx->inv->base, NULL);
+	rst_free_chain(ctx);
 }

@@ -56,6 +56,10 @@ struct rst_task {
 	struct page_entry *pages;	/* pagemap entries, ascending */
 	size_t nr_pages;
 	uint64_t nr_present;		/* pages with data */
+	uint8_t *page_link;		/* per entry of pages: the chain link whose
+					   pages file holds its data (0: this set) */
+	unsigned *link_pages_id;	/* per chain link: its pages-N.img of this
+					   task (0: none used); NULL: no parent used */
 	unsigned pages_id;
 	FsEntry *fs;
 	FdEntry **fds;
@@ -138,7 +142,29 @@ struct rst_ctx {
 					 * one: its death aborts the restore */
 	uint64_t pages;
 	bool can_raise_rlimits;		/* CAP_SYS_RESOURCE is effective here */
+	struct chain *chain;		/* an incremental set: it and its parents
+					   (restore-chain.c); NULL: a full set */
 };
+
+/* restore-chain.c: an incremental set's chain (after the inventory), and
+ * its IN_PARENT entries resolved: emit is called for each piece, ascending,
+ * with the reader of the link that holds its data (NULL for zeros). *pp
+ * carries what was read of the parents for this task (start with NULL;
+ * free with rst_parents_free). */
+struct chain;
+struct rst_parents;
+typedef int (*rst_emit_fn)(struct rst_ctx *ctx, struct rst_task *t, struct page_reader *pr,
+			   const struct page_entry *piece, unsigned link, void *opaque);
+int rst_load_chain(struct rst_ctx *ctx);
+int rst_resolve_in_parent(struct rst_ctx *ctx, struct rst_task *t, struct rst_parents **pp,
+			  const struct page_entry *e, rst_emit_fn emit, void *opaque);
+void rst_parents_free(struct rst_ctx *ctx, struct rst_parents *pp);
+void rst_free_chain(struct rst_ctx *ctx);
+/* "link 2 (../1)": how messages name link i of the chain. */
+const char *rst_link_name(struct rst_ctx *ctx, unsigned i, char *buf, size_t len);
+/* The chain's parent directories moved above the task's fds (intermediate
+ * process, like ctx->dirfd); 0 or -errno. */
+int rst_chain_move_high(struct rst_ctx *ctx);
 
 /* restore-images.c */
 int rst_load(struct rst_ctx *ctx);

@@ -21,7 +21,9 @@
 #include <sys/capability.h>
 #include <xxhash.h>
 
+#include "common/protocol.h"
 #include "common/util.h"
+#include "images/chain.h"
 #include "images/img.h"
 #include "restorer/restorer.h"
 
@@ -152,7 +154,7 @@ static void plan_layout(struct rst_ctx *ctx, struct rst_task *t, const struct vd
 			l->nr_pages++;
 	}
 	l->nr_auxv = t->mm->n_auxv + 2;
-	l->nr_close = t->nr_vmas + 2;
+	l->nr_close = t->nr_vmas + 2 + (ctx->chain ? ctx->chain->nr : 0);
 	for (unsigned i = 0; i < t->nr_threads; i++)
 		l->nr_pending += t->threads[i]->n_pending;
 	for (int i = 0; i < RVDSO_NR; i++)
@@ -210,7 +212,8 @@ static void fill_vmas(struct rst_ctx *ctx, struct rst_task *t, struct restore_ar
 	a->nr_vmas = n;
 }
 
-static void fill_pages(struct rst_task *t, int pages_fd, struct restore_args *a,
+/* pages_fds: per chain link, its pages-N.img of t ([0]: this set's). */
+static void fill_pages(struct rst_task *t, const int *pages_fds, struct restore_args *a,
 		       const struct layout *l)
 {
 	struct restore_page *rp = (void *)((char *)a + l->pages);
@@ -228,7 +231,7 @@ static void fill_pages(struct rst_task *t, int pages_fd, struct restore_args *a,
 			.vaddr = e->vaddr, .nr_pages = e->nr_pages,
 			.flags = (e->flags & PE_PRESENT) ? RPAGE_DATA : RPAGE_ZERO,
 			.off = e->data_off, .xxh3 = e->xxh3,
-			.fd = (e->flags & PE_PRESENT) ? pages_fd : -1,
+			.fd = (e->flags & PE_PRESENT) ? pages_fds[t->page_link[i]] : -1,
 		};
 	}
 	a->pages_off = l->pages;
@@ -495,7 +498,8 @@ static void fill_self_rseq(struct restore_args *a)
 
 static int build_args(struct rst_ctx *ctx, struct rst_task *t, struct restore_args *a,
 		      const struct layout *l, const struct vdso_cur *cur, uint64_t blob_start,
-		      uint64_t blob_len, int pages_fd, int *helper_fds, unsigned *nr_helper)
+		      uint64_t blob_len, const int *pages_fds, unsigned nr_pages_fds,
+		      int *helper_fds, unsigned *nr_helper)
 {
 	unsigned nh = 0;
 
@@ -521,13 +525,15 @@ static int build_args(struct rst_ctx *ctx, struct rst_task *t, struct restore_ar
 	a->vdso.park_off = l->park;
 	a->vdso.park_len = align_up(l->park_len, ctx->page_size);
 	fill_vmas(ctx, t, a, l);
-	fill_pages(t, pages_fd, a, l);
+	fill_pages(t, pages_fds, a, l);
 	fill_mm(ctx, t, a, l);
 	fill_signals(t, a, l);
 	fill_creds(t, a, l);
 	fill_threads(t, a, l);
 
-	helper_fds[nh++] = pages_fd;
+	for (unsigned i = 0; i < nr_pages_fds; i++)
+		if (pages_fds[i] >= 0)
+			helper_fds[nh++] = pages_fds[i];
 	helper_fds[nh++] = a->mm.exe_fd;
 	for (unsigned i = 0; i < a->nr_vmas; i++)
 		helper_fds[nh++] = ((struct restore_vma *)((char *)a + l->vmas))[i].fd;
@@ -561,6 +567,37 @@ static void allow_mlock(struct rst_task *t)
 	cap_free(c);
 }
 
+/* Each chain link's pages-N.img of t that holds some of its pages, at a
+ * high fd ([0] this set's, always; -1 for a link not used). */
+static int open_pages_fds(struct rst_ctx *ctx, struct rst_task *t, int *fds, unsigned *nr)
+{
+	unsigned n = ctx->chain ? ctx->chain->nr : 1;
+	const char *why = NULL;
+	char name[64];
+	int r;
+
+	for (unsigned i = 0; i < n; i++) {
+		unsigned id = i ? (t->link_pages_id ? t->link_pages_id[i] : 0) : t->pages_id;
+		int dirfd = i ? ctx->chain->link[i].dirfd : ctx->dirfd;
+
+		fds[i] = -1;
+		if (i && !id)
+			continue;
+		snprintf(name, sizeof(name), "pages-%u.img", id);
+		r = img_open_regular(dirfd, name, &fds[i], &why);
+		if (r < 0)
+			return ckpt_fail(ctx->err, r, "pid %d: cannot open %s%s%s%s", t->pe->pid,
+					 name, i ? " of a parent set" : "", why ? ": " : "",
+					 why ? why : "");
+		fds[i] = rst_move_high(ctx, fds[i]);
+		if (fds[i] < 0)
+			return ckpt_fail(ctx->err, fds[i], "pid %d: cannot move the fd of %s",
+					 t->pe->pid, name);
+	}
+	*nr = n;
+	return 0;
+}
+
 /* Map the blob into a hole no saved VMA covers and fill its arguments. */
 int rst_blob_prepare(struct rst_ctx *ctx, struct rst_task *t, struct rst_blob *b)
 {
@@ -568,21 +605,17 @@ int rst_blob_prepare(struct rst_ctx *ctx, struct rst_task *t, struct rst_blob *b
 	struct vdso_cur cur;
 	struct layout l;
 	uint64_t blob_len, region;
-	unsigned nh = 0;
-	const char *why = NULL;
-	char name[64];
+	unsigned nh = 0, nr_pages_fds = 0;
+	int pages_fds[RPC_FDS_MAX];
 	void *p;
-	int pages_fd, r;
+	int r;
 
 	if (!bs || !be || be <= bs)
 		return ckpt_fail(ctx->err, -ENOEXEC, "this ckptd was built without the restorer blob");
 	blob_len = align_up(be - bs, ctx->page_size);
-	snprintf(name, sizeof(name), "pages-%u.img", t->pages_id);
-	r = img_open_regular(ctx->dirfd, name, &pages_fd, &why);
+	r = open_pages_fds(ctx, t, pages_fds, &nr_pages_fds);
 	if (r < 0)
-		return ckpt_fail(ctx->err, r, "pid %d: cannot open %s%s%s", t->pe->pid, name,
-				 why ? ": " : "", why ? why : "");
-	pages_fd = rst_move_high(ctx, pages_fd);
+		return r;
 	r = read_cur_vdso(&cur);
 	if (r < 0)
 		return ckpt_fail(ctx->err, r, "pid %d: cannot read its own maps", t->pe->pid);
@@ -600,10 +633,12 @@ int rst_blob_prepare(struct rst_ctx *ctx, struct rst_task *t, struct rst_blob *b
 	memcpy(p, bs, be - bs);
 	b->entry = p;
 	b->args = (void *)((char *)p + blob_len);
-	b->keep = malloc((t->nr_fds + t->nr_vmas + l.nr_close + 8) * sizeof(*b->keep));
+	b->keep = malloc((t->nr_fds + t->nr_vmas + l.nr_close + nr_pages_fds + 8) *
+			 sizeof(*b->keep));
 	if (!b->keep)
 		return -ENOMEM;
-	r = build_args(ctx, t, b->args, &l, &cur, region, blob_len, pages_fd, b->keep, &nh);
+	r = build_args(ctx, t, b->args, &l, &cur, region, blob_len, pages_fds, nr_pages_fds,
+		       b->keep, &nh);
 	if (r < 0)
 		return r;
 	b->nr_keep = nh;

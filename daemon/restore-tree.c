@@ -404,6 +404,9 @@ static int prepare(struct rst_ctx *ctx)
 	ctx->dirfd = rst_move_high(ctx, ctx->dirfd);
 	if (ctx->dirfd < 0)
 		return ckpt_fail(ctx->err, ctx->dirfd, "cannot move the image directory fd");
+	r = rst_chain_move_high(ctx);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "cannot move the parent sets' directory fds");
 	if (ctx->opts->requester_uid != 0) {
 		setfsgid(ctx->opts->requester_gid);
 		setfsuid(ctx->opts->requester_uid);

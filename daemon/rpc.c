@@ -67,8 +67,11 @@ struct reply {
 	Feature *featp[24];
 	char detail[24][160];
 	char unrestorable[1024];
+	char warnings[2048];
 	Operation op[RPC_OPS_MAX];
 	Operation *opp[RPC_OPS_MAX];
+	TrackedTask tracked[RPC_TRACKED_MAX];
+	TrackedTask *trackedp[RPC_TRACKED_MAX];
 	struct op opc[RPC_OPS_MAX];	/* what op[] points into */
 	CancelResult cancel;
 	char what[256];
@@ -232,6 +235,9 @@ static int do_dump(struct conn *c, const DumpReq *req, const struct rpc_fds *fds
 		.pid = req->pid,
 		.leave_running = req->has_leave_running && req->leave_running,
 		.force = req->has_force && req->force,
+		.pre = req->has_pre && req->pre,
+		.track = req->track,
+		.prev = req->prev,
 		.requester = c->peer.pid,
 		.requester_uid = c->peer.uid,
 		.requester_gid = c->peer.gid,
@@ -242,9 +248,6 @@ static int do_dump(struct conn *c, const DumpReq *req, const struct rpc_fds *fds
 	struct rusage ru;
 	int r;
 
-	if (opts.nr_parents > 1)
-		return ckpt_fail(err, -EBADRQC, "a dump takes one parent set (--prev), not %u",
-				 opts.nr_parents);
 	r = authorize_target(c->srv, &c->peer, req->pid, err);
 	if (r < 0)
 		return r;
@@ -271,6 +274,10 @@ static int do_dump(struct conn *c, const DumpReq *req, const struct rpc_fds *fds
 	if (st.unrestorable[0]) {
 		snprintf(rep->unrestorable, sizeof(rep->unrestorable), "%s", st.unrestorable);
 		rep->dump.unrestorable = rep->unrestorable;
+	}
+	if (st.warnings[0]) {
+		snprintf(rep->warnings, sizeof(rep->warnings), "%s", st.warnings);
+		rep->dump.warnings = rep->warnings;
 	}
 	if (getrusage(RUSAGE_SELF, &ru) == 0) {
 		rep->dump.has_peak_rss_kb = true;
@@ -443,6 +450,34 @@ static void list_operations(const struct conn *c, struct reply *rep)
 	st->queued = ops_queued(ops);
 }
 
+/* The tasks a live tracker follows, those the requester may see (root:
+ * all; anyone else: the ones it owns). At most RPC_TRACKED_MAX listed. */
+static void list_tracked(const struct conn *c, struct reply *rep)
+{
+	_cleanup_free_ struct track_entry *e = NULL;
+	StatusResult *st = &rep->status;
+	size_t nr = 0;
+
+	if (track_list(&e, &nr) < 0)
+		return;
+	for (size_t i = 0; i < nr && st->n_tracked < RPC_TRACKED_MAX; i++) {
+		TrackedTask *t = &rep->tracked[st->n_tracked];
+		char path[32];
+		struct stat sb;
+
+		snprintf(path, sizeof(path), "/proc/%d", e[i].pid);
+		if (c->peer.uid != 0 && (stat(path, &sb) < 0 || sb.st_uid != c->peer.uid))
+			continue;
+		tracked_task__init(t);
+		t->pid = e[i].pid;
+		t->tracker = (char *)track_name(e[i].kind);
+		t->has_keeper_pid = e[i].keeper > 0;
+		t->keeper_pid = e[i].keeper;
+		rep->trackedp[st->n_tracked++] = t;
+	}
+	st->tracked = rep->trackedp;
+}
+
 static void do_status(const struct conn *c, struct reply *rep)
 {
 	const struct rpc_server *srv = c->srv;
@@ -461,6 +496,7 @@ static void do_status(const struct conn *c, struct reply *rep)
 		st->max_per_user = srv->max_per_user;
 		list_operations(c, rep);
 	}
+	list_tracked(c, rep);
 	rep->resp.status = st;
 }
 

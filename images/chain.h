@@ -12,12 +12,14 @@
 #define CKPT_CHAIN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "common/err.h"
 #include "common/protocol.h"
 #include "inventory.pb-c.h"
 
 #define CHAIN_MAX RPC_FDS_MAX	/* links, the set itself included */
+#define CHAIN_SET_ID_LEN 33	/* 32 hex digits and the NUL */
 
 struct chain_link {
 	int dirfd;		/* not owned */
@@ -38,6 +40,13 @@ struct chain {
 int chain_load(const int *dirfds, unsigned n, bool restore, struct chain *ret,
 	       struct ckpt_err *err);
 void chain_free(struct chain *c);
+/* "link 2 (../1)": link i as messages name it, by its position and the
+ * parent path its child gave (link 0 is "the set itself"); into buf. */
+const char *chain_link_name(const struct chain *c, unsigned i, char *buf, size_t len);
+
+/* A new random set id (16 bytes from getrandom, as 32 hex digits) into
+ * buf (CHAIN_SET_ID_LEN bytes). */
+int chain_new_set_id(char *buf);
 
 /* Client side: follow `parent` paths from dirfd (not included), opening
  * each parent directory (O_DIRECTORY|O_CLOEXEC) into fds, nearest first;

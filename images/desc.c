@@ -11,6 +11,7 @@
 #include "common.pb-c.h"
 #include "core.pb-c.h"
 #include "files.pb-c.h"
+#include "hashes.pb-c.h"
 #include "inventory.pb-c.h"
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
@@ -34,6 +35,8 @@ static const struct img_desc descs[IMG__MAX] = {
 		     &fs_entry__descriptor, &fd_entry__descriptor },
 	[IMG_GHOST] = { IMG_GHOST, "ghost", "ghost-%u.img", true, 0x4f484709,
 			&ghost_head__descriptor, &ghost_chunk__descriptor },
+	[IMG_HASHES] = { IMG_HASHES, "hashes", "hashes-%u.img", true, 0x5348480a,
+			 &hashes_head__descriptor, &hashes_run__descriptor },
 };
 
 const struct img_desc *img_desc_get(enum img_kind kind)

@@ -40,6 +40,7 @@ enum img_kind {
 	IMG_FILES,
 	IMG_FS,
 	IMG_GHOST,
+	IMG_HASHES,
 	IMG__MAX,
 };
 

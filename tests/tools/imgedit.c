@@ -3,6 +3,8 @@
  *
  *	imgedit DIR xfeatures VALUE	inventory.img's xfeatures (XCR0 bits)
  *	imgedit DIR format VALUE	inventory.img's format_version
+ *	imgedit DIR start_time VALUE	inventory.img's root_start_time
+ *	imgedit DIR boot_id TEXT	inventory.img's boot_id
  *	imgedit DIR vdso PID DELTA	grow mm-PID.img's [vdso] VMA by DELTA bytes
  *					(negative shrinks it)
  *	imgedit DIR xsave PID OFF VALUE	core-PID.img: the 64-bit word at byte OFF
@@ -94,6 +96,7 @@ static void rewrite(int dirfd, enum img_kind kind, unsigned id, edit_fn fn, void
 struct inv_edit {
 	const char *field;
 	unsigned long long value;
+	char *text;
 };
 
 static void edit_inventory(ProtobufCMessage *m, unsigned idx, void *arg)
@@ -101,10 +104,16 @@ static void edit_inventory(ProtobufCMessage *m, unsigned idx, void *arg)
 	struct inv_edit *e = arg;
 	InventoryEntry *inv = (InventoryEntry *)m;
 
-	if (strcmp(e->field, "xfeatures") == 0)
+	if (strcmp(e->field, "xfeatures") == 0) {
 		inv->xfeatures = e->value;
-	else
+	} else if (strcmp(e->field, "start_time") == 0) {
+		inv->has_root_start_time = true;
+		inv->root_start_time = e->value;
+	} else if (strcmp(e->field, "boot_id") == 0) {
+		inv->boot_id = e->text;
+	} else {
 		inv->format_version = e->value;
+	}
 }
 
 static void edit_vdso(ProtobufCMessage *m, unsigned idx, void *arg)
@@ -241,7 +250,8 @@ int main(int argc, char **argv)
 	int dirfd;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: imgedit DIR xfeatures|format VALUE | DIR vdso PID DELTA"
+		fprintf(stderr, "usage: imgedit DIR xfeatures|format|start_time|boot_id VALUE"
+				" | DIR vdso PID DELTA"
 				" | DIR xsave PID OFF VALUE"
 				" | DIR fs|core PID FIELD VALUE | DIR file FD PID PATH"
 				" | DIR exe PID PATH | DIR vmafile PID OLD NEW\n");
@@ -250,8 +260,9 @@ int main(int argc, char **argv)
 	dirfd = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		die(argv[1], strerror(errno));
-	if (strcmp(argv[2], "xfeatures") == 0 || strcmp(argv[2], "format") == 0) {
-		struct inv_edit e = { argv[2], strtoull(argv[3], NULL, 0) };
+	if (strcmp(argv[2], "xfeatures") == 0 || strcmp(argv[2], "format") == 0 ||
+	    strcmp(argv[2], "start_time") == 0 || strcmp(argv[2], "boot_id") == 0) {
+		struct inv_edit e = { argv[2], strtoull(argv[3], NULL, 0), argv[3] };
 
 		rewrite(dirfd, IMG_INVENTORY, 0, edit_inventory, &e);
 	} else if (strcmp(argv[2], "vdso") == 0 && argc == 5) {

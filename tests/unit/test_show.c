@@ -5,6 +5,7 @@
 #include "tests/unit/img-fixture.h"
 
 #include "client/show.c"
+#include "client/show-chain.c"
 
 #include "core.pb-c.h"
 #include "mm.pb-c.h"
