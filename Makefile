@@ -171,6 +171,7 @@ check-vm: all $(VM_PROGS) | $(O)/.vm-deps-ok
 
 bench: all $(BENCHES)
 	@CKPT_BUILD=$(O) sh tests/bench/run.sh
+	@CKPT_BUILD=$(O) sh tests/bench/incr.sh
 
 example: all
 	@CKPT_BUILD=$(O) sh tests/example.sh

@@ -42,14 +42,8 @@
 
 set -u
 . "$(dirname "$0")/../only-stdio.sh"
+. "$(dirname "$0")/lib.sh"
 
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${CKPT_BUILD:-${O:-build}}
-case $BUILD in
-/*) ;;
-*) BUILD=$TOP/$BUILD ;;
-esac
-CKPTCTL=$BUILD/bin/ckptctl
 MEMHOG=$BUILD/bench/memhog
 MEMCOPY=$BUILD/bench/memcopy
 MEMREAD=$BUILD/bench/memread
@@ -72,46 +66,10 @@ cleanup()
 	[ -n "$TMP" ] && rm -rf "$TMP"
 }
 
-die()
-{
-	echo "bench: $*" >&2
-	exit 1
-}
-
 for b in "$CKPTCTL" "$BUILD/bin/ckptd" "$MEMHOG" "$MEMCOPY" "$MEMREAD"; do
 	[ -x "$b" ] || die "$b is missing: run make bench (with the same O=)"
 done
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/ckpt-bench.XXXXXX") || die "mktemp failed"
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-trap 'exit 129' HUP
-# this build's one-shot daemon, never one that happens to listen
-export CKPT_SOCKET=$TMP/no-daemon.sock
-export CKPTD=$BUILD/bin/ckptd
-
-now_us()
-{
-	echo $(($(date +%s%N) / 1000))
-}
-
-# median of the numbers on stdin
-median()
-{
-	sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
-}
-
-# the least of the numbers on stdin
-least()
-{
-	sort -n | head -n 1
-}
-
-# json_num FILE KEY: the number after "KEY": in a one-object JSON answer
-json_num()
-{
-	sed -n "s/.*\"$2\": *\([0-9][0-9]*\).*/\1/p" "$1"
-}
+bench_tmp
 
 start_hog()
 {
