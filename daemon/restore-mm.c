@@ -23,6 +23,7 @@
 
 #include "common/protocol.h"
 #include "common/util.h"
+#include "daemon/vma.h"
 #include "images/chain.h"
 #include "images/img.h"
 #include "restorer/restorer.h"
@@ -109,33 +110,49 @@ struct vdso_cur {
 	struct restore_range r[RVDSO_NR];
 };
 
-static int read_cur_vdso(struct vdso_cur *c)
+/* This process's own mappings, from /proc/self/maps. */
+static int read_own_maps(struct vma_list *ret)
 {
 	_cleanup_free_ char *buf = NULL;
-	size_t len;
 	char *line, *save = NULL;
+	struct vma_list l = { 0 };
 	int r;
 
-	memset(c, 0, sizeof(*c));
-	r = read_file_at(AT_FDCWD, "/proc/self/maps", &buf, &len);
+	r = read_file_at(AT_FDCWD, "/proc/self/maps", &buf, NULL);
 	if (r < 0)
 		return r;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long s, e;
-		int idx = -1;
+		struct vma v;
 
-		if (strstr(line, "[vvar_vclock]"))
-			idx = RVDSO_VVAR_VCLOCK;
-		else if (strstr(line, "[vvar]"))
-			idx = RVDSO_VVAR;
-		else if (strstr(line, "[vdso]"))
-			idx = RVDSO_VDSO;
-		if (idx < 0 || sscanf(line, "%llx-%llx", &s, &e) != 2)
-			continue;
-		c->r[idx].start = s;
-		c->r[idx].end = e;
+		r = vma_parse_maps_line(line, &v);
+		if (r == 0)
+			r = vma_list_push(&l, &v);
+		if (r < 0) {
+			if (r == -ENOMEM)
+				free(v.name);
+			vma_list_free(&l);
+			return r;
+		}
 	}
+	*ret = l;
 	return 0;
+}
+
+/* Where this kernel put this process's vdso and vvar areas. */
+static void read_cur_vdso(const struct vma_list *own, struct vdso_cur *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < own->nr; i++) {
+		const struct vma *v = &own->v[i];
+		int idx = !strcmp(v->name, "[vvar_vclock]") ? RVDSO_VVAR_VCLOCK :
+			  !strcmp(v->name, "[vvar]") ? RVDSO_VVAR :
+			  !strcmp(v->name, "[vdso]") ? RVDSO_VDSO : -1;
+
+		if (idx < 0)
+			continue;
+		c->r[idx].start = v->start;
+		c->r[idx].end = v->end;
+	}
 }
 
 static void plan_layout(struct rst_ctx *ctx, struct rst_task *t, const struct vdso_cur *cur,
@@ -422,32 +439,21 @@ static int cmp_span(const void *a, const void *b)
 }
 
 /* A hole of len bytes (plus a guard page each side) that neither the image
- * nor this process uses. */
-static int find_hole(struct rst_ctx *ctx, struct rst_task *t, uint64_t len, uint64_t *ret)
+ * nor this process (own) uses. */
+static int find_hole(struct rst_ctx *ctx, struct rst_task *t, const struct vma_list *own,
+		     uint64_t len, uint64_t *ret)
 {
-	_cleanup_free_ char *buf = NULL;
 	_cleanup_free_ struct span *sp = NULL;
-	size_t blen, n = 0, cap = t->nr_vmas + 256;
-	char *line, *save = NULL;
+	size_t n = 0;
 	uint64_t at = RST_HOLE_FLOOR, guard = ctx->page_size;
-	int r;
 
-	r = read_file_at(AT_FDCWD, "/proc/self/maps", &buf, &blen);
-	if (r < 0)
-		return r;
-	for (char *p = buf; *p; p++)
-		cap += *p == '\n';
-	sp = malloc(cap * sizeof(*sp));
+	sp = malloc((t->nr_vmas + own->nr + 1) * sizeof(*sp));
 	if (!sp)
 		return -ENOMEM;
 	for (unsigned i = 0; i < t->nr_vmas; i++)
 		sp[n++] = (struct span){ t->vmas[i]->start, t->vmas[i]->end };
-	for (line = strtok_r(buf, "\n", &save); line && n < cap; line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long s, e;
-
-		if (sscanf(line, "%llx-%llx", &s, &e) == 2)
-			sp[n++] = (struct span){ s, e };
-	}
+	for (size_t i = 0; i < own->nr; i++)
+		sp[n++] = (struct span){ own->v[i].start, own->v[i].end };
 	qsort(sp, n, sizeof(*sp), cmp_span);
 	for (size_t i = 0; i < n; i++) {
 		if (sp[i].s >= at + len + 2 * guard)
@@ -602,6 +608,7 @@ static int open_pages_fds(struct rst_ctx *ctx, struct rst_task *t, int *fds, uns
 int rst_blob_prepare(struct rst_ctx *ctx, struct rst_task *t, struct rst_blob *b)
 {
 	const char *bs = _binary_restorer_bin_start, *be = _binary_restorer_bin_end;
+	struct vma_list own = { 0 };
 	struct vdso_cur cur;
 	struct layout l;
 	uint64_t blob_len, region;
@@ -616,11 +623,13 @@ int rst_blob_prepare(struct rst_ctx *ctx, struct rst_task *t, struct rst_blob *b
 	r = open_pages_fds(ctx, t, pages_fds, &nr_pages_fds);
 	if (r < 0)
 		return r;
-	r = read_cur_vdso(&cur);
+	r = read_own_maps(&own);
 	if (r < 0)
 		return ckpt_fail(ctx->err, r, "pid %d: cannot read its own maps", t->pe->pid);
+	read_cur_vdso(&own, &cur);
 	plan_layout(ctx, t, &cur, &l);
-	r = find_hole(ctx, t, blob_len + l.len, &region);
+	r = find_hole(ctx, t, &own, blob_len + l.len, &region);
+	vma_list_free(&own);
 	if (r < 0)
 		return ckpt_fail(ctx->err, r, "pid %d: no free hole of %llu bytes for the restorer",
 				 t->pe->pid, (unsigned long long)(blob_len + l.len));
