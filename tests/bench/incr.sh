@@ -160,7 +160,6 @@ for mib in $SIZES; do
 				t=$(json_num "$TMP/out.json" total_us)
 				b=$(du -sb "$TMP/c/$r" | cut -f1)
 				echo "$w $f $b $t" >>"$TMP/rounds.txt"
-				[ "$prev" != 0 ] && rm -rf "$TMP/c/$prev"
 				prev=$r
 			done
 			w=$(cut -d' ' -f1 "$TMP/rounds.txt" | median)
