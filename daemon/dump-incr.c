@@ -120,6 +120,7 @@ static void warn(struct dump_incr *in, const char *fmt, ...)
 
 static int grow_tt(struct dump_incr *in, unsigned n)
 {
+	struct run_list **dirty;
 	struct track_task **tt;
 	uint64_t *starts;
 	pid_t *pids;
@@ -135,9 +136,13 @@ static int grow_tt(struct dump_incr *in, unsigned n)
 	starts = realloc(in->starts, n * sizeof(*starts));
 	if (starts)
 		in->starts = starts;
-	if (!tt || !pids || !starts)
+	dirty = realloc(in->dirty, n * sizeof(*dirty));
+	if (dirty)
+		in->dirty = dirty;
+	if (!tt || !pids || !starts || !dirty)
 		return -ENOMEM;
 	memset(tt + in->nr_tt, 0, (n - in->nr_tt) * sizeof(*tt));
+	memset(dirty + in->nr_tt, 0, (n - in->nr_tt) * sizeof(*dirty));
 	in->nr_tt = n;
 	return 0;
 }
@@ -210,11 +215,13 @@ int incr_task(struct dump_ctx *ctx, struct dump_incr *in, unsigned i, struct tas
 	in->tt[i] = tt;
 	if (first)
 		return 0;
-	in->dirty.nr = 0;
-	r = track_task_collect(tt, &in->dirty, ctx->err);
+	in->dirty[i] = calloc(1, sizeof(*in->dirty[i]));
+	if (!in->dirty[i])
+		return ckpt_fail(ctx->err, -ENOMEM, "pid %d: out of memory", t->pid);
+	r = track_task_collect(tt, in->dirty[i], ctx->err);
 	if (r < 0)
 		return r;
-	ret->dirty = &in->dirty;
+	ret->dirty = in->dirty[i];
 	return 0;
 }
 
@@ -251,6 +258,13 @@ void incr_finish(struct dump_incr *in, bool keep)
 			rounds_forget(in->pids[i], in->starts[i]);
 		track_task_close(in->tt[i], keep);
 	}
+	for (unsigned i = 0; i < in->nr_tt; i++) {
+		if (in->dirty[i])
+			run_list_free(in->dirty[i]);
+		free(in->dirty[i]);
+	}
+	free(in->dirty);
+	in->dirty = NULL;
 	free(in->tt);
 	free(in->pids);
 	free(in->starts);
@@ -258,6 +272,5 @@ void incr_finish(struct dump_incr *in, bool keep)
 	in->pids = NULL;
 	in->starts = NULL;
 	in->nr_tt = 0;
-	run_list_free(&in->dirty);
 	chain_free(&in->parents);
 }

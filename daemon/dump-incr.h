@@ -35,7 +35,9 @@ struct dump_incr {
 	pid_t *pids;			/* ... the task's pid */
 	uint64_t *starts;		/* ... and start time (dump-rounds.h) */
 	unsigned nr_tt;
-	struct run_list dirty;		/* the task being dumped */
+	struct run_list **dirty;	/* per task: written since the parent (kept
+					   until the end: a pre-dump copies after
+					   the tree runs again) */
 	char warnings[2048];		/* one line per task saved whole */
 };
 

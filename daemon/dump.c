@@ -142,18 +142,18 @@ static int dump_task(struct dump_ctx *ctx, unsigned i, struct task *t)
 }
 
 /* A pre-dump freezes only to scan: every task's tracking is collected and
- * re-armed and its pages planned with the tree frozen; then the tree runs
- * on while the pages are copied (mem.h), so the freeze does not grow with
- * the memory to copy. freeze_us is then the whole time it was frozen. */
+ * re-armed and its VMAs read with the tree frozen; then the tree runs on
+ * while its present pages are found and copied (mem.h), so the freeze does
+ * not grow with the memory. freeze_us is then the whole time it was frozen. */
 static int predump_tasks(struct dump_ctx *ctx)
 {
 	unsigned n = ctx->tree.nr_tasks;
+	_cleanup_free_ struct mm_incr *incr = calloc(n, sizeof(*incr));
 	_cleanup_free_ struct mm_dump **plans = calloc(n, sizeof(*plans));
-	struct mm_incr incr;
 	struct mm_result mm;
 	int r = 0;
 
-	if (!plans)
+	if (!plans || !incr)
 		return ckpt_fail(ctx->err, -ENOMEM, "out of memory");
 	for (unsigned i = 0; i < n && r == 0; i++) {
 		struct task *t = ctx->tree.tasks[i];
@@ -163,9 +163,9 @@ static int predump_tasks(struct dump_ctx *ctx)
 		t->pages_id = ++ctx->next_pages_id;
 		r = dump_progress(ctx, "tasks", i, n);
 		if (r == 0)
-			r = incr_task(ctx, ctx->incr, i, t, &incr);
+			r = incr_task(ctx, ctx->incr, i, t, &incr[i]);
 		if (r == 0)
-			r = dump_task_mm_plan(ctx, t, &incr, &plans[i]);
+			r = dump_task_mm_plan(ctx, t, &incr[i], &plans[i]);
 	}
 	if (r == 0) {
 		release_tree(ctx, false);

@@ -54,11 +54,6 @@
 #define PROGRESS_BYTES	(8u << 20)
 #define AUXV_MAX	128		/* u64 values: AT_VECTOR_SIZE is far below */
 
-struct plan_run {
-	uint64_t start, end;
-	bool via_mem, in_parent;
-};
-
 struct mm_dump {
 	struct dump_ctx *ctx;
 	struct task *t;
@@ -74,10 +69,7 @@ struct mm_dump {
 	size_t dirty_i;			/* cursor into incr->dirty */
 	/* the hash tracker */
 	struct hash_file *hash_parent, *hash_out;
-	/* a pre-dump: runs planned with the tree frozen, copied once it runs */
-	bool planning;
-	struct plan_run *plan;
-	size_t nr_plan, cap_plan;
+	bool running;			/* a pre-dump's copy: the tree runs again */
 
 	/* the pages pass */
 	struct pagescan *scan;
@@ -347,8 +339,6 @@ static int report_progress(struct mm_dump *d, bool force)
 	const struct dump_ctx *ctx = d->ctx;
 	uint64_t done, zero, written, total;
 
-	if (!d->pipe)
-		return 0;	/* planning: nothing copied yet */
 	done = pagepipe_pages_done(d->pipe);
 	zero = pagepipe_pages_zero(d->pipe);
 	if (!force && (done - d->reported) * d->ps < PROGRESS_BYTES)
@@ -406,38 +396,12 @@ static int scan_vma(struct mm_dump *d, const struct vma *v)
 	return 0;
 }
 
-static int plan_add(struct mm_dump *d, uint64_t start, uint64_t end, bool via_mem,
-		    bool in_parent)
-{
-	struct plan_run *last = d->nr_plan ? &d->plan[d->nr_plan - 1] : NULL;
-
-	if (last && last->end == start && last->via_mem == via_mem &&
-	    last->in_parent == in_parent) {
-		last->end = end;
-		return 0;
-	}
-	if (d->nr_plan == d->cap_plan) {
-		size_t cap = d->cap_plan ? d->cap_plan * 2 : 256;
-		struct plan_run *np = realloc(d->plan, cap * sizeof(*np));
-
-		if (!np)
-			return ckpt_fail(d->ctx->err, -ENOMEM, "pid %d: out of memory", d->pid);
-		d->plan = np;
-		d->cap_plan = cap;
-	}
-	d->plan[d->nr_plan++] = (struct plan_run){ start, end, via_mem, in_parent };
-	return 0;
-}
-
-/* Queue [start, end) of a VMA: as data to read, or IN_PARENT (not read);
- * while planning, into the plan. */
+/* Queue [start, end) of a VMA: as data to read, or IN_PARENT (not read). */
 static int queue_run(struct mm_dump *d, uint64_t start, uint64_t end, bool via_mem,
 		     bool in_parent)
 {
 	int r;
 
-	if (d->planning)
-		return plan_add(d, start, end, via_mem, in_parent);
 	while (start < end) {
 		struct page_run *runs;
 		unsigned max_runs;
@@ -481,9 +445,9 @@ static int queue_tracked(struct mm_dump *d, const struct page_run *run, bool via
 
 #define TRACKED_RUNS	256u
 
-/* scan_vma run by run: for a VMA the parent has unchanged, with a live
- * tracker (tracked), or while planning. */
-static int scan_vma_runs(struct mm_dump *d, const struct vma *v, bool tracked)
+/* scan_vma for a VMA the parent has unchanged, with a live tracker: run by
+ * run, each cut against the written and the covered runs. */
+static int scan_vma_tracked(struct mm_dump *d, const struct vma *v)
 {
 	bool via_mem = !(v->prot & PROT_READ);
 	struct page_run runs[TRACKED_RUNS];
@@ -499,8 +463,7 @@ static int scan_vma_runs(struct mm_dump *d, const struct vma *v, bool tracked)
 		if (r < 0)
 			return r;
 		for (unsigned i = 0; i < nr; i++) {
-			r = tracked ? queue_tracked(d, &runs[i], via_mem) :
-				      queue_run(d, runs[i].start, runs[i].end, via_mem, false);
+			r = queue_tracked(d, &runs[i], via_mem);
 			if (r < 0)
 				return r;
 		}
@@ -519,8 +482,8 @@ static int scan_vma_incr(struct mm_dump *d, const struct vma *v)
 {
 	bool tracked = d->have_parent && mm_parent_same_vma(&d->parent, v);
 
-	if (tracked || d->planning)
-		return scan_vma_runs(d, v, tracked);
+	if (tracked)
+		return scan_vma_tracked(d, v);
 	return scan_vma(d, v);
 }
 
@@ -618,8 +581,7 @@ static int finish_pipe(struct mm_dump *d)
 	return 0;
 }
 
-/* Find the pages to save, VMA by VMA: into the pipe, or while planning
- * into the plan. */
+/* Find the pages to save, VMA by VMA, into the pipe. */
 static int scan_pages(struct mm_dump *d)
 {
 	const struct kerndat *kd = d->ctx->kd;
@@ -637,11 +599,11 @@ static int scan_pages(struct mm_dump *d)
 	r = open_incr(d);
 	if (r < 0)
 		return r;
-	if (!d->planning) {
-		r = open_pipe(d);
-		if (r < 0)
-			return r;
-	}
+	r = open_pipe(d);
+	if (r < 0)
+		return r;
+	if (d->running)
+		pagepipe_set_running(d->pipe);
 	for (size_t i = 0; i < d->vmas.nr; i++) {
 		if (!vma_wants_pages(&d->vmas.v[i]))
 			continue;
@@ -671,7 +633,6 @@ static void mm_dump_free(struct mm_dump *d)
 	mm_parent_free(&d->parent);
 	hash_close(d->hash_parent);
 	hash_close(d->hash_out);
-	free(d->plan);
 }
 
 bool mm_in_set(int dirfd, pid_t pid)
@@ -742,18 +703,13 @@ int dump_task_mm_plan(struct dump_ctx *ctx, struct task *t, const struct mm_incr
 	r = mm_dump_new(ctx, t, 0, incr, &d);
 	if (r < 0)
 		return r;
-	d->planning = true;
 	r = read_vmas(d);
 	if (r >= 0)
 		r = write_mm_image(d);
-	if (r >= 0)
-		r = scan_pages(d);
 	if (r < 0) {
 		dump_task_mm_free(d);
 		return r;
 	}
-	d->planning = false;
-	d->incr = NULL;		/* dump.c's: only valid while planning */
 	*ret = d;
 	return 0;
 }
@@ -762,20 +718,8 @@ int dump_task_mm_copy(struct mm_dump *d, struct mm_result *ret)
 {
 	int r;
 
-	r = open_pipe(d);
-	if (r < 0)
-		return r;
-	pagepipe_set_running(d->pipe);
-	for (size_t i = 0; i < d->nr_plan; i++) {
-		const struct plan_run *p = &d->plan[i];
-
-		r = queue_run(d, p->start, p->end, p->via_mem, p->in_parent);
-		if (r == 0)
-			r = report_progress(d, false);
-		if (r < 0)
-			return r;
-	}
-	r = finish_pipe(d);
+	d->running = true;
+	r = dump_pages(d);
 	if (r < 0)
 		return r;
 	mm_result_of(d, ret);

@@ -51,13 +51,14 @@ int dump_task_mm(struct dump_ctx *ctx, struct task *t, unsigned long syscall_ip,
 		 const struct mm_incr *incr, struct mm_result *ret);
 
 /* A pre-dump's two halves ("freeze only to scan"): with the tree frozen,
- * write mm-PID.img and plan which runs to save and how (dump_task_mm_plan:
- * the plan is one record per run, bounded by what the tracker found
- * written); with the tree running again, copy them (dump_task_mm_copy: a
- * page written meanwhile is copied as it is then, and its tracker, re-armed
- * before, has it for the next round; a page unmapped meanwhile is recorded
- * as zeros, and the next round finds it absent). Free with
- * dump_task_mm_free either way. brk comes from the heap: no syscall is run. */
+ * read the VMAs and write mm-PID.img (dump_task_mm_plan; the tracker has
+ * collected and re-armed before, dump-incr.h); with the tree running
+ * again, find the present pages and copy them (dump_task_mm_copy: a page
+ * written meanwhile is copied as it is then, and its tracker has it for
+ * the next round too; a page dropped or unmapped meanwhile is recorded as
+ * absent or zeros, and the next round finds it so). incr must stay valid
+ * until the copy is done. Free with dump_task_mm_free either way. brk
+ * comes from the heap: no syscall is run. */
 struct mm_dump;
 int dump_task_mm_plan(struct dump_ctx *ctx, struct task *t, const struct mm_incr *incr,
 		      struct mm_dump **ret);
