@@ -37,6 +37,14 @@ struct track_task {
 int track_read_vmas(pid_t pid, struct vma_list *ret);
 /* /proc/PID/pagemap of tt, opened once. */
 int track_pagemap(struct track_task *tt);
+/* PAGEMAP_SCAN of tt's [start, end) with how's flags and masks (the rest
+ * of how is filled in here), TRACK_SCAN_REGIONS runs a call, until the
+ * walk reaches end; every run returned goes into out (NULL: ask for none,
+ * e.g. to write-protect only). -EIO when a call makes no progress. */
+#define TRACK_SCAN_REGIONS	512u
+struct pm_scan_arg;
+int track_pagemap_scan(struct track_task *tt, const struct pm_scan_arg *how, uint64_t start,
+		       uint64_t end, struct run_list *out);
 /* Both of the above for a scan of every VMA, failures described. */
 int track_scan_begin(struct track_task *tt, struct vma_list *ret, struct ckpt_err *err);
 

@@ -18,7 +18,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "common/compat.h"
 #include "common/util.h"
@@ -28,7 +27,6 @@
 
 #define PM_SOFT_DIRTY	(1ull << 55)
 #define WORDS		4096u	/* pagemap words read per pread: 32 KiB */
-#define REGIONS		512u	/* PAGEMAP_SCAN results per call */
 
 bool soft_dirty_word(uint64_t word)
 {
@@ -85,36 +83,15 @@ static int scan_words(struct track_task *tt, uint64_t start, uint64_t end, struc
 	return 0;
 }
 
-/* The same through PAGEMAP_SCAN, REGIONS runs per call. */
+/* The same through PAGEMAP_SCAN. */
 static int scan_ioctl(struct track_task *tt, uint64_t start, uint64_t end, struct run_list *out)
 {
-	struct page_region v[REGIONS];
+	const struct pm_scan_arg how = {
+		.category_mask = PAGE_IS_SOFT_DIRTY,
+		.return_mask = PAGE_IS_SOFT_DIRTY,
+	};
 
-	while (start < end) {
-		struct pm_scan_arg arg = {
-			.size = sizeof(arg),
-			.start = start,
-			.end = end,
-			.vec = (uintptr_t)v,
-			.vec_len = REGIONS,
-			.category_mask = PAGE_IS_SOFT_DIRTY,
-			.return_mask = PAGE_IS_SOFT_DIRTY,
-		};
-		long n = ioctl(tt->pagemap, PAGEMAP_SCAN, &arg);
-
-		if (n < 0)
-			return negerrno();
-		for (long i = 0; i < n; i++) {
-			int r = run_list_add(out, v[i].start, v[i].end);
-
-			if (r < 0)
-				return r;
-		}
-		if (arg.walk_end <= start)
-			return -EIO;	/* no progress: never loop forever */
-		start = arg.walk_end;
-	}
-	return 0;
+	return track_pagemap_scan(tt, &how, start, end, out);
 }
 
 static int sd_collect(struct track_task *tt, struct run_list *out, struct ckpt_err *err)

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
+#include "common/compat.h"
 #include "common/util.h"
 #include "daemon/kerndat.h"
 #include "daemon/track/backend.h"
@@ -223,6 +225,36 @@ int track_scan_begin(struct track_task *tt, struct vma_list *ret, struct ckpt_er
 	if (r < 0) {
 		vma_list_free(ret);
 		return ckpt_fail(err, r, "pid %d: cannot open /proc/%d/pagemap", tt->pid, tt->pid);
+	}
+	return 0;
+}
+
+int track_pagemap_scan(struct track_task *tt, const struct pm_scan_arg *how, uint64_t start,
+		       uint64_t end, struct run_list *out)
+{
+	struct page_region v[TRACK_SCAN_REGIONS];
+
+	while (start < end) {
+		struct pm_scan_arg arg = *how;
+		long n;
+
+		arg.size = sizeof(arg);
+		arg.start = start;
+		arg.end = end;
+		arg.vec = out ? (uintptr_t)v : 0;
+		arg.vec_len = out ? TRACK_SCAN_REGIONS : 0;
+		n = ioctl(tt->pagemap, PAGEMAP_SCAN, &arg);
+		if (n < 0)
+			return negerrno();
+		for (long i = 0; out && i < n; i++) {
+			int r = run_list_add(out, v[i].start, v[i].end);
+
+			if (r < 0)
+				return r;
+		}
+		if (arg.walk_end <= start)
+			return -EIO;	/* no progress: never loop forever */
+		start = arg.walk_end;
 	}
 	return 0;
 }

@@ -18,7 +18,7 @@
  * A round: for each such VMA one PAGEMAP_SCAN with PM_SCAN_WP_MATCHING |
  * PM_SCAN_CHECK_WPASYNC, asking for present or swapped pages that are
  * PAGE_IS_WRITTEN: the kernel returns their runs and protects them again
- * in the same walk, REGIONS runs per call (a call that fills its vector
+ * in the same walk, TRACK_SCAN_REGIONS runs per call (a call that fills its vector
  * stops there, walk_end says where). Holes are neither reported nor
  * protected: a page that appears in one later is unprotected, so it reads
  * as written (a read fault mapping the zero page too, which the dump then
@@ -60,7 +60,6 @@
 #include "daemon/track/backend.h"
 #include "daemon/vma.h"
 
-#define REGIONS		512u	/* PAGEMAP_SCAN results per call */
 #define UFFD_FLAGS	(O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY)
 #define UFFD_FEATURES	(UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED)
 #define UFFD_LINK	"anon_inode:[userfaultfd]"
@@ -133,35 +132,14 @@ static int uffd_from_target(pid_t pid, int *ret_fd, struct ckpt_err *err)
  * protect only), protected again. -EPERM: not registered for async WP. */
 static int scan_vma(struct track_task *tt, uint64_t start, uint64_t end, struct run_list *out)
 {
-	struct page_region v[REGIONS];
+	const struct pm_scan_arg how = {
+		.flags = PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
+		.category_mask = PAGE_IS_WRITTEN,
+		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		.return_mask = PAGE_IS_WRITTEN,
+	};
 
-	while (start < end) {
-		struct pm_scan_arg arg = {
-			.size = sizeof(arg),
-			.flags = PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
-			.start = start,
-			.end = end,
-			.vec = out ? (uintptr_t)v : 0,
-			.vec_len = out ? REGIONS : 0,
-			.category_mask = PAGE_IS_WRITTEN,
-			.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
-			.return_mask = PAGE_IS_WRITTEN,
-		};
-		long n = ioctl(tt->pagemap, PAGEMAP_SCAN, &arg);
-
-		if (n < 0)
-			return negerrno();
-		for (long i = 0; out && i < n; i++) {
-			int r = run_list_add(out, v[i].start, v[i].end);
-
-			if (r < 0)
-				return r;
-		}
-		if (arg.walk_end <= start)
-			return -EIO;	/* no progress: never loop forever */
-		start = arg.walk_end;
-	}
-	return 0;
+	return track_pagemap_scan(tt, &how, start, end, out);
 }
 
 /* A VMA out of tracking: register and protect it if the kernel lets us,
