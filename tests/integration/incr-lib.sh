@@ -66,12 +66,8 @@ incr_chain()
 	incr_step
 	incr_step
 	incr_step
-	ckpt_ok dump -t "$TPID" -D "$d/3" --prev ../2 --json
+	dump_kill "$d/3" --prev ../2 --json
 	log "round 3 (final): $(json_pages) pages"
-	TREE_PIDS=$(tree_pids "$d/3") || fail "cannot read the pstree of $d/3"
-	for p in $TREE_PIDS; do
-		wait_gone "$p"
-	done
 	[ "$(echo $TREE_PIDS | wc -w)" -eq 2 ] || fail "expected the root and its child, got $TREE_PIDS"
 	no_keeper "$TPID"
 	restore_ok "$d/3"

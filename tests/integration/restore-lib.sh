@@ -9,13 +9,15 @@ for t in json.load(sys.stdin)["pstree"]:
     print(t["pid"])'
 }
 
-# dump_kill DIR: dump $TPID (its tree is killed, as CRIU does by default)
-# and wait until every pid of the tree is free again. Sets TREE_PIDS.
+# dump_kill DIR [ARGS...]: dump $TPID (its tree is killed, as CRIU does by
+# default; ARGS such as --prev go to ckptctl dump) and wait until every pid
+# of the tree is free again. Sets TREE_PIDS.
 dump_kill()
 {
 	local dir=$1 p
+	shift
 	mkdir -p "$dir"
-	ckpt_ok dump -t "$TPID" -D "$dir"
+	ckpt_ok dump -t "$TPID" -D "$dir" "$@"
 	TREE_PIDS=$(tree_pids "$dir") || fail "cannot read the pstree of $dir"
 	for p in $TREE_PIDS; do
 		wait_gone "$p"

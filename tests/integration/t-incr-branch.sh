@@ -21,10 +21,6 @@ grep -q "saved whole: its tracking counts from set [0-9a-f]*, a later round than
 python3 -c 'import json,sys; w=json.load(open(sys.argv[1]))["warnings"]; assert "saved whole" in w, w' \
 	"$LAST_OUT" || fail "--json has no warnings: $(cat "$LAST_OUT")"
 incr_step
-ckpt_ok dump -t "$TPID" -D "$d/4" --prev ../3
-TREE_PIDS=$(tree_pids "$d/4") || fail "cannot read the pstree of $d/4"
-for p in $TREE_PIDS; do
-	wait_gone "$p"
-done
+dump_kill "$d/4" --prev ../3
 restore_ok "$d/4"
 expect_status pass

@@ -10,11 +10,7 @@ need_predump
 start_target memory
 mkdir -p "$TMP/img"
 ckpt_ok pre-dump -t "$TPID" -D "$TMP/img/1"
-ckpt_ok dump -t "$TPID" -D "$TMP/img/2" --prev ../1
-TREE_PIDS=$(tree_pids "$TMP/img/2")
-for p in $TREE_PIDS; do
-	wait_gone "$p"
-done
+dump_kill "$TMP/img/2" --prev ../1
 cp -a "$TMP/img" "$TMP/good"
 
 set -- $(parent_block "$TMP/img/2" "$TMP/img/1" "$TPID")

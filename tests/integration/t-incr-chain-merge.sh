@@ -9,11 +9,7 @@ need_predump
 
 start_target memory
 predump_chain "$TMP/img"
-ckpt_ok dump -t "$TPID" -D "$TMP/img/3" --prev ../2
-TREE_PIDS=$(tree_pids "$TMP/img/3")
-for p in $TREE_PIDS; do
-	wait_gone "$p"
-done
+dump_kill "$TMP/img/3" --prev ../2
 
 ckpt_ok show --chain --json "$TMP/img/3"
 json_check "$LAST_OUT" '

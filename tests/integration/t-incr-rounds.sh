@@ -28,11 +28,7 @@ for i in 2 3 4 5 6 7 8 9; do
 		fail "round $i wrote $n pages, round 1 $first"
 done
 incr_step
-ckpt_ok dump -t "$TPID" -D "$C/10" --prev ../9
-TREE_PIDS=$(tree_pids "$C/10") || fail "cannot read the pstree of $C/10"
-for p in $TREE_PIDS; do
-	wait_gone "$p"
-done
+dump_kill "$C/10" --prev ../9
 ckpt_ok show --chain "$C/10"
 log "chain: $(tr '\n' ' ' <"$LAST_OUT")"
 restore_ok "$C/10"

@@ -20,11 +20,7 @@ for t in auto hash; do
 	incr_step
 	ckpt_ok pre-dump -t "$TPID" -D "$d/3" --prev ../2
 	incr_step
-	ckpt_ok dump -t "$TPID" -D "$d/4" --prev ../3
-	TREE_PIDS=$(tree_pids "$d/4") || fail "cannot read the pstree of $d/4"
-	for p in $TREE_PIDS; do
-		wait_gone "$p"
-	done
+	dump_kill "$d/4" --prev ../3
 	restore_ok "$d/4"
 	expect_status pass
 	for p in $TREE_PIDS; do
