@@ -1,7 +1,7 @@
 /* images/chain.c: opening a chain by its parent paths (chain_open_parents)
  * and binding its links (chain_load), on sets written with the image
  * writers into a temporary directory. */
-#include "img-fixture.h"
+#include "tests/unit/img-fixture.h"
 
 #include "images/chain.h"
 #include "inventory.pb-c.h"

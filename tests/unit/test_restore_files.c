@@ -9,32 +9,7 @@
 
 #define NR 4
 
-static FileDescEntry fe[NR];
-static struct rst_desc descs[NR];
-static FdEntry fds[NR];
-static FdEntry *fdp[NR];
-static PstreeEntry pe;
-static struct rst_task task;
-static struct ckpt_err err;
-static struct rst_ctx ctx;
-
-/* One task, pid 10, holding description i at fd i for each of n. */
-static void plan(unsigned n)
-{
-	memset(&err, 0, sizeof(err));
-	pstree_entry__init(&pe);
-	pe.pid = 10;
-	for (unsigned i = 0; i < n; i++) {
-		fd_entry__init(&fds[i]);
-		fds[i].fd = i;
-		fds[i].desc_id = fe[i].id;
-		fdp[i] = &fds[i];
-		descs[i] = (struct rst_desc){ .fe = &fe[i], .fd = -1 };
-	}
-	task = (struct rst_task){ .pe = &pe, .fds = fdp, .nr_fds = n };
-	ctx = (struct rst_ctx){ .err = &err, .tasks = &task, .nr_tasks = 1, .descs = descs,
-				.nr_descs = n };
-}
+#include "tests/unit/rst-fds-fixture.h"
 
 static void desc(unsigned i, FdType type, uint64_t ino, int flags)
 {
