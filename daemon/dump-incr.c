@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "daemon/proc.h"
 #include "daemon/dump.h"
 #include "daemon/dump-rounds.h"
 #include "daemon/track/keeper.h"
@@ -82,7 +83,7 @@ int incr_prepare(struct dump_ctx *ctx, struct dump_incr *in)
 	if (r < 0)
 		return ckpt_fail(ctx->err, r, "cannot make a set id (getrandom)");
 	read_boot_id(in->boot_id, sizeof(in->boot_id));
-	r = keeper_proc_start_time(o->pid, &in->root_start_time);
+	r = proc_read_start_time(o->pid, &in->root_start_time);
 	if (r < 0 && (o->nr_parents || o->pre || o->track))
 		return ckpt_fail(ctx->err, r, "pid %d: cannot read /proc/%d/stat", o->pid, o->pid);
 
@@ -188,7 +189,7 @@ int incr_task(struct dump_ctx *ctx, struct dump_incr *in, unsigned i, struct tas
 	if (r < 0)
 		return ckpt_fail(ctx->err, r, "pid %d: out of memory", t->pid);
 	in->pids[i] = t->pid;
-	r = keeper_proc_start_time(t->pid, &in->starts[i]);
+	r = proc_read_start_time(t->pid, &in->starts[i]);
 	if (r < 0)
 		return ckpt_fail(ctx->err, r, "pid %d: cannot read its start time", t->pid);
 	if (!first && !from_parent(in, t->pid, in->starts[i], lost, sizeof(lost))) {

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
-#include "daemon/track/keeper.h"	/* keeper_proc_start_time */
+#include "daemon/proc.h"
 
 static int rounds_dir(void)
 {
@@ -59,7 +59,7 @@ static void rounds_prune(void)
 
 		if (sscanf(de->d_name, "%d-%llu", &pid, &start) != 2)
 			continue;
-		if (keeper_proc_start_time(pid, &now) < 0 || now != start)
+		if (proc_read_start_time(pid, &now) < 0 || now != start)
 			unlinkat(dirfd(d), de->d_name, 0);
 	}
 	closedir(d);

@@ -74,7 +74,7 @@ int proc_parse_stat(const char *buf, struct proc_stat *ret)
 	memcpy(st.comm, open + 1, n);
 	st.state = close[2];
 	p = close + 3;
-	/* fields 4.. (ppid onwards): we need 4, 5, 6, 9, 38 and 52 */
+	/* fields 4.. (ppid onwards): we need 4, 5, 6, 9, 22, 38 and 52 */
 	for (int field = 4; field <= 52; field++) {
 		long v;
 
@@ -85,6 +85,7 @@ int proc_parse_stat(const char *buf, struct proc_stat *ret)
 		case 5: st.pgid = v; break;
 		case 6: st.sid = v; break;
 		case 9: st.flags = (unsigned)v; break;
+		case 22: st.start_time = (unsigned long)v; break;
 		case 38: st.exit_signal = v; break;
 		case 52: st.exit_code = v; break;
 		}
@@ -102,6 +103,16 @@ int proc_read_stat(pid_t pid, struct proc_stat *ret)
 	if (r < 0)
 		return r;
 	return proc_parse_stat(buf, ret);
+}
+
+int proc_read_start_time(pid_t pid, uint64_t *ret)
+{
+	struct proc_stat st;
+	int r = proc_read_stat(pid, &st);
+
+	if (r == 0)
+		*ret = st.start_time;
+	return r;
 }
 
 /* The value after "Key:" on its own line, or NULL. */

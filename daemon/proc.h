@@ -20,12 +20,16 @@ struct proc_stat {
 	char state;		/* R S D T t Z X I ... */
 	pid_t ppid, pgid, sid;
 	unsigned flags;		/* field 9 */
+	uint64_t start_time;	/* field 22: clock ticks after boot; with the
+				   pid, names one process for good */
 	int exit_signal;	/* field 38 */
 	int exit_code;		/* field 52: the wait status of a zombie */
 };
 
 int proc_parse_stat(const char *buf, struct proc_stat *ret);
 int proc_read_stat(pid_t pid, struct proc_stat *ret);
+/* Only the start time of pid (field 22); -ESRCH when it is gone. */
+int proc_read_start_time(pid_t pid, uint64_t *ret);
 
 /* /proc/PID/status, the fields ckpt needs. */
 struct proc_status {

@@ -27,35 +27,10 @@
 #include <sys/wait.h>
 
 #include "common/util.h"
+#include "daemon/proc.h"
 
 #define KEEPER_PARENT_DIR	"/run/ckpt"
 #define STOP_WAIT_MS		1000
-
-int keeper_proc_start_time(pid_t pid, uint64_t *ret)
-{
-	_cleanup_free_ char *buf = NULL;
-	unsigned long long v;
-	char path[64], *p;
-	int r;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	r = read_file_at(AT_FDCWD, path, &buf, NULL);
-	if (r < 0)
-		return r == -ENOENT ? -ESRCH : r;
-	p = strrchr(buf, ')');
-	if (!p)
-		return -EBADMSG;
-	/* ") S ppid ..." : field 3 is the first after the comm */
-	for (int field = 2; field < 22; field++) {
-		p = strchr(p + 1, ' ');
-		if (!p)
-			return -EBADMSG;
-	}
-	if (sscanf(p + 1, "%llu", &v) != 1)
-		return -EBADMSG;
-	*ret = v;
-	return 0;
-}
 
 static bool keeper_alive(const struct keeper *k)
 {
@@ -63,7 +38,7 @@ static bool keeper_alive(const struct keeper *k)
 	char path[64];
 	uint64_t start;
 
-	if (k->pid <= 0 || keeper_proc_start_time(k->pid, &start) < 0 || start != k->start)
+	if (k->pid <= 0 || proc_read_start_time(k->pid, &start) < 0 || start != k->start)
 		return false;
 	snprintf(path, sizeof(path), "/proc/%d/comm", k->pid);
 	if (read_file_at(AT_FDCWD, path, &comm, NULL) < 0)
@@ -76,7 +51,7 @@ static bool target_alive(const struct keeper *k)
 {
 	uint64_t start;
 
-	return keeper_proc_start_time(k->target, &start) == 0 && start == k->target_start;
+	return proc_read_start_time(k->target, &start) == 0 && start == k->target_start;
 }
 
 int keeper_format(const struct keeper *k, char *buf, size_t len)
@@ -278,7 +253,7 @@ int keeper_start(pid_t target, int fd, const char *tracker, struct keeper *ret)
 	if (strlen(tracker) >= sizeof(k.tracker))
 		return -EINVAL;
 	strcpy(k.tracker, tracker);
-	r = keeper_proc_start_time(target, &k.target_start);
+	r = proc_read_start_time(target, &k.target_start);
 	if (r < 0)
 		return r;
 	r = keeper_stop(target);
@@ -292,7 +267,7 @@ int keeper_start(pid_t target, int fd, const char *tracker, struct keeper *ret)
 	r = keeper_spawn(fd, target, path, &k.pid);
 	if (r < 0)
 		return r;
-	r = keeper_proc_start_time(k.pid, &k.start);
+	r = proc_read_start_time(k.pid, &k.start);
 	if (r == 0)
 		r = registry_write(dirfd, &k);
 	if (r < 0) {
@@ -311,7 +286,7 @@ int keeper_find(pid_t target, struct keeper *ret)
 	char name[64];
 	int r;
 
-	r = keeper_proc_start_time(target, &start);
+	r = proc_read_start_time(target, &start);
 	if (r < 0)
 		return r;
 	r = registry_open(false, &dirfd);

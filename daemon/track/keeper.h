@@ -34,8 +34,6 @@ struct keeper {
 	char tracker[16];	/* track_name() of the tracker it serves */
 };
 
-/* Field 22 of /proc/PID/stat. -ESRCH when pid is gone. */
-int keeper_proc_start_time(pid_t pid, uint64_t *ret);
 
 /* Fork a keeper holding fd (a copy) for target, and register it (replacing
  * any registration target had). */

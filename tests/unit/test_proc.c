@@ -32,6 +32,7 @@ Test(proc_stat, zombie_with_odd_comm)
 	cr_assert_eq(st.pgid, 4241);
 	cr_assert_eq(st.sid, 4100);
 	cr_assert_eq(st.flags, 4227148u);
+	cr_assert_eq(st.start_time, 77767u);
 	cr_assert_eq(st.exit_signal, 17);
 	cr_assert_eq(st.exit_code, 10752);
 }
@@ -61,13 +62,17 @@ Test(proc_stat, malformed)
 Test(proc_stat, live_self)
 {
 	struct proc_stat st;
+	uint64_t start = 0;
 
 	cr_assert_eq(proc_read_stat(getpid(), &st), 0);
 	cr_assert_eq(st.state, 'R');
 	cr_assert_eq(st.ppid, getppid());
 	cr_assert_eq(st.pgid, getpgrp());
 	cr_assert_eq(st.sid, getsid(0));
+	cr_assert_eq(proc_read_start_time(getpid(), &start), 0);
+	cr_assert(start > 0 && start == st.start_time);
 	cr_assert_eq(proc_read_stat(0x7ffffff0, &st), -ESRCH);
+	cr_assert_eq(proc_read_start_time(0x7ffffff0, &start), -ESRCH);
 }
 
 /* --- status ---------------------------------------------------------------- */

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "daemon/proc.h"
 #include "daemon/kerndat.h"
 #include "daemon/ptrace.h"
 #include "daemon/track/backend.h"
@@ -339,7 +340,7 @@ static bool registry_has(pid_t pid)
 	uint64_t start;
 	char path[128];
 
-	cr_assert_eq(keeper_proc_start_time(pid, &start), 0);
+	cr_assert_eq(proc_read_start_time(pid, &start), 0);
 	snprintf(path, sizeof(path), "%s/%d-%llu", KEEPER_DIR, pid, (unsigned long long)start);
 	return access(path, F_OK) == 0;
 }
@@ -689,9 +690,9 @@ Test(track_uffd, stale_registry_file, .init = probe, .timeout = 30)
 
 	spawn(&t);
 	k.target = t.pid;
-	cr_assert_eq(keeper_proc_start_time(t.pid, &k.target_start), 0);
+	cr_assert_eq(proc_read_start_time(t.pid, &k.target_start), 0);
 	k.pid = t.pid;		/* alive, but not a keeper: its comm is wrong */
-	cr_assert_eq(keeper_proc_start_time(t.pid, &k.start), 0);
+	cr_assert_eq(proc_read_start_time(t.pid, &k.start), 0);
 	cr_assert_gt(keeper_format(&k, line, sizeof(line)), 0);
 	mkdir("/run/ckpt", 0755);
 	mkdir(KEEPER_DIR, 0700);
