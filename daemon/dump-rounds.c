@@ -11,32 +11,25 @@
 
 #include "common/util.h"
 #include "daemon/proc.h"
-
-static int rounds_dir(void)
-{
-	/* a minimal system (an initramfs) may lack /run itself */
-	if (mkdir("/run", 0755) < 0 && errno != EEXIST)
-		return negerrno();
-	if (mkdir("/run/ckpt", 0755) < 0 && errno != EEXIST)
-		return negerrno();
-	if (mkdir(ROUNDS_DIR, 0700) < 0 && errno != EEXIST)
-		return negerrno();
-	return 0;
-}
+#include "daemon/rundir.h"
 
 static void rounds_name(pid_t pid, uint64_t start, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/%d-%llu", ROUNDS_DIR, pid, (unsigned long long)start);
+	snprintf(buf, len, "%d-%llu", pid, (unsigned long long)start);
 }
 
 int rounds_get(pid_t pid, uint64_t start, char *buf, size_t len)
 {
+	_cleanup_close_ int dirfd = -EBADF;
 	_cleanup_free_ char *text = NULL;
-	char path[128];
+	char name[64];
 	int r;
 
-	rounds_name(pid, start, path, sizeof(path));
-	r = read_file_at(AT_FDCWD, path, &text, NULL);
+	r = rundir_open(ROUNDS_DIR, false, &dirfd);
+	if (r < 0)
+		return r;
+	rounds_name(pid, start, name, sizeof(name));
+	r = read_file_at(dirfd, name, &text, NULL);
 	if (r < 0)
 		return r;
 	snprintf(buf, len, "%s", text);
@@ -45,13 +38,17 @@ int rounds_get(pid_t pid, uint64_t start, char *buf, size_t len)
 }
 
 /* Records whose process is gone (or is another one now). */
-static void rounds_prune(void)
+static void rounds_prune(int dirfd)
 {
-	DIR *d = opendir(ROUNDS_DIR);
+	int fd = dup(dirfd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	struct dirent *de;
 
-	if (!d)
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
 	while ((de = readdir(d))) {
 		unsigned long long start;
 		uint64_t now;
@@ -60,40 +57,35 @@ static void rounds_prune(void)
 		if (sscanf(de->d_name, "%d-%llu", &pid, &start) != 2)
 			continue;
 		if (proc_read_start_time(pid, &now) < 0 || now != start)
-			unlinkat(dirfd(d), de->d_name, 0);
+			unlinkat(dirfd, de->d_name, 0);
 	}
 	closedir(d);
 }
 
 int rounds_set(pid_t pid, uint64_t start, const char *set_id)
 {
-	char path[128], tmp[160];
-	int fd, r, n;
+	_cleanup_close_ int dirfd = -EBADF;
+	char name[64], line[128];
+	int r, n;
 
-	r = rounds_dir();
+	r = rundir_open(ROUNDS_DIR, true, &dirfd);
 	if (r < 0)
 		return r;
-	rounds_prune();
-	rounds_name(pid, start, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return negerrno();
-	n = dprintf(fd, "%s\n", set_id);
-	r = n < 0 ? -EIO : 0;
-	if (close(fd) < 0 && r == 0)
-		r = negerrno();
-	if (r == 0 && rename(tmp, path) < 0)
-		r = negerrno();
-	if (r < 0)
-		unlink(tmp);
-	return r;
+	rounds_prune(dirfd);
+	rounds_name(pid, start, name, sizeof(name));
+	n = snprintf(line, sizeof(line), "%s\n", set_id);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -EINVAL;
+	return rundir_write(dirfd, name, line, n);
 }
 
 void rounds_forget(pid_t pid, uint64_t start)
 {
-	char path[128];
+	_cleanup_close_ int dirfd = -EBADF;
+	char name[64];
 
-	rounds_name(pid, start, path, sizeof(path));
-	unlink(path);
+	if (rundir_open(ROUNDS_DIR, false, &dirfd) < 0)
+		return;
+	rounds_name(pid, start, name, sizeof(name));
+	unlinkat(dirfd, name, 0);
 }

@@ -28,8 +28,8 @@
 
 #include "common/util.h"
 #include "daemon/proc.h"
+#include "daemon/rundir.h"
 
-#define KEEPER_PARENT_DIR	"/run/ckpt"
 #define STOP_WAIT_MS		1000
 
 static bool keeper_alive(const struct keeper *k)
@@ -79,30 +79,6 @@ int keeper_parse(const char *text, struct keeper *ret)
 	return 0;
 }
 
-/* The registry directory, created if asked; refused unless it is ours and
- * closed to everyone else. -ENOENT when absent and not created. */
-static int registry_open(bool create, int *ret_fd)
-{
-	_cleanup_close_ int fd = -EBADF;
-	struct stat st;
-
-	if (create) {
-		if (mkdir(KEEPER_PARENT_DIR, 0755) < 0 && errno != EEXIST)
-			return negerrno();
-		if (mkdir(KEEPER_DIR, 0700) < 0 && errno != EEXIST)
-			return negerrno();
-	}
-	fd = open(KEEPER_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return negerrno();
-	if (fstat(fd, &st) < 0)
-		return negerrno();
-	if (st.st_uid != geteuid() || (st.st_mode & 077))
-		return -EPERM;
-	*ret_fd = TAKE_FD(fd);
-	return 0;
-}
-
 static void entry_name(pid_t target, uint64_t start, char *buf, size_t len)
 {
 	snprintf(buf, len, "%d-%" PRIu64, target, start);
@@ -130,25 +106,14 @@ static int registry_read(int dirfd, const char *name, struct keeper *ret)
 
 static int registry_write(int dirfd, const struct keeper *k)
 {
-	char name[64], tmp[80], line[160];
-	_cleanup_close_ int fd = -EBADF;
-	int n, r;
+	char name[64], line[160];
+	int n;
 
 	entry_name(k->target, k->target_start, name, sizeof(name));
-	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
 	n = keeper_format(k, line, sizeof(line));
 	if (n < 0)
 		return n;
-	unlinkat(dirfd, tmp, 0);
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return negerrno();
-	r = write_full(fd, line, n);
-	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-		r = negerrno();
-	if (r < 0)
-		unlinkat(dirfd, tmp, 0);
-	return r;
+	return rundir_write(dirfd, name, line, n);
 }
 
 /* SIGTERM through a pidfd (never a recycled pid) and wait until it is gone. */
@@ -259,7 +224,7 @@ int keeper_start(pid_t target, int fd, const char *tracker, struct keeper *ret)
 	r = keeper_stop(target);
 	if (r < 0)
 		return r;
-	r = registry_open(true, &dirfd);
+	r = rundir_open(KEEPER_DIR, true, &dirfd);
 	if (r < 0)
 		return r;
 	entry_name(target, k.target_start, name, sizeof(name));
@@ -289,7 +254,7 @@ int keeper_find(pid_t target, struct keeper *ret)
 	r = proc_read_start_time(target, &start);
 	if (r < 0)
 		return r;
-	r = registry_open(false, &dirfd);
+	r = rundir_open(KEEPER_DIR, false, &dirfd);
 	if (r < 0)
 		return r;
 	entry_name(target, start, name, sizeof(name));
@@ -371,7 +336,7 @@ static int stop_one(int dirfd, const char *name, const struct keeper *k, void *d
 int keeper_stop(pid_t target)
 {
 	_cleanup_close_ int dirfd = -EBADF;
-	int r = registry_open(false, &dirfd);
+	int r = rundir_open(KEEPER_DIR, false, &dirfd);
 
 	if (r == -ENOENT)
 		return 0;
@@ -412,7 +377,7 @@ int keeper_list(struct keeper **ret, size_t *ret_nr)
 {
 	_cleanup_close_ int dirfd = -EBADF;
 	struct list_acc a = { 0 };
-	int r = registry_open(false, &dirfd);
+	int r = rundir_open(KEEPER_DIR, false, &dirfd);
 
 	if (r == -ENOENT) {
 		*ret = NULL;
