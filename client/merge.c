@@ -89,11 +89,6 @@ static int merge_fail(struct merge *m, int r, const char *fmt, ...)
 	return r;
 }
 
-static const char *link_name(struct merge *m, unsigned i, char *buf, size_t len)
-{
-	return chain_link_name(&m->chain, i, buf, len);
-}
-
 /* ---- the output block ---- */
 
 static int out_flush(struct merge *m)
@@ -158,7 +153,7 @@ static int cursor_open(struct merge *m, unsigned k, uint64_t vaddr)
 	char name[4200];
 	int r;
 
-	link_name(m, k, name, sizeof(name));
+	chain_link_name(&m->chain, k, name, sizeof(name));
 	r = pager_open(m->chain.link[k].dirfd, m->pid, &c->pr);
 	if (r == -ENOENT) {
 		pager_close(c->pr);
@@ -190,7 +185,7 @@ static int cursor_seek(struct merge *m, unsigned k, uint64_t vaddr)
 	while (!c->have || c->e.vaddr + (uint64_t)c->e.nr_pages * m->page_size <= vaddr) {
 		r = pager_next(c->pr, &c->e);
 		if (r < 0)
-			return merge_fail(m, r, "%s: %s", link_name(m, k, name, sizeof(name)),
+			return merge_fail(m, r, "%s: %s", chain_link_name(&m->chain, k, name, sizeof(name)),
 					  pager_errmsg(c->pr));
 		c->have = r > 0;
 		c->loaded = false;
@@ -200,7 +195,7 @@ static int cursor_seek(struct merge *m, unsigned k, uint64_t vaddr)
 	if (!c->have || c->e.vaddr > vaddr)
 		return merge_fail(m, -EBADMSG,
 				  "%s: pagemap-%u.img holds no page at 0x%llx, which link %u says "
-				  "is in it", link_name(m, k, name, sizeof(name)), m->pid,
+				  "is in it", chain_link_name(&m->chain, k, name, sizeof(name)), m->pid,
 				  (unsigned long long)vaddr, k - 1);
 	return 0;
 }
@@ -223,7 +218,7 @@ static int cursor_load(struct merge *m, unsigned k)
 	}
 	r = pager_read(c->pr, &c->e, c->block);
 	if (r < 0)
-		return merge_fail(m, r, "%s: %s", link_name(m, k, name, sizeof(name)),
+		return merge_fail(m, r, "%s: %s", chain_link_name(&m->chain, k, name, sizeof(name)),
 				  pager_errmsg(c->pr));
 	c->loaded = true;
 	return 0;
@@ -239,7 +234,7 @@ static int resolve(struct merge *m, unsigned k, uint64_t vaddr, uint64_t n)
 	if (k >= m->chain.nr)
 		return merge_fail(m, -EBADMSG,
 				  "%s: pagemap-%u.img: pages at 0x%llx are IN_PARENT, but it has "
-				  "no parent", link_name(m, k - 1, name, sizeof(name)), m->pid,
+				  "no parent", chain_link_name(&m->chain, k - 1, name, sizeof(name)), m->pid,
 				  (unsigned long long)vaddr);
 	if (!m->cur[k].pr) {
 		r = cursor_open(m, k, vaddr);
@@ -313,7 +308,7 @@ static int merge_entries(struct merge *m)
 			return r;
 	}
 	if (r < 0)
-		return merge_fail(m, r, "%s: %s", link_name(m, 0, name, sizeof(name)),
+		return merge_fail(m, r, "%s: %s", chain_link_name(&m->chain, 0, name, sizeof(name)),
 				  pager_errmsg(top->pr));
 	return out_flush(m);
 }
@@ -326,7 +321,7 @@ static int merge_task(struct merge *m, unsigned pid)
 	m->pid = pid;
 	r = pager_open(m->chain.link[0].dirfd, pid, &m->cur[0].pr);
 	if (r < 0) {
-		r = merge_fail(m, r, "%s: %s", link_name(m, 0, name, sizeof(name)),
+		r = merge_fail(m, r, "%s: %s", chain_link_name(&m->chain, 0, name, sizeof(name)),
 			       pager_errmsg(m->cur[0].pr));
 		goto out;
 	}
@@ -360,11 +355,11 @@ static int verify_records(struct merge *m, const char *file)
 
 	r = img_open_any(m->chain.link[0].dirfd, file, &img, msg, sizeof(msg));
 	if (r < 0)
-		return merge_fail(m, r, "%s: %s", link_name(m, 0, name, sizeof(name)), msg);
+		return merge_fail(m, r, "%s: %s", chain_link_name(&m->chain, 0, name, sizeof(name)), msg);
 	while ((r = img_read_next(img, &rec)) == 0 && rec)
 		protobuf_c_message_free_unpacked(rec, NULL);
 	if (r < 0)
-		merge_fail(m, r, "%s: %s", link_name(m, 0, name, sizeof(name)), img_errmsg(img));
+		merge_fail(m, r, "%s: %s", chain_link_name(&m->chain, 0, name, sizeof(name)), img_errmsg(img));
 	img_abort(img);
 	return r;
 }
@@ -494,7 +489,7 @@ static int open_out(struct merge *m, int *ret_fd)
 		if (fstat(m->chain.link[i].dirfd, &ls) == 0 && ls.st_dev == st.st_dev &&
 		    ls.st_ino == st.st_ino) {
 			merge_fail(m, -EINVAL, "%s is %s of the chain; merge into another directory",
-				   m->a->out, link_name(m, i, name, sizeof(name)));
+				   m->a->out, chain_link_name(&m->chain, i, name, sizeof(name)));
 			m->exit_code = EXIT_USAGE;
 			return -EINVAL;
 		}

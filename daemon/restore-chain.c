@@ -63,15 +63,6 @@ void rst_free_chain(struct rst_ctx *ctx)
 	ctx->chain = NULL;
 }
 
-const char *rst_link_name(struct rst_ctx *ctx, unsigned i, char *buf, size_t len)
-{
-	if (i == 0)
-		snprintf(buf, len, "link 0 (the set itself)");
-	else
-		snprintf(buf, len, "link %u (%s)", i, ctx->chain->link[i - 1].inv->parent);
-	return buf;
-}
-
 /* One link's pagemap of the task being loaded. */
 struct link_map {
 	struct page_reader *pr;
@@ -107,11 +98,11 @@ static int load_link(struct resolver *rs, unsigned l)
 	if (r == -ENOENT)
 		return 0;	/* no pages of pid there: it covers nothing */
 	if (r < 0)
-		return ckpt_fail(ctx->err, r, "%s: %s", rst_link_name(ctx, l, name, sizeof(name)),
+		return ckpt_fail(ctx->err, r, "%s: %s", chain_link_name(ctx->chain, l, name, sizeof(name)),
 				 m->pr ? pager_errmsg(m->pr) : "cannot open its pagemap image");
 	if (pager_page_size(m->pr) != ctx->page_size)
 		return ckpt_fail(ctx->err, -EBADMSG, "%s: pagemap-%d.img: page size %u is not %ld",
-				 rst_link_name(ctx, l, name, sizeof(name)), pid,
+				 chain_link_name(ctx->chain, l, name, sizeof(name)), pid,
 				 pager_page_size(m->pr), ctx->page_size);
 	rs->t->link_pages_id[l] = pager_pages_id(m->pr);
 	while ((r = pager_next(m->pr, &e)) > 0) {
@@ -127,7 +118,7 @@ static int load_link(struct resolver *rs, unsigned l)
 		m->e[m->n++] = e;
 	}
 	if (r < 0)
-		return ckpt_fail(ctx->err, r, "%s: %s", rst_link_name(ctx, l, name, sizeof(name)),
+		return ckpt_fail(ctx->err, r, "%s: %s", chain_link_name(ctx->chain, l, name, sizeof(name)),
 				 pager_errmsg(m->pr));
 	return 0;
 }
@@ -164,7 +155,7 @@ static int data_piece(struct resolver *rs, unsigned l, const struct page_entry *
 			char name[4200];
 
 			return ckpt_fail(rs->ctx->err, r, "%s: %s",
-					 rst_link_name(rs->ctx, l, name, sizeof(name)),
+					 chain_link_name(rs->ctx->chain, l, name, sizeof(name)),
 					 pager_errmsg(rs->links[l].pr));
 		}
 		rs->buf_e = pe;
@@ -191,7 +182,7 @@ static int resolve(struct resolver *rs, unsigned l, uint64_t a, uint64_t end)
 		return ckpt_fail(ctx->err, -EBADMSG,
 				 "pagemap-%d.img of %s: pages at 0x%llx are IN_PARENT but it is "
 				 "the last link of the chain", rs->t->pe->pid,
-				 rst_link_name(ctx, l - 1, name, sizeof(name)), (unsigned long long)a);
+				 chain_link_name(ctx->chain, l - 1, name, sizeof(name)), (unsigned long long)a);
 	r = load_link(rs, l);
 	if (r < 0)
 		return r;
@@ -205,8 +196,8 @@ static int resolve(struct resolver *rs, unsigned l, uint64_t a, uint64_t end)
 			return ckpt_fail(ctx->err, -EBADMSG,
 					 "pagemap-%d.img of %s: pages at 0x%llx are IN_PARENT but "
 					 "the parent, %s, holds no data for them", rs->t->pe->pid,
-					 rst_link_name(ctx, l - 1, name, sizeof(name)),
-					 (unsigned long long)a, rst_link_name(ctx, l, pname, sizeof(pname)));
+					 chain_link_name(ctx->chain, l - 1, name, sizeof(name)),
+					 (unsigned long long)a, chain_link_name(ctx->chain, l, pname, sizeof(pname)));
 		pend = MIN(end, pe->vaddr + (uint64_t)pe->nr_pages * ps);
 		if (pe->flags & PE_IN_PARENT) {
 			r = resolve(rs, l + 1, a, pend);

@@ -18,6 +18,7 @@
 
 #include "common/util.h"
 #include "daemon/restore-creds.h"
+#include "images/chain.h"
 #include "images/img.h"
 
 
@@ -595,7 +596,7 @@ static int add_split(struct rst_ctx *ctx, struct rst_task *t, struct page_reader
 			char name[4200];
 
 			return ckpt_fail(ctx->err, r, "%s: %s",
-					 rst_link_name(ctx, link, name, sizeof(name)),
+					 chain_link_name(ctx->chain, link, name, sizeof(name)),
 					 pager_errmsg(pr));
 		}
 		if (r < 0)

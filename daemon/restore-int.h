@@ -160,8 +160,6 @@ int rst_resolve_in_parent(struct rst_ctx *ctx, struct rst_task *t, struct rst_pa
 			  const struct page_entry *e, rst_emit_fn emit, void *opaque);
 void rst_parents_free(struct rst_ctx *ctx, struct rst_parents *pp);
 void rst_free_chain(struct rst_ctx *ctx);
-/* "link 2 (../1)": how messages name link i of the chain. */
-const char *rst_link_name(struct rst_ctx *ctx, unsigned i, char *buf, size_t len);
 /* The chain's parent directories moved above the task's fds (intermediate
  * process, like ctx->dirfd); 0 or -errno. */
 int rst_chain_move_high(struct rst_ctx *ctx);
