@@ -285,15 +285,16 @@ listen_daemon()
 	export CKPT_SOCKET="$SOCK" CKPTD=/nonexistent/ckptd
 }
 
-# activate_daemon: ckptd socket-activated by systemd-socket-activate on
-# $TMP/ckptd.sock (mode 0666: ckptd decides from SO_PEERCRED), started on
-# the first connection. Sets SOCK, DPID (systemd-socket-activate's pid,
-# which becomes ckptd's) and exports CKPT_SOCKET.
+# activate_daemon [IDLE_S]: ckptd socket-activated by systemd-socket-activate
+# on $TMP/ckptd.sock (mode 0666: ckptd decides from SO_PEERCRED), started on
+# the first connection, leaving after IDLE_S (default 120) seconds idle.
+# Sets SOCK, DPID (systemd-socket-activate's pid, which becomes ckptd's)
+# and exports CKPT_SOCKET.
 activate_daemon()
 {
 	chmod 0711 "$TMP"
 	SOCK=$TMP/ckptd.sock
-	systemd-socket-activate --seqpacket -l "$SOCK" "$CKPTD" --idle-timeout 120 \
+	systemd-socket-activate --seqpacket -l "$SOCK" "$CKPTD" --idle-timeout "${1:-120}" \
 		>"$TMP/daemon.log" 2>&1 &
 	DPID=$!
 	track_pid $DPID

@@ -9,16 +9,9 @@ command -v systemd-socket-activate >/dev/null || skip "systemd-socket-activate m
 command -v setpriv >/dev/null || skip "setpriv missing"
 
 AS_NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
-# nobody must reach the socket and a directory of its own under $TMP
-chmod 0711 "$TMP"
-SOCK=$TMP/ckptd.sock
-systemd-socket-activate --seqpacket -l "$SOCK" "$CKPTD" --idle-timeout 60 \
-	>"$TMP/daemon.log" 2>&1 &
-DPID=$!
-track_pid $DPID
-wait_path -S "$SOCK" || fail "systemd-socket-activate did not create $SOCK"
-chmod 0666 "$SOCK"	# anyone may connect: ckptd decides from SO_PEERCRED
-export CKPT_SOCKET="$SOCK" CKPTD=/nonexistent/ckptd
+# nobody reaches the socket (0666: ckptd decides from SO_PEERCRED) and a
+# directory of its own under $TMP (0711)
+activate_daemon 60
 
 ckpt_ok check
 grep -Eq '^pagemap_scan +yes' "$LAST_OUT" || fail "check via the socket: $(cat "$LAST_OUT")"
