@@ -203,6 +203,10 @@ int img_write_raw(struct img *img, const void *buf, size_t len)
 
 	if (!img->writing || img->failed || img->finished || img->desc->head)
 		return -EINVAL;
+	/* small pieces (an incremental dump's scattered single pages) are
+	 * gathered in the buffer: one write per 64 KiB, not per page */
+	if (len <= IMG_BUF_SIZE / 4)
+		return img_put(img, buf, len);
 	r = img_flush(img);
 	if (r < 0)
 		return r;

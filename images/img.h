@@ -117,7 +117,9 @@ void img_abort(struct img *img);
 
 /* Raw access for pages files (the only kind without records): data starts
  * at IMG_PAGES_DATA_OFF; img_create writes the header and the zero padding
- * up to there. img_write_raw refuses record kinds. */
+ * up to there. img_write_raw refuses record kinds; it gathers pieces of up
+ * to 16 KiB in the writer's buffer (img_offset counts them), so write to
+ * the fd of a writer only through it. */
 int img_fd(const struct img *img);
 int img_write_raw(struct img *img, const void *buf, size_t len);
 
