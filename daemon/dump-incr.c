@@ -219,11 +219,20 @@ int incr_task(struct dump_ctx *ctx, struct dump_incr *in, unsigned i, struct tas
 	in->dirty[i] = calloc(1, sizeof(*in->dirty[i]));
 	if (!in->dirty[i])
 		return ckpt_fail(ctx->err, -ENOMEM, "pid %d: out of memory", t->pid);
-	r = track_task_collect(tt, in->dirty[i], ctx->err);
-	if (r < 0)
-		return r;
 	ret->dirty = in->dirty[i];
 	return 0;
+}
+
+int incr_collect(struct dump_ctx *ctx, struct dump_incr *in, unsigned i,
+		 const struct mm_incr *incr)
+{
+	struct track_task *tt = i < in->nr_tt ? in->tt[i] : NULL;
+
+	if (!tt)
+		return 0;	/* no live tracker: none, or hash */
+	if (incr->whole)
+		return track_task_arm(tt, ctx->err);
+	return track_task_collect(tt, in->dirty[i], ctx->err);
 }
 
 void incr_inventory(const struct dump_ctx *ctx, const struct dump_incr *in, InventoryEntry *e)

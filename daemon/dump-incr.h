@@ -45,10 +45,15 @@ struct dump_incr {
  * against the process (root pid, start time, boot, tracker). A refusal
  * names --prev and what is wrong. */
 int incr_prepare(struct dump_ctx *ctx, struct dump_incr *in);
-/* Tree frozen, for task t (index i of ctx->tree): open (or arm) its
- * tracking, collect its written runs, and fill *ret for dump_task_mm. */
+/* Tree frozen, for task t (index i of ctx->tree): open its tracking
+ * (attach, or get ready to arm) and fill *ret for dump_task_mm. */
 int incr_task(struct dump_ctx *ctx, struct dump_incr *in, unsigned i, struct task *t,
 	      struct mm_incr *ret);
+/* Then, before t's pages are read: collect its written runs into
+ * incr->dirty and re-arm, or arm (incr->whole). With the tree frozen, or
+ * running again where track_scans_running(in->kind). */
+int incr_collect(struct dump_ctx *ctx, struct dump_incr *in, unsigned i,
+		 const struct mm_incr *incr);
 /* What inventory.img records of the round. */
 void incr_inventory(const struct dump_ctx *ctx, const struct dump_incr *in,
 		    InventoryEntry *e);

@@ -132,6 +132,8 @@ static int dump_task(struct dump_ctx *ctx, unsigned i, struct task *t)
 		return r;
 	record_core(ctx, &core);
 	r = incr_task(ctx, ctx->incr, i, t, &incr);
+	if (r == 0)
+		r = incr_collect(ctx, ctx->incr, i, &incr);
 	if (r < 0)
 		return r;
 	r = dump_task_mm(ctx, t, core.syscall_ip, &incr, &mm);
@@ -141,19 +143,45 @@ static int dump_task(struct dump_ctx *ctx, unsigned i, struct task *t)
 	return dump_task_files(ctx, t);
 }
 
-/* A pre-dump freezes only to scan: every task's tracking is collected and
- * re-armed and its VMAs read with the tree frozen; then the tree runs on
- * while its present pages are found and copied (mem.h), so the freeze does
- * not grow with the memory. freeze_us is then the whole time it was frozen. */
-static int predump_tasks(struct dump_ctx *ctx)
+/* One task of a pre-dump, the tree running again: its written runs (if
+ * the tracker allows it now), its VMAs, its pages. */
+static int predump_task_running(struct dump_ctx *ctx, unsigned i, struct task *t,
+				const struct mm_incr *incr, bool collect)
 {
-	unsigned n = ctx->tree.nr_tasks;
-	_cleanup_free_ struct mm_incr *incr = calloc(n, sizeof(*incr));
-	_cleanup_free_ struct mm_dump **plans = calloc(n, sizeof(*plans));
+	struct mm_dump *plan = NULL;
 	struct mm_result mm;
 	int r = 0;
 
-	if (!plans || !incr)
+	if (collect)
+		r = incr_collect(ctx, ctx->incr, i, incr);
+	if (r == 0)
+		r = dump_task_mm_plan(ctx, t, incr, &plan);
+	if (r == 0)
+		r = dump_task_mm_copy(plan, &mm);
+	if (r == 0)
+		record_mm(ctx, &mm);
+	dump_task_mm_free(plan);
+	return r;
+}
+
+/* A pre-dump freezes only as long as its tracker needs: every task's
+ * tracking is opened with the tree frozen (uffd-wp's first round injects
+ * userfaultfd() then), and collected and re-armed too where the tracker
+ * cannot do it with the task running (soft-dirty: track_scans_running()).
+ * Then the tree runs on while the rest is done: the written runs of a
+ * uffd-wp round (a page-table walk that grows with the memory), the VMAs
+ * (smaps walks the page tables too) and the pages (mem.h). A VMA that
+ * changes meanwhile is saved whole by the next round (track.h), and the
+ * final dump is frozen throughout, so what restore sees is exact.
+ * freeze_us is the whole time the tree was frozen. */
+static int predump_tasks(struct dump_ctx *ctx)
+{
+	unsigned n = ctx->tree.nr_tasks;
+	bool collect_frozen = !track_scans_running(ctx->incr->kind);
+	_cleanup_free_ struct mm_incr *incr = calloc(n, sizeof(*incr));
+	int r = 0;
+
+	if (!incr)
 		return ckpt_fail(ctx->err, -ENOMEM, "out of memory");
 	for (unsigned i = 0; i < n && r == 0; i++) {
 		struct task *t = ctx->tree.tasks[i];
@@ -164,22 +192,19 @@ static int predump_tasks(struct dump_ctx *ctx)
 		r = dump_progress(ctx, "tasks", i, n);
 		if (r == 0)
 			r = incr_task(ctx, ctx->incr, i, t, &incr[i]);
-		if (r == 0)
-			r = dump_task_mm_plan(ctx, t, &incr[i], &plans[i]);
+		if (r == 0 && collect_frozen)
+			r = incr_collect(ctx, ctx->incr, i, &incr[i]);
 	}
-	if (r == 0) {
-		release_tree(ctx, false);
-		ctx->stats.freeze_us = now_us() - ctx->t0_us;
-	}
+	if (r < 0)
+		return r;
+	release_tree(ctx, false);
+	ctx->stats.freeze_us = now_us() - ctx->t0_us;
 	for (unsigned i = 0; i < n && r == 0; i++) {
-		if (!plans[i])
-			continue;
-		r = dump_task_mm_copy(plans[i], &mm);
-		if (r == 0)
-			record_mm(ctx, &mm);
+		struct task *t = ctx->tree.tasks[i];
+
+		if (t->state != TS_ZOMBIE)
+			r = predump_task_running(ctx, i, t, &incr[i], !collect_frozen);
 	}
-	for (unsigned i = 0; i < n; i++)
-		dump_task_mm_free(plans[i]);
 	return r < 0 ? r : write_inventory(ctx);
 }
 
@@ -283,12 +308,12 @@ int dump_run(const struct dump_opts *opts, const struct kerndat *kd, int dirfd,
 	clock_gettime(CLOCK_REALTIME, &now);
 	ctx.dump_time_ns = (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
 	r = dump_progress(&ctx, "freeze", 0, 0);
+	ctx.t0_us = now_us();
 	if (r == 0)
 		r = freeze_tree(&ctx);
 	if (r < 0)
 		goto out_discard;
-	ctx.stats.freeze_us = now_us() - t0;
-	ctx.t0_us = t0;
+	ctx.stats.freeze_us = now_us() - ctx.t0_us;
 
 	r = dump_tasks(&ctx);
 	if (r == 0 && !opts->pre)	/* a pre-dump is never restored by itself */

@@ -66,7 +66,7 @@ struct dump_ctx {
 	struct dump_incr *incr;		/* the round's tracking (dump-incr.c) */
 	unsigned next_pages_id;
 	uint64_t dump_time_ns;
-	uint64_t t0_us;			/* now_us() when the dump began */
+	uint64_t t0_us;			/* now_us() when the freeze began */
 };
 
 /* The whole dump, into the image directory dirfd. Fills *stats. */

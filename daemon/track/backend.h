@@ -10,8 +10,11 @@ struct vma_list;
 
 struct track_backend {
 	enum track_kind kind;
-	/* first: arm. Else attach; tracking that is gone is not an error:
-	 * return 0 with lost filled in (non-empty). */
+	/* collect and arm are atomic per page (track_scans_running()) */
+	bool scans_running;
+	/* first: get ready to arm (the caller arms). Else attach; tracking
+	 * that is gone is not an error: return 0 with lost filled in
+	 * (non-empty). */
 	int (*open)(struct track_task *tt, bool first, char *lost, size_t lostlen,
 		    struct ckpt_err *err);
 	int (*collect)(struct track_task *tt, struct run_list *out, struct ckpt_err *err);

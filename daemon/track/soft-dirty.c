@@ -58,7 +58,7 @@ static int sd_arm(struct track_task *tt, struct ckpt_err *err)
 static int sd_open(struct track_task *tt, bool first, char *lost, size_t lostlen,
 		   struct ckpt_err *err)
 {
-	return first ? sd_arm(tt, err) : 0;
+	return 0;	/* no state: the caller arms */
 }
 
 /* The soft-dirty pages of [start, end) by their pagemap words. */
@@ -124,6 +124,9 @@ static void sd_close(struct track_task *tt, bool keep)
 
 const struct track_backend track_soft_dirty_backend = {
 	.kind = TRACK_SOFT_DIRTY,
+	/* bit 55 is read, then cleared for the whole mm at once: a write in
+	 * between would be lost, so the task stays frozen for both */
+	.scans_running = false,
 	.open = sd_open,
 	.collect = sd_collect,
 	.arm = sd_arm,

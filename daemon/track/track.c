@@ -314,6 +314,13 @@ int track_task_open(enum track_kind k, const struct kerndat *kd, pid_t pid, bool
 	return 0;
 }
 
+bool track_scans_running(enum track_kind k)
+{
+	const struct track_backend *be = backend_of(k);
+
+	return k == TRACK_NONE || k == TRACK_HASH || (be && be->scans_running);
+}
+
 int track_task_collect(struct track_task *tt, struct run_list *out, struct ckpt_err *err)
 {
 	return tt->be->collect(tt, out, err);

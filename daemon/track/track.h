@@ -12,17 +12,19 @@
  *                 every kernel; the dump reads every page, writes only the
  *                 changed ones (driven from mem.c, since it needs the bytes).
  *
- * A round, for each task, with the tree frozen:
- *   track_task_open()   attach to what the previous round left (or arm, on
- *                       the first round); tracking that was lost (exec, a
- *                       closed uffd, a task that is new) is reported, never
+ * A round, for each task:
+ *   track_task_open()   with the tree frozen: attach to what the previous
+ *                       round left (or get ready to arm, on the first
+ *                       round); tracking that was lost (exec, a closed
+ *                       uffd, a task that is new) is reported, never
  *                       guessed: *lost says why, and the caller saves that
- *                       task whole;
+ *                       task whole and arms;
  *   track_task_collect() the written runs of the whole address space since
  *                       the last round, ascending, and re-arm, so that a
- *                       page written from now on (while pages are copied
- *                       with the tree running again) counts for the next
- *                       round;
+ *                       page written from now on (while pages are copied)
+ *                       counts for the next round; track_task_arm() on a
+ *                       first round. Both with the tree frozen, or, where
+ *                       track_scans_running(), with it running again;
  *   track_task_close()  keep tracking for the next round (pre-dump,
  *                       --leave-running) or stop it (final dump, failure).
  * Nothing here prints; failures go to err with the pid. */
@@ -57,6 +59,17 @@ bool track_available(enum track_kind k, const struct kerndat *kd, const char **w
 /* The best tracker this kernel offers: uffd-wp, else soft-dirty, else hash. */
 enum track_kind track_auto(const struct kerndat *kd);
 
+/* Whether k's collect and arm may run with the task running, after the
+ * freeze (a pre-dump's freeze then does not grow with the memory):
+ * uffd-wp's PAGEMAP_SCAN with PM_SCAN_WP_MATCHING reads and re-protects
+ * each PTE under its page-table lock and flushes the TLB before it
+ * returns, so a page written after the scan passed it reads as written
+ * next round, and one written before is in this round's runs and copied
+ * after the scan. hash: no live state (the bytes hashed are the bytes
+ * saved). soft-dirty: no (pagemap is read, then clear_refs clears the
+ * whole mm: a write in between would be lost). */
+bool track_scans_running(enum track_kind k);
+
 /* A sorted, growable list of page runs (page-aligned, end exclusive). */
 struct run_list {
 	struct page_run *r;
@@ -69,9 +82,9 @@ struct track_task;
 
 /* pid is frozen: ptrace-stopped by the calling process (seized with
  * PTRACE_O_TRACESYSGOOD, as freeze.c does; uffd-wp's first round injects
- * syscalls into it). first: this is the first round of a chain (arm;
- * nothing to collect yet; any state a previous chain left for pid is
- * dropped). On an attach that finds tracking lost, returns 0 with *ret
+ * syscalls into it). first: this is the first round of a chain (nothing
+ * to collect yet; any state a previous chain left for pid is dropped;
+ * the caller then arms with track_task_arm()). On an attach that finds tracking lost, returns 0 with *ret
  * NULL and lost (lostlen bytes) saying why; the caller saves the task
  * whole and calls track_task_open(first=true) to arm again.
  *
@@ -89,8 +102,9 @@ int track_task_open(enum track_kind k, const struct kerndat *kd, pid_t pid, bool
 /* The runs written since the last round, into out (merged into it,
  * ascending), and re-arm: a page written from the moment a VMA's scan
  * passed it counts for the next round. Only meaningful after an attach
- * (first == false). The task must be frozen, so that the runs and the
- * VMAs the dump reads describe the same address space.
+ * (first == false). The task must be frozen unless track_scans_running();
+ * a VMA made, moved or re-made while it runs reads as out of tracking
+ * (reported whole) next round.
  *
  * The runs are where to look, not what to save: they are the written
  * present or swapped pages, plus, whole, every VMA out of tracking (new
@@ -104,7 +118,7 @@ int track_task_open(enum track_kind k, const struct kerndat *kd, pid_t pid, bool
  * itself (VM_SOFTDIRTY). */
 int track_task_collect(struct track_task *tt, struct run_list *out, struct ckpt_err *err);
 /* Arm for the next round without collecting (first round, or after a
- * whole save). */
+ * whole save); frozen as for collect. */
 int track_task_arm(struct track_task *tt, struct ckpt_err *err);
 /* keep: leave tracking in place for the next round (uffd-wp: the
  * ckpt-keeper process holding the uffd stays, see keeper.h; the target's

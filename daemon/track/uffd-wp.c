@@ -270,10 +270,7 @@ static int uw_first(struct track_task *tt, struct ckpt_err *err)
 	if (r < 0)
 		return ckpt_fail(err, r, "pid %d: cannot start a ckpt-keeper to hold its "
 				 "userfaultfd between rounds (%s)", tt->pid, KEEPER_DIR);
-	r = uw_arm(tt, err);
-	if (r < 0)
-		keeper_stop(tt->pid);
-	return r;
+	return 0;
 }
 
 static int uw_attach(struct track_task *tt, char *lost, size_t lostlen, struct ckpt_err *err)
@@ -330,6 +327,9 @@ static void uw_close(struct track_task *tt, bool keep)
 
 const struct track_backend track_uffd_wp_backend = {
 	.kind = TRACK_UFFD_WP,
+	/* WP_MATCHING reads and re-protects each PTE under its page-table
+	 * lock, and flushes the TLB before the ioctl returns */
+	.scans_running = true,
 	.open = uw_open,
 	.collect = uw_collect,
 	.arm = uw_arm,

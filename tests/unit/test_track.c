@@ -28,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -243,6 +244,8 @@ static struct track_task *open_round(pid_t pid, bool first)
 	cr_assert_eq(track_task_open(TRACK_UFFD_WP, &kd, pid, first, &tt, lost, sizeof(lost),
 				     &err), 0, "open: %s", err.msg);
 	cr_assert_not_null(tt, "tracking lost: %s", lost);
+	if (first)
+		cr_assert_eq(track_task_arm(tt, &err), 0, "arm: %s", err.msg);
 	return tt;
 }
 
@@ -507,7 +510,7 @@ Test(track_uffd, keeper_outlives_the_armer_and_dies_with_the_target, .init = pro
 		    ptrace(PTRACE_INTERRUPT, t.pid, NULL, NULL) < 0 || ptrace_wait(t.pid, &status) < 0)
 			_exit(2);
 		if (track_task_open(TRACK_UFFD_WP, &kd, t.pid, true, &tt, lost, sizeof(lost),
-				    &err) < 0 || !tt)
+				    &err) < 0 || !tt || track_task_arm(tt, &err) < 0)
 			_exit(3);
 		track_task_close(tt, true);
 		ptrace(PTRACE_DETACH, t.pid, NULL, NULL);
@@ -713,6 +716,124 @@ Test(track_uffd, stale_registry_file, .init = probe, .timeout = 30)
 	end(&t);
 }
 
+/* A writer that never stops: every page of a region touched, then a
+ * counter written into pages in a scrambled order, one about every 20 us
+ * (sparse enough that a write a round missed is seldom written over
+ * again before the end, so that a miss shows). */
+#define SPIN_PAGES	16384ul		/* 64 MiB: the writer takes 1/3 s to come round */
+
+static pid_t spin_writer(uint64_t *base)
+{
+	int ack[2];
+	pid_t pid;
+
+	cr_assert_eq(pipe2(ack, O_CLOEXEC), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		uint64_t *m = mmap(NULL, SPIN_PAGES * PS, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		uint64_t b = (uintptr_t)m;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (m == MAP_FAILED)
+			_exit(2);
+		madvise(m, SPIN_PAGES * PS, MADV_NOHUGEPAGE);
+		for (unsigned long i = 0; i < SPIN_PAGES; i++)
+			m[i * PS / 8] = 1;
+		if (write(ack[1], &b, sizeof(b)) != sizeof(b))
+			_exit(2);
+		for (uint64_t k = 1;; k++) {
+			uint64_t t0 = now_us();
+
+			m[(k * 2654435761u) % SPIN_PAGES * PS / 8 + k % 512] = k;
+			while (now_us() - t0 < 20)
+				;
+		}
+	}
+	close(ack[1]);
+	cr_assert_eq(read(ack[0], base, sizeof(*base)), (ssize_t)sizeof(*base));
+	close(ack[0]);
+	return pid;
+}
+
+/* Copy the pages of runs (all of [base, base + SPIN_PAGES) when NULL)
+ * from pid into img, as a pre-dump copies with the task running. */
+static void copy_runs(pid_t pid, uint64_t base, const struct run_list *runs, char *img)
+{
+	uint64_t end = base + SPIN_PAGES * PS;
+	struct page_run all = { base, end };
+	const struct page_run *r = runs ? runs->r : &all;
+	size_t n = runs ? runs->nr : 1;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t s = MAX(r[i].start, base), e = MIN(r[i].end, end);
+		struct iovec local = { img + (s - base), e - s };
+		struct iovec remote = { (void *)(uintptr_t)s, e - s };
+
+		if (s < e)
+			cr_assert_eq(process_vm_readv(pid, &local, 1, &remote, 1, 0),
+				     (ssize_t)(e - s), "%s", strerror(errno));
+	}
+}
+
+/* What track_scans_running() promises: with the scans and the copies done
+ * while the task writes on, the pages stitched from the rounds equal, once
+ * a final round is taken frozen, the memory as it is then, byte for byte
+ * (a write the running scan passed goes into the next round). */
+Test(track_uffd, scans_with_the_task_running_miss_no_write, .init = probe, .timeout = 60)
+{
+	char *img = malloc(SPIN_PAGES * PS), *now = malloc(SPIN_PAGES * PS);
+	struct ckpt_err err = { 0 };
+	struct track_task *tt;
+	uint64_t base;
+	size_t dirty = 0;
+	pid_t pid;
+
+	cr_assert(track_scans_running(TRACK_UFFD_WP));
+	cr_assert_not(track_scans_running(TRACK_SOFT_DIRTY));
+	cr_assert(img && now);
+	pid = spin_writer(&base);
+	hold(pid);
+	cr_assert_eq(track_task_open(TRACK_UFFD_WP, &kd, pid, true, &tt, NULL, 0, &err), 0,
+		     "%s", err.msg);
+	cr_assert_not_null(tt);
+	let_go(pid);
+	cr_assert_eq(track_task_arm(tt, &err), 0, "arm: %s", err.msg);	/* running */
+	copy_runs(pid, base, NULL, img);
+	for (int round = 0; round < 5; round++) {
+		struct run_list l = { 0 };
+
+		usleep(20000);
+		cr_assert_eq(track_task_collect(tt, &l, &err), 0, "%s", err.msg);
+		copy_runs(pid, base, &l, img);
+		for (size_t i = 0; i < l.nr; i++)
+			dirty += (l.r[i].end - l.r[i].start) / PS;
+		run_list_free(&l);
+	}
+	track_task_close(tt, true);
+	hold(pid);	/* the final round, frozen */
+	tt = open_round(pid, false);
+	{
+		struct run_list l = { 0 };
+
+		cr_assert_eq(track_task_collect(tt, &l, &err), 0, "%s", err.msg);
+		copy_runs(pid, base, &l, img);
+		run_list_free(&l);
+	}
+	copy_runs(pid, base, NULL, now);
+	track_task_close(tt, false);
+	let_go(pid);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	cr_assert_gt(dirty, 0, "the writer wrote nothing the rounds saw");
+	for (size_t p = 0; p < SPIN_PAGES; p++)
+		cr_assert(memcmp(img + p * PS, now + p * PS, PS) == 0,
+			  "page %zu differs from the memory after the final round", p);
+	free(img);
+	free(now);
+}
+
 Test(track_uffd, bench_1g_1pct, .init = probe, .timeout = 120)
 {
 	struct run_list l = { 0 };
@@ -803,6 +924,7 @@ Test(track, soft_dirty_paths_run, .init = probe, .timeout = 30)
 		hold(t.pid);
 		cr_assert_eq(track_task_open(TRACK_SOFT_DIRTY, &fake, t.pid, true, &tt, lost,
 					     sizeof(lost), &err), 0, "%s", err.msg);
+		cr_assert_eq(track_task_arm(tt, &err), 0, "%s", err.msg);
 		track_task_close(tt, true);
 		let_go(t.pid);
 		run(&t, C_WRITE, page(&t, 1), 1, 1);
