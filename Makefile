@@ -19,6 +19,9 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-in
 LDLIBS_IMG := -lprotobuf-c -lxxhash
 LDLIBS_D    = $(LDLIBS_IMG) -lcap -lsystemd $(shell pkg-config --libs libnl-3.0 2>/dev/null)
 CFLAGS_NL   = $(shell pkg-config --cflags libnl-3.0 2>/dev/null)
+# GnuTLS: migration's TLS (client/xport.c), in ckptctl only
+LDLIBS_TLS  = $(shell pkg-config --libs gnutls 2>/dev/null)
+CFLAGS_TLS  = $(shell pkg-config --cflags gnutls 2>/dev/null)
 
 DEPS_STAMP := $(O)/.deps-ok
 
@@ -75,7 +78,7 @@ $(O)/obj/gen/%.o: $(O)/gen/%.c | $(DEPS_STAMP)
 
 $(O)/obj/%.o: %.c $(PROTO_H) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(CFLAGS_NL) -c -o $@ $<
+	$(CC) $(CFLAGS) $(CFLAGS_NL) $(CFLAGS_TLS) -c -o $@ $<
 
 $(LIBIMG): $(IMG_OBJ)
 	@mkdir -p $(@D)
@@ -120,7 +123,7 @@ $(O)/bin/ckptd: $(D_OBJ) $(RESTORER_BLOB) $(LIBIMG)
 
 $(O)/bin/ckptctl: $(C_OBJ) $(LIBIMG)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(C_OBJ) $(LIBIMG) $(LDLIBS_IMG) -lsystemd
+	$(CC) $(LDFLAGS) -o $@ $(C_OBJ) $(LIBIMG) $(LDLIBS_IMG) -lsystemd $(LDLIBS_TLS)
 
 $(O)/targets/%: tests/targets/%.c tests/targets/target.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -131,6 +134,12 @@ D_OBJ_NOMAIN := $(filter-out $(O)/obj/daemon/main.o,$(D_OBJ))
 $(O)/unit/%: tests/unit/%.c $(LIBIMG) $(D_OBJ_NOMAIN) $(RESTORER_BLOB) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CFLAGS_NL) -o $@ $< $(D_OBJ_NOMAIN) $(RESTORER_BLOB) $(LIBIMG) $(LDLIBS_D) -lcriterion -pthread
+
+# test_xport tests ckptctl's transport (client/xport.o), not the daemon.
+$(O)/unit/test_xport: tests/unit/test_xport.c $(O)/obj/client/xport.o $(LIBIMG) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DXPORT_CERTS=\"$(CURDIR)/tests/certs\" -o $@ $< $(O)/obj/client/xport.o \
+		$(LIBIMG) $(LDLIBS_IMG) $(LDLIBS_TLS) -lcriterion -pthread
 
 # Test tools read images through libckptimg.
 $(O)/tools/%: tests/tools/%.c $(LIBIMG) | $(DEPS_STAMP)

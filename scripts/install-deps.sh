@@ -10,7 +10,7 @@
 set -e
 PKGS="gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libnl-3-dev
 libnl-route-3-dev libcap-dev libsystemd-dev libcriterion-dev libxxhash-dev
-systemd python3 binutils libcap2-bin"
+libgnutls28-dev systemd python3 binutils libcap2-bin"
 [ $# -gt 0 ] && PKGS="$*"
 missing=""
 for p in $PKGS; do
