@@ -146,6 +146,11 @@ $(O)/tools/%: tests/tools/%.c $(LIBIMG) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LIBIMG) $(LDLIBS_IMG)
 
+# hold-client drives ckptctl's own RPC code (a held dump, t-hold.sh).
+$(O)/tools/hold-client: tests/tools/hold-client.c $(O)/obj/client/rpc-client.o $(LIBIMG) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(O)/obj/client/rpc-client.o $(LIBIMG) $(LDLIBS_IMG)
+
 $(O)/bench/%: tests/bench/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -O2 -g -Wall -D_GNU_SOURCE -I. -MMD -MP -o $@ $< -pthread

@@ -34,6 +34,8 @@ struct rpc_client {
 	bool json;		/* results and errors as JSON on stdout */
 	bool progress_shown;	/* a progress line is on stderr */
 	int cancel_signal;	/* the signal that asked to cancel, or 0 */
+	const struct rpc_hold *hold;	/* a held dump's verdict, or NULL */
+	bool held;		/* ckptd said "held" */
 };
 
 int client_fail(const char *cmd, bool json, int err, int exit_code, const char *fmt, ...)
@@ -471,12 +473,60 @@ static int recv_response(struct rpc_client *c, uint8_t *buf, RpcResponse **ret_r
  * and the connection closes only once it is gone (daemon/restore-tree.c);
  * only a handler killed in the few system calls between the commit and
  * its answer leaves a tree running. */
-static const char *lost_answer(RpcType type)
+static const char *lost_answer(RpcType type, bool held)
 {
+	if (held)
+		return "ckptd died while it held the tree (the connection closed without an "
+		       "answer); the kernel let the tree run on";
 	if (type == RPC_TYPE__RPC_RESTORE)
 		return "ckptd's handler died mid-restore (the connection closed without an "
 		       "answer); nothing restored is left running";
 	return "ckptd closed the connection without an answer";
+}
+
+/* Whether a cancel signal came. One still blocked is taken here, as if
+ * its handler had run: left pending, it would be lost when a ppoll finds
+ * the answer ready at once, and kill us when the guard ends. */
+static bool cancel_pending(void)
+{
+	struct timespec zero = { 0 };
+	sigset_t set;
+	int sig;
+
+	if (cancel_requested)
+		return true;
+	sigemptyset(&set);
+	for (size_t i = 0; i < ARRAY_SIZE(cancel_signals); i++)
+		sigaddset(&set, cancel_signals[i]);
+	sig = sigtimedwait(&set, NULL, &zero);
+	if (sig > 0)
+		cancel_requested = sig;
+	return sig > 0;
+}
+
+/* A held dump waits for our verdict: held() decides, with the cancel
+ * signals blocked; one of them arriving before the verdict is sent makes
+ * it a no-go (the tree runs on). After a cancel already sent (our side
+ * shut down) there is nothing to answer: ckptd lets the tree run on. A
+ * verdict that cannot be sent is no go either: ckptd takes the hang-up
+ * so. The final answer says what came of it. */
+static void answer_hold(struct rpc_client *c)
+{
+	RpcRequest req = RPC_REQUEST__INIT;
+	VerdictReq v = VERDICT_REQ__INIT;
+	int ret;
+
+	clear_progress(c);
+	c->held = true;
+	if (c->cancel_signal)
+		return;
+	ret = c->hold->held(c->hold->opaque);
+	v.go = ret == 1 && !cancel_pending();
+	req.type = RPC_TYPE__RPC_VERDICT;
+	req.verdict = &v;
+	req.has_version = true;
+	req.version = RPC_PROTO_VERSION;
+	send_request(c, &req, NULL, 0);
 }
 
 /* Send req (with its nr_fds fds attached) and wait for the final answer,
@@ -511,14 +561,17 @@ static int rpc_client_call(struct rpc_client *c, RpcRequest *req, const int *fds
 			break;
 		if (resp->type != RPC_TYPE__RPC_PROGRESS)
 			break;
-		if (resp->progress)
+		if (resp->progress && c->hold && !strcmp(resp->progress->stage, "held"))
+			answer_hold(c);
+		else if (resp->progress)
 			show_progress(c, resp->progress);
 		rpc_response__free_unpacked(resp, NULL);
 	}
 	cancel_guard_end(&g);
 	clear_progress(c);
 	if (r == -ECONNRESET)
-		return client_fail(c->cmd, c->json, r, EXIT_FAIL, "%s", lost_answer(req->type));
+		return client_fail(c->cmd, c->json, r, EXIT_FAIL, "%s",
+				   lost_answer(req->type, c->held));
 	if (r < 0)
 		return client_fail(c->cmd, c->json, r, EXIT_PROTOCOL, "bad answer from ckptd: %s",
 				   strerror(-r));
@@ -546,7 +599,8 @@ static bool has_result(RpcType type, const RpcResponse *resp)
 }
 
 static int run(const char *cmd, bool json, bool oneshot, RpcRequest *req, const int *fds,
-	       unsigned nr_fds, RpcResponse **ret_resp)
+	       unsigned nr_fds, const struct rpc_hold *hold, char *why, size_t whylen,
+	       RpcResponse **ret_resp)
 {
 	struct rpc_client c;
 	RpcResponse *resp = NULL;
@@ -555,6 +609,7 @@ static int run(const char *cmd, bool json, bool oneshot, RpcRequest *req, const 
 	r = rpc_client_open(&c, cmd, json, oneshot);
 	if (r)
 		return r;
+	c.hold = hold;
 	r = rpc_client_call(&c, req, fds, nr_fds, &resp);
 	rpc_client_close(&c);
 	if (r)
@@ -575,6 +630,9 @@ static int run(const char *cmd, bool json, bool oneshot, RpcRequest *req, const 
 			"already gone too far to stop, and succeeded\n", cmd, resp->cancelled_by,
 			cmd);
 
+	if (resp->err < 0 && why)
+		snprintf(why, whylen, "%s", resp->message && resp->message[0] ?
+			 resp->message : strerror(-resp->err));
 	if (resp->err < 0)
 		r = client_fail_resp(&c, resp);
 	else if (!has_result(req->type, resp))
@@ -590,16 +648,28 @@ static int run(const char *cmd, bool json, bool oneshot, RpcRequest *req, const 
 int rpc_client_run(const char *cmd, bool json, RpcRequest *req, int dirfd,
 		   RpcResponse **ret_resp)
 {
-	return run(cmd, json, true, req, &dirfd, dirfd >= 0, ret_resp);
+	return run(cmd, json, true, req, &dirfd, dirfd >= 0, NULL, NULL, 0, ret_resp);
 }
 
 int rpc_client_run_fds(const char *cmd, bool json, RpcRequest *req, const int *fds,
 		       unsigned nr_fds, RpcResponse **ret_resp)
 {
-	return run(cmd, json, true, req, fds, nr_fds, ret_resp);
+	return run(cmd, json, true, req, fds, nr_fds, NULL, NULL, 0, ret_resp);
+}
+
+int rpc_client_run_hold(const char *cmd, bool json, RpcRequest *req, const int *fds,
+			unsigned nr_fds, const struct rpc_hold *hold, RpcResponse **ret_resp)
+{
+	return run(cmd, json, true, req, fds, nr_fds, hold, NULL, 0, ret_resp);
 }
 
 int rpc_client_ask_service(const char *cmd, bool json, RpcRequest *req, RpcResponse **ret_resp)
 {
-	return run(cmd, json, false, req, NULL, 0, ret_resp);
+	return run(cmd, json, false, req, NULL, 0, NULL, NULL, 0, ret_resp);
+}
+
+int rpc_client_run_why(const char *cmd, bool json, RpcRequest *req, const int *fds,
+		       unsigned nr_fds, char *why, size_t len, RpcResponse **ret_resp)
+{
+	return run(cmd, json, true, req, fds, nr_fds, NULL, why, len, ret_resp);
 }

@@ -21,6 +21,25 @@ int rpc_client_run(const char *cmd, bool json, RpcRequest *req, int dirfd,
  * nearest first (common/protocol.h; at most RPC_FDS_MAX in all). */
 int rpc_client_run_fds(const char *cmd, bool json, RpcRequest *req, const int *fds,
 		       unsigned nr_fds, RpcResponse **ret_resp);
+/* ckptctl migrate's final round: a dump with dump_req.hold keeps the tree
+ * frozen once its set is in place, sends a progress with stage "held",
+ * and waits for a verdict (RPC_VERDICT). held(opaque) is called then; its
+ * answer is sent back: 1, the tree goes (killed, as by a dump without
+ * --leave-running) and the dump answers as usual; 0 or < 0, the tree runs
+ * on and the dump answers -ECANCELED ("not confirmed"). If this process
+ * dies or the connection drops meanwhile, or no verdict comes within
+ * dump_req.hold_timeout_ms, the tree runs on as well: it never goes
+ * without a 1 from held(). Otherwise as rpc_client_run_fds. */
+struct rpc_hold {
+	int (*held)(void *opaque);
+	void *opaque;
+};
+int rpc_client_run_hold(const char *cmd, bool json, RpcRequest *req, const int *fds,
+			unsigned nr_fds, const struct rpc_hold *hold, RpcResponse **ret_resp);
+/* As rpc_client_run_fds; when ckptd answers with a failure, its message
+ * also goes into why (len bytes; ckptctl receive passes it on). */
+int rpc_client_run_why(const char *cmd, bool json, RpcRequest *req, const int *fds,
+		       unsigned nr_fds, char *why, size_t len, RpcResponse **ret_resp);
 /* The daemon's socket: $CKPT_SOCKET, or CKPT_SOCKET_DEFAULT. */
 const char *client_socket_path(void);
 /* The same with the daemon at the socket only: no one-shot ckptd is

@@ -298,6 +298,10 @@ int dump_run(const struct dump_opts *opts, const struct kerndat *kd, int dirfd,
 	ctx.incr = &incr;
 	if (opts->nr_parents && !opts->prev)
 		return ckpt_fail(err, -EINVAL, "a parent set came without its path (--prev)");
+	if (opts->hold && keep_running)
+		return ckpt_fail(err, -EINVAL, "a held dump (migrate's last round) either kills "
+				 "the tree or lets it run on, as its verdict says: it cannot be %s",
+				 opts->pre ? "a pre-dump" : "--leave-running");
 	r = incr_prepare(&ctx, &incr);
 	if (r == 0)
 		r = begin_set(&ctx, dirfd, tmp, sizeof(tmp));
@@ -316,7 +320,10 @@ int dump_run(const struct dump_opts *opts, const struct kerndat *kd, int dirfd,
 	ctx.stats.freeze_us = now_us() - ctx.t0_us;
 
 	r = dump_tasks(&ctx);
-	if (r == 0 && !opts->pre)	/* a pre-dump is never restored by itself */
+	/* a pre-dump is never restored by itself; a held dump (migrate) is
+	 * checked by the real restore at the destination before the tree
+	 * goes, and its parents' page data may be gone from the source */
+	if (r == 0 && !opts->pre && !opts->hold)
 		r = check_restorable(&ctx);
 	/* the last moment to cancel: after this the set stands and the tree goes */
 	if (r == 0)
@@ -330,6 +337,21 @@ int dump_run(const struct dump_opts *opts, const struct kerndat *kd, int dirfd,
 		incr_finish(&incr, false);	/* before the tree runs again */
 		release_tree(&ctx, false);
 		goto out_discard;
+	}
+	/* migrate's last round: the set stands and the tree stays frozen
+	 * until the verdict; it goes on a go only, else runs on (and the set
+	 * stays, for the client to remove) */
+	if (opts->hold) {
+		char why[256] = "no verdict";
+
+		r = opts->hold(opts->hold_opaque, why, sizeof(why));
+		if (r != 1) {
+			incr_finish(&incr, false);
+			release_tree(&ctx, false);
+			dump_ctx_free(&ctx);
+			return ckpt_fail(err, -ECANCELED, "the migration was not confirmed (%s): "
+					 "the tree runs on", why);
+		}
 	}
 	dump_done(&ctx, keep_running, t0, stats);
 	return 0;

@@ -33,6 +33,13 @@ struct dump_opts {
 	const int *parent_fds;	/* the parent set, then its own parents, nearest
 				   first (the client opened them) */
 	unsigned nr_parents;
+	/* migrate's final round (daemon/hold.h): once the set is in place,
+	 * with the tree still frozen, hold(hold_opaque, why, len) says
+	 * whether the tree goes: 1, it is killed; 0 or < 0, it runs on and
+	 * the dump fails with -ECANCELED (why: the reason). NULL: no hold.
+	 * Not with leave_running or pre. */
+	int (*hold)(void *hold_opaque, char *why, size_t len);
+	void *hold_opaque;
 };
 
 struct dump_stats {

@@ -30,6 +30,7 @@
 #include "common/util.h"
 #include "daemon/authorize.h"
 #include "daemon/dump.h"
+#include "daemon/hold.h"
 #include "daemon/kerndat.h"
 #include "daemon/ops.h"
 #include "daemon/restore.h"
@@ -225,6 +226,38 @@ static int on_progress(void *opaque, const char *stage, uint64_t done, uint64_t 
 	return 0;
 }
 
+/* A held dump (dump_req.hold): say "held" at once, then wait for the
+ * verdict on the connection (daemon/hold.h). 1: go. */
+struct held {
+	struct conn *c;
+	unsigned timeout_ms;
+};
+
+static int on_hold(void *opaque, char *why, size_t len)
+{
+	struct held *h = opaque;
+	struct conn *c = h->c;
+	_cleanup_(rpc_fds_close) struct rpc_fds fds = { .nr = 0 };
+	struct ckpt_err e = { 0 };
+	RpcRequest *req = NULL;
+	int r;
+
+	c->stage[0] = '\0';	/* past the rate limit */
+	if (on_progress(c, "held", 0, 0) < 0) {
+		snprintf(why, len, "the client gave up or the dump was cancelled before the hold");
+		return 0;
+	}
+	r = hold_wait(c->fd, c->srv->ops, c->slot, h->timeout_ms, why, len);
+	if (r != 1)
+		return r;
+	if (recv_request(c, &req, &fds, &e) < 0)
+		req = NULL;
+	r = hold_verdict(req, why, len);
+	if (req)
+		rpc_request__free_unpacked(req, NULL);
+	return r;
+}
+
 /* ---- requests ---------------------------------------------------------- */
 
 static int do_dump(struct conn *c, const DumpReq *req, const struct rpc_fds *fds,
@@ -244,10 +277,19 @@ static int do_dump(struct conn *c, const DumpReq *req, const struct rpc_fds *fds
 		.parent_fds = fds->nr > 1 ? fds->fd + 1 : NULL,
 		.nr_parents = fds->nr > 1 ? fds->nr - 1 : 0,
 	};
+	struct held held = {
+		.c = c,
+		.timeout_ms = req->has_hold_timeout_ms ? req->hold_timeout_ms
+						       : HOLD_TIMEOUT_DEFAULT_MS,
+	};
 	struct dump_stats st = { 0 };
 	struct rusage ru;
 	int r;
 
+	if (req->has_hold && req->hold) {
+		opts.hold = on_hold;
+		opts.hold_opaque = &held;
+	}
 	r = authorize_target(c->srv, &c->peer, req->pid, err);
 	if (r < 0)
 		return r;
