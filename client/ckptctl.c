@@ -18,6 +18,8 @@ static const struct command {
 	{ "restore", cmd_restore, "restore a process tree from an image directory" },
 	{ "show", cmd_show, "decode an image set (JSON)" },
 	{ "merge", cmd_merge, "write one self-contained image set from an incremental chain" },
+	{ "migrate", cmd_migrate, "move a running process tree to another host (pre-copy)" },
+	{ "receive", cmd_receive, "take a migrated tree at the destination and restore it" },
 	{ "check", cmd_check, "show the kernel features ckpt can use here" },
 	{ "status", cmd_status, "say whether ckptd serves its socket, and what it does" },
 	{ "cancel", cmd_cancel, "stop an operation ckptd is running (by its id)" },
