@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 "$CKPTCTL" --help >"$TMP/help" || fail "ckptctl --help exited $?"
-for cmd in dump restore show check status; do
+for cmd in dump pre-dump restore show merge migrate receive check status cancel; do
 	grep -q "^  $cmd " "$TMP/help" || fail "ckptctl --help does not list $cmd"
 	"$CKPTCTL" $cmd --help >"$TMP/$cmd.help" 2>&1 || fail "ckptctl $cmd --help exited $?"
 	grep -qi "usage: ckptctl $cmd" "$TMP/$cmd.help" || fail "ckptctl $cmd --help: $(cat "$TMP/$cmd.help")"
@@ -29,6 +29,16 @@ expect_fail 2 "ckptctl check: unknown option" ckptctl check --frob
 expect_fail 2 "ckptctl status: unexpected argument 'now'" ckptctl status now
 expect_fail 2 "ckptctl status: unknown option '--frob'" ckptctl status --frob --json
 json_check "$LAST_OUT" 'assert j["errno"] == 22 and "--frob" in j["error"], j'
+expect_fail 2 "ckptctl migrate: both -t PID and --to ADDR:PORT are required" ckptctl migrate -t 1
+expect_fail 2 "ckptctl migrate: invalid pid 'abc'" ckptctl migrate -t abc --to 127.0.0.1:1
+expect_fail 2 "ckptctl migrate: --max-rounds 99: give a number from 0 to 32" \
+	ckptctl migrate -t 1 --to 127.0.0.1:1 --max-rounds 99 --insecure-plaintext
+expect_fail 2 "ckptctl migrate: --tls-cacert is missing" ckptctl migrate -t $$ --to 127.0.0.1:1
+expect_fail 2 "ckptctl receive: both --listen ADDR:PORT and -D DIR are required" \
+	ckptctl receive -D "$TMP/x"
+expect_fail 2 "ckptctl receive: --tls-cacert $TMP/nope.pem: cannot read it" \
+	ckptctl receive --listen 127.0.0.1:0 -D "$TMP/x" --tls-cacert "$TMP/nope.pem" \
+	--tls-cert "$TOP/tests/certs/server.pem" --tls-key "$TOP/tests/certs/server-key.pem"
 [ ! -e "$TMP/x" ] || fail "a usage error created the image directory"
 
 # with --json a usage error is also a JSON object on stdout
