@@ -145,7 +145,7 @@ static int parse_migrate_args(int argc, char **argv, struct migrate_args *a)
 			a->pid = strtol(optarg, &end, 10);
 			if (*end || a->pid <= 0)
 				return client_fail("migrate", a->json, EINVAL, EXIT_USAGE,
-						   "-t %s: not a PID", optarg);
+						   "invalid pid '%s'", optarg);
 			break;
 		case OPT_TO:
 			a->to = optarg;
