@@ -104,8 +104,7 @@ int incr_prepare(struct dump_ctx *ctx, struct dump_incr *in)
 	return 0;
 }
 
-static void warn(struct dump_incr *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(struct dump_incr *in, const char *fmt, ...)
+void incr_warn(struct dump_incr *in, const char *fmt, ...)
 {
 	size_t n = strlen(in->warnings);
 	va_list ap;
@@ -182,7 +181,7 @@ int incr_task(struct dump_ctx *ctx, struct dump_incr *in, unsigned i, struct tas
 	if (in->kind == TRACK_NONE)
 		return 0;
 	if (parent >= 0 && first)
-		warn(in, "pid %d saved whole: it is new since --prev (forked since)", t->pid);
+		incr_warn(in, "pid %d saved whole: it is new since --prev (forked since)", t->pid);
 	if (in->kind == TRACK_HASH)
 		return 0;	/* the hash tracker lives in the image set */
 	r = grow_tt(in, i + 1);
@@ -193,7 +192,7 @@ int incr_task(struct dump_ctx *ctx, struct dump_incr *in, unsigned i, struct tas
 	if (r < 0)
 		return ckpt_fail(ctx->err, r, "pid %d: cannot read its start time", t->pid);
 	if (!first && !from_parent(in, t->pid, in->starts[i], lost, sizeof(lost))) {
-		warn(in, "pid %d saved whole: %s", t->pid, lost);
+		incr_warn(in, "pid %d saved whole: %s", t->pid, lost);
 		first = true;
 		ret->whole = true;
 	}
@@ -202,7 +201,7 @@ int incr_task(struct dump_ctx *ctx, struct dump_incr *in, unsigned i, struct tas
 		return r;
 	if (!tt) {
 		/* tracking lost: this task is saved whole, and armed anew */
-		warn(in, "pid %d saved whole: %s", t->pid, lost);
+		incr_warn(in, "pid %d saved whole: %s", t->pid, lost);
 		first = true;
 		ret->whole = true;
 		r = track_task_open(in->kind, ctx->kd, t->pid, true, &tt, lost, sizeof(lost),

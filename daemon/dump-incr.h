@@ -54,6 +54,8 @@ int incr_task(struct dump_ctx *ctx, struct dump_incr *in, unsigned i, struct tas
  * running again where track_scans_running(in->kind). */
 int incr_collect(struct dump_ctx *ctx, struct dump_incr *in, unsigned i,
 		 const struct mm_incr *incr);
+/* One line for the dump's warnings (dump_result.warnings). */
+void incr_warn(struct dump_incr *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* What inventory.img records of the round. */
 void incr_inventory(const struct dump_ctx *ctx, const struct dump_incr *in,
 		    InventoryEntry *e);

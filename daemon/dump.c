@@ -23,6 +23,7 @@
 #include "daemon/dump-incr.h"
 #include "daemon/freeze.h"
 #include "daemon/mem.h"
+#include "daemon/proc.h"
 #include "daemon/restore.h"
 #include "images/img.h"
 #include "images/imgset.h"
@@ -164,6 +165,32 @@ static int predump_task_running(struct dump_ctx *ctx, unsigned i, struct task *t
 	return r;
 }
 
+/* Whether t exited (or is a zombie) since the tree ran again. */
+static bool task_gone(const struct task *t)
+{
+	struct proc_stat st;
+
+	return proc_read_stat(t->pid, &st) == -ESRCH || st.state == 'Z' || st.state == 'X';
+}
+
+/* A task that exited once the tree ran again has nothing to save in this
+ * pre-dump: what it wrote of the round goes, so the next round finds no
+ * memory of it here (it is new then, or gone; the final dump, frozen,
+ * decides). */
+static void predump_forget_task(struct dump_ctx *ctx, const struct task *t)
+{
+	static const enum img_kind per_pid[] = { IMG_MM, IMG_PAGEMAP, IMG_HASHES };
+	char name[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(per_pid); i++)
+		if (img_filename(per_pid[i], t->pid, name, sizeof(name)) == 0)
+			unlinkat(ctx->dirfd, name, 0);
+	if (img_filename(IMG_PAGES, t->pages_id, name, sizeof(name)) == 0)
+		unlinkat(ctx->dirfd, name, 0);
+	incr_warn(ctx->incr, "pid %d exited during the pre-dump: this round holds none of it",
+		  t->pid);
+}
+
 /* A pre-dump freezes only as long as its tracker needs: every task's
  * tracking is opened with the tree frozen (uffd-wp's first round injects
  * userfaultfd() then), and collected and re-armed too where the tracker
@@ -201,9 +228,16 @@ static int predump_tasks(struct dump_ctx *ctx)
 	ctx->stats.freeze_us = now_us() - ctx->t0_us;
 	for (unsigned i = 0; i < n && r == 0; i++) {
 		struct task *t = ctx->tree.tasks[i];
+		struct ckpt_err before = *ctx->err;
 
-		if (t->state != TS_ZOMBIE)
-			r = predump_task_running(ctx, i, t, &incr[i], !collect_frozen);
+		if (t->state == TS_ZOMBIE)
+			continue;
+		r = predump_task_running(ctx, i, t, &incr[i], !collect_frozen);
+		if (r < 0 && task_gone(t)) {
+			*ctx->err = before;	/* its failure says only that it went */
+			predump_forget_task(ctx, t);
+			r = 0;
+		}
 	}
 	return r < 0 ? r : write_inventory(ctx);
 }
