@@ -141,6 +141,14 @@ $(O)/unit/test_xport: tests/unit/test_xport.c $(O)/obj/client/xport.o $(LIBIMG) 
 	$(CC) $(CFLAGS) -DXPORT_CERTS=\"$(CURDIR)/tests/certs\" -o $@ $< $(O)/obj/client/xport.o \
 		$(LIBIMG) $(LDLIBS_IMG) $(LDLIBS_TLS) -lcriterion -pthread
 
+# test_migrate_proto tests migration's frames (client/migrate-proto.o) over
+# the transport.
+$(O)/unit/test_migrate_proto: tests/unit/test_migrate_proto.c $(O)/obj/client/migrate-proto.o \
+		$(O)/obj/client/xport.o $(LIBIMG) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(O)/obj/client/migrate-proto.o $(O)/obj/client/xport.o \
+		$(LIBIMG) $(LDLIBS_IMG) $(LDLIBS_TLS) -lcriterion -pthread
+
 # Test tools read images through libckptimg.
 $(O)/tools/%: tests/tools/%.c $(LIBIMG) | $(DEPS_STAMP)
 	@mkdir -p $(@D)

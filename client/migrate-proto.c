@@ -5,6 +5,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -36,10 +37,58 @@ const char *mig_frame_name(enum mig_frame t)
 	return (unsigned)t < ARRAY_SIZE(names) && names[t] ? names[t] : "unknown";
 }
 
+/* Set by the handler, hence global (as rpc-client's cancel flag). */
+static volatile sig_atomic_t mig_signal;
+static const int mig_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+static void on_mig_signal(int sig)
+{
+	mig_signal = sig;
+}
+
+void mig_catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_mig_signal };
+	struct sigaction old;
+
+	sigemptyset(&sa.sa_mask);
+	/* a signal ignored from the start (nohup) stays ignored */
+	for (size_t i = 0; i < ARRAY_SIZE(mig_signals); i++)
+		if (sigaction(mig_signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(mig_signals[i], &sa, NULL);
+}
+
+void mig_defer_signals(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < ARRAY_SIZE(mig_signals); i++)
+		sigaddset(&set, mig_signals[i]);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+/* A signal came, and is not deferred. */
+static bool signalled(void)
+{
+	sigset_t cur;
+
+	return mig_signal && !(sigprocmask(SIG_BLOCK, NULL, &cur) == 0 &&
+			       sigismember(&cur, SIGTERM));
+}
+
+static int interrupted(struct xport *x, const char *what, struct ckpt_err *err)
+{
+	return ckpt_fail(err, -EINTR, "%s while %s (with %s)",
+			 mig_signal ? strsignal(mig_signal) : "a signal", what, xport_peer(x));
+}
+
 static int xport_failed(struct xport *x, int r, const char *what, struct ckpt_err *err)
 {
 	const char *why = xport_errmsg(x);
 
+	if (r == -EINTR)
+		return interrupted(x, what, err);
 	if (r == -ECONNRESET || r == -EPIPE)
 		return ckpt_fail(err, -ECONNRESET, "the connection to %s dropped while %s",
 				 xport_peer(x), what);
@@ -64,6 +113,8 @@ int mig_send(struct xport *x, enum mig_frame type, const void *payload, size_t l
 	if (len > MIG_FRAME_MAX)
 		return ckpt_fail(err, -E2BIG, "a %s frame of %zu bytes is over %u",
 				 mig_frame_name(type), len, MIG_FRAME_MAX);
+	if (signalled())
+		return interrupted(x, "sending", err);
 	r = xport_send(x, &h, sizeof(h));
 	if (r == 0 && len)
 		r = xport_send(x, payload, len);
@@ -92,6 +143,8 @@ int mig_recv(struct xport *x, int timeout_ms, enum mig_frame *type, uint8_t **re
 	uint32_t len;
 	int r;
 
+	if (signalled())
+		return interrupted(x, "waiting for a frame", err);
 	r = xport_recv(x, &h, sizeof(h), timeout_ms);
 	if (r < 0)
 		return xport_failed(x, r, "waiting for a frame", err);

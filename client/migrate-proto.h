@@ -9,6 +9,7 @@
 #ifndef CKPT_MIGRATE_PROTO_H
 #define CKPT_MIGRATE_PROTO_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,6 +67,20 @@ int mig_recv_answer(struct xport *x, int timeout_ms, MigAnswer **ret,
 		    struct ckpt_err *err);
 /* Best effort: tell the peer why we give up. */
 void mig_send_abort(struct xport *x, const char *why);
+
+/* SIGINT, SIGTERM and SIGHUP end a migration cleanly on either side: the
+ * handler only notes the signal and interrupts (no SA_RESTART) the wait of
+ * a send or a receive, which fails with -EINTR; once one came, mig_send
+ * and mig_recv fail so at once. The caller cleans up as for a dropped
+ * connection. A ckptd request in progress (rpc-client) catches them
+ * itself meanwhile, as a cancel. */
+void mig_catch_signals(void);
+/* Once the source may have killed its tree, only the last frames (the
+ * destination's answer, the source's MIG_DONE) tell where the tree lives:
+ * a signal must not cut them. While these signals are blocked (from
+ * mig_defer_signals until the mask in *old is set back), they wait, and
+ * mig_send and mig_recv ignore one that came. */
+void mig_defer_signals(sigset_t *old);
 
 /* The connection options migrate and receive share, as getopt_long
  * entries (MIG_TLS_OPTIONS) and their handling: 1 when c was one of them

@@ -101,7 +101,8 @@ static void migrate_usage(FILE *f)
 		"  -j, --json            print the result (or the error) as JSON\n"
 		"  -h, --help            show this help\n"
 		"\n"
-		"Exit status: 0 migrated; 4 no such tree; 1 failed, the tree runs on here.\n",
+		"Exit status: 0 migrated; 9 the destination did not confirm the final round;\n"
+		"4 no such tree; 1 any other failure. Unless 0, the tree runs on here.\n",
 		MIG_ROUNDS_MAX);
 }
 
@@ -557,6 +558,7 @@ int cmd_migrate(int argc, char **argv)
 	if (r != 1)
 		return r;
 	m.t0 = now_us();
+	mig_catch_signals();
 	r = xport_tls_check(&a.tls, &m.err);
 	if (r < 0)
 		return client_fail("migrate", a.json, -r, EXIT_USAGE, "%s",
@@ -570,9 +572,14 @@ int cmd_migrate(int argc, char **argv)
 	if (r == 0)
 		r = stage_open(&m);
 	if (r < 0) {
+		/* a TLS peer resets a plaintext hello, or answers it with an alert */
+		bool tls_peer = a.tls.plaintext && (r == -ECONNRESET || r == -EBADMSG);
+
 		xport_close(m.x);
 		return client_fail("migrate", a.json, -r, r == -ESRCH ? EXIT_NOTARGET : EXIT_FAIL,
-				   "%s; nothing was dumped", ckpt_err_msg(&m.err, r));
+				   "%s%s; nothing was dumped", ckpt_err_msg(&m.err, r),
+				   tls_peer ? " (does the destination's receive use TLS? "
+				   "--insecure-plaintext must be given on both sides)" : "");
 	}
 	r = run_rounds(&m);
 	if (r) {
@@ -581,9 +588,13 @@ int cmd_migrate(int argc, char **argv)
 			       "runs on there");
 	} else {
 		struct ckpt_err ignored = { 0 };
+		sigset_t old;
 
-		/* the tree is gone here: the destination keeps its own */
+		/* the tree is gone here: the destination keeps its own, told so
+		 * even when a signal came meanwhile */
+		mig_defer_signals(&old);
 		mig_send(m.x, MIG_DONE, NULL, 0, &ignored);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		print_result(&m);
 	}
 	xport_close(m.x);

@@ -50,6 +50,8 @@ struct receiver {
 	unsigned rounds;		/* whole rounds stored */
 	uint64_t bytes;
 	int pid;			/* the restored root */
+	sigset_t sigmask;		/* the mask before mig_defer_signals */
+	bool deferred;			/* from the answer that the tree runs here */
 	uint64_t restore_ms;
 	char source[256];
 	struct ckpt_err err;
@@ -359,6 +361,22 @@ static int restore_round(struct receiver *rv, unsigned k, char *why, size_t whyl
 	return 0;
 }
 
+/* Why a restore failed when ckptd gave no message (the RPC layer reported
+ * it here only): what its exit code means, for the source. */
+static const char *restore_exit_why(int code)
+{
+	switch (code) {
+	case EXIT_NODAEMON:
+		return "no ckptd answers there and no one-shot ckptd could be started";
+	case EXIT_BADIMAGE:
+		return "the image chain it received does not read back";
+	case EXIT_PROTOCOL:
+		return "its ckptctl and ckptd do not understand each other";
+	default:
+		return "(its ckptctl receive says why)";
+	}
+}
+
 /* Rounds until the final one, restored; 0, a -errno in rv->err, or (> 0)
  * the exit code of a failed restore, reported. */
 static int take_rounds(struct receiver *rv)
@@ -397,10 +415,13 @@ static int take_rounds(struct receiver *rv)
 			char msg[1200];
 
 			snprintf(msg, sizeof(msg), "the restore failed on the destination: %s",
-				 why[0] ? why : "(its ckptctl receive says why)");
+				 why[0] ? why : restore_exit_why(r));
 			mig_send_answer(rv->x, false, msg, 0, 0, &rv->err);
 			return r;
 		}
+		/* the tree runs here: the source may kill its own on this answer */
+		mig_defer_signals(&rv->sigmask);
+		rv->deferred = true;
 		return mig_send_answer(rv->x, true, NULL, rv->pid, rv->restore_ms, &rv->err);
 	}
 	return ckpt_fail(&rv->err, -E2BIG, "more than %u rounds", ROUNDS_MAX);
@@ -448,10 +469,13 @@ static int serve(struct receiver *rv, int lfd)
 		r = take_rounds(rv);
 	if (r > 0)
 		return r;	/* the restore failed, and said so */
-	if (r == 0) {
+	if (r == 0)
 		r = await_done(rv);
-		if (r == 0)
-			return 0;
+	if (rv->deferred)
+		sigprocmask(SIG_SETMASK, &rv->sigmask, NULL);
+	if (r == 0)
+		return 0;
+	if (rv->pid > 0) {
 		if (proc_tree_kill(rv->pid) < 0)
 			fprintf(stderr, "ckptctl receive: cannot kill the tree restored as pid "
 				"%d\n", rv->pid);
@@ -462,8 +486,12 @@ static int serve(struct receiver *rv, int lfd)
 	}
 	if (rv->x && r != -ECONNABORTED && r != -ECONNRESET)
 		mig_send_abort(rv->x, ckpt_err_msg(&rv->err, r));
-	return client_fail("receive", rv->a->json, -r, EXIT_FAIL, "%s",
-			   ckpt_err_msg(&rv->err, r));
+	/* no hello: a TLS ClientHello is no frame */
+	return client_fail("receive", rv->a->json, -r, EXIT_FAIL, "%s%s",
+			   ckpt_err_msg(&rv->err, r),
+			   rv->a->tls.plaintext && r == -EBADMSG && !rv->source[0] ?
+			   " (does the source's migrate use TLS? --insecure-plaintext must be "
+			   "given on both sides)" : "");
 }
 
 int cmd_receive(int argc, char **argv)
@@ -477,6 +505,7 @@ int cmd_receive(int argc, char **argv)
 	r = parse_receive_args(argc, argv, &a);
 	if (r != 1)
 		return r;
+	mig_catch_signals();
 	r = xport_tls_check(&a.tls, &rv.err);
 	if (r < 0)
 		return client_fail("receive", a.json, -r, EXIT_USAGE, "%s",
