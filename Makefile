@@ -194,6 +194,7 @@ check-vm: all $(VM_PROGS) | $(O)/.vm-deps-ok
 bench: all $(BENCHES)
 	@CKPT_BUILD=$(O) sh tests/bench/run.sh
 	@CKPT_BUILD=$(O) sh tests/bench/incr.sh
+	@CKPT_BUILD=$(O) sh tests/bench/migrate.sh
 
 example: all
 	@CKPT_BUILD=$(O) sh tests/example.sh
