@@ -24,12 +24,24 @@ tls_dst()
 		--tls-key "$CERTS/server-key.pem"
 }
 
+# _dest_port: wait (bounded) until receive says where it listens; sets RPORT.
+_dest_port()
+{
+	local i=0
+	while ! RPORT=$(sed -n 's/.*listening on .*(port \([0-9]*\)).*/\1/p' "$RERR" 2>/dev/null) ||
+		[ -z "$RPORT" ]; do
+		[ -f "$RRCF" ] && fail "receive exited $(cat "$RRCF"): $(cat "$RERR")"
+		i=$((i + 1))
+		[ $i -le 100 ] || fail "receive does not listen: $(cat "$RERR" 2>/dev/null)"
+		sleep 0.1
+	done
+}
+
 # start_dest [ARGS...]: the destination's receive. The one-shot ckptd it
 # starts runs in its namespace too (CKPT_SOCKET unset); DEST_ENV adds
 # environment (e.g. CKPTD=/nonexistent to make its restore fail).
 start_dest()
 {
-	local i=0
 	RDIR=$TMP/in
 	ROUT=$TMP/recv.out
 	RERR=$TMP/recv.err
@@ -44,13 +56,7 @@ start_dest()
 		"$CKPTCTL" receive -D "$RDIR" --listen 127.0.0.1:0 "$@" </dev/null &
 	NSINIT=$!
 	track_pid $NSINIT
-	while ! RPORT=$(sed -n 's/.*listening on .*(port \([0-9]*\)).*/\1/p' "$RERR" 2>/dev/null) ||
-		[ -z "$RPORT" ]; do
-		[ -f "$RRCF" ] && fail "receive exited $(cat "$RRCF"): $(cat "$RERR")"
-		i=$((i + 1))
-		[ $i -le 100 ] || fail "receive does not listen: $(cat "$RERR" 2>/dev/null)"
-		sleep 0.1
-	done
+	_dest_port
 	# unshare --fork: $! is unshare, the namespace's init its child
 	NSINIT=$(cat /proc/$NSINIT/task/$NSINIT/children 2>/dev/null | cut -d' ' -f1)
 	[ -n "$NSINIT" ] || fail "cannot find the destination namespace's init"
@@ -104,7 +110,6 @@ host_pid()
 # namespace (so the PIDs of the source's tree are taken): RPID, RPORT.
 start_dest_here()
 {
-	local i=0
 	RDIR=$TMP/in
 	ROUT=$TMP/recv.out
 	RERR=$TMP/recv.err
@@ -115,13 +120,7 @@ start_dest_here()
 		</dev/null >"$ROUT" 2>"$RERR"; echo $? >"$RRCF" ) &
 	RPID=$!
 	track_pid $RPID
-	while ! RPORT=$(sed -n 's/.*listening on .*(port \([0-9]*\)).*/\1/p' "$RERR" 2>/dev/null) ||
-		[ -z "$RPORT" ]; do
-		[ -f "$RRCF" ] && fail "receive exited $(cat "$RRCF"): $(cat "$RERR")"
-		i=$((i + 1))
-		[ $i -le 100 ] || fail "receive does not listen: $(cat "$RERR" 2>/dev/null)"
-		sleep 0.1
-	done
+	_dest_port
 	log "receive listens on port $RPORT (in the test's PID namespace)"
 }
 
