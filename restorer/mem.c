@@ -323,6 +323,11 @@ static int read_batch(struct restore_args *a, const struct restore_page *p, unsi
 		left += iov[cnt].iov_len;
 		cnt++;
 	}
+	/* fault each block in with one call rather than page by page inside
+	 * preadv's copy: several times cheaper where a fault is dear (a VM);
+	 * best effort (kernels before 5.14 answer -EINVAL) */
+	for (unsigned i = 0; i < cnt; i++)
+		sys_madvise((unsigned long)iov[i].iov_base, iov[i].iov_len, MADV_POPULATE_WRITE);
 	while (left) {
 		long r = sys_preadv(p[0].fd, &iov[first], (int)(cnt - first), off);
 
