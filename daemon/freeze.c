@@ -499,6 +499,31 @@ static int recheck_dumpable(struct dump_ctx *ctx, const struct task *t)
 	return 0;
 }
 
+/* Every thread, frozen (it cannot install a filter any more): a seccomp
+ * filter is per thread unless synchronised, and seize_task looked at the
+ * main thread only. A filter the image cannot hold would be dropped by a
+ * restore, and the calls it denies would then succeed. */
+static int recheck_seccomp(struct dump_ctx *ctx)
+{
+	for (unsigned i = 0; i < ctx->tree.nr_tasks; i++) {
+		const struct task *t = ctx->tree.tasks[i];
+
+		for (unsigned j = 0; j < t->nr_threads; j++) {
+			pid_t tid = t->threads[j].tid;
+			struct proc_status st;
+
+			if (tid == t->pid || proc_read_status(tid, &st) < 0)
+				continue;	/* the main thread's was checked; gone */
+			proc_status_free(&st);
+			if (st.seccomp)
+				return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d (thread %d) runs "
+						 "under seccomp (mode %d), which ckpt cannot save",
+						 t->pid, tid, st.seccomp);
+		}
+	}
+	return 0;
+}
+
 static int recheck_owner(struct dump_ctx *ctx)
 {
 	if (ctx->opts->requester_uid == 0)
@@ -550,6 +575,8 @@ int freeze_tree(struct dump_ctx *ctx)
 			goto out_release;
 	}
 	r = recheck_owner(ctx);
+	if (r == 0)
+		r = recheck_seccomp(ctx);
 	if (r < 0)
 		goto out_release;
 	return 0;

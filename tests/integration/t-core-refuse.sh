@@ -42,6 +42,15 @@ no_partial_set "$dir"
 check_alive
 expect_status pass
 
+# a filter on one thread only: refused too, naming the thread (a restore
+# would drop it, and the filtered calls would then succeed)
+start_target core_seccomp -t
+expect_fail 1 "pid $TPID \(thread [0-9]+\) runs under seccomp" \
+	ckptctl dump -t "$TPID" -D "$dir"
+no_partial_set "$dir"
+check_alive
+expect_status pass
+
 # a vfork parent sleeps uninterruptibly until its child execs or exits
 start_target core_vfork
 i=0
