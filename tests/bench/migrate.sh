@@ -166,7 +166,7 @@ baseline()
 	# the restore, timed inside a PID namespace of its own, whose init
 	# (a shell that outlives the restore) keeps the restored tree
 	rm -f "$TMP/rst.rc"
-	env -u CKPT_SOCKET unshare --pid --fork --mount-proc sh -c '
+	env -u CKPT_SOCKET sh "$TOP/tests/pidns-run.sh" sh -c '
 		t0=$(date +%s%N)
 		"$1" restore -D "$2" >"$3.out" 2>"$3.err"
 		echo $? $((($(date +%s%N) - t0) / 1000000)) >"$3.rc"

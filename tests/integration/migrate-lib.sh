@@ -1,7 +1,8 @@
 # Helpers of the migration tests (sourced after lib.sh): the destination is
 # `ckptctl receive` in a PID namespace (and mount namespace, with its own
 # /proc) of its own, on the same machine and network namespace (127.0.0.1),
-# so the PIDs of a tree that still exists here are free there. The
+# so the PIDs of a tree that still exists here are free there
+# (tests/pidns-run.sh). The
 # namespace's init is a shell that outlives receive (a PID namespace dies
 # with its init), so the restored tree lives on after receive exits.
 #
@@ -47,7 +48,7 @@ start_dest()
 	RERR=$TMP/recv.err
 	RRCF=$TMP/recv.rc
 	rm -f "$ROUT" "$RERR" "$RRCF"
-	env -u CKPT_SOCKET ${DEST_ENV:-} unshare --pid --fork --mount-proc sh -c '
+	env -u CKPT_SOCKET ${DEST_ENV:-} sh "$TOP/tests/pidns-run.sh" sh -c '
 		out=$1 err=$2 rcf=$3
 		shift 3
 		"$@" >"$out" 2>"$err"
@@ -57,7 +58,7 @@ start_dest()
 	NSINIT=$!
 	track_pid $NSINIT
 	_dest_port
-	# unshare --fork: $! is unshare, the namespace's init its child
+	# pidns-run.sh (unshare --fork): $! is unshare, the namespace's init its child
 	NSINIT=$(cat /proc/$NSINIT/task/$NSINIT/children 2>/dev/null | cut -d' ' -f1)
 	[ -n "$NSINIT" ] || fail "cannot find the destination namespace's init"
 	track_pid $NSINIT
