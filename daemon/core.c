@@ -24,6 +24,7 @@
 #include "daemon/inject.h"
 #include "daemon/proc.h"
 #include "daemon/regs.h"
+#include "daemon/sched.h"
 #include "daemon/signals.h"
 #include "daemon/timers.h"
 #include "images/img.h"
@@ -352,6 +353,10 @@ static int dump_task_misc(struct dump_ctx *ctx, struct task *t, struct task_core
 		c->e.has_timerslack_ns = true;
 		c->e.timerslack_ns = (unsigned long)ret;
 	}
+	r = sched_dump_oom(t->pid, &c->e.oom_score_adj);
+	if (r < 0)
+		return core_fail(ctx, t->pid, r, "cannot read /proc/%d/oom_score_adj", t->pid);
+	c->e.has_oom_score_adj = true;
 	return 0;
 }
 
@@ -362,6 +367,7 @@ struct thread_core {
 	uint8_t *xsave;
 	SigaltstackEntry altstack;
 	RseqEntry rseq;
+	SchedEntry sched;
 	struct siginfo_list pending;
 	char comm[64];
 };
@@ -441,6 +447,15 @@ static int dump_thread(struct dump_ctx *ctx, struct task *t, struct thread *th,
 	snprintf(name, sizeof(name), "task/%d/comm", th->tid);
 	if (read_line(t->pid, name, c->comm, sizeof(c->comm)) == 0)
 		c->e.comm = c->comm;
+	r = sched_dump_thread(th->tid, &c->sched);
+	if (r == -EOPNOTSUPP)
+		return ckpt_fail(ctx->err, r, "pid %d: thread %d runs under SCHED_DEADLINE, "
+				 "which can't be saved: switch it to another policy first",
+				 t->pid, th->tid);
+	if (r < 0)
+		return core_fail(ctx, t->pid, r, "thread %d: cannot read its scheduling policy",
+				 th->tid);
+	c->e.sched = &c->sched;
 	return 0;
 }
 

@@ -39,6 +39,7 @@
 #include "common/util.h"
 #include "daemon/proc.h"
 #include "daemon/restore-cgroup.h"
+#include "daemon/sched.h"
 #include "restorer/restorer.h"
 
 #define RST_FORK_TIMEOUT_MS	30000
@@ -600,6 +601,8 @@ int rst_intermediate(struct rst_ctx *ctx)
 		futex_wake_all(&ctx->sh->stage);
 		r = wait_reports(ctx);
 	}
+	if (r == 0)
+		r = rst_apply_sched(ctx);	/* every thread exists, none runs */
 	if (r == 0)
 		r = release(ctx);
 	if (r < 0) {

@@ -14,6 +14,7 @@
 
 #include "common/util.h"
 #include "daemon/restore-int.h"
+#include "daemon/sched.h"
 
 /* Raising a hard rlimit needs CAP_SYS_RESOURCE; the restored tasks are
  * forked from this process and have its effective set. */
@@ -60,8 +61,11 @@ static int validate(struct rst_ctx *ctx)
 	if (r == 0)
 		r = rst_check_pipes(ctx);
 	for (unsigned i = 0; i < ctx->nr_tasks && r == 0; i++)
-		if (ctx->tasks[i].core)
+		if (ctx->tasks[i].core) {
 			r = rst_check_rlimits(ctx, &ctx->tasks[i]);
+			if (r == 0)
+				r = rst_check_sched(ctx, &ctx->tasks[i]);
+		}
 	if (r == 0 && !ctx->kd->clone3_set_tid)
 		r = ckpt_fail(ctx->err, -EOPNOTSUPP,
 			      "this kernel can't create a process with a chosen pid (clone3 set_tid)");
