@@ -45,6 +45,16 @@ struct pm_scan_arg {
 #define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
 #endif
 
+/* Guard regions (Linux 6.13+): madvise advice, and how the pagemap shows
+ * them (PAGEMAP_SCAN category and pagemap bit, Linux 6.14+) */
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL	102
+#endif
+#ifndef PAGE_IS_GUARD
+#define PAGE_IS_GUARD		(1 << 8)
+#endif
+#define PM_GUARD_REGION		(1ull << 58)
+
 /* userfaultfd write-protect features newer than 6.1 */
 #ifndef UFFD_FEATURE_WP_UNPOPULATED
 #define UFFD_FEATURE_WP_UNPOPULATED (1 << 13)

@@ -169,6 +169,21 @@ static bool probe_pidfd_getfd(void)
 	return fd >= 0;
 }
 
+/* Whether madvise(MADV_GUARD_INSTALL) works (Linux 6.13+), on a page of
+ * our own. */
+static bool probe_guard_regions(long page_size)
+{
+	void *p = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	bool ok;
+
+	if (p == MAP_FAILED)
+		return false;
+	ok = madvise(p, page_size, MADV_GUARD_INSTALL) == 0;
+	munmap(p, page_size);
+	return ok;
+}
+
 static bool probe_process_vm_readv(void)
 {
 	char src[16] = "ckpt kerndat", dst[16] = "";
@@ -324,6 +339,7 @@ int kerndat_probe(struct kerndat *kd)
 	kd->clone3_set_tid = probe_clone3_set_tid();
 	kd->pidfd_getfd = probe_pidfd_getfd();
 	kd->process_vm_readv = probe_process_vm_readv();
+	kd->guard_regions = probe_guard_regions(kd->page_size);
 	kd->sock_diag = probe_sock_diag();
 	probe_xsave(kd);
 	probe_ptrace(kd);

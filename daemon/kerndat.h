@@ -19,6 +19,7 @@ struct kerndat {
 	bool ptrace_rseq;	/* PTRACE_GET_RSEQ_CONFIGURATION */
 	bool ptrace_xstate;	/* PTRACE_GETREGSET NT_X86_XSTATE */
 	bool process_vm_readv;
+	bool guard_regions;	/* MADV_GUARD_INSTALL (a dump looks for them only then) */
 	bool sock_diag;		/* NETLINK_SOCK_DIAG answers */
 	uint64_t xfeatures;	/* XCR0 */
 	uint32_t xsave_size;	/* bytes of an xsave area for XCR0 */

@@ -281,11 +281,81 @@ static int vma_object(struct mm_dump *d, const struct vma *v, VmaEntry *e,
 	return 0;
 }
 
+/* Whether the kerndat probe ran: a zeroed struct means it did not, and
+ * PAGEMAP_SCAN and process_vm_readv are simply tried. */
+static bool kerndat_known(const struct kerndat *kd)
+{
+	return kd && kd->page_size > 0;
+}
+
+/* Open the pagemap scanner once, for the guard runs and the pages. */
+static int open_scan(struct mm_dump *d)
+{
+	const struct kerndat *kd = d->ctx->kd;
+	bool known = kerndat_known(kd);
+	int r;
+
+	if (d->scan)
+		return 0;
+	r = pagescan_open(d->pid, d->ps, !known || kd->pagemap_scan, &d->scan);
+	if (r < 0)
+		return ckpt_fail(d->ctx->err, r, "pid %d: cannot open /proc/%d/pagemap",
+				 d->pid, d->pid);
+	return 0;
+}
+
+#define GUARD_RUNS	64u
+
+/* The guard runs (MADV_GUARD_INSTALL) of v into e->guards: restore
+ * installs them again; the pages pass never reads them (they fault). */
+static int vma_guards(struct mm_dump *d, const struct vma *v, VmaEntry *e,
+		      PageRange **ret_ranges)
+{
+	struct page_run runs[GUARD_RUNS];
+	PageRange *ranges = NULL;
+	size_t n = 0;
+	uint64_t addr = v->start;
+	int r;
+
+	while (addr < v->end) {
+		unsigned nr = 0;
+		uint64_t next;
+
+		r = pagescan_guards(d->scan, addr, v->end, runs, GUARD_RUNS, &nr, &next);
+		if (r >= 0 && (next <= addr || next > v->end))
+			r = -EIO;
+		if (r < 0)
+			return ckpt_fail(d->ctx->err, r, "pid %d: cannot find the guard pages of "
+					 "%" PRIx64 "-%" PRIx64 " at %" PRIx64, d->pid, v->start,
+					 v->end, addr);
+		if (nr) {
+			PageRange *nrg = realloc(ranges, (n + nr) * sizeof(*ranges));
+
+			if (!nrg) {
+				free(ranges);
+				return ckpt_fail(d->ctx->err, -ENOMEM, "pid %d: out of memory", d->pid);
+			}
+			ranges = nrg;
+		}
+		for (unsigned i = 0; i < nr; i++) {
+			page_range__init(&ranges[n]);
+			ranges[n].start = runs[i].start;
+			ranges[n++].end = runs[i].end;
+		}
+		addr = next;
+	}
+	*ret_ranges = ranges;
+	e->n_guards = n;
+	return 0;
+}
+
 static int write_vma(struct mm_dump *d, struct img *img, const struct vma *v)
 {
 	VmaEntry e = VMA_ENTRY__INIT;
 	FileIdentity fi = FILE_IDENTITY__INIT;
 	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ PageRange *guards = NULL;
+	_cleanup_free_ PageRange **guard_ptrs = NULL;
 	int r;
 
 	e.start = v->start;
@@ -305,6 +375,22 @@ static int write_vma(struct mm_dump *d, struct img *img, const struct vma *v)
 		if (r < 0)
 			return r;
 	}
+	/* no guard regions without MADV_GUARD_INSTALL: no search (on a
+	 * kernel without PAGEMAP_SCAN it reads every pagemap word) */
+	if (!vma_is_special(v) &&
+	    (!d->ctx->kd || d->ctx->kd->page_size <= 0 || d->ctx->kd->guard_regions)) {
+		r = vma_guards(d, v, &e, &guards);
+		if (r < 0)
+			return r;
+	}
+	if (e.n_guards) {
+		guard_ptrs = malloc(e.n_guards * sizeof(*guard_ptrs));
+		if (!guard_ptrs)
+			return ckpt_fail(d->ctx->err, -ENOMEM, "pid %d: out of memory", d->pid);
+		for (size_t i = 0; i < e.n_guards; i++)
+			guard_ptrs[i] = &guards[i];
+		e.guards = guard_ptrs;
+	}
 	r = img_write_msg(img, &e.base);
 	if (r < 0)
 		return ckpt_fail(d->ctx->err, r, "%s", img_errmsg(img));
@@ -316,6 +402,9 @@ static int write_mm_image(struct mm_dump *d)
 	struct img *img;
 	int r;
 
+	r = open_scan(d);
+	if (r < 0)
+		return r;
 	r = img_create(d->ctx->dirfd, IMG_MM, d->pid, &img);
 	if (r < 0)
 		return ckpt_fail(d->ctx->err, r, "pid %d: cannot create mm-%d.img", d->pid, d->pid);
@@ -534,13 +623,6 @@ static int finish_hashes(struct mm_dump *d)
 	return 0;
 }
 
-/* Whether the kerndat probe ran: a zeroed struct means it did not, and
- * PAGEMAP_SCAN and process_vm_readv are simply tried. */
-static bool kerndat_known(const struct kerndat *kd)
-{
-	return kd && kd->page_size > 0;
-}
-
 static int open_pipe(struct mm_dump *d)
 {
 	const struct kerndat *kd = d->ctx->kd;
@@ -584,18 +666,15 @@ static int finish_pipe(struct mm_dump *d)
 /* Find the pages to save, VMA by VMA, into the pipe. */
 static int scan_pages(struct mm_dump *d)
 {
-	const struct kerndat *kd = d->ctx->kd;
-	bool known = kerndat_known(kd);
 	int r;
 
 	for (size_t i = 0; i < d->vmas.nr; i++)
 		if (vma_wants_pages(&d->vmas.v[i]))
 			d->counted += (d->vmas.v[i].anon_kb + d->vmas.v[i].swap_kb) * 1024 / d->ps;
 
-	r = pagescan_open(d->pid, d->ps, !known || kd->pagemap_scan, &d->scan);
+	r = open_scan(d);
 	if (r < 0)
-		return ckpt_fail(d->ctx->err, r, "pid %d: cannot open /proc/%d/pagemap",
-				 d->pid, d->pid);
+		return r;
 	r = open_incr(d);
 	if (r < 0)
 		return r;

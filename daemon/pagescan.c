@@ -30,11 +30,15 @@
 #define PM_WINDOW	4096u		/* pagemap words per pread */
 
 #define SCAN_SKIP	(PAGE_IS_FILE | PAGE_IS_PFNZERO)
+/* A guard page (MADV_GUARD_INSTALL) shows as swapped; reading it faults.
+ * Kernels without the category refuse it (EINVAL): asked without it then. */
+#define SCAN_SKIP_GUARD	(SCAN_SKIP | PAGE_IS_GUARD)
 
 struct pagescan {
 	int fd;
 	long page_size;
 	bool ioctl_ok;		/* PAGEMAP_SCAN answered, or is still to try */
+	bool guard_ok;		/* PAGEMAP_SCAN knows PAGE_IS_GUARD, or still to try */
 	bool zero_pfn_known;
 	uint64_t zero_pfn;
 	uint64_t *words;	/* PM_WINDOW, fallback only */
@@ -46,7 +50,7 @@ bool pagescan_word_wanted(uint64_t word, uint64_t zero_pfn)
 {
 	if (!(word & (PM_PRESENT | PM_SWAPPED)))
 		return false;
-	if (word & PM_FILE)
+	if (word & (PM_FILE | PM_GUARD_REGION))
 		return false;
 	if ((word & PM_PRESENT) && zero_pfn && (word & PM_PFN_MASK) == zero_pfn)
 		return false;
@@ -71,6 +75,7 @@ int pagescan_open(pid_t pid, long page_size, bool use_ioctl, struct pagescan **r
 	}
 	s->page_size = page_size;
 	s->ioctl_ok = use_ioctl;
+	s->guard_ok = true;
 	*ret = s;
 	return 0;
 }
@@ -116,21 +121,10 @@ static uint64_t probe_zero_pfn(long page_size)
 	return word[0] & PM_PFN_MASK;
 }
 
-static int scan_ioctl(struct pagescan *s, uint64_t start, uint64_t end,
-		      struct page_run *runs, unsigned max_runs, uint64_t max_pages,
-		      unsigned *ret_nr, uint64_t *ret_next)
+/* One PAGEMAP_SCAN call into s->regions (grown to max_runs): the number
+ * of regions found, or -errno. */
+static int scan_call(struct pagescan *s, struct pm_scan_arg *arg, unsigned max_runs)
 {
-	struct pm_scan_arg arg = {
-		.size = sizeof(arg),
-		.start = start,
-		.end = end,
-		.max_pages = max_pages,
-		.category_inverted = SCAN_SKIP,
-		.category_mask = SCAN_SKIP,
-		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
-		.return_mask = SCAN_SKIP,
-	};
-	unsigned nr = 0;
 	int n;
 
 	if (s->nr_regions < max_runs) {
@@ -141,17 +135,43 @@ static int scan_ioctl(struct pagescan *s, uint64_t start, uint64_t end,
 		s->regions = nr_;
 		s->nr_regions = max_runs;
 	}
-	arg.vec = (uintptr_t)s->regions;
-	arg.vec_len = max_runs;
+	arg->vec = (uintptr_t)s->regions;
+	arg->vec_len = max_runs;
 	do
-		n = ioctl(s->fd, PAGEMAP_SCAN, &arg);
+		n = ioctl(s->fd, PAGEMAP_SCAN, arg);
 	while (n < 0 && errno == EINTR);
+	return n < 0 ? negerrno() : n;
+}
+
+static int scan_ioctl(struct pagescan *s, uint64_t start, uint64_t end,
+		      struct page_run *runs, unsigned max_runs, uint64_t max_pages,
+		      unsigned *ret_nr, uint64_t *ret_next)
+{
+	uint64_t skip = s->guard_ok ? SCAN_SKIP_GUARD : SCAN_SKIP;
+	struct pm_scan_arg arg = {
+		.size = sizeof(arg),
+		.start = start,
+		.end = end,
+		.max_pages = max_pages,
+		.category_inverted = skip,
+		.category_mask = skip,
+		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		.return_mask = skip,
+	};
+	unsigned nr = 0;
+	int n;
+
+	n = scan_call(s, &arg, max_runs);
+	if (n == -EINVAL && s->guard_ok) {
+		s->guard_ok = false;	/* an older kernel: no PAGE_IS_GUARD */
+		return scan_ioctl(s, start, end, runs, max_runs, max_pages, ret_nr, ret_next);
+	}
 	if (n < 0)
-		return negerrno();
+		return n;
 	for (int i = 0; i < n; i++) {
 		const struct page_region *pr = &s->regions[i];
 
-		if (pr->categories & SCAN_SKIP)
+		if (pr->categories & skip)
 			continue;	/* the kernel filtered these already */
 		runs[nr].start = pr->start;
 		runs[nr].end = pr->end;
@@ -221,4 +241,82 @@ int pagescan_next(struct pagescan *s, uint64_t start, uint64_t end,
 		s->zero_pfn_known = true;
 	}
 	return scan_words(s, start, end, runs, max_runs, max_pages, ret_nr, ret_next);
+}
+
+/* Guard runs by PAGEMAP_SCAN; -EINVAL when the kernel lacks the category. */
+static int guards_ioctl(struct pagescan *s, uint64_t start, uint64_t end,
+			struct page_run *runs, unsigned max_runs,
+			unsigned *ret_nr, uint64_t *ret_next)
+{
+	struct pm_scan_arg arg = {
+		.size = sizeof(arg),
+		.start = start,
+		.end = end,
+		.category_mask = PAGE_IS_GUARD,
+		.return_mask = PAGE_IS_GUARD,
+	};
+	int n = scan_call(s, &arg, max_runs);
+
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++)
+		runs[i] = (struct page_run){ s->regions[i].start, s->regions[i].end };
+	*ret_nr = n;
+	*ret_next = arg.walk_end;
+	return 0;
+}
+
+/* Guard runs from pagemap words, a window at a time. */
+static int guards_words(struct pagescan *s, uint64_t start, uint64_t end,
+			struct page_run *runs, unsigned max_runs,
+			unsigned *ret_nr, uint64_t *ret_next)
+{
+	uint64_t ps = s->page_size, nw = MIN((end - start) / ps, (uint64_t)PM_WINDOW), i;
+	unsigned nr = 0;
+	int r;
+
+	if (!s->words) {
+		s->words = malloc(PM_WINDOW * sizeof(uint64_t));
+		if (!s->words)
+			return -ENOMEM;
+	}
+	r = pread_full(s->fd, s->words, nw * sizeof(uint64_t), start / ps * sizeof(uint64_t));
+	if (r < 0)
+		return r;
+	for (i = 0; i < nw; i++) {
+		uint64_t addr = start + i * ps;
+
+		if (!(s->words[i] & PM_GUARD_REGION))
+			continue;
+		if (nr && runs[nr - 1].end == addr) {
+			runs[nr - 1].end += ps;
+			continue;
+		}
+		if (nr == max_runs)
+			break;
+		runs[nr++] = (struct page_run){ addr, addr + ps };
+	}
+	*ret_nr = nr;
+	*ret_next = start + i * ps;
+	return 0;
+}
+
+int pagescan_guards(struct pagescan *s, uint64_t start, uint64_t end,
+		    struct page_run *runs, unsigned max_runs,
+		    unsigned *ret_nr, uint64_t *ret_next)
+{
+	int r;
+
+	if (start >= end || !max_runs || start % s->page_size || end % s->page_size)
+		return -EINVAL;
+	if (s->ioctl_ok && s->guard_ok) {
+		r = guards_ioctl(s, start, end, runs, max_runs, ret_nr, ret_next);
+		if (r != -ENOTTY && r != -EINVAL)
+			return r;
+		if (r == -ENOTTY)
+			s->ioctl_ok = false;
+		else
+			s->guard_ok = false;
+	}
+	return guards_words(s, start, end, runs, max_runs, ret_nr, ret_next);
 }

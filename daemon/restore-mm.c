@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,10 +60,42 @@ static VmaEntry *vma_of(struct rst_task *t, uint64_t addr)
 	return NULL;
 }
 
+/* Guard regions: page aligned, ascending, inside their VMA (the blob
+ * trusts the order). */
+static int check_guards(struct rst_ctx *ctx, struct rst_task *t)
+{
+	for (unsigned i = 0; i < t->nr_vmas; i++) {
+		VmaEntry *v = t->vmas[i];
+		uint64_t prev = v->start;
+
+		for (size_t j = 0; j < v->n_guards; j++) {
+			const PageRange *g = v->guards[j];
+
+			if (g->start < prev || g->end <= g->start || g->end > v->end ||
+			    (g->start | g->end) % ctx->page_size || vma_special(v))
+				return ckpt_fail(ctx->err, -EBADMSG, "mm-%d.img: vma %" PRIx64 "-%"
+						 PRIx64 ": guard region %" PRIx64 "-%" PRIx64
+						 " is unaligned, out of order or outside it",
+						 t->pe->pid, v->start, v->end, g->start, g->end);
+			prev = g->end;
+		}
+		if (v->n_guards && ctx->kd && ctx->kd->page_size > 0 && !ctx->kd->guard_regions)
+			return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d: vma %" PRIx64 "-%" PRIx64
+					 " has guard pages (MADV_GUARD_INSTALL), which this kernel "
+					 "lacks (Linux 6.13+)", t->pe->pid, v->start, v->end);
+	}
+	return 0;
+}
+
 int rst_check_mm(struct rst_ctx *ctx, struct rst_task *t)
 {
 	pid_t pid = t->pe->pid;
 	CredsEntry *cr = t->core->creds;
+	int r;
+
+	r = check_guards(ctx, t);
+	if (r < 0)
+		return r;
 
 	if (t->nr_threads > RESTORE_MAX_THREADS)
 		return ckpt_fail(ctx->err, -E2BIG, "pid %d: %u threads, the restorer takes %u",
@@ -102,7 +135,8 @@ int rst_check_mm(struct rst_ctx *ctx, struct rst_task *t)
 struct layout {
 	uint64_t vmas, pages, auxv, close_fds, timers, shared_pending, threads, pending,
 		xsave, groups, park, stacks, len;
-	uint32_t nr_vmas, nr_pages, nr_auxv, nr_close, nr_pending;
+	uint64_t guards;
+	uint32_t nr_vmas, nr_pages, nr_auxv, nr_close, nr_pending, nr_guards;
 	uint64_t park_len;
 };
 
@@ -161,9 +195,12 @@ static void plan_layout(struct rst_ctx *ctx, struct rst_task *t, const struct vd
 	uint64_t o = align_up(sizeof(struct restore_args), 64);
 
 	memset(l, 0, sizeof(*l));
-	for (unsigned i = 0; i < t->nr_vmas; i++)
-		if (!vma_special(t->vmas[i]))
-			l->nr_vmas++;
+	for (unsigned i = 0; i < t->nr_vmas; i++) {
+		if (vma_special(t->vmas[i]))
+			continue;
+		l->nr_vmas++;
+		l->nr_guards += t->vmas[i]->n_guards;
+	}
 	for (size_t i = 0; i < t->nr_pages; i++) {
 		VmaEntry *v = vma_of(t, t->pages[i].vaddr);
 
@@ -180,6 +217,7 @@ static void plan_layout(struct rst_ctx *ctx, struct rst_task *t, const struct vd
 #define TAKE(field, bytes) do { l->field = o; o = align_up(o + (bytes), 64); } while (0)
 	TAKE(vmas, (uint64_t)l->nr_vmas * sizeof(struct restore_vma));
 	TAKE(pages, (uint64_t)l->nr_pages * sizeof(struct restore_page));
+	TAKE(guards, (uint64_t)l->nr_guards * sizeof(struct restore_range));
 	TAKE(auxv, (uint64_t)l->nr_auxv * 8);
 	TAKE(close_fds, (uint64_t)l->nr_close * 4);
 	TAKE(timers, t->core->n_posix_timers * sizeof(struct restore_posix_timer));
@@ -202,7 +240,8 @@ static void fill_vmas(struct rst_ctx *ctx, struct rst_task *t, struct restore_ar
 		      const struct layout *l)
 {
 	struct restore_vma *rv = (void *)((char *)a + l->vmas);
-	unsigned n = 0;
+	struct restore_range *rg = (void *)((char *)a + l->guards);
+	unsigned n = 0, ng = 0;
 
 	for (unsigned i = 0; i < t->nr_vmas; i++) {
 		VmaEntry *v = t->vmas[i];
@@ -210,6 +249,8 @@ static void fill_vmas(struct rst_ctx *ctx, struct rst_task *t, struct restore_ar
 
 		if (vma_special(v))
 			continue;
+		for (size_t j = 0; j < v->n_guards; j++)
+			rg[ng++] = (struct restore_range){ v->guards[j]->start, v->guards[j]->end };
 		rv[n] = (struct restore_vma){
 			.start = v->start, .end = v->end, .pgoff = v->pgoff,
 			.madv = v->has_madv ? v->madv : 0, .prot = v->prot, .flags = v->flags,
@@ -227,6 +268,8 @@ static void fill_vmas(struct rst_ctx *ctx, struct rst_task *t, struct restore_ar
 	}
 	a->vmas_off = l->vmas;
 	a->nr_vmas = n;
+	a->guards_off = l->guards;
+	a->nr_guards = ng;
 }
 
 /* pages_fds: per chain link, its pages-N.img of t ([0]: this set's). */

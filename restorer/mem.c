@@ -12,6 +12,11 @@
 #include "syscall.h"
 #include "xxh3.h"
 
+/* Linux 6.13; the blob cannot include common/compat.h (glibc headers) */
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+
 #define PAGE		((__u64)RESTORE_PAGE_SIZE)
 #define TASK_SIZE_47	0x7ffffffff000ULL
 #define RSEQ_UNREGISTER	1
@@ -402,6 +407,36 @@ static int lock_vma(struct restore_args *a, const struct restore_vma *v)
 	return 0;
 }
 
+/* Install the guard regions of v (the next ones of the sorted array, from
+ * *next) once its pages are in place: the kernel zaps what lies under them. */
+static int install_guards(struct restore_args *a, const struct restore_vma *v, unsigned *next)
+{
+	const struct restore_range *g = blob_at(a, a->guards_off);
+	unsigned i = *next;
+
+	for (; i < a->nr_guards && g[i].start < v->end; i++) {
+		long r;
+
+		if (g[i].start < v->start || g[i].end > v->end || g[i].end <= g[i].start ||
+		    ((g[i].start | g[i].end) & (PAGE - 1)))
+			return (int)blob_fail(a, RSTEP_PROTECT, -EINVAL, g[i].start,
+					     "guard region 0x%llx-0x%llx is not inside vma 0x%llx-0x%llx",
+					     (unsigned long long)g[i].start, (unsigned long long)g[i].end,
+					     (unsigned long long)v->start, (unsigned long long)v->end);
+		r = sys_madvise(g[i].start, g[i].end - g[i].start, MADV_GUARD_INSTALL);
+		if (r < 0)
+			return (int)blob_fail(a, RSTEP_PROTECT, r, g[i].start,
+					     "madvise(MADV_GUARD_INSTALL) 0x%llx-0x%llx in vma "
+					     "0x%llx-0x%llx (%s)%s",
+					     (unsigned long long)g[i].start, (unsigned long long)g[i].end,
+					     (unsigned long long)v->start, (unsigned long long)v->end,
+					     kind_name(v->kind), r == -EINVAL ?
+					     ": no guard regions in this kernel (Linux 6.13+)?" : "");
+	}
+	*next = i;
+	return 0;
+}
+
 /* Final protection, advice and lock. */
 static int finish_vma(struct restore_args *a, const struct restore_vma *v, bool has_pages)
 {
@@ -455,7 +490,8 @@ int blob_restore_vmas(struct restore_args *a)
 {
 	const struct restore_vma *vmas = blob_at(a, a->vmas_off);
 	const struct restore_page *pages = blob_at(a, a->pages_off);
-	unsigned next = 0;
+	const struct restore_range *guards = blob_at(a, a->guards_off);
+	unsigned next = 0, next_guard = 0;
 
 	for (unsigned i = 0; i < a->nr_vmas; i++) {
 		const struct restore_vma *v = &vmas[i];
@@ -468,6 +504,8 @@ int blob_restore_vmas(struct restore_args *a)
 		if (!r)
 			r = fill_vma(a, v, &pages[next], n);
 		if (!r)
+			r = install_guards(a, v, &next_guard);
+		if (!r)
 			r = finish_vma(a, v, n > 0);
 		if (r)
 			return r;
@@ -477,6 +515,11 @@ int blob_restore_vmas(struct restore_args *a)
 		return (int)blob_fail(a, RSTEP_PAGES, -EINVAL, pages[next].vaddr,
 				     "page block 0x%llx lies outside every VMA",
 				     (unsigned long long)pages[next].vaddr);
+	if (next_guard < a->nr_guards)
+		return (int)blob_fail(a, RSTEP_PROTECT, -EINVAL, guards[next_guard].start,
+				     "guard region 0x%llx-0x%llx lies outside every VMA",
+				     (unsigned long long)guards[next_guard].start,
+				     (unsigned long long)guards[next_guard].end);
 	return 0;
 }
 

@@ -33,7 +33,7 @@
 #include <linux/types.h>
 
 #define RESTORE_ARGS_MAGIC	0x5254535254504b43ULL	/* "CKPTRSTR" */
-#define RESTORE_ARGS_VERSION	1u
+#define RESTORE_ARGS_VERSION	2u
 
 #define RESTORE_PAGE_SIZE	4096u
 
@@ -321,6 +321,12 @@ struct restore_args {
 				 * [stacks_off + i * RESTORE_THREAD_STACK_SIZE, + SIZE) */
 
 	struct restore_sync sync;
+
+	/* Guard regions (MADV_GUARD_INSTALL), installed once their VMA is
+	 * filled: nr_guards struct restore_range, sorted, each inside one VMA. */
+	__u64 guards_off;
+	__u32 nr_guards;
+	__u32 pad_guards;
 };
 
 /* Bytes the engine must reserve in the args area for the stacks. */
