@@ -296,6 +296,8 @@ static int describe(struct dump_ctx *ctx, struct fd_parms *p, FileDescEntry *e)
 	e->flags = p->flags;
 	e->type = k->type;
 	r = k->describe(ctx, p, e);
+	if (r == 0 && !(p->flags & O_PATH))	/* its owner, whatever its kind */
+		r = fd_fown_describe(ctx, p, e);
 	if (r < 0)
 		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot describe %s",
 				 p->pid, p->fd, p->link);

@@ -92,6 +92,9 @@ int rst_load_files(struct rst_ctx *ctx)
 		if (!k)
 			return ckpt_fail(ctx->err, -EBADMSG, "files.img: id %u has unknown type %d",
 					 fe->id, fe->type);
+		r = fd_fown_check(ctx, fe);
+		if (r < 0)
+			return r;
 		/* the kinds restore opens by path (or recreates next to it) */
 		if (fe->file && k->by_path) {
 			char rec[64];

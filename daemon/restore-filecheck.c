@@ -100,7 +100,9 @@ static int stat_saved(struct rst_ctx *ctx, const char *what, int fd, const FileI
 	rst_clean_path(id->path, path, len);
 	/* looked up as the requester (restore-creds.c) */
 	if (fd < 0) {
-		pfd = rst_open_path(ctx, path, O_PATH, 0);
+		/* an O_PATH fd on a symlink holds the link itself */
+		pfd = rst_open_path(ctx, path, O_PATH | (id->has_mode && S_ISLNK(id->mode) ?
+							 O_NOFOLLOW : 0), 0);
 		if (pfd < 0)
 			return ckpt_fail(ctx->err, pfd, "%s: file %s %s", what, path,
 					 pfd == -ENOENT ? "is gone" : "cannot be reached");

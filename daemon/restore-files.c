@@ -515,15 +515,18 @@ int rst_open_shmems(struct rst_ctx *ctx)
 	return 0;
 }
 
-/* In task t, its fds in place: what their kinds do then (epoll watches). */
+/* In task t, its fds in place: their owners (the tree's pids exist now),
+ * then what their kinds do (epoll watches). */
 static int post_open_fds(struct rst_ctx *ctx, struct rst_task *t)
 {
 	for (unsigned i = 0; i < t->nr_fds; i++) {
 		FdEntry *f = t->fds[i];
 		const FileDescEntry *fe = rst_desc_find(ctx, f->desc_id)->fe;
 		const struct fd_kind_ops *k = fd_kind_of_desc(fe);
-		int r;
+		int r = fd_fown_restore(ctx, t, f, fe);
 
+		if (r < 0)
+			return r;
 		if (!k || !k->post_open)
 			continue;
 		r = k->post_open(ctx, t, f, fe);

@@ -17,14 +17,15 @@
 
 /* Every kind, one line each: fd_kind_NAME, defined in NAME.c. Dump looks
  * in this order: the anon-inode kinds by name before the catch-all anon
- * kind, a terminal before other character devices; "other" takes whatever
- * is left. */
+ * kind, O_PATH fds before the kinds by file type, a terminal before other
+ * character devices; "other" takes whatever is left. */
 #define FD_KINDS(X)	\
 	X(eventfd)	\
 	X(epoll)	\
 	X(signalfd)	\
 	X(timerfd)	\
 	X(anon)		\
+	X(opath)	\
 	X(regfile)	\
 	X(memfd)	\
 	X(dir)		\
@@ -121,4 +122,16 @@ int fd_reopen_self(int fd, int flags)
 	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
 	fd = open(p, (flags & FD_REOPEN_MASK) | O_CLOEXEC);
 	return fd < 0 ? negerrno() : fd;
+}
+
+int fd_restore_fl(int fd, uint32_t flags)
+{
+	int cur = fcntl(fd, F_GETFL);
+
+	if (cur < 0)
+		return negerrno();
+	if (((uint32_t)cur & FD_SETFL_MASK) == (flags & FD_SETFL_MASK))
+		return 0;
+	cur = (cur & ~FD_SETFL_MASK) | (flags & FD_SETFL_MASK);
+	return fcntl(fd, F_SETFL, cur) < 0 ? negerrno() : 0;
 }

@@ -86,6 +86,19 @@ int fd_anon_describe(struct dump_ctx *ctx, struct fd_parms *p, FileDescEntry *e)
 			O_DSYNC | O_LARGEFILE)
 /* A new description of the file of our fd with other flags (kinds.c). */
 int fd_reopen_self(int fd, int flags);
+/* Flags F_SETFL sets, which a description opened by path gets if its open
+ * did not give it them (a memfd shared with its ghost, O_ASYNC). */
+#define FD_SETFL_MASK (O_APPEND | O_ASYNC | O_DIRECT | O_NOATIME | O_NONBLOCK)
+/* Give fd the F_SETFL flags of flags (kinds.c). */
+int fd_restore_fl(int fd, uint32_t flags);
+
+/* fown.c: the owner (F_GETOWN_EX) and signal (F_GETSIG) of a description
+ * of any kind (files.c); an owner outside the tree is refused. Restore:
+ * checked with files.img, set in task t once its fds are in place. */
+int fd_fown_describe(struct dump_ctx *ctx, const struct fd_parms *p, FileDescEntry *e);
+int fd_fown_check(struct rst_ctx *ctx, const FileDescEntry *fe);
+int fd_fown_restore(struct rst_ctx *ctx, struct rst_task *t, const FdEntry *f,
+		    const FileDescEntry *fe);
 
 /* regfile.c: the file's identity (path, dev, ino, size, mtime, mode) */
 int fd_set_identity(FileDescEntry *e, const struct stat *st, const char *path);

@@ -3,7 +3,8 @@
  * device, inode, size, mtime, mode) and the offset; the contents of a
  * deleted file or a memfd go to a ghost image. A restore opens the file by
  * path as the requester (checked as --file-validation wants), or recreates
- * a deleted one from its ghost image, and seeks to the offset. */
+ * a deleted one from its ghost image, sets the F_SETFL flags open can't
+ * (fd_restore_fl) and seeks to the offset. */
 #include "daemon/files/kinds.h"
 
 #include <errno.h>
@@ -219,7 +220,15 @@ static int open_seek(struct rst_ctx *ctx, FileDescEntry *fe, int oflags, bool se
 		rst_clean_path(fe->file->path, path, sizeof(path));
 	snprintf(what, sizeof(what), "file description %u", fe->id);
 	fd = path_open(ctx, fe, path, what, oflags);
-	if (fd < 0 || !seek || !fe->has_pos || lseek(fd, fe->pos, SEEK_SET) >= 0 || !must_seek)
+	if (fd < 0)
+		return fd;
+	r = fd_restore_fl(fd, fe->flags);
+	if (r < 0) {
+		close(fd);
+		return ckpt_fail(ctx->err, r, "%s (%s): cannot set its flags to 0%o (F_SETFL)",
+				 what, path[0] ? path : "memfd", fe->flags & FD_SETFL_MASK);
+	}
+	if (!seek || !fe->has_pos || lseek(fd, fe->pos, SEEK_SET) >= 0 || !must_seek)
 		return fd;
 	r = negerrno();
 	close(fd);

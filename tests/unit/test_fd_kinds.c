@@ -39,15 +39,27 @@ Test(fd_kinds, dump_picks_by_name_then_by_file_type)
 	cr_assert_eq(kind_of("/dev/sda", S_IFBLK | 0660, makedev(8, 0)), FD_TYPE__FD_OTHER);
 }
 
+Test(fd_kinds, opath_fds_before_the_kinds_by_file_type)
+{
+	struct fd_parms p = { .link = "/tmp/x", .flags = O_PATH | O_NOFOLLOW };
+
+	p.st.st_mode = S_IFLNK | 0777;
+	cr_assert_eq(fd_kind_of_fd(&p)->type, FD_TYPE__FD_PATH);
+	p.st.st_mode = S_IFREG | 0600;
+	cr_assert_eq(fd_kind_of_fd(&p)->type, FD_TYPE__FD_PATH);
+	p.flags = O_RDONLY;
+	cr_assert_eq(fd_kind_of_fd(&p)->type, FD_TYPE__FD_REG);
+}
+
 Test(fd_kinds, every_type_has_a_kind)
 {
 	FileDescEntry fe = FILE_DESC_ENTRY__INIT;
 
-	for (int t = FD_TYPE__FD_REG; t <= FD_TYPE__FD_OTHER; t++) {
+	for (int t = FD_TYPE__FD_REG; t <= FD_TYPE__FD_PATH; t++) {
 		fe.type = t;
 		cr_assert_not_null(fd_kind_of_desc(&fe), "type %d", t);
 	}
-	fe.type = FD_TYPE__FD_OTHER + 1;
+	fe.type = FD_TYPE__FD_PATH + 1;
 	cr_assert_null(fd_kind_of_desc(&fe));
 }
 
