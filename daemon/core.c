@@ -360,6 +360,52 @@ static int dump_task_misc(struct dump_ctx *ctx, struct task *t, struct task_core
 	return 0;
 }
 
+/* prctl(opt, &int) in thread th, the int read back from the scratch page:
+ * 0 and *ret_val, or 1 when the kernel refused (nothing to save). */
+static int inject_prctl_int(struct dump_ctx *ctx, struct task *t, struct thread *th,
+			    int opt, const char *what, int *ret_val)
+{
+	unsigned long args[6] = { opt, t->scratch };
+	long ret;
+	int r;
+
+	r = core_inject(ctx, t, th, what, __NR_prctl, args, &ret);
+	if (r < 0)
+		return r;
+	if (ret < 0)
+		return 1;
+	r = inject_read(t, 0, ret_val, sizeof(*ret_val));
+	if (r < 0)
+		return core_fail(ctx, t->pid, r, "thread %d: cannot read the result of %s",
+				 th->tid, what);
+	return 0;
+}
+
+/* The process's prctl flags /proc doesn't show (THP_enabled in status is
+ * also 0 when THP is compiled out, and loses the flags of newer kernels). */
+static int dump_task_prctl(struct dump_ctx *ctx, struct task *t, struct task_core *c)
+{
+	unsigned long args[6] = { PR_GET_THP_DISABLE };
+	int r, v;
+	long ret;
+
+	r = core_inject(ctx, t, &t->threads[0], "prctl(PR_GET_THP_DISABLE)", __NR_prctl,
+			args, &ret);
+	if (r < 0)
+		return r;
+	if (ret >= 0) {
+		c->e.has_thp_disable = true;
+		c->e.thp_disable = (uint32_t)ret;
+	}
+	r = inject_prctl_int(ctx, t, &t->threads[0], PR_GET_CHILD_SUBREAPER,
+			     "prctl(PR_GET_CHILD_SUBREAPER)", &v);
+	if (r == 0) {
+		c->e.has_child_subreaper = true;
+		c->e.child_subreaper = v != 0;
+	}
+	return r < 0 ? r : 0;
+}
+
 /* Everything a thread_core_entry points at. */
 struct thread_core {
 	ThreadCoreEntry e;
@@ -444,6 +490,12 @@ static int dump_thread(struct dump_ctx *ctx, struct task *t, struct thread *th,
 	r = dump_thread_ids(ctx, t, th, c);
 	if (r < 0)
 		return r;
+	/* per thread: it fires when the thread that forked this task dies */
+	r = inject_prctl_int(ctx, t, th, PR_GET_PDEATHSIG, "prctl(PR_GET_PDEATHSIG)",
+			     &c->e.pdeathsig);
+	if (r < 0)
+		return r;
+	c->e.has_pdeathsig = r == 0;
 	snprintf(name, sizeof(name), "task/%d/comm", th->tid);
 	if (read_line(t->pid, name, c->comm, sizeof(c->comm)) == 0)
 		c->e.comm = c->comm;
@@ -468,6 +520,7 @@ static int dump_core(struct dump_ctx *ctx, struct task *t, struct task_core *tc,
 	tc->e = (TaskCoreEntry)TASK_CORE_ENTRY__INIT;
 	tc->e.creds = &tc->creds;
 	if ((r = dump_task_misc(ctx, t, tc)) < 0 ||
+	    (r = dump_task_prctl(ctx, t, tc)) < 0 ||
 	    (r = dump_creds(ctx, t, tc)) < 0 ||
 	    (r = dump_rlimits(ctx, t, tc)) < 0 ||
 	    (r = dump_signals_timers(ctx, t, tc)) < 0)

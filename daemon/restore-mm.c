@@ -443,6 +443,9 @@ static void fill_threads(struct rst_task *t, struct restore_args *a, const struc
 		d->robust_list_len = th->has_robust_list_len ? th->robust_list_len : 0;
 		snprintf(d->comm, sizeof(d->comm), "%s",
 			 th->comm ? th->comm : (i == 0 ? t->core->comm : ""));
+		/* the root's parent is not of the tree: after the restore it is
+		 * the intermediate process, whose exit would fire it */
+		d->pdeathsig = th->has_pdeathsig && t->parent ? th->pdeathsig : 0;
 	}
 	a->threads_off = l->threads;
 	a->nr_threads = t->nr_threads;

@@ -1,7 +1,7 @@
 /* Restore, per task: the task's runner, and what a new task sets on itself
  * with ordinary system calls before it enters the blob (cwd, root, umask,
- * rlimits, name, timer slack). The credentials the blob sets last are
- * checked in restore-creds.c. */
+ * rlimits, name, timer slack, THP and subreaper flags). The credentials
+ * the blob sets last are checked in restore-creds.c. */
 #include "daemon/restore-int.h"
 
 #include <errno.h>
@@ -96,6 +96,28 @@ int rst_task_rlimits(struct rst_ctx *ctx, struct rst_task *t)
 	return 0;
 }
 
+/* Per process, once its children exist: a subreaper set now still gets
+ * their orphans (the kernel marks the descendants), and a THP flag set now
+ * is not inherited by them (each task sets its own). The per-thread
+ * PR_SET_PDEATHSIG is the blob's, after the credentials that clear it. */
+static int rst_task_prctl(struct rst_ctx *ctx, struct rst_task *t)
+{
+	TaskCoreEntry *c = t->core;
+
+	/* bit 0 is the flag; newer kernels report their flags (arg3) above it */
+	if (c->has_thp_disable &&
+	    prctl(PR_SET_THP_DISABLE, c->thp_disable & 1, c->thp_disable & ~1u, 0, 0) < 0)
+		return ckpt_fail(ctx->err, negerrno(),
+				 "pid %d: cannot set PR_SET_THP_DISABLE %u (flags 0x%x): "
+				 "this kernel may not know those flags", t->pe->pid,
+				 c->thp_disable & 1, c->thp_disable & ~1u);
+	if (c->has_child_subreaper && c->child_subreaper &&
+	    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+		return ckpt_fail(ctx->err, negerrno(), "pid %d: cannot set PR_SET_CHILD_SUBREAPER",
+				 t->pe->pid);
+	return 0;
+}
+
 int rst_task_misc(struct rst_ctx *ctx, struct rst_task *t)
 {
 	TaskCoreEntry *c = t->core;
@@ -106,7 +128,7 @@ int rst_task_misc(struct rst_ctx *ctx, struct rst_task *t)
 	if (personality(c->personality) < 0 && (int)c->personality != -1)
 		return ckpt_fail(ctx->err, negerrno(), "pid %d: cannot set personality 0x%x",
 				 t->pe->pid, c->personality);
-	return 0;
+	return rst_task_prctl(ctx, t);
 }
 
 /* fs, fds and the task's name and personality first; the blob's arguments

@@ -204,6 +204,8 @@ struct restore_thread {
 	__u64 robust_list;	/* set_robust_list(); 0 = none */
 	__u64 robust_list_len;
 	char comm[16];		/* PR_SET_NAME; empty = keep */
+	__s32 pdeathsig;	/* PR_SET_PDEATHSIG after the creds; 0 = none */
+	__u32 pad;
 };
 
 /* ---- credentials (applied last, by every thread for itself) ----------- */

@@ -1,7 +1,8 @@
 /* Threads: the main thread creates the others with clone3(set_tid) on
  * stacks in the args area; each restores its own state (fs/gs base,
- * rseq, robust list, clear_child_tid, name, pending signals, creds),
- * builds its rt_sigframe, says it is ready and waits on the go futex.
+ * rseq, robust list, clear_child_tid, name, pending signals, creds,
+ * parent-death signal), builds its rt_sigframe, says it is ready and
+ * waits on the go futex.
  * The main thread releases them only after the engine said go. */
 #include <linux/errno.h>
 #include <linux/futex.h>
@@ -87,6 +88,20 @@ static int set_thread_links(struct restore_args *a, const struct restore_thread 
 	return 0;
 }
 
+/* After the credentials: a change of ids or capabilities clears it. */
+static int set_thread_pdeathsig(struct restore_args *a, const struct restore_thread *t)
+{
+	long r;
+
+	if (!t->pdeathsig)
+		return 0;
+	r = sys_prctl(PR_SET_PDEATHSIG, (unsigned long)t->pdeathsig, 0, 0, 0);
+	if (r < 0)
+		return (int)blob_fail(a, RSTEP_CREDS, r, 0, "thread %d: PR_SET_PDEATHSIG(%d)",
+				     t->tid, t->pdeathsig);
+	return 0;
+}
+
 int blob_restore_thread(struct restore_args *a, unsigned idx, __u64 *ret_sp)
 {
 	const struct restore_thread *t = blob_thread(a, idx);
@@ -99,6 +114,8 @@ int blob_restore_thread(struct restore_args *a, unsigned idx, __u64 *ret_sp)
 		r = blob_queue_thread_pending(a, t);
 	if (!r)
 		r = blob_restore_creds(a);
+	if (!r)
+		r = set_thread_pdeathsig(a, t);
 	if (r)
 		return r;
 	r = blob_build_frame(blob_stack_base(a, idx), RESTORE_THREAD_STACK_SIZE, t,
