@@ -179,7 +179,9 @@ Test(json, enums_optionals_nested)
 		"and d[1]['kind']==99 and 'name' not in d[1] and d[1]['madv']==0 "
 		"and d[1]['file']['path']=='/lib/a \"quoted\"\\npath\\u00ff' "
 		"and d[1]['file']['mtime_ns']==-1 and d[1]['file']['mode']==0o100644 "
-		"and list(d[0].keys())==['start','end','pgoff','prot','flags','kind','name']"));
+		"and d[0]['guards']==[] "
+		"and list(d[0].keys())==['start','end','pgoff','prot','flags','kind','name',"
+		"'guards']"));
 	free(s);
 }
 
