@@ -182,7 +182,19 @@ static int scan_ioctl(struct pagescan *s, uint64_t start, uint64_t end,
 	return 0;
 }
 
-static int scan_words(struct pagescan *s, uint64_t start, uint64_t end,
+/* Which pages a walk of pagemap words takes. */
+enum word_pick { PICK_SAVED, PICK_GUARDS };
+
+static bool word_picked(const struct pagescan *s, enum word_pick pick, uint64_t word)
+{
+	if (pick == PICK_GUARDS)
+		return word & PM_GUARD_REGION;
+	return pagescan_word_wanted(word, s->zero_pfn);
+}
+
+/* The runs of picked pages from a window of pagemap words at start (at most
+ * PM_WINDOW of them, up to end; at most max_runs runs of max_pages pages). */
+static int scan_words(struct pagescan *s, enum word_pick pick, uint64_t start, uint64_t end,
 		      struct page_run *runs, unsigned max_runs, uint64_t max_pages,
 		      unsigned *ret_nr, uint64_t *ret_next)
 {
@@ -203,7 +215,7 @@ static int scan_words(struct pagescan *s, uint64_t start, uint64_t end,
 	for (i = 0; i < nw && taken < max_pages; i++) {
 		uint64_t addr = start + i * ps;
 
-		if (!pagescan_word_wanted(s->words[i], s->zero_pfn))
+		if (!word_picked(s, pick, s->words[i]))
 			continue;
 		if (nr && runs[nr - 1].end == addr) {
 			runs[nr - 1].end += ps;
@@ -240,7 +252,8 @@ int pagescan_next(struct pagescan *s, uint64_t start, uint64_t end,
 		s->zero_pfn = probe_zero_pfn(s->page_size);
 		s->zero_pfn_known = true;
 	}
-	return scan_words(s, start, end, runs, max_runs, max_pages, ret_nr, ret_next);
+	return scan_words(s, PICK_SAVED, start, end, runs, max_runs, max_pages, ret_nr,
+			  ret_next);
 }
 
 /* Guard runs by PAGEMAP_SCAN; -EINVAL when the kernel lacks the category. */
@@ -266,41 +279,6 @@ static int guards_ioctl(struct pagescan *s, uint64_t start, uint64_t end,
 	return 0;
 }
 
-/* Guard runs from pagemap words, a window at a time. */
-static int guards_words(struct pagescan *s, uint64_t start, uint64_t end,
-			struct page_run *runs, unsigned max_runs,
-			unsigned *ret_nr, uint64_t *ret_next)
-{
-	uint64_t ps = s->page_size, nw = MIN((end - start) / ps, (uint64_t)PM_WINDOW), i;
-	unsigned nr = 0;
-	int r;
-
-	if (!s->words) {
-		s->words = malloc(PM_WINDOW * sizeof(uint64_t));
-		if (!s->words)
-			return -ENOMEM;
-	}
-	r = pread_full(s->fd, s->words, nw * sizeof(uint64_t), start / ps * sizeof(uint64_t));
-	if (r < 0)
-		return r;
-	for (i = 0; i < nw; i++) {
-		uint64_t addr = start + i * ps;
-
-		if (!(s->words[i] & PM_GUARD_REGION))
-			continue;
-		if (nr && runs[nr - 1].end == addr) {
-			runs[nr - 1].end += ps;
-			continue;
-		}
-		if (nr == max_runs)
-			break;
-		runs[nr++] = (struct page_run){ addr, addr + ps };
-	}
-	*ret_nr = nr;
-	*ret_next = start + i * ps;
-	return 0;
-}
-
 int pagescan_guards(struct pagescan *s, uint64_t start, uint64_t end,
 		    struct page_run *runs, unsigned max_runs,
 		    unsigned *ret_nr, uint64_t *ret_next)
@@ -318,5 +296,6 @@ int pagescan_guards(struct pagescan *s, uint64_t start, uint64_t end,
 		else
 			s->guard_ok = false;
 	}
-	return guards_words(s, start, end, runs, max_runs, ret_nr, ret_next);
+	return scan_words(s, PICK_GUARDS, start, end, runs, max_runs, UINT64_MAX, ret_nr,
+			  ret_next);
 }
