@@ -165,14 +165,6 @@ static int predump_task_running(struct dump_ctx *ctx, unsigned i, struct task *t
 	return r;
 }
 
-/* Whether t exited (or is a zombie) since the tree ran again. */
-static bool task_gone(const struct task *t)
-{
-	struct proc_stat st;
-
-	return proc_read_stat(t->pid, &st) == -ESRCH || st.state == 'Z' || st.state == 'X';
-}
-
 /* A task that exited once the tree ran again has nothing to save in this
  * pre-dump: what it wrote of the round goes, so the next round finds no
  * memory of it here (it is new then, or gone; the final dump, frozen,
@@ -233,7 +225,7 @@ static int predump_tasks(struct dump_ctx *ctx)
 		if (t->state == TS_ZOMBIE)
 			continue;
 		r = predump_task_running(ctx, i, t, &incr[i], !collect_frozen);
-		if (r < 0 && task_gone(t)) {
+		if (r < 0 && proc_dying(t->pid)) {	/* exited since the tree ran again */
 			*ctx->err = before;	/* its failure says only that it went */
 			predump_forget_task(ctx, t);
 			r = 0;

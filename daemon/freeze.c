@@ -100,13 +100,6 @@ static int check_traced(struct dump_ctx *ctx, pid_t pid, pid_t tid)
 	return 0;
 }
 
-static bool dying(pid_t tid)
-{
-	struct proc_stat st;
-
-	return proc_read_stat(tid, &st) < 0 || st.state == 'Z' || st.state == 'X';
-}
-
 /* Seize one thread and ask it to stop. */
 static int seize_thread(struct dump_ctx *ctx, struct task *t, pid_t tid)
 {
@@ -114,7 +107,7 @@ static int seize_thread(struct dump_ctx *ctx, struct task *t, pid_t tid)
 
 	if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)(long)PTRACE_O_TRACESYSGOOD) < 0) {
 		r = negerrno();
-		if (r == -EPERM && dying(tid))
+		if (r == -EPERM && proc_dying(tid))
 			return -ESRCH;	/* the kernel refuses to attach to a zombie */
 		if (r == -EPERM) {
 			int c = check_traced(ctx, t->pid, tid);

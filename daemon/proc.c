@@ -105,6 +105,13 @@ int proc_read_stat(pid_t pid, struct proc_stat *ret)
 	return proc_parse_stat(buf, ret);
 }
 
+bool proc_dying(pid_t pid)
+{
+	struct proc_stat st;
+
+	return proc_read_stat(pid, &st) < 0 || st.state == 'Z' || st.state == 'X';
+}
+
 int proc_read_start_time(pid_t pid, uint64_t *ret)
 {
 	struct proc_stat st;

@@ -28,6 +28,9 @@ struct proc_stat {
 
 int proc_parse_stat(const char *buf, struct proc_stat *ret);
 int proc_read_stat(pid_t pid, struct proc_stat *ret);
+/* Whether pid (or tid) has exited or is exiting: no /proc/PID/stat to
+ * read, or a zombie (Z) or dead (X) state. */
+bool proc_dying(pid_t pid);
 /* Only the start time of pid (field 22); -ESRCH when it is gone. */
 int proc_read_start_time(pid_t pid, uint64_t *ret);
 

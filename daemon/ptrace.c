@@ -20,13 +20,6 @@
 #define RELEASE_POLLS 2000	/* about a second of 500 us naps */
 #define MAX_EVENT_STOPS 64	/* group stops, interrupts stepped over to a syscall stop */
 
-static bool dying(pid_t tid)
-{
-	struct proc_stat st;
-
-	return proc_read_stat(tid, &st) < 0 || st.state == 'Z' || st.state == 'X';
-}
-
 static void nap(unsigned i)
 {
 	struct timespec ts = { 0, MIN(i, 500u) * 1000 };
@@ -62,7 +55,7 @@ int ptrace_wait_timeout(pid_t tid, int *status, unsigned timeout_ms)
 
 		if (r)
 			return r < 0 ? r : 0;
-		if (i % 64 == 63 && dying(tid))
+		if (i % 64 == 63 && proc_dying(tid))
 			return -ESRCH;
 		if (deadline && i % 64 == 63 && now_us() > deadline)
 			return -ETIMEDOUT;
