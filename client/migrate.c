@@ -186,6 +186,17 @@ static int parse_migrate_args(int argc, char **argv, struct migrate_args *a)
 
 /* --- the staging directory -------------------------------------------------- */
 
+/* Remove the rounds 0..last of a staging directory. */
+static void stage_discard_rounds(int stagefd, unsigned last)
+{
+	char name[16];
+
+	for (unsigned k = 0; k <= last && k <= MIG_ROUNDS_MAX; k++) {
+		snprintf(name, sizeof(name), "%u", k);
+		imgset_discard(stagefd, name);
+	}
+}
+
 /* What a migration killed mid-way left in base: ckpt-migrate-PID-* of a
  * PID that is gone. */
 static void stage_sweep(const char *base)
@@ -209,12 +220,7 @@ static void stage_sweep(const char *base)
 		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0)
 			continue;
-		for (unsigned k = 0; k <= MIG_ROUNDS_MAX; k++) {
-			char name[16];
-
-			snprintf(name, sizeof(name), "%u", k);
-			imgset_discard(fd, name);
-		}
+		stage_discard_rounds(fd, MIG_ROUNDS_MAX);
 		close(fd);
 		rmdir(path);
 	}
@@ -242,14 +248,9 @@ static int stage_open(struct migration *m)
 
 static void stage_remove(struct migration *m)
 {
-	char name[16];
-
 	if (!m->stage[0])
 		return;
-	for (unsigned k = 0; k <= m->nr && k <= MIG_ROUNDS_MAX; k++) {
-		snprintf(name, sizeof(name), "%u", k);
-		imgset_discard(m->stagefd, name);
-	}
+	stage_discard_rounds(m->stagefd, m->nr);
 	close(m->stagefd);
 	rmdir(m->stage);
 	m->stage[0] = '\0';
@@ -406,12 +407,9 @@ static int dump_round(struct migration *m, unsigned k, bool final)
 		close(fds[i]);
 	if (r)
 		return r;
-	if (!final) {
-		m->r[k].pages = resp->dump->pages;
+	m->r[k].pages = resp->dump->pages;
+	if (!final)	/* the final round's is taken when held (on_held) */
 		m->r[k].dump_ms = (now_us() - t0) / 1000;
-	} else {
-		m->r[k].pages = resp->dump->pages;
-	}
 	rpc_response__free_unpacked(resp, NULL);
 	return 0;
 }
