@@ -742,6 +742,7 @@ void rst_free(struct rst_ctx *ctx)
 		free(t->pages);
 		free(t->page_link);
 		free(t->link_pages_id);
+		free(t->lazy);
 	}
 	for (unsigned i = 0; i < ctx->nr_tasks && ctx->pstree; i++)
 		protobuf_c_message_free_unpacked(&ctx->pstree[i]->base, NULL);

@@ -29,6 +29,7 @@
 #include "daemon/restore.h"
 #include "images/img.h"
 #include "images/pages.h"
+#include "restorer/restorer.h"
 
 #include "core.pb-c.h"
 #include "files.pb-c.h"
@@ -73,6 +74,9 @@ struct rst_task {
 					 * exists (its death fails the restore) */
 	uint64_t region_start;		/* where the blob and its arguments lie */
 	uint64_t region_end;
+	struct restore_range *lazy;	/* restore --lazy: its VMAs served by the
+					   lazy server, ascending (restore-lazy.c) */
+	unsigned nr_lazy;
 };
 
 /* A file description of files.img, or a shared memory object: opened once
@@ -111,6 +115,7 @@ struct rst_shared {
 	_Atomic unsigned forked;	/* tasks created (zombies included) */
 	_Atomic int stage;		/* futex: 1 = every task exists */
 	char cgroup[512];		/* where the tree went (restore-cgroup.c) */
+	pid_t lazy_server;		/* restore --lazy: its server process */
 };
 
 struct rst_ctx {
@@ -144,6 +149,10 @@ struct rst_ctx {
 	bool can_raise_rlimits;		/* CAP_SYS_RESOURCE is effective here */
 	struct chain *chain;		/* an incremental set: it and its parents
 					   (restore-chain.c); NULL: a full set */
+	uint64_t lazy_pages;		/* restore --lazy: data pages left to the server */
+	int lazy_fd;			/* intermediate process: the tasks' end of the
+					   lazy server's socket (-1: none) */
+	int lazy_ctl;			/* intermediate process: its line to the server */
 };
 
 /* restore-chain.c: an incremental set's chain (after the inventory), and
@@ -163,6 +172,17 @@ void rst_free_chain(struct rst_ctx *ctx);
 /* The chain's parent directories moved above the task's fds (intermediate
  * process, like ctx->dirfd); 0 or -errno. */
 int rst_chain_move_high(struct rst_ctx *ctx);
+
+/* restore-lazy.c: restore --lazy. rst_lazy_choose picks each task's lazy
+ * VMAs (before the fork); rst_lazy_start forks the lazy server from the
+ * intermediate process once everything is open; rst_lazy_check fails when
+ * the server died; rst_lazy_commit tells it the restore committed. */
+int rst_lazy_choose(struct rst_ctx *ctx);
+bool rst_vma_lazy(const struct rst_task *t, const VmaEntry *v);
+int rst_lazy_start(struct rst_ctx *ctx);
+int rst_lazy_check(struct rst_ctx *ctx);
+int rst_lazy_commit(struct rst_ctx *ctx);
+void rst_lazy_abort(struct rst_ctx *ctx);
 
 /* restore-images.c */
 int rst_load(struct rst_ctx *ctx);
@@ -248,6 +268,9 @@ struct rst_blob {
 	int *keep;			/* fds that survive into the blob */
 	unsigned nr_keep;
 };
+/* Each chain link's pages-N.img of t that holds some of its pages, at a
+ * high fd ([0] this set's, always; -1 for a link not used). */
+int rst_open_pages_fds(struct rst_ctx *ctx, struct rst_task *t, int *fds, unsigned *nr);
 int rst_blob_prepare(struct rst_ctx *ctx, struct rst_task *t, struct rst_blob *b);
 /* Close every other fd, block every signal, jump: returns only on failure. */
 int rst_blob_enter(struct rst_ctx *ctx, struct rst_task *t, struct rst_blob *b);

@@ -135,7 +135,7 @@ int rst_check_mm(struct rst_ctx *ctx, struct rst_task *t)
 struct layout {
 	uint64_t vmas, pages, auxv, close_fds, timers, shared_pending, threads, pending,
 		xsave, groups, park, stacks, len;
-	uint64_t guards;
+	uint64_t guards, lazy;
 	uint32_t nr_vmas, nr_pages, nr_auxv, nr_close, nr_pending, nr_guards;
 	uint64_t park_len;
 };
@@ -204,7 +204,7 @@ static void plan_layout(struct rst_ctx *ctx, struct rst_task *t, const struct vd
 	for (size_t i = 0; i < t->nr_pages; i++) {
 		VmaEntry *v = vma_of(t, t->pages[i].vaddr);
 
-		if (v && vma_private_data(v))
+		if (v && vma_private_data(v) && !rst_vma_lazy(t, v))
 			l->nr_pages++;
 	}
 	l->nr_auxv = t->mm->n_auxv + 2;
@@ -218,6 +218,7 @@ static void plan_layout(struct rst_ctx *ctx, struct rst_task *t, const struct vd
 	TAKE(vmas, (uint64_t)l->nr_vmas * sizeof(struct restore_vma));
 	TAKE(pages, (uint64_t)l->nr_pages * sizeof(struct restore_page));
 	TAKE(guards, (uint64_t)l->nr_guards * sizeof(struct restore_range));
+	TAKE(lazy, (uint64_t)t->nr_lazy * sizeof(struct restore_range));
 	TAKE(auxv, (uint64_t)l->nr_auxv * 8);
 	TAKE(close_fds, (uint64_t)l->nr_close * 4);
 	TAKE(timers, t->core->n_posix_timers * sizeof(struct restore_posix_timer));
@@ -285,6 +286,8 @@ static void fill_pages(struct rst_task *t, const int *pages_fds, struct restore_
 
 		if (!v || !vma_private_data(v))
 			continue;	/* shared objects were filled through their fd */
+		if (rst_vma_lazy(t, v))
+			continue;	/* the lazy server brings them in */
 		if (!(e->flags & PE_PRESENT) && v->kind != VMA_KIND__VMA_FILE_PRIVATE)
 			continue;	/* fresh anonymous memory reads as zeros */
 		rp[n++] = (struct restore_page){
@@ -578,6 +581,11 @@ static int build_args(struct rst_ctx *ctx, struct rst_task *t, struct restore_ar
 	a->vdso.park_len = align_up(l->park_len, ctx->page_size);
 	fill_vmas(ctx, t, a, l);
 	fill_pages(t, pages_fds, a, l);
+	a->lazy_off = l->lazy;
+	a->nr_lazy = t->nr_lazy;
+	a->lazy_fd = t->nr_lazy ? ctx->lazy_fd : -1;
+	if (t->nr_lazy)
+		memcpy((char *)a + l->lazy, t->lazy, t->nr_lazy * sizeof(*t->lazy));
 	fill_mm(ctx, t, a, l);
 	fill_signals(t, a, l);
 	fill_creds(t, a, l);
@@ -621,7 +629,7 @@ static void allow_mlock(struct rst_task *t)
 
 /* Each chain link's pages-N.img of t that holds some of its pages, at a
  * high fd ([0] this set's, always; -1 for a link not used). */
-static int open_pages_fds(struct rst_ctx *ctx, struct rst_task *t, int *fds, unsigned *nr)
+int rst_open_pages_fds(struct rst_ctx *ctx, struct rst_task *t, int *fds, unsigned *nr)
 {
 	unsigned n = ctx->chain ? ctx->chain->nr : 1;
 	const char *why = NULL;
@@ -666,7 +674,7 @@ int rst_blob_prepare(struct rst_ctx *ctx, struct rst_task *t, struct rst_blob *b
 	if (!bs || !be || be <= bs)
 		return ckpt_fail(ctx->err, -ENOEXEC, "this ckptd was built without the restorer blob");
 	blob_len = align_up(be - bs, ctx->page_size);
-	r = open_pages_fds(ctx, t, pages_fds, &nr_pages_fds);
+	r = rst_open_pages_fds(ctx, t, pages_fds, &nr_pages_fds);
 	if (r < 0)
 		return r;
 	r = read_own_maps(&own);
@@ -698,6 +706,8 @@ int rst_blob_prepare(struct rst_ctx *ctx, struct rst_task *t, struct rst_blob *b
 		return r;
 	b->nr_keep = nh;
 	b->keep[b->nr_keep++] = t->status_fd;
+	if (t->nr_lazy)
+		b->keep[b->nr_keep++] = ctx->lazy_fd;
 	for (unsigned i = 0; i < t->nr_fds; i++)
 		b->keep[b->nr_keep++] = t->fds[i]->fd;
 	return 0;
@@ -730,7 +740,7 @@ static const char *step_name(uint32_t step)
 		[RSTEP_MM] = "PR_SET_MM_MAP", [RSTEP_SIGNALS] = "restoring signals",
 		[RSTEP_TIMERS] = "restoring timers", [RSTEP_THREADS] = "creating threads",
 		[RSTEP_CREDS] = "setting credentials", [RSTEP_FRAME] = "building the frame",
-		[RSTEP_DONE] = "done",
+		[RSTEP_DONE] = "done", [RSTEP_LAZY] = "lazy memory",
 	};
 
 	return step < ARRAY_SIZE(names) && names[step] ? names[step] : "an unknown step";

@@ -223,6 +223,7 @@ static void kill_tree(struct rst_ctx *ctx)
 
 	atomic_store(&ctx->sh->failed, 1);
 	futex_wake_all(&ctx->sh->stage);
+	rst_lazy_abort(ctx);
 	for (;;) {
 		bool any = false;
 		pid_t w;
@@ -274,7 +275,7 @@ const char *rst_death(int status, char *buf, size_t len)
 static int check_handler(struct rst_ctx *ctx)
 {
 	if (getppid() == ctx->handler)
-		return 0;
+		return rst_lazy_check(ctx);
 	return ckpt_fail(ctx->err, -ECONNABORTED, "ckptd's connection handler %d died mid-restore",
 			 ctx->handler);
 }
@@ -423,6 +424,8 @@ static int prepare(struct rst_ctx *ctx)
 		setfsuid(0);
 		setfsgid(0);
 	}
+	if (r == 0)
+		r = rst_lazy_start(ctx);
 	return r;
 }
 
@@ -575,6 +578,7 @@ int rst_intermediate(struct rst_ctx *ctx)
 
 	for (unsigned i = 0; i < ctx->nr_tasks; i++)
 		ctx->tasks[i].pidfd = -1;
+	ctx->lazy_fd = ctx->lazy_ctl = -1;
 	r = prepare(ctx);
 	if (r < 0)
 		return 1;
@@ -593,6 +597,9 @@ int rst_intermediate(struct rst_ctx *ctx)
 			close(ctx->tasks[i].status_fd);
 			ctx->tasks[i].status_fd = -1;
 		}
+	if (ctx->lazy_fd >= 0)
+		close(ctx->lazy_fd);	/* every task inherited it */
+	ctx->lazy_fd = -1;
 	r = wait_forked(ctx);
 	if (r == 0)
 		r = rst_cgroup_place(ctx);	/* every task waits for stage 1 */
@@ -605,6 +612,8 @@ int rst_intermediate(struct rst_ctx *ctx)
 		r = rst_apply_sched(ctx);	/* every thread exists, none runs */
 	if (r == 0)
 		r = release(ctx);
+	if (r == 0)
+		r = rst_lazy_commit(ctx);
 	if (r < 0) {
 		kill_tree(ctx);
 		return 1;

@@ -66,6 +66,8 @@ static int validate(struct rst_ctx *ctx)
 			if (r == 0)
 				r = rst_check_sched(ctx, &ctx->tasks[i]);
 		}
+	if (r == 0)
+		r = rst_lazy_choose(ctx);
 	if (r == 0 && !ctx->kd->clone3_set_tid)
 		r = ckpt_fail(ctx->err, -EOPNOTSUPP,
 			      "this kernel can't create a process with a chosen pid (clone3 set_tid)");
@@ -149,6 +151,7 @@ int restore_run(const struct restore_opts *opts, const struct kerndat *kd, int d
 	if (r < 0 && sh->err.msg[0] && !err->msg[0])
 		*err = sh->err;
 	snprintf(stats->cgroup, sizeof(stats->cgroup), "%s", sh->cgroup);
+	stats->lazy_server = sh->lazy_server;
 	munmap(sh, sizeof(*sh));
 	if (r < 0)
 		goto out;
@@ -158,6 +161,7 @@ int restore_run(const struct restore_opts *opts, const struct kerndat *kd, int d
 	stats->root_pid = ctx.tasks[0].pe->pid;
 	stats->tasks = ctx.nr_tasks;
 	stats->pages = ctx.pages;
+	stats->lazy_pages = ctx.lazy_pages;
 	stats->ms = (now_us() - t0) / 1000;
 out:
 	rst_free(&ctx);

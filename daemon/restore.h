@@ -3,6 +3,7 @@
 #ifndef CKPT_RESTORE_H
 #define CKPT_RESTORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -32,6 +33,7 @@ struct restore_opts {
 	const int *parent_fds;	/* the set's chain, nearest parent first,
 				   opened by the client */
 	unsigned nr_parents;
+	bool lazy;		/* ckptctl restore --lazy */
 };
 
 /* "default", "strict", "path" -> *ret; -EINVAL for any other name. */
@@ -46,6 +48,8 @@ struct restore_stats {
 	/* where the tree runs: "scope ckpt-restore-N.scope ...", "cgroup
 	 * 0::/PATH (the requester's)" or "ckptd's cgroup (why)" */
 	char cgroup[512];
+	pid_t lazy_server;	/* restore --lazy: the process serving its pages (0: none) */
+	uint64_t lazy_pages;	/* pages it serves */
 };
 
 /* Check the image set in dirfd as restore_run would before it creates

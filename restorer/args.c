@@ -28,6 +28,8 @@ static int check_arrays(struct restore_args *a)
 	CHECK(inside(a, a->pages_off, a->nr_pages, sizeof(struct restore_page)), "pages outside the area");
 	CHECK(inside(a, a->guards_off, a->nr_guards, sizeof(struct restore_range)),
 	      "guards outside the area");
+	CHECK(inside(a, a->lazy_off, a->nr_lazy, sizeof(struct restore_range)) &&
+	      (!a->nr_lazy || a->lazy_fd >= 0), "lazy ranges outside the area, or no lazy fd");
 	CHECK(inside(a, a->timers_off, a->nr_timers, sizeof(struct restore_posix_timer)),
 	      "timers outside the area");
 	CHECK(inside(a, a->shared_pending_off, a->nr_shared_pending, sizeof(struct restore_siginfo)),

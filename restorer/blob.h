@@ -42,6 +42,8 @@ int blob_unmap_others(struct restore_args *a);
 int blob_move_vdso(struct restore_args *a);
 int blob_restore_vmas(struct restore_args *a);
 int blob_set_mm(struct restore_args *a);
+/* lazy.c */
+int blob_lazy_register(struct restore_args *a);
 void blob_close_helper_fds(struct restore_args *a);
 
 /* signals.c */

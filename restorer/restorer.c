@@ -89,6 +89,8 @@ static int restore_process(struct restore_args *a)
 	if (!r)
 		r = blob_restore_vmas(a);
 	if (!r)
+		r = blob_lazy_register(a);
+	if (!r)
 		r = blob_set_mm(a);
 	if (r)
 		return r;

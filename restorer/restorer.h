@@ -33,7 +33,7 @@
 #include <linux/types.h>
 
 #define RESTORE_ARGS_MAGIC	0x5254535254504b43ULL	/* "CKPTRSTR" */
-#define RESTORE_ARGS_VERSION	2u
+#define RESTORE_ARGS_VERSION	3u
 
 #define RESTORE_PAGE_SIZE	4096u
 
@@ -238,6 +238,7 @@ enum restore_step {
 	RSTEP_CREDS,
 	RSTEP_FRAME,		/* rt_sigframe building */
 	RSTEP_DONE,		/* success: every thread waits at the last barrier */
+	RSTEP_LAZY,		/* userfaultfd of the lazy VMAs (restore --lazy) */
 };
 
 #define RESTORE_STATUS_MAGIC	0x54415453u	/* "STAT" */
@@ -329,6 +330,27 @@ struct restore_args {
 	__u64 guards_off;
 	__u32 nr_guards;
 	__u32 pad_guards;
+
+	/* Lazy restore (ckptctl restore --lazy): nr_lazy struct restore_range,
+	 * sorted, each one whole anonymous private VMA. Their page entries
+	 * are not read: the blob maps them empty, registers them with a new
+	 * userfaultfd (missing mode, fork/remap/remove/unmap events) and
+	 * sends it, with a struct restore_lazy_hello, over lazy_fd (SCM_RIGHTS)
+	 * to ckptd's lazy server before anything can touch them; then it
+	 * closes both. nr_lazy 0: lazy_fd is -1 and nothing of this happens. */
+	__u64 lazy_off;
+	__u32 nr_lazy;
+	__s32 lazy_fd;
+};
+
+#define RESTORE_LAZY_MAGIC	0x595a414cu	/* "LAZY" */
+
+/* The one message a blob sends on lazy_fd, its uffd attached. */
+struct restore_lazy_hello {
+	__u32 magic;		/* RESTORE_LAZY_MAGIC */
+	__s32 pid;		/* the process whose memory the uffd serves */
+	__u32 nr_lazy;		/* ranges registered */
+	__u32 pad;
 };
 
 /* Bytes the engine must reserve in the args area for the stacks. */

@@ -128,4 +128,11 @@ static inline long sys_setfsgid(__u32 id)
 static inline long sys_capset(void *hdr, const void *data)
 { return blob_syscall2(__NR_capset, hdr, data); }
 
+static inline long sys_userfaultfd(int flags)
+{ return blob_syscall1(__NR_userfaultfd, flags); }
+static inline long sys_ioctl(int fd, unsigned long req, void *arg)
+{ return blob_syscall3(__NR_ioctl, fd, req, arg); }
+static inline long sys_sendmsg(int fd, const void *msg, int flags)
+{ return blob_syscall3(__NR_sendmsg, fd, msg, flags); }
+
 #endif
