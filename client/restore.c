@@ -22,6 +22,7 @@ struct restore_args {
 	const char *dir;
 	const char *pidfile;
 	const char *file_validation;	/* NULL: ckptd's default */
+	bool lazy;
 	bool json;
 };
 
@@ -41,7 +42,7 @@ static void restore_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: ckptctl restore -D DIR [--pidfile FILE] [--file-validation MODE]\n"
-		"                       [--json]\n"
+		"                       [--lazy] [--json]\n"
 		"\n"
 		"Restore the process tree saved in the image directory DIR, with the\n"
 		"same PIDs, and print the PID of its root; standard error says which\n"
@@ -62,6 +63,10 @@ static void restore_usage(FILE *f)
 		"                            path     a file of the same type at the same\n"
 		"                                     path will do (a copy, on another host);\n"
 		"                                     mapped files keep their size\n"
+		"      --lazy              return as soon as every thread runs: large\n"
+		"                          anonymous memory is brought in on demand, and in\n"
+		"                          the background, by a lazy server process (see\n"
+		"                          'ckptctl status'); if it dies, the tree is killed\n"
 		"  -j, --json              print the result (or the error) as JSON\n"
 		"  -h, --help              show this help\n");
 }
@@ -72,6 +77,7 @@ static int parse_restore_args(int argc, char **argv, struct restore_args *a)
 		{ "images-dir", required_argument, NULL, 'D' },
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "file-validation", required_argument, NULL, 'F' },
+		{ "lazy", no_argument, NULL, 'L' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -94,6 +100,9 @@ static int parse_restore_args(int argc, char **argv, struct restore_args *a)
 						   "unknown --file-validation mode '%s' (use "
 						   "default, strict or path)", optarg);
 			a->file_validation = optarg;
+			break;
+		case 'L':
+			a->lazy = true;
 			break;
 		case 'j':
 			a->json = true;
@@ -163,6 +172,9 @@ static int finish(const struct restore_args *a, const RestoreResult *res)
 			fputs(",\"cgroup\":", stdout);
 			json_write_string(stdout, res->cgroup, strlen(res->cgroup));
 		}
+		if (res->has_lazy_server)
+			printf(",\"lazy_server\":%d,\"lazy_pages\":%llu", res->lazy_server,
+			       (unsigned long long)res->lazy_pages);
 		puts("}");
 		return EXIT_OK;
 	}
@@ -171,6 +183,13 @@ static int finish(const struct restore_args *a, const RestoreResult *res)
 	if (res->cgroup)
 		fprintf(stderr, "ckptctl restore: pid %d runs in %s\n", res->pid,
 			ckpt_escape(where, sizeof(where), res->cgroup));
+	if (res->has_lazy_server)
+		fprintf(stderr, "ckptctl restore: %llu MiB arrive lazily, served by pid %d "
+			"('ckptctl status' shows how far)\n",
+			(unsigned long long)(res->lazy_pages * 4096 >> 20), res->lazy_server);
+	else if (a->lazy)
+		fprintf(stderr, "ckptctl restore: nothing was large enough to restore lazily: "
+			"pid %d is whole already\n", res->pid);
 	return EXIT_OK;
 }
 
@@ -195,6 +214,8 @@ int cmd_restore(int argc, char **argv)
 	rreq.has_detach = true;
 	rreq.detach = true;
 	rreq.file_validation = (char *)a.file_validation;
+	rreq.has_lazy = a.lazy;
+	rreq.lazy = a.lazy;
 	req.type = RPC_TYPE__RPC_RESTORE;
 	req.restore = &rreq;
 	r = rpc_client_run_fds("restore", a.json, &req, fds, chain.nr, &resp);

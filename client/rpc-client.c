@@ -268,6 +268,16 @@ const char *client_socket_path(void)
 	return sock && sock[0] ? sock : CKPT_SOCKET_DEFAULT;
 }
 
+int rpc_client_probe(void)
+{
+	int fd = -EBADF;
+	int r = connect_socket(client_socket_path(), &fd);
+
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
 /* Connect to $CKPT_SOCKET (or the default socket); when nothing answers
  * there, start a one-shot ckptd ($CKPTD, or the one beside ckptctl) if
  * oneshot allows. On failure the error is reported and EXIT_NODAEMON

@@ -45,6 +45,9 @@ const char *client_socket_path(void);
 /* The same with the daemon at the socket only: no one-shot ckptd is
  * started when none answers there (EXIT_NODAEMON). */
 int rpc_client_ask_service(const char *cmd, bool json, RpcRequest *req, RpcResponse **ret_resp);
+/* 0 when something accepts a connection at the service's socket (closed
+ * at once), else the -errno of connecting: what status says when none does. */
+int rpc_client_probe(void);
 
 /* Report a failure once: "ckptctl CMD: message" on stderr and, with json,
  * {"error":"message","errno":N} on stdout. Returns exit_code. */

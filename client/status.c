@@ -8,13 +8,17 @@
  *	  "operations":[{"id":3,"kind":"dump","uid":1000,"requester_pid":77,
  *	  "target_pid":123,"dir":"/home/u/img","stage":"pages","done":40,
  *	  "total":100,"age_ms":2100,"cancelling":false}],"others":0,"queued":0,
- *	  "tracked":[{"pid":123,"tracker":"uffd-wp","keeper_pid":130}]}
+ *	  "tracked":[{"pid":123,"tracker":"uffd-wp","keeper_pid":130}],
+ *	  "lazy":[{"root":200,"server":201,"uid":0,"state":"serving",
+ *	  "pages":262144,"left":1000,"faults":12,"ms":800,"dir":"/img"}]}
  * (a listening ckptd only: a one-shot one has no operations but ours).
  *
  * Tracked tasks (incremental dumps' live trackers, each held by a
- * ckpt-keeper process) exist with or without a listening ckptd: when none
- * answers, a one-shot ckptd is asked for them alone, and the exit status
- * stays 6. */
+ * ckpt-keeper process) and lazy restores (each served by a ckpt-lazy
+ * process) exist with or without a listening ckptd: when none answers, a
+ * one-shot ckptd is asked for them alone, and the exit status stays 6
+ * (JSON: {"socket":...,"error":...,"errno":...,"tracked":[...],"lazy":[...]}). */
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,14 +40,30 @@ static void status_usage(FILE *f)
 		"else their own): their id for 'ckptctl cancel', kind, uid, target,\n"
 		"stage, progress and age; and the tasks a live dirty-page tracker\n"
 		"follows for incremental dumps, with the ckpt-keeper process that\n"
-		"holds their tracking. No daemon is started for the status; exit\n"
-		"status 6 when none answers (tracked tasks are still listed, asked\n"
-		"of a one-shot ckptd). A socket-activated ckptd is started by the\n"
-		"request itself.\n"
+		"holds their tracking; and the lazy restores in progress (restore\n"
+		"--lazy): the restored root, the ckpt-lazy process serving its pages,\n"
+		"how many are not in yet and how many faults it served, or why it\n"
+		"failed. No daemon is started for the status; exit status 6 when none\n"
+		"answers (tracked tasks and lazy restores are still listed, asked of a\n"
+		"one-shot ckptd). A socket-activated ckptd is started by the request\n"
+		"itself.\n"
 		"\n"
 		"  -j, --json  print the status as one JSON object\n"
 		"  -h, --help  show this help\n",
 		CKPT_SOCKET_DEFAULT);
+}
+
+/* What exists with or without a listening ckptd. */
+static void print_json_lists(struct json *j, const StatusResult *st)
+{
+	json_arr_begin(j, "tracked");
+	for (size_t i = 0; st && i < st->n_tracked; i++)
+		json_msg(j, NULL, &st->tracked[i]->base);
+	json_arr_end(j);
+	json_arr_begin(j, "lazy");
+	for (size_t i = 0; st && i < st->n_lazy; i++)
+		json_msg(j, NULL, &st->lazy[i]->base);
+	json_arr_end(j);
 }
 
 static int print_json(const StatusResult *st)
@@ -70,10 +90,7 @@ static int print_json(const StatusResult *st)
 		json_u64(&j, "others", st->others);
 		json_u64(&j, "queued", st->queued);
 	}
-	json_arr_begin(&j, "tracked");
-	for (size_t i = 0; i < st->n_tracked; i++)
-		json_msg(&j, NULL, &st->tracked[i]->base);
-	json_arr_end(&j);
+	print_json_lists(&j, st);
 	json_obj_end(&j);
 	return json_finish(&j) < 0 ? EXIT_FAIL : EXIT_OK;
 }
@@ -131,12 +148,50 @@ static void print_tracked(const StatusResult *st)
 	}
 }
 
-/* No ckptd listens: the tracked tasks, from a one-shot ckptd (quietly:
- * the missing service was reported already). */
-static void print_tracked_oneshot(void)
+/* "lazy restore of pid 200: 1000 of 262144 pages left, 12 faults served,
+ * by pid 201 (0.8 s)", or why it failed. */
+static void print_lazy(const StatusResult *st)
+{
+	char shown[600];
+
+	for (size_t i = 0; i < st->n_lazy; i++) {
+		const LazyRestore *l = st->lazy[i];
+
+		if (l->error) {
+			printf("lazy restore of pid %d failed: %s\n", l->root,
+			       ckpt_escape(shown, sizeof(shown), l->error));
+			continue;
+		}
+		printf("lazy restore of pid %d: %llu of %llu pages left, %llu faults served, "
+		       "by pid %d (%llu.%01llu s)\n", l->root, (unsigned long long)l->left,
+		       (unsigned long long)l->pages, (unsigned long long)l->faults, l->server,
+		       (unsigned long long)l->ms / 1000, (unsigned long long)l->ms % 1000 / 100);
+	}
+}
+
+/* A status that failed, as one JSON object: with the lists a one-shot
+ * ckptd gave (st; NULL: empty) when no ckptd listens. */
+static void print_json_error(const char *msg, int err, bool lists, const StatusResult *st)
+{
+	struct json j;
+
+	json_init(&j, stdout, false);
+	json_obj_begin(&j, NULL);
+	json_str(&j, "socket", client_socket_path());
+	json_str(&j, "error", msg);
+	json_i64(&j, "errno", err);
+	if (lists)
+		print_json_lists(&j, st);
+	json_obj_end(&j);
+	json_finish(&j);
+}
+
+/* No ckptd listens: the tracked tasks and lazy restores, from a one-shot
+ * ckptd (quietly: the missing service was reported already). */
+static void print_lists_oneshot(bool json)
 {
 	RpcRequest req = RPC_REQUEST__INIT;
-	RpcResponse *resp;
+	RpcResponse *resp = NULL;
 	int null, saved, r;
 
 	req.type = RPC_TYPE__RPC_STATUS;
@@ -154,10 +209,20 @@ static void print_tracked_oneshot(void)
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
-	if (r == 0) {
+	if (json) {
+		char msg[600];
+		int e = rpc_client_probe();
+
+		e = e < 0 ? -e : ECONNREFUSED;
+		snprintf(msg, sizeof(msg), "no ckptd answers at %s: %s", client_socket_path(),
+			 strerror(e));
+		print_json_error(msg, e, true, r == 0 ? resp->status : NULL);
+	} else if (r == 0) {
 		print_tracked(resp->status);
-		rpc_response__free_unpacked(resp, NULL);
+		print_lazy(resp->status);
 	}
+	if (r == 0)
+		rpc_response__free_unpacked(resp, NULL);
 }
 
 int cmd_status(int argc, char **argv)
@@ -172,9 +237,13 @@ int cmd_status(int argc, char **argv)
 	if (r != 1)
 		return r;
 	req.type = RPC_TYPE__RPC_STATUS;
-	r = rpc_client_ask_service("status", json, &req, &resp);
-	if (r == EXIT_NODAEMON && !json)
-		print_tracked_oneshot();
+	/* errors to standard error only: in JSON, one object is printed
+	 * below, with the lists a one-shot ckptd gives when none listens */
+	r = rpc_client_ask_service("status", false, &req, &resp);
+	if (r == EXIT_NODAEMON)
+		print_lists_oneshot(json);
+	else if (r && json)
+		print_json_error("ckptd's status failed (see standard error)", EPROTO, false, NULL);
 	if (r)
 		return r;
 	st = resp->status;
@@ -190,7 +259,7 @@ int cmd_status(int argc, char **argv)
 		printf("\n");
 		print_operations(st);
 		print_tracked(st);
-
+		print_lazy(st);
 	}
 	rpc_response__free_unpacked(resp, NULL);
 	return r;

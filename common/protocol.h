@@ -25,5 +25,7 @@
 #define RPC_OPS_MAX		64
 /* Bound on the tracked tasks a status answer lists. */
 #define RPC_TRACKED_MAX		256
+/* lazy restores listed in a status answer */
+#define RPC_LAZY_MAX		64
 
 #endif

@@ -32,6 +32,7 @@
 #include "daemon/dump.h"
 #include "daemon/hold.h"
 #include "daemon/kerndat.h"
+#include "daemon/lazy.h"
 #include "daemon/ops.h"
 #include "daemon/restore.h"
 #include "daemon/track/track.h"
@@ -73,6 +74,9 @@ struct reply {
 	Operation *opp[RPC_OPS_MAX];
 	TrackedTask tracked[RPC_TRACKED_MAX];
 	TrackedTask *trackedp[RPC_TRACKED_MAX];
+	LazyRestore lazy[RPC_LAZY_MAX];
+	LazyRestore *lazyp[RPC_LAZY_MAX];
+	struct lazy_entry lazye[RPC_LAZY_MAX];	/* what lazy[] points into */
 	struct op opc[RPC_OPS_MAX];	/* what op[] points into */
 	CancelResult cancel;
 	char what[256];
@@ -339,6 +343,7 @@ static int do_restore(struct conn *c, const RestoreReq *req, const struct rpc_fd
 		.requester_gid = c->peer.gid,
 		.parent_fds = fds->nr > 1 ? fds->fd + 1 : NULL,
 		.nr_parents = fds->nr > 1 ? fds->nr - 1 : 0,
+		.lazy = req && req->has_lazy && req->lazy,
 	};
 	struct restore_stats st = { 0 };
 	int r;
@@ -366,6 +371,11 @@ static int do_restore(struct conn *c, const RestoreReq *req, const struct rpc_fd
 	if (st.cgroup[0]) {
 		snprintf(rep->cgroup, sizeof(rep->cgroup), "%s", st.cgroup);
 		rep->restore.cgroup = rep->cgroup;
+	}
+	if (st.lazy_server > 0) {
+		rep->restore.has_lazy_server = rep->restore.has_lazy_pages = true;
+		rep->restore.lazy_server = st.lazy_server;
+		rep->restore.lazy_pages = st.lazy_pages;
 	}
 	rep->resp.restore = &rep->restore;
 	return 0;
@@ -520,6 +530,38 @@ static void list_tracked(const struct conn *c, struct reply *rep)
 	st->tracked = rep->trackedp;
 }
 
+/* Lazy restores (daemon/lazy.h's registry), those the requester may see. */
+static void list_lazy(const struct conn *c, struct reply *rep)
+{
+	_cleanup_free_ struct lazy_entry *e = NULL;
+	StatusResult *st = &rep->status;
+	size_t nr = 0;
+
+	if (lazy_list(&e, &nr) < 0)
+		return;
+	for (size_t i = 0; i < nr && st->n_lazy < RPC_LAZY_MAX; i++) {
+		LazyRestore *l = &rep->lazy[st->n_lazy];
+		struct lazy_entry *k = &rep->lazye[st->n_lazy];
+
+		if (c->peer.uid != 0 && e[i].uid != c->peer.uid)
+			continue;
+		*k = e[i];
+		lazy_restore__init(l);
+		l->root = k->root;
+		l->server = k->server;
+		l->uid = k->uid;
+		l->state = k->state;
+		l->pages = k->pages;
+		l->left = k->left;
+		l->faults = k->faults;
+		l->ms = k->ms;
+		l->dir = k->dir[0] ? k->dir : NULL;
+		l->error = k->error[0] ? k->error : NULL;
+		rep->lazyp[st->n_lazy++] = l;
+	}
+	st->lazy = rep->lazyp;
+}
+
 static void do_status(const struct conn *c, struct reply *rep)
 {
 	const struct rpc_server *srv = c->srv;
@@ -539,6 +581,7 @@ static void do_status(const struct conn *c, struct reply *rep)
 		list_operations(c, rep);
 	}
 	list_tracked(c, rep);
+	list_lazy(c, rep);
 	rep->resp.status = st;
 }
 
