@@ -39,6 +39,7 @@ struct receive_args {
 	const char *listen;
 	const char *dir;
 	struct xport_tls tls;
+	bool lazy;
 	bool json;
 };
 
@@ -53,6 +54,8 @@ struct receiver {
 	sigset_t sigmask;		/* the mask before mig_defer_signals */
 	bool deferred;			/* from the answer that the tree runs here */
 	uint64_t restore_ms;
+	int lazy_server;		/* --lazy: the process serving its pages */
+	uint64_t lazy_pages;
 	char source[256];
 	struct ckpt_err err;
 };
@@ -61,7 +64,7 @@ static void receive_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: ckptctl receive --listen ADDR:PORT -D DIR (--tls-cacert CA --tls-cert CRT\n"
-		"                       --tls-key KEY | --insecure-plaintext) [--json]\n"
+		"                       --tls-key KEY | --insecure-plaintext) [--lazy] [--json]\n"
 		"\n"
 		"Wait at ADDR:PORT for one ckptctl migrate, store the rounds it sends as an\n"
 		"image chain in DIR (created, or empty), and restore the tree from it.\n"
@@ -72,6 +75,10 @@ static void receive_usage(FILE *f)
 		"  -l, --listen ADDR:PORT  where to listen (PORT 0: any; the port is printed)\n"
 		"  -D, --images-dir DIR    where the chain goes\n"
 		MIG_TLS_USAGE
+		"      --lazy              restore the final round lazily (restore --lazy):\n"
+		"                          the tree runs here as soon as its threads exist,\n"
+		"                          its memory brought in from DIR behind it; the\n"
+		"                          source's downtime ends sooner\n"
 		"  -j, --json              print the result (or the error) as JSON\n"
 		"  -h, --help              show this help\n");
 }
@@ -81,6 +88,7 @@ static int parse_receive_args(int argc, char **argv, struct receive_args *a)
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "images-dir", required_argument, NULL, 'D' },
+		{ "lazy", no_argument, NULL, 'L' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		MIG_TLS_OPTIONS,
@@ -99,6 +107,9 @@ static int parse_receive_args(int argc, char **argv, struct receive_args *a)
 			break;
 		case 'D':
 			a->dir = optarg;
+			break;
+		case 'L':
+			a->lazy = true;
 			break;
 		case 'j':
 			a->json = true;
@@ -349,6 +360,8 @@ static int restore_round(struct receiver *rv, unsigned k, char *why, size_t whyl
 		return r;
 	rreq.has_detach = true;
 	rreq.detach = true;
+	rreq.has_lazy = rv->a->lazy;
+	rreq.lazy = rv->a->lazy;
 	req.type = RPC_TYPE__RPC_RESTORE;
 	req.restore = &rreq;
 	r = rpc_client_run_why("receive", rv->a->json, &req, fds, chain.nr, why, whylen, &resp);
@@ -357,6 +370,10 @@ static int restore_round(struct receiver *rv, unsigned k, char *why, size_t whyl
 		return r;
 	rv->pid = resp->restore->pid;
 	rv->restore_ms = (now_us() - t0) / 1000;
+	if (resp->restore->has_lazy_server) {
+		rv->lazy_server = resp->restore->lazy_server;
+		rv->lazy_pages = resp->restore->lazy_pages;
+	}
 	rpc_response__free_unpacked(resp, NULL);
 	return 0;
 }
@@ -445,6 +462,9 @@ static void print_result(const struct receiver *rv)
 		fprintf(stderr, "ckptctl receive: pid %d from %s (%s): %u rounds, %.1f MiB; "
 			"restored in %llu ms\n", rv->pid, xport_peer(rv->x), rv->source,
 			rv->rounds, rv->bytes / 1048576.0, (unsigned long long)rv->restore_ms);
+		if (rv->lazy_server)
+			fprintf(stderr, "ckptctl receive: %llu MiB arrive lazily, served by pid %d\n",
+				(unsigned long long)(rv->lazy_pages * 4096 >> 20), rv->lazy_server);
 		return;
 	}
 	json_init(&j, stdout, false);
@@ -454,6 +474,10 @@ static void print_result(const struct receiver *rv)
 	json_u64(&j, "rounds", rv->rounds);
 	json_u64(&j, "bytes", rv->bytes);
 	json_u64(&j, "restore_ms", rv->restore_ms);
+	if (rv->lazy_server) {
+		json_i64(&j, "lazy_server", rv->lazy_server);
+		json_u64(&j, "lazy_pages", rv->lazy_pages);
+	}
 	json_obj_end(&j);
 	json_finish(&j);
 }

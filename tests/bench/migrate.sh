@@ -15,6 +15,10 @@
 #             127.0.0.1 (tests/integration/migrate-lib.sh's start_dest),
 #             in plaintext and, for the rows named in BENCH_MIG_TLS, over
 #             TLS too; the restored writer checks every byte there.
+#   lazy      the same in plaintext, with `ckptctl receive --lazy`: the
+#             destination restores the final round lazily
+#             (Documentation/lazy-restore.md), the tree running there
+#             before its memory is in; the writer's check waits for it.
 # Columns:
 #   rounds    pre-copy rounds plus the final one
 #   sent      bytes sent / the target's size
@@ -186,12 +190,14 @@ baseline()
 	rm -rf "$TMP/base"
 }
 
-# migrate MIB RATE plaintext|tls: migrate's JSON into $TMP/mig.json
+# migrate MIB RATE plaintext|tls|lazy: migrate's JSON into $TMP/mig.json
 migrate()
 {
 	local src=--insecure-plaintext dst=--insecure-plaintext
 	if [ "$3" = tls ]; then
 		src=$(tls_src) dst=$(tls_dst)
+	elif [ "$3" = lazy ]; then
+		dst="--insecure-plaintext --lazy"
 	fi
 	start_writer "$1" "$2"
 	rm -rf "$TMP/in"
@@ -228,9 +234,9 @@ for mib in $SIZES; do
 	for rate in $RATES; do
 		baseline "$mib" "$rate"
 		base=$((DUMP_MS + RST_MS))
-		links=plaintext
+		links="plaintext lazy"
 		case " $TLS_ROWS " in
-		*" $mib:$rate "*) links="plaintext tls" ;;
+		*" $mib:$rate "*) links="plaintext lazy tls" ;;
 		esac
 		for link in $links; do
 			migrate "$mib" "$rate" "$link"
