@@ -127,7 +127,11 @@ static int lazy_fail(struct lazy_srv *s, int code, const char *fmt, ...)
 	kill_all(s);
 	s->failed = true;
 	publish(s, "failed");
-	return ckpt_fail(s->err, code, "lazy restore of %s: %s", s->plan->dir, e);
+	/* e says why in full already: no strerror appended */
+	ckpt_fail(s->err, 0, "lazy restore of %s: %s", s->plan->dir, e);
+	if (s->err && !s->err->code)
+		s->err->code = code;
+	return code;
 }
 
 static const char *mm_who(const struct lazy_mm *m, char *buf, size_t len)

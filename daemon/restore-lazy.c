@@ -294,7 +294,7 @@ static int server_main(struct rst_ctx *ctx, int sock, int ctl)
 	r = lazy_serve(&plan, &err);
 	if (r < 0 && r != -ECANCELED) {
 		send(ctl, err.msg, strlen(err.msg) + 1, MSG_NOSIGNAL);
-		fprintf(stderr, "ckptd: lazy restore of pid %d: %s\n", plan.root, err.msg);
+		fprintf(stderr, "ckptd: %s\n", err.msg);
 	}
 	return r < 0 ? 1 : 0;
 }
@@ -334,6 +334,15 @@ int rst_lazy_start(struct rst_ctx *ctx)
 	return 0;
 }
 
+/* The server's own message, whole (it says why, strerror included). */
+static int relay(struct rst_ctx *ctx, const char *msg)
+{
+	ckpt_fail(ctx->err, 0, "the lazy server failed: %s", msg);
+	if (!ctx->err->code)
+		ctx->err->code = -EIO;
+	return -EIO;
+}
+
 int rst_lazy_check(struct rst_ctx *ctx)
 {
 	struct pollfd p = { .fd = ctx->lazy_ctl, .events = POLLIN };
@@ -347,7 +356,7 @@ int rst_lazy_check(struct rst_ctx *ctx)
 		return 0;
 	if (n > 0) {
 		msg[n] = 0;
-		return ckpt_fail(ctx->err, -EIO, "the lazy server failed: %s", msg);
+		return relay(ctx, msg);
 	}
 	return ckpt_fail(ctx->err, -ECONNABORTED, "the lazy server (pid %d) died mid-restore",
 			 ctx->sh->lazy_server);
@@ -383,7 +392,7 @@ int rst_lazy_commit(struct rst_ctx *ctx)
 		return 0;
 	if (n > 1) {
 		msg[n] = 0;
-		return ckpt_fail(ctx->err, -EIO, "the lazy server failed: %s", msg);
+		return relay(ctx, msg);
 	}
 	return ckpt_fail(ctx->err, -ECONNABORTED, "the lazy server (pid %d) died as the "
 			 "restore committed", ctx->sh->lazy_server);
