@@ -298,10 +298,11 @@ static __u64 block_len(const struct restore_page *p)
 	return (__u64)p->nr_pages * PAGE;
 }
 
-/* Check a block read into place against its checksum. */
-static int verify_block(struct restore_args *a, const struct restore_page *p)
+/* Check a block's bytes, read into place or into the bounce buffer,
+ * against its checksum. */
+static int verify_block(struct restore_args *a, const struct restore_page *p, const void *bytes)
 {
-	__u64 h = blob_xxh3((const void *)p->vaddr, block_len(p));
+	__u64 h = blob_xxh3(bytes, block_len(p));
 
 	if (h == p->xxh3)
 		return 0;
@@ -313,36 +314,85 @@ static int verify_block(struct restore_args *a, const struct restore_page *p)
 
 #define READ_BATCH 64
 
-/* preadv up to READ_BATCH data blocks that follow each other in one
- * pages file straight into place; returns how many entries it took. */
-static int read_batch(struct restore_args *a, const struct restore_page *p, unsigned n)
-{
-	struct iovec iov[READ_BATCH];
-	unsigned cnt = 0, first = 0;
-	__u64 off = p[0].off, left = 0;
+/* The bounce buffer: data blocks are preadv()ed into it, checked while
+ * they are in the cache, and copied into place with one user-space copy.
+ * Read straight into place, each page was first written by the kernel
+ * through the process's mapping, then read by the checksum from user
+ * space: in a VM of this project's kind each of the two first accesses
+ * costs about 2 s per GiB (the development machines, see tests/bench/
+ * criu.sh), and the bytes come from memory twice. Through the buffer
+ * only the copy touches the page, and no unchecked byte ever lands in the
+ * process. Two largest blocks (512 pages each) in size; len 0: none, the
+ * blocks are read in place. */
+#define BOUNCE_LEN	(2 * 512 * PAGE)
 
-	while (cnt < n && cnt < READ_BATCH && (p[cnt].flags & RPAGE_DATA) && p[cnt].fd == p[0].fd &&
-	       p[cnt].off == off + left) {
-		iov[cnt].iov_base = (void *)p[cnt].vaddr;
-		iov[cnt].iov_len = block_len(&p[cnt]);
-		left += iov[cnt].iov_len;
-		cnt++;
+struct bounce {
+	__u64 addr, len;
+};
+
+/* Map the buffer in a gap between the image's VMAs (none is mapped yet),
+ * a page away from each so that it merges with none; MAP_FIXED_NOREPLACE
+ * steps around what is there already (blob, arguments, vdso). Best
+ * effort: without a buffer the blocks are read into place. */
+static struct bounce bounce_map(const struct restore_args *a)
+{
+	const struct restore_vma *v = blob_at(a, a->vmas_off);
+	__u64 top = a->task_size ? a->task_size : TASK_SIZE_47;
+
+	for (unsigned i = 0; a->nr_pages && i < a->nr_vmas; i++) {
+		__u64 at = v[i].end + PAGE, next = i + 1 < a->nr_vmas ? v[i + 1].start : top;
+		long r;
+
+		if (at > next || next - at < BOUNCE_LEN + PAGE)
+			continue;
+		r = sys_mmap(at, BOUNCE_LEN, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (r >= 0 && (__u64)r == at)
+			return (struct bounce){ at, BOUNCE_LEN };
+		if (r >= 0)	/* a kernel before 4.17 took the address as a hint */
+			sys_munmap((__u64)r, BOUNCE_LEN);
 	}
-	/* fault each block in with one call rather than page by page inside
-	 * preadv's copy: several times cheaper where a fault is dear (a VM);
-	 * best effort (kernels before 5.14 answer -EINVAL) */
-	for (unsigned i = 0; i < cnt; i++)
-		sys_madvise((unsigned long)iov[i].iov_base, iov[i].iov_len, MADV_POPULATE_WRITE);
+	return (struct bounce){ 0, 0 };
+}
+
+static void bounce_unmap(const struct bounce *b)
+{
+	if (b->len)
+		sys_munmap(b->addr, b->len);
+}
+
+/* The data blocks from p[0] that follow each other in one pages file,
+ * at most READ_BATCH and max bytes; their length in *len. */
+static unsigned batch_blocks(const struct restore_page *p, unsigned n, __u64 max, __u64 *len)
+{
+	unsigned cnt = 0;
+
+	*len = 0;
+	while (cnt < n && cnt < READ_BATCH && (p[cnt].flags & RPAGE_DATA) && p[cnt].fd == p[0].fd &&
+	       p[cnt].off == p[0].off + *len && *len + block_len(&p[cnt]) <= max)
+		*len += block_len(&p[cnt++]);
+	return cnt;
+}
+
+/* preadv the left bytes of the blocks from p[0] into iov[0..cnt). */
+static int read_full(struct restore_args *a, const struct restore_page *p, struct iovec *iov,
+		     unsigned cnt, __u64 left)
+{
+	unsigned first = 0;
+	__u64 off = p[0].off;
+
 	while (left) {
 		long r = sys_preadv(p[0].fd, &iov[first], (int)(cnt - first), off);
 
 		if (r == -EINTR)
 			continue;
 		if (r <= 0)
-			return (int)blob_fail(a, RSTEP_PAGES, r ? r : -EIO, (__u64)iov[first].iov_base,
-					     "preadv pages fd %d at offset 0x%llx into 0x%llx%s",
+			return (int)blob_fail(a, RSTEP_PAGES, r ? r : -EIO, p[0].vaddr,
+					     "preadv pages fd %d at offset 0x%llx (blocks from 0x%llx "
+					     "at offset 0x%llx)%s",
 					     p[0].fd, (unsigned long long)off,
-					     (unsigned long long)iov[first].iov_base,
+					     (unsigned long long)p[0].vaddr,
+					     (unsigned long long)p[0].off,
 					     r ? "" : ": file too short");
 		off += (__u64)r;
 		left -= (__u64)r;
@@ -353,24 +403,72 @@ static int read_batch(struct restore_args *a, const struct restore_page *p, unsi
 			iov[first].iov_len -= (__u64)r;
 		}
 	}
-	for (unsigned i = 0; i < cnt; i++) {
-		int e = verify_block(a, &p[i]);
+	return 0;
+}
 
-		if (e)
-			return e;
+/* fault each block in with one call rather than page by page inside the
+ * copy: several times cheaper where a fault is dear (a VM); best effort
+ * (kernels before 5.14 answer -EINVAL) */
+static void populate(const struct restore_page *p)
+{
+	sys_madvise((unsigned long)p->vaddr, block_len(p), MADV_POPULATE_WRITE);
+}
+
+/* preadv up to READ_BATCH data blocks that follow each other in one
+ * pages file straight into place; returns how many entries it took. */
+static int read_in_place(struct restore_args *a, const struct restore_page *p, unsigned n)
+{
+	struct iovec iov[READ_BATCH];
+	__u64 left;
+	unsigned cnt = batch_blocks(p, n, ~0ULL, &left);
+	int r;
+
+	for (unsigned i = 0; i < cnt; i++) {
+		iov[i].iov_base = (void *)p[i].vaddr;
+		iov[i].iov_len = block_len(&p[i]);
+		populate(&p[i]);
 	}
-	return (int)cnt;
+	r = read_full(a, p, iov, cnt, left);
+	for (unsigned i = 0; !r && i < cnt; i++)
+		r = verify_block(a, &p[i], (const void *)p[i].vaddr);
+	return r ? r : (int)cnt;
+}
+
+/* The same through the bounce buffer: the blocks that fill it, read with
+ * one call, each checked and then copied into place. */
+static int read_bounced(struct restore_args *a, const struct restore_page *p, unsigned n,
+			const struct bounce *b)
+{
+	__u64 len, at = 0;
+	unsigned cnt = batch_blocks(p, n, b->len, &len);
+	struct iovec iov = { (void *)b->addr, len };
+	int r;
+
+	if (!cnt)	/* a block larger than the buffer */
+		return read_in_place(a, p, n);
+	r = read_full(a, p, &iov, 1, len);
+	for (unsigned i = 0; !r && i < cnt; i++) {
+		const void *bytes = (const void *)(b->addr + at);
+
+		r = verify_block(a, &p[i], bytes);
+		if (!r) {
+			populate(&p[i]);
+			blob_memcpy((void *)p[i].vaddr, bytes, block_len(&p[i]));
+			at += block_len(&p[i]);
+		}
+	}
+	return r ? r : (int)cnt;
 }
 
 /* Fill one private VMA from its page entries p[0..n). */
 static int fill_vma(struct restore_args *a, const struct restore_vma *v,
-		    const struct restore_page *p, unsigned n)
+		    const struct restore_page *p, unsigned n, const struct bounce *b)
 {
 	for (unsigned i = 0; i < n;) {
 		int r;
 
 		if (p[i].flags & RPAGE_DATA) {
-			r = read_batch(a, &p[i], n - i);
+			r = b->len ? read_bounced(a, &p[i], n - i, b) : read_in_place(a, &p[i], n - i);
 			if (r < 0)
 				return r;
 			i += (unsigned)r;
@@ -486,7 +584,7 @@ static int vma_pages(struct restore_args *a, const struct restore_vma *v, unsign
 	return 0;
 }
 
-int blob_restore_vmas(struct restore_args *a)
+static int restore_vmas(struct restore_args *a, const struct bounce *b)
 {
 	const struct restore_vma *vmas = blob_at(a, a->vmas_off);
 	const struct restore_page *pages = blob_at(a, a->pages_off);
@@ -502,7 +600,7 @@ int blob_restore_vmas(struct restore_args *a)
 		if (!r)
 			r = map_vma(a, v, n > 0);
 		if (!r)
-			r = fill_vma(a, v, &pages[next], n);
+			r = fill_vma(a, v, &pages[next], n, b);
 		if (!r)
 			r = install_guards(a, v, &next_guard);
 		if (!r)
@@ -521,6 +619,15 @@ int blob_restore_vmas(struct restore_args *a)
 				     (unsigned long long)guards[next_guard].start,
 				     (unsigned long long)guards[next_guard].end);
 	return 0;
+}
+
+int blob_restore_vmas(struct restore_args *a)
+{
+	struct bounce b = bounce_map(a);
+	int r = restore_vmas(a, &b);
+
+	bounce_unmap(&b);
+	return r;
 }
 
 int blob_set_mm(struct restore_args *a)
