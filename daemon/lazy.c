@@ -1,24 +1,17 @@
-/* The lazy server (lazy.h says what it is for): one event loop, in a
- * process of its own, over the restore's control pipe, the socket the
- * blobs send their userfaultfds on, a signalfd for its tracees' stops and
- * one uffd per served mm.
+/* The lazy server (lazy.h says what it is for; lazy-int.h has the map of
+ * its pieces): one event loop, in a process of its own, over the
+ * restore's control pipe, the socket the blobs send their userfaultfds
+ * on, a signalfd for its tracees' stops (lazy-trace.c) and one uffd per
+ * served mm.
  *
  * Each turn it first reads what every uffd has (events change the map of
- * where image data may still go, faults queue), serves the queued faults,
- * and only then pushes one block in the background, so a fault waits for
- * at most one block copy (<= 2 MiB: one pread into the one reusable
- * buffer, one XXH3 pass, one UFFDIO_COPY). A block is read once per mm in
- * the common case; an mm that forks costs a second read of whatever its
- * child still lacks.
- *
- * Where image data may go is kept per mm as sorted extents {current
- * start, end, image start}: the lazy ranges at first, moved by
- * UFFD_EVENT_REMAP, cut by REMOVE and UNMAP. The kernel refuses to copy
- * over a page that is present (EEXIST) and while the mm is changing
- * (EAGAIN, until the event is read); the extents refuse the rest (memory
- * the process dropped or unmapped and must read as zeros). So no page is
- * ever copied into memory the process has already changed. */
-#include "daemon/lazy.h"
+ * where image data may still go, lazy-extents.c; faults queue), serves
+ * the queued faults, and only then pushes one block in the background,
+ * so a fault waits for at most one block copy (<= 2 MiB: one pread into
+ * the one reusable buffer, one XXH3 pass, one UFFDIO_COPY). A block is
+ * read once per mm in the common case; an mm that forks costs a second
+ * read of whatever its child still lacks. */
+#include "daemon/lazy-int.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -31,68 +24,19 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
-#include <sys/ptrace.h>
-#include <sched.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "common/util.h"
 #include "daemon/lazy-registry.h"
 #include "restorer/restorer.h"
 
-#define PAGE		4096ull
 #define BLOCK_MAX	(512 * PAGE)
 #define PUBLISH_MS	100
 #define CHANGING_MS	1	/* retry after an EAGAIN whose event is not yet read */
 #define UFFD_MSG_BATCH	64
-
-struct lazy_ext {
-	uint64_t start, end;	/* current addresses */
-	uint64_t img;		/* image address of start */
-};
-
-/* One mm served: a plan task's, or a fork's child's (UFFD_EVENT_FORK). */
-struct lazy_mm {
-	int uffd;
-	pid_t pid;			/* the plan task, or the one it was forked from */
-	bool forked;
-	bool gone;			/* exited or exec'd: dropped at the end of the turn */
-	bool changing;			/* the kernel said EAGAIN: an event is on its way */
-	const struct lazy_task *task;	/* its blocks */
-	struct lazy_ext *ext;
-	size_t nr_ext;
-	bool moved;			/* some extent is not at its image address */
-	uint8_t *done;			/* per block: copied whole (or nowhere to go) */
-	size_t blocks_left;
-	uint64_t pages_left;
-	size_t cursor;			/* the next block to push */
-	uint64_t *faults;		/* addresses waiting to be served */
-	size_t nr_faults, cap_faults;
-};
-
-struct lazy_srv {
-	struct lazy_plan *plan;
-	struct ckpt_err *err;
-	struct lazy_mm **mms;
-	size_t nr_mms, cap_mms, rr;
-	bool *hello;			/* per plan task */
-	pid_t *tracees;
-	size_t nr_tracees, cap_tracees;
-	struct pollfd *pfd;
-	size_t cap_pfd;
-	bool committed, sock_open, failed;
-	pid_t holder;			/* shares our fd table: see holder_start */
-	int sfd, dirfd;
-	void *buf;			/* BLOCK_MAX bytes */
-	const struct lazy_block *buf_blk;	/* what buf holds, checked */
-	struct lazy_entry entry;
-	uint64_t pages_in;		/* of entry.pages: in, or with nowhere to go */
-	uint64_t t0, published;
-	sigset_t oldmask;
-};
 
 /* --- failure -------------------------------------------------------------- */
 
@@ -110,10 +54,7 @@ static void kill_all(struct lazy_srv *s)
 		kill(s->tracees[i], SIGKILL);
 }
 
-static int lazy_fail(struct lazy_srv *s, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int lazy_fail(struct lazy_srv *s, int code, const char *fmt, ...)
+int lazy_fail(struct lazy_srv *s, int code, const char *fmt, ...)
 {
 	char *e = s->entry.error;
 	size_t n;
@@ -162,175 +103,7 @@ static void publish(struct lazy_srv *s, const char *state)
 		lazy_registry_write(s->dirfd, &s->entry);	/* best effort: status only */
 }
 
-/* --- extents -------------------------------------------------------------- */
-
-/* The extent holding addr, or NULL. */
-static struct lazy_ext *ext_find(struct lazy_mm *m, uint64_t addr)
-{
-	size_t lo = 0, hi = m->nr_ext;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (m->ext[mid].end <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < m->nr_ext && m->ext[lo].start <= addr ? &m->ext[lo] : NULL;
-}
-
-static void ext_check_moved(struct lazy_mm *m)
-{
-	m->moved = false;
-	for (size_t i = 0; i < m->nr_ext; i++)
-		if (m->ext[i].img != m->ext[i].start)
-			m->moved = true;
-}
-
-/* Cut [start, end) out: one extent may become two. */
-static int ext_cut(struct lazy_mm *m, uint64_t start, uint64_t end)
-{
-	struct lazy_ext *n = malloc((m->nr_ext + 1) * sizeof(*n));
-	size_t k = 0;
-
-	if (!n)
-		return -ENOMEM;
-	for (size_t i = 0; i < m->nr_ext; i++) {
-		struct lazy_ext x = m->ext[i];
-
-		if (x.end <= start || x.start >= end) {
-			n[k++] = x;
-			continue;
-		}
-		if (x.start < start)
-			n[k++] = (struct lazy_ext){ x.start, start, x.img };
-		if (x.end > end)
-			n[k++] = (struct lazy_ext){ end, x.end, x.img + (end - x.start) };
-	}
-	free(m->ext);
-	m->ext = n;
-	m->nr_ext = k;
-	return 0;
-}
-
-static int ext_cmp(const void *a, const void *b)
-{
-	const struct lazy_ext *x = a, *y = b;
-
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-/* mremap: what was at [from, from + len) is now at [to, to + len). */
-static int ext_remap(struct lazy_mm *m, uint64_t from, uint64_t to, uint64_t len)
-{
-	_cleanup_free_ struct lazy_ext *moved = malloc((m->nr_ext + 1) * sizeof(*moved));
-	struct lazy_ext *n;
-	size_t k = 0;
-	int r;
-
-	if (!moved)
-		return -ENOMEM;
-	for (size_t i = 0; i < m->nr_ext; i++) {
-		struct lazy_ext x = m->ext[i];
-		uint64_t lo = MAX(x.start, from), hi = MIN(x.end, from + len);
-
-		if (lo < hi)
-			moved[k++] = (struct lazy_ext){ lo - from + to, hi - from + to,
-							x.img + (lo - x.start) };
-	}
-	r = ext_cut(m, from, from + len);
-	if (r == 0)
-		r = ext_cut(m, to, to + len);
-	if (r < 0)
-		return r;
-	n = realloc(m->ext, (m->nr_ext + k + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	memcpy(n + m->nr_ext, moved, k * sizeof(*n));
-	m->ext = n;
-	m->nr_ext += k;
-	qsort(m->ext, m->nr_ext, sizeof(*m->ext), ext_cmp);
-	ext_check_moved(m);
-	return 0;
-}
-
 /* --- blocks --------------------------------------------------------------- */
-
-static uint64_t block_end(const struct lazy_block *b)
-{
-	return b->vaddr + b->nr_pages * PAGE;
-}
-
-/* The block holding image address img, or -1. */
-static ssize_t block_find(const struct lazy_task *t, uint64_t img)
-{
-	size_t lo = 0, hi = t->nr_blocks;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (block_end(&t->blocks[mid]) <= img)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < t->nr_blocks && t->blocks[lo].vaddr <= img ? (ssize_t)lo : -1;
-}
-
-/* The extents that may hold part of image range [lo, hi), as indexes
- * [*first, *last): all of them once something moved (O(extents)), else
- * found by address, image and current addresses being the same. */
-static void ext_span(struct lazy_mm *m, uint64_t lo, uint64_t hi, size_t *first, size_t *last)
-{
-	size_t a = 0, b;
-
-	if (m->moved) {
-		*first = 0;
-		*last = m->nr_ext;
-		return;
-	}
-	b = m->nr_ext;
-	while (a < b) {
-		size_t mid = (a + b) / 2;
-
-		if (m->ext[mid].end <= lo)
-			a = mid + 1;
-		else
-			b = mid;
-	}
-	*first = a;
-	for (b = a; b < m->nr_ext && m->ext[b].start < hi; b++)
-		;
-	*last = b;
-}
-
-/* The part of block b's image range that extent x holds, as current
- * addresses [*dst, *dst + *len) and image address *img; false if none. */
-static bool piece(const struct lazy_block *b, const struct lazy_ext *x, uint64_t *dst,
-		  uint64_t *img, uint64_t *len)
-{
-	uint64_t lo = MAX(b->vaddr, x->img), hi = MIN(block_end(b), x->img + (x->end - x->start));
-
-	if (lo >= hi)
-		return false;
-	*dst = x->start + (lo - x->img);
-	*img = lo;
-	*len = hi - lo;
-	return true;
-}
-
-static bool block_wanted(struct lazy_mm *m, const struct lazy_block *b)
-{
-	uint64_t dst, img, len;
-	size_t i, last;
-
-	ext_span(m, b->vaddr, block_end(b), &i, &last);
-	for (; i < last; i++)
-		if (piece(b, &m->ext[i], &dst, &img, &len))
-			return true;
-	return false;
-}
 
 /* Read block b into the buffer and check it; not again while the buffer
  * holds it (a retry after EAGAIN, a fork's child right after its parent). */
@@ -418,21 +191,21 @@ static int block_push(struct lazy_srv *s, struct lazy_mm *m, size_t i, struct la
 	size_t k, last;
 	int r;
 
-	if (!block_wanted(m, b)) {	/* all of it dropped or unmapped */
+	if (!lazy_block_wanted(m, b)) {	/* all of it dropped or unmapped */
 		block_done(s, m, i);
 		return 0;
 	}
 	r = block_read(s, m, b);
 	if (r < 0)
 		return r;
-	if (first && piece(b, first, &dst, &img, &len)) {
+	if (first && lazy_piece(b, first, &dst, &img, &len)) {
 		r = uffd_copy(m, dst, (char *)s->buf + (img - b->vaddr), len, fault, woke);
 		if (r < 0)
 			goto out;
 	}
-	ext_span(m, b->vaddr, block_end(b), &k, &last);
+	lazy_ext_span(m, b->vaddr, lazy_block_end(b), &k, &last);
 	for (; k < last; k++) {
-		if (&m->ext[k] == first || !piece(b, &m->ext[k], &dst, &img, &len))
+		if (&m->ext[k] == first || !lazy_piece(b, &m->ext[k], &dst, &img, &len))
 			continue;
 		r = uffd_copy(m, dst, (char *)s->buf + (img - b->vaddr), len, fault, woke);
 		if (r < 0)
@@ -470,8 +243,8 @@ static int uffd_page(struct lazy_mm *m, unsigned long req, uint64_t addr)
  * faulting thread woken. */
 static int fault_serve(struct lazy_srv *s, struct lazy_mm *m, uint64_t addr)
 {
-	struct lazy_ext *x = ext_find(m, addr);
-	ssize_t b = x ? block_find(m->task, x->img + (addr - x->start)) : -1;
+	struct lazy_ext *x = lazy_ext_find(m, addr);
+	ssize_t b = x ? lazy_block_find(m->task, x->img + (addr - x->start)) : -1;
 	bool woke = false;
 	int r;
 
@@ -621,11 +394,11 @@ static int event(struct lazy_srv *s, struct lazy_mm *m, const struct uffd_msg *m
 	case UFFD_EVENT_FORK:
 		return mm_fork(s, m, msg->arg.fork.ufd);
 	case UFFD_EVENT_REMAP:
-		return ext_remap(m, msg->arg.remap.from, msg->arg.remap.to, msg->arg.remap.len);
+		return lazy_ext_remap(m, msg->arg.remap.from, msg->arg.remap.to, msg->arg.remap.len);
 	case UFFD_EVENT_REMOVE:
 	case UFFD_EVENT_UNMAP:
 		/* never image data here again: the process's own zeros */
-		return ext_cut(m, msg->arg.remove.start, msg->arg.remove.end);
+		return lazy_ext_cut(m, msg->arg.remove.start, msg->arg.remove.end);
 	}
 	return 0;
 }
@@ -838,148 +611,20 @@ static int hellos_read(struct lazy_srv *s)
 	return 0;
 }
 
-/* --- ptrace: held so that our death kills them ---------------------------- */
-
-static int tracee_add(struct lazy_srv *s, pid_t pid)
-{
-	for (size_t i = 0; i < s->nr_tracees; i++)
-		if (s->tracees[i] == pid)
-			return 0;
-	if (s->nr_tracees == s->cap_tracees) {
-		size_t c = s->cap_tracees ? s->cap_tracees * 2 : 16;
-		pid_t *v = realloc(s->tracees, c * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		s->tracees = v;
-		s->cap_tracees = c;
-	}
-	s->tracees[s->nr_tracees++] = pid;
-	return 0;
-}
-
-static void tracee_forget(struct lazy_srv *s, pid_t pid)
-{
-	for (size_t i = 0; i < s->nr_tracees; i++)
-		if (s->tracees[i] == pid) {
-			s->tracees[i] = s->tracees[--s->nr_tracees];
-			return;
-		}
-}
-
-static bool stop_signal(int sig)
-{
-	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
-}
-
-/* Why a holder: a dying process's files are closed (exit_files; the
- * uffds released, and the faults waiting on them then satisfied with zero
- * pages) before PTRACE_O_EXITKILL kills its tracees (exit_notify). A
- * server SIGKILLed would let a served thread read zeros in between; the
- * test shows it does. So a child shares our fd table (CLONE_FILES, no
- * copy: our close() is its close) and dies only of our death, by
- * PR_SET_PDEATHSIG, which the kernel sends after the tracees' SIGKILL:
- * the uffds outlive us until every tracee has SIGKILL pending. It costs
- * one sleeping process (its memory a copy-on-write image of ours). */
-static int holder_start(struct lazy_srv *s)
-{
-	pid_t self = getpid();
-	long pid = syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, NULL, NULL, 0);
-
-	if (pid < 0)
-		return negerrno();
-	if (pid == 0) {
-		/* a raw clone: only system calls from here on; no fd touched,
-		 * the table is the server's */
-		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		prctl(PR_SET_NAME, LAZY_COMM "-hold", 0, 0, 0);
-		if (getppid() != self)
-			_exit(0);
-		for (;;)
-			pause();
-	}
-	s->holder = pid;
-	return 0;
-}
-
-static void holder_stop(struct lazy_srv *s)
-{
-	if (s->holder <= 0)
-		return;
-	kill(s->holder, SIGKILL);
-	while (waitpid(s->holder, NULL, __WALL) < 0 && errno == EINTR)
-		;
-	s->holder = 0;
-}
-
-/* Every ptrace stop waiting: let the tracee on as if untraced. */
-static int tracees_reap(struct lazy_srv *s)
-{
-	struct signalfd_siginfo si;
-	int st;
-	pid_t pid;
-
-	while (read(s->sfd, &si, sizeof(si)) > 0)
-		;
-	while ((pid = waitpid(-1, &st, WNOHANG | __WALL)) > 0) {
-		int sig = WSTOPSIG(st), ev = (unsigned)st >> 16;
-		unsigned long child;
-
-		if (pid == s->holder) {	/* killed by someone: another one */
-			s->holder = 0;
-			if (holder_start(s) < 0)
-				return lazy_fail(s, negerrno(), "restarting the uffd holder: %s",
-						 strerror(errno));
-			continue;
-		}
-		if (!WIFSTOPPED(st)) {
-			tracee_forget(s, pid);
-			continue;
-		}
-		if (tracee_add(s, pid) < 0)
-			return lazy_fail(s, -ENOMEM, "pid %d: out of memory", pid);
-		if (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_VFORK) {
-			if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &child) == 0 &&
-			    tracee_add(s, child) < 0)
-				return lazy_fail(s, -ENOMEM, "pid %d: out of memory", pid);
-			ptrace(PTRACE_CONT, pid, 0, 0);
-		} else if (ev == PTRACE_EVENT_STOP) {
-			/* a group stop stays one; else a new child's first stop */
-			ptrace(stop_signal(sig) ? PTRACE_LISTEN : PTRACE_CONT, pid, 0, 0);
-		} else {
-			ptrace(PTRACE_CONT, pid, 0, ev ? 0 : sig);
-		}
-	}
-	return 0;
-}
+/* --- the restore's control pipe ------------------------------------------- */
 
 /* The restore committed: every blob has sent its hello by now; hold every
  * task with PTRACE_O_EXITKILL. */
 static int commit(struct lazy_srv *s)
 {
-	long opts = PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
 	int r;
 
 	r = hellos_read(s);
 	if (r < 0)
 		return r;
-	for (unsigned i = 0; i < s->plan->nr_tasks; i++) {
-		pid_t pid = s->plan->tasks[i].pid;
-
-		if (ptrace(PTRACE_SEIZE, pid, 0, opts) < 0) {
-			if (errno == ESRCH)
-				continue;	/* gone already: nothing to serve */
-			return lazy_fail(s, negerrno(), "pid %d: PTRACE_SEIZE: %s", pid,
-					 strerror(errno));
-		}
-		r = tracee_add(s, pid);
-		if (r < 0)
-			return lazy_fail(s, r, "pid %d: out of memory", pid);
-		if (!s->hello[i])
-			return lazy_fail(s, -EPROTO,
-					 "pid %d: the restore committed without its userfaultfd",
-					 pid);
-	}
+	r = lazy_tracees_seize(s);
+	if (r < 0)
+		return r;
 	s->committed = true;
 	/* the intermediate process waits for this before it leaves: until
 	 * then it kills the tree if this process dies */
@@ -989,32 +634,17 @@ static int commit(struct lazy_srv *s)
 	return 0;
 }
 
-/* Every page is in: let the tracees go, passing on a signal that was
- * about to be delivered; a group-stopped one stays stopped. */
-static void detach_all(struct lazy_srv *s)
+/* The byte on ctl: the commit, or EOF (the restore failed: -ECANCELED). */
+static int ctl_read(struct lazy_srv *s)
 {
-	int st;
-	pid_t pid;
+	char c = 0;
+	ssize_t k = read(s->plan->ctl, &c, 1);
 
-	holder_stop(s);	/* every uffd is closed */
-	for (size_t i = 0; i < s->nr_tracees; i++)
-		ptrace(PTRACE_INTERRUPT, s->tracees[i], 0, 0);
-	/* the server has no children of its own: ECHILD once the last
-	 * tracee (those forked meanwhile included) is detached */
-	while ((pid = waitpid(-1, &st, __WALL)) > 0 || errno == EINTR) {
-		int sig = WSTOPSIG(st), ev = (unsigned)st >> 16;
-		unsigned long child;
-
-		if (pid < 0)
-			continue;
-		tracee_forget(s, pid);
-		if (!WIFSTOPPED(st))
-			continue;
-		if ((ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_VFORK) &&
-		    ptrace(PTRACE_GETEVENTMSG, pid, 0, &child) == 0)
-			ptrace(PTRACE_INTERRUPT, (pid_t)child, 0, 0);
-		ptrace(PTRACE_DETACH, pid, 0, ev ? 0 : sig);
-	}
+	if (k < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;	/* polled again next turn */
+	if (k != 1 || c != LAZY_CTL_COMMIT)
+		return -ECANCELED;
+	return commit(s);
 }
 
 /* --- the loop --------------------------------------------------------------- */
@@ -1042,10 +672,13 @@ static int poll_timeout(struct lazy_srv *s)
 	return next > now ? (int)((next - now + 999) / 1000) : 0;
 }
 
-static int turn(struct lazy_srv *s)
+/* Wait for the next thing to do: the control pipe (until the commit),
+ * the hello socket (until every blob closed it), the tracees' stops and
+ * every mm's uffd, in s->pfd in that order; *ret_nr_mms: how many mms
+ * were polled. */
+static int turn_poll(struct lazy_srv *s, size_t *ret_nr_mms)
 {
 	size_t n = 3 + s->nr_mms;
-	int r;
 
 	if (n > s->cap_pfd) {
 		struct pollfd *v = realloc(s->pfd, n * 2 * sizeof(*v));
@@ -1064,32 +697,18 @@ static int turn(struct lazy_srv *s)
 		return lazy_fail(s, negerrno(), "poll: %s", strerror(errno));
 	for (size_t i = 0; i < s->nr_mms; i++)
 		s->mms[i]->changing = false;	/* worth another try now */
+	*ret_nr_mms = s->nr_mms;
+	return 0;
+}
 
-	if (s->pfd[0].revents) {
-		char c = 0;
-		ssize_t k = read(s->plan->ctl, &c, 1);
+/* Faults first: every polled uffd read (not the mms forked meanwhile,
+ * whose uffds were not polled), then every queued fault served; then one
+ * block pushed, the mms gone or done dropped, the progress published. */
+static int turn_serve(struct lazy_srv *s, size_t nr_polled)
+{
+	int r;
 
-		if (k < 0 && (errno == EINTR || errno == EAGAIN))
-			return 0;
-		if (k != 1 || c != LAZY_CTL_COMMIT)
-			return -ECANCELED;
-		r = commit(s);
-		if (r < 0)
-			return r;
-	}
-	if (s->pfd[1].revents) {
-		r = hellos_read(s);
-		if (r < 0)
-			return r;
-	}
-	if (s->pfd[2].revents) {
-		r = tracees_reap(s);
-		if (r < 0)
-			return r;
-	}
-	/* faults first: every uffd read (n: not the mms forked meanwhile,
-	 * whose uffds were not polled), then every queued fault served */
-	for (size_t i = 0; i < n - 3; i++) {
+	for (size_t i = 0; i < nr_polled; i++) {
 		if (s->pfd[3 + i].revents && !s->mms[i]->gone) {
 			r = mm_read(s, s->mms[i]);
 			if (r < 0)
@@ -1110,9 +729,26 @@ static int turn(struct lazy_srv *s)
 	return 0;
 }
 
+static int turn(struct lazy_srv *s)
+{
+	size_t nr_polled = 0;
+	int r;
+
+	r = turn_poll(s, &nr_polled);
+	if (r == 0 && s->pfd[0].revents)
+		r = ctl_read(s);
+	if (r == 0 && s->pfd[1].revents)
+		r = hellos_read(s);
+	if (r == 0 && s->pfd[2].revents)
+		r = lazy_tracees_reap(s);
+	if (r == 0)
+		r = turn_serve(s, nr_polled);
+	return r;
+}
+
 static void srv_free(struct lazy_srv *s)
 {
-	holder_stop(s);
+	lazy_holder_stop(s);
 	for (size_t i = 0; i < s->nr_mms; i++)
 		mm_free(s->mms[i]);
 	free(s->mms);
@@ -1156,7 +792,7 @@ static int srv_init(struct lazy_srv *s, struct lazy_plan *plan, struct ckpt_err 
 	r = rundir_open(LAZY_DIR, true, &s->dirfd);
 	if (r < 0)
 		return lazy_fail(s, r, "the registry %s: %s", LAZY_DIR, strerror(-r));
-	r = holder_start(s);
+	r = lazy_holder_start(s);
 	if (r < 0)
 		return lazy_fail(s, r, "starting the uffd holder: %s", strerror(-r));
 	prctl(PR_SET_NAME, LAZY_COMM, 0, 0, 0);
@@ -1173,7 +809,7 @@ int lazy_serve(struct lazy_plan *plan, struct ckpt_err *err)
 	while (r == 0 && !(s.committed && s.nr_mms == 0))
 		r = turn(&s);
 	if (r == 0) {
-		detach_all(&s);
+		lazy_detach_all(&s);
 		lazy_registry_remove(s.dirfd, plan->root);
 	} else if (r == -ECANCELED) {
 		/* the restore failed and said so itself; nothing to keep */
