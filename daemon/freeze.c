@@ -25,6 +25,7 @@
 
 #include "common/util.h"
 #include "daemon/dump.h"
+#include "daemon/lazy.h"
 #include "daemon/proc.h"
 #include "daemon/ptrace.h"
 
@@ -77,6 +78,13 @@ static int check_forbidden(struct dump_ctx *ctx, pid_t pid)
 	return 0;
 }
 
+static bool lazy_server(pid_t pid)
+{
+	struct proc_stat st;
+
+	return proc_read_stat(pid, &st) == 0 && strcmp(st.comm, LAZY_COMM) == 0;
+}
+
 /* Traced by someone else, or under seccomp: refused. */
 static int check_traced(struct dump_ctx *ctx, pid_t pid, pid_t tid)
 {
@@ -89,6 +97,10 @@ static int check_traced(struct dump_ctx *ctx, pid_t pid, pid_t tid)
 		return r;
 	tracer = st.tracer_pid;
 	proc_status_free(&st);
+	if (tracer && lazy_server(tracer))
+		return ckpt_fail(ctx->err, -EBUSY, "pid %d is still being restored lazily: its "
+				 "pages come from %s pid %d; dump it once 'ckptctl status' no "
+				 "longer lists it", pid, LAZY_COMM, tracer);
 	if (tracer)
 		return ckpt_fail(ctx->err, -EBUSY, "pid %d is already traced by pid %d",
 				 tid == pid ? pid : tid, tracer);

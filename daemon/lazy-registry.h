@@ -19,8 +19,5 @@ int lazy_registry_write(int dirfd, const struct lazy_entry *e);
 /* Remove root's entry; 0 when there was none. */
 int lazy_registry_remove(int dirfd, pid_t root);
 
-/* The comm a lazy server takes, by which lazy_list() tells a live server
- * from a recycled pid. */
-#define LAZY_COMM	"ckpt-lazy"
 
 #endif

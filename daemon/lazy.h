@@ -73,6 +73,10 @@ struct lazy_plan {
 				 * holds every task, or why it failed */
 };
 
+/* The comm a lazy server takes: lazy_list() tells a live server from a
+ * recycled pid by it, and a dump tells a tracee of one from others. */
+#define LAZY_COMM	"ckpt-lazy"
+
 #define LAZY_CTL_COMMIT	'C'
 /* The server's answer on ctl once it holds every task (PTRACE_O_EXITKILL);
  * a failure is a NUL-terminated message instead, then EOF. */

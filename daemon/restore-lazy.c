@@ -265,7 +265,7 @@ static int server_main(struct rst_ctx *ctx, int sock, int ctl)
 
 	ctx->err = &err;
 	setsid();
-	prctl(PR_SET_NAME, "ckpt-lazy", 0, 0, 0);
+	prctl(PR_SET_NAME, LAZY_COMM, 0, 0, 0);
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", ctx->dirfd);
 	n = readlink(link, dir, sizeof(dir) - 1);
