@@ -84,7 +84,7 @@ static const char *dump_kind_name(DumpKind k)
 
 /* The directory of link i as the user reaches it: the set's path, then
  * each parent path in turn (an absolute one starts afresh). */
-static void link_path(const struct chain *c, unsigned i, const char *top, char *buf, size_t len)
+void show_link_path(const struct chain *c, unsigned i, const char *top, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s", top);
 	for (unsigned k = 1; k <= i; k++) {
@@ -160,7 +160,7 @@ int show_chain_links(struct show *s, struct json *j, FILE *text)
 	for (unsigned i = 0; r == 0 && i < c.nr; i++) {
 		struct link_pages lp = { 0 };
 
-		link_path(&c, i, top, path, sizeof(path));
+		show_link_path(&c, i, top, path, sizeof(path));
 		r = count_link_pages(s, c.link[i].dirfd, path, &lp);
 		if (r == 0)
 			show_link(j, text, &c, i, path, &lp);

@@ -89,6 +89,8 @@ static int show_img_records(struct show *s, struct img *img, record_fn fn, void 
 		if (r < 0)
 			return r;
 	}
+	s->nr_files++;
+	s->nr_records += idx;
 	if (!idx && img_get_desc(img)->head != img_get_desc(img)->entry)
 		return show_fail(s, -EBADMSG, EXIT_BADIMAGE, "%s%s at offset %lld: no %s record",
 				 s->prefix, img_name(img), (long long)at,
@@ -204,6 +206,8 @@ static int show_block(struct show *s, struct page_reader *pr, const struct page_
 	r = pager_read(pr, e, s->block);
 	if (r < 0)
 		return show_fail_img(s, r, pager_errmsg(pr));
+	s->nr_blocks++;
+	s->block_bytes += (uint64_t)e->nr_pages * pager_page_size(pr);
 	return 0;
 }
 
@@ -227,6 +231,7 @@ static int show_pages_entries(struct show *s, struct page_reader *pr)
 
 	json_arr_begin(&s->j, "entries");
 	while ((r = pager_next(pr, &e)) > 0) {
+		s->nr_entries++;
 		json_page_entry(&s->j, &e, pager_page_size(pr));
 		if (e.flags == PE_PRESENT && s->verify) {
 			r = show_block(s, pr, &e);
@@ -251,6 +256,7 @@ static int show_pagemap(struct show *s, const char *key, unsigned pid)
 		pager_close(pr);
 		return r;
 	}
+	s->nr_files++;
 	json_obj_begin(&s->j, key);
 	json_obj_begin(&s->j, "head");
 	json_u64(&s->j, "pages_id", pager_pages_id(pr));
@@ -265,12 +271,59 @@ static int show_pagemap(struct show *s, const char *key, unsigned pid)
 
 /* ---- the set ---- */
 
-static bool show_exists(struct show *s, enum img_kind kind, unsigned id)
+bool show_has(struct show *s, enum img_kind kind, unsigned id)
 {
 	char name[64];
 
 	return img_filename(kind, id, name, sizeof(name)) == 0 &&
 	       faccessat(s->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+void show_recs_free(struct show_recs *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		protobuf_c_message_free_unpacked(r->m[i], NULL);
+	free(r->m);
+	*r = (struct show_recs){ 0 };
+}
+
+/* Read again what the checks passed: no counting, no JSON. */
+int show_load(struct show *s, enum img_kind kind, unsigned id, struct show_recs *ret)
+{
+	struct show_recs recs = { 0 };
+	struct img *img = NULL;
+	ProtobufCMessage *m;
+	size_t cap = 0;
+	int r;
+
+	r = img_open(s->dirfd, kind, id, &img);
+	if (r < 0) {
+		show_fail_img(s, r, img_errmsg(img));
+		img_abort(img);
+		return r;
+	}
+	while ((r = img_read_next(img, &m)) == 0 && m) {
+		if (recs.n == cap) {
+			ProtobufCMessage **v = realloc(recs.m, (cap = cap * 2 + 16) * sizeof(*v));
+
+			if (!v) {
+				protobuf_c_message_free_unpacked(m, NULL);
+				r = show_fail(s, -ENOMEM, EXIT_FAIL, "out of memory");
+				break;
+			}
+			recs.m = v;
+		}
+		recs.m[recs.n++] = m;
+	}
+	if (r < 0 && !s->err[0])
+		show_fail_img(s, r, img_errmsg(img));
+	img_close(img);
+	if (r < 0) {
+		show_recs_free(&recs);
+		return r;
+	}
+	*ret = recs;
+	return 0;
 }
 
 static int show_task(struct show *s, int pid)
@@ -280,7 +333,7 @@ static int show_task(struct show *s, int pid)
 
 	snprintf(key, sizeof(key), "%d", pid);
 	json_obj_begin(&s->j, key);
-	if (!s->predump || show_exists(s, IMG_CORE, pid)) {
+	if (!s->predump || show_has(s, IMG_CORE, pid)) {
 		r = show_merged(s, "core", IMG_CORE, pid, "threads");
 		if (r < 0)
 			return r;
@@ -291,7 +344,7 @@ static int show_task(struct show *s, int pid)
 	r = show_pagemap(s, "pagemap", pid);
 	if (r < 0)
 		return r;
-	if (!s->predump || show_exists(s, IMG_FS, pid)) {
+	if (!s->predump || show_has(s, IMG_FS, pid)) {
 		r = show_merged(s, "fs", IMG_FS, pid, "fds");
 		if (r < 0)
 			return r;
@@ -427,10 +480,14 @@ static int show_set(struct show *s)
 {
 	int r;
 
-	if (faccessat(s->dirfd, "inventory.img", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-		return show_fail(s, -ENOENT, EXIT_FAIL,
+	if (faccessat(s->dirfd, "inventory.img", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+		int e = errno;
+
+		/* no set there: a bad set (ckptctl(1), exit 5) */
+		return show_fail(s, -e, e == ENOENT ? EXIT_BADIMAGE : EXIT_FAIL,
 				 "%sinventory.img: %s (not an image set, or an unfinished dump)",
-				 s->prefix, strerror(errno));
+				 s->prefix, strerror(e));
+	}
 	json_obj_begin(&s->j, NULL);
 	r = show_records(s, IMG_INVENTORY, 0, rec_inventory, NULL);
 	if (r < 0)
@@ -449,7 +506,7 @@ static int show_set(struct show *s)
 	if (r < 0)
 		return r;
 	json_arr_end(&s->j);
-	if (!s->predump || show_exists(s, IMG_FILES, 0)) {
+	if (!s->predump || show_has(s, IMG_FILES, 0)) {
 		json_arr_begin(&s->j, "files");
 		r = show_records(s, IMG_FILES, 0, rec_element, NULL);
 		if (r < 0)
@@ -540,8 +597,13 @@ static int show_open(struct show *s, const char *path, char **ret_name)
 
 	if (!copy)
 		return show_fail(s, -ENOMEM, EXIT_FAIL, "out of memory");
-	if (stat(path, &st) < 0)
-		return show_fail(s, negerrno(), EXIT_FAIL, "%s: %s", path, strerror(errno));
+	if (stat(path, &st) < 0) {
+		int r = negerrno();
+
+		/* no set there: a bad set, as restore says (ckptctl(1), exit 5) */
+		return show_fail(s, r, r == -ENOENT || r == -ENOTDIR ? EXIT_BADIMAGE : EXIT_FAIL,
+				 "%s: %s", path, strerror(-r));
+	}
 	if (S_ISDIR(st.st_mode)) {
 		dir = path;
 		*ret_name = NULL;
@@ -568,8 +630,18 @@ static int show_open(struct show *s, const char *path, char **ret_name)
 
 enum show_mode {
 	SHOW_ALL,		/* the whole set (or file) as JSON */
+	SHOW_SUMMARY,		/* the same, checked the same, for a person */
 	SHOW_CHAIN,		/* its chain, one line per link */
 	SHOW_CHAIN_JSON,	/* its chain as a JSON array */
+	SHOW_PAGE,		/* one page as a hex dump */
+	SHOW_PAGE_JSON,		/* one page as JSON */
+};
+
+struct show_opts {
+	bool verify;
+	enum show_mode mode;
+	uint64_t addr;		/* SHOW_PAGE*: the address */
+	int pid;		/* SHOW_PAGE*: the task, or 0 */
 };
 
 /* ckptctl show --chain: the chain alone (a set without parent is a chain
@@ -578,10 +650,14 @@ static int show_chain(struct show *s, enum show_mode mode, FILE *mem)
 {
 	int r;
 
-	if (faccessat(s->dirfd, "inventory.img", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-		return show_fail(s, -ENOENT, EXIT_FAIL,
+	if (faccessat(s->dirfd, "inventory.img", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+		int e = errno;
+
+		/* no set there: a bad set (ckptctl(1), exit 5) */
+		return show_fail(s, -e, e == ENOENT ? EXIT_BADIMAGE : EXIT_FAIL,
 				 "%sinventory.img: %s (not an image set, or an unfinished dump)",
-				 s->prefix, strerror(errno));
+				 s->prefix, strerror(e));
+	}
 	if (mode == SHOW_CHAIN)
 		return show_chain_links(s, NULL, mem);
 	json_arr_begin(&s->j, NULL);
@@ -591,33 +667,76 @@ static int show_chain(struct show *s, enum show_mode mode, FILE *mem)
 	return r;
 }
 
-/* Decode path (a set directory or one image file) as JSON into out, or
- * with mode only its chain; on failure write one line to errf and leave
- * out untouched. Returns the exit code. */
-static int show_path_mode(const char *path, bool verify, enum show_mode mode, FILE *out,
-			  FILE *errf)
+/* The whole set or file, checked (and decoded to JSON in s->j); for the
+ * summary, then printed from what passed to mem. */
+static int show_all(struct show *s, const char *name, enum show_mode mode, FILE *mem)
 {
-	struct show s = { .dirfd = -1, .verify = verify };
-	_cleanup_free_ char *buf = NULL, *name = NULL;
-	size_t len = 0;
-	FILE *mem;
+	int r;
+
+	r = name ? show_file(s, name) : show_set(s);
+	if (r == 0 && mode == SHOW_SUMMARY)
+		r = show_summary(s, name, mem);
+	return r;
+}
+
+static int show_run(struct show *s, const char *path, const char *name,
+		    const struct show_opts *o, FILE *mem)
+{
+	switch (o->mode) {
+	case SHOW_ALL:
+	case SHOW_SUMMARY:
+		return show_all(s, name, o->mode, mem);
+	case SHOW_CHAIN:
+	case SHOW_CHAIN_JSON:
+		if (name)
+			return show_fail(s, -ENOTDIR, EXIT_USAGE, "--chain: %s is a file, not an "
+					 "image set directory", path);
+		return show_chain(s, o->mode, mem);
+	default:
+		if (name)
+			return show_fail(s, -ENOTDIR, EXIT_USAGE, "--pages: %s is a file, not an "
+					 "image set directory", path);
+		return show_page(s, o->addr, o->pid, o->mode == SHOW_PAGE_JSON, mem);
+	}
+}
+
+static bool mode_is_json(enum show_mode mode)
+{
+	return mode == SHOW_ALL || mode == SHOW_CHAIN_JSON || mode == SHOW_PAGE_JSON;
+}
+
+/* Show path (a set directory or one image file) as o asks into out; on
+ * failure write one line to errf and leave out untouched. Returns the
+ * exit code. */
+static int show_path_opts(const char *path, const struct show_opts *o, FILE *out, FILE *errf)
+{
+	struct show s = { .dirfd = -1, .verify = o->verify };
+	_cleanup_free_ char *buf = NULL, *jbuf = NULL, *name = NULL;
+	size_t len = 0, jlen = 0;
+	FILE *mem, *jmem = NULL;
 	int r;
 
 	mem = open_memstream(&buf, &len);
-	if (!mem) {
+	/* the summary is checked as the JSON is: build that JSON aside */
+	if (mem && o->mode == SHOW_SUMMARY)
+		jmem = open_memstream(&jbuf, &jlen);
+	if (!mem || (o->mode == SHOW_SUMMARY && !jmem)) {
+		if (mem)
+			fclose(mem);
 		fprintf(errf, "ckptctl show: out of memory\n");
 		return EXIT_FAIL;
 	}
-	json_init(&s.j, mem, true);
+	json_init(&s.j, jmem ? jmem : mem, true);
 	r = show_open(&s, path, &name);
-	if (r == 0 && mode != SHOW_ALL)
-		r = name ? show_fail(&s, -ENOTDIR, EXIT_USAGE, "--chain: %s is a file, not an "
-				     "image set directory", path) : show_chain(&s, mode, mem);
-	else if (r == 0)
-		r = name ? show_file(&s, name) : show_set(&s);
-	if (r == 0 && mode != SHOW_CHAIN && json_finish(&s.j) < 0)
+	if (r == 0)
+		r = show_run(&s, path, name, o, mem);
+	if (r == 0 && mode_is_json(o->mode) && json_finish(&s.j) < 0)
 		r = show_fail(&s, -EIO, EXIT_FAIL, "cannot build the JSON output");
+	if (r == 0 && fflush(mem) == EOF)
+		r = show_fail(&s, -ENOMEM, EXIT_FAIL, "out of memory");
 	fclose(mem);
+	if (jmem)
+		fclose(jmem);
 	if (s.dirfd >= 0)
 		close(s.dirfd);
 	free(s.block);
@@ -633,30 +752,76 @@ static int show_path_mode(const char *path, bool verify, enum show_mode mode, FI
 	return EXIT_OK;
 }
 
+/* The JSON of path (the unit test's entry). */
 static int show_path(const char *path, bool verify, FILE *out, FILE *errf)
 {
-	return show_path_mode(path, verify, SHOW_ALL, out, errf);
+	struct show_opts o = { .verify = verify, .mode = SHOW_ALL };
+
+	return show_path_opts(path, &o, out, errf);
 }
 
 static void show_usage(FILE *f)
 {
-	fputs("Usage: ckptctl show [--no-verify] DIR|FILE.img\n"
-	      "       ckptctl show [--no-verify] -D DIR\n"
+	fputs("Usage: ckptctl show [--no-verify] [--json] DIR|FILE.img\n"
+	      "       ckptctl show [--no-verify] [--json] -D DIR\n"
 	      "       ckptctl show --chain [--json] DIR\n"
+	      "       ckptctl show --pages ADDR [-t PID] [--json] DIR\n"
 	      "\n"
-	      "Decode an image set (or one image file) to JSON on stdout. Every\n"
-	      "record and, unless --no-verify, every page block is checked; a bad\n"
-	      "image is reported on stderr with the file and the offset (exit 5).\n"
-	      "An incremental set (dumped with --prev) lists its chain too.\n"
+	      "Summarise an image set (or one image file) for a person: the set and\n"
+	      "its chain, the process tree, per task its VMAs with the pages each\n"
+	      "stores, its fds, the sizes, and what was verified. Every record and,\n"
+	      "unless --no-verify, every page block is checked first; a bad image is\n"
+	      "reported on stderr with the file and the offset (exit 5).\n"
 	      "\n"
 	      "  -D, --images-dir DIR  the image set directory\n"
+	      "  -j, --json            the set decoded to JSON instead (every field)\n"
 	      "      --no-verify       do not read the pages files to check blocks\n"
 	      "  -c, --chain           only the set's chain, one line per link: its\n"
 	      "                        directory, kind, tracker, dump time, pages\n"
-	      "                        stored in it and left in its parent\n"
-	      "      --json            JSON output (the default; with --chain, the\n"
-	      "                        links as a JSON array)\n"
+	      "                        stored in it and left in its parent (with\n"
+	      "                        --json, the links as a JSON array)\n"
+	      "  -p, --pages ADDR      the page at ADDR (hex) as a hex dump, read from\n"
+	      "                        the chain and its block's checksum verified; no\n"
+	      "                        page stored there (zero, not dumped, outside\n"
+	      "                        every VMA): exit 1, saying which\n"
+	      "  -t, --tree PID        with --pages: the task (default: the first that\n"
+	      "                        has the page)\n"
 	      "  -h, --help            this help\n", f);
+}
+
+static int show_usage_error(const char *fmt, const char *arg)
+{
+	fputs("ckptctl show: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs(" (see ckptctl show --help)\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* "0x7f00..." or "7f00...": a hex address. */
+static int parse_addr(const char *arg, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 16);
+	if (!arg[0] || *end || errno || arg[0] == '-')
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int parse_pid(const char *arg, int *ret)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (!arg[0] || *end || errno || v <= 0 || v > 0x7fffffff)
+		return -EINVAL;
+	*ret = (int)v;
+	return 0;
 }
 
 /* argv[0] is the command's name ("show"), as getopt expects. */
@@ -667,27 +832,40 @@ int cmd_show(int argc, char **argv)
 		{ "no-verify", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "chain", no_argument, NULL, 'c' },
+		{ "pages", required_argument, NULL, 'p' },
+		{ "tree", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
+	struct show_opts o = { .verify = true };
 	const char *path = NULL;
-	bool verify = true, json = false, chain = false;
+	bool json = false, chain = false, pages = false;
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "D:ch", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "D:chjp:t:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'D':
 			path = optarg;
 			break;
 		case 'n':
-			verify = false;
+			o.verify = false;
 			break;
 		case 'j':
 			json = true;
 			break;
 		case 'c':
 			chain = true;
+			break;
+		case 'p':
+			if (parse_addr(optarg, &o.addr) < 0)
+				return show_usage_error("--pages '%s': give an address in hex",
+							optarg);
+			pages = true;
+			break;
+		case 't':
+			if (parse_pid(optarg, &o.pid) < 0)
+				return show_usage_error("invalid pid '%s'", optarg);
 			break;
 		case 'h':
 			show_usage(stdout);
@@ -703,7 +881,17 @@ int cmd_show(int argc, char **argv)
 		show_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (!chain)
-		return show_path(path, verify, stdout, stderr);
-	return show_path_mode(path, verify, json ? SHOW_CHAIN_JSON : SHOW_CHAIN, stdout, stderr);
+	if (chain && pages)
+		return show_usage_error("%s--chain and --pages do not go together", "");
+	if (o.pid && !pages)
+		return show_usage_error("%s-t PID goes with --pages ADDR", "");
+	if (chain)
+		o.mode = json ? SHOW_CHAIN_JSON : SHOW_CHAIN;
+	else if (pages)
+		o.mode = json ? SHOW_PAGE_JSON : SHOW_PAGE;
+	else if (json)
+		return show_path(path, o.verify, stdout, stderr);
+	else
+		o.mode = SHOW_SUMMARY;
+	return show_path_opts(path, &o, stdout, stderr);
 }

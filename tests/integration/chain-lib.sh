@@ -23,8 +23,8 @@ predump_chain()
 # PRESENT in LINKDIR), for a test to damage.
 parent_block()
 {
-	"$CKPTCTL" show --no-verify "$1" >"$TMP/top.json" || fail "ckptctl show $1"
-	"$CKPTCTL" show --no-verify "$2" >"$TMP/link.json" || fail "ckptctl show $2"
+	"$CKPTCTL" show --json --no-verify "$1" >"$TMP/top.json" || fail "ckptctl show $1"
+	"$CKPTCTL" show --json --no-verify "$2" >"$TMP/link.json" || fail "ckptctl show $2"
 	python3 - "$TMP/top.json" "$TMP/link.json" "$3" <<'PY' || fail "no page of $1 lies in $2"
 import json, sys
 top, link, pid = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]

@@ -524,14 +524,14 @@ imgcmp()
 	fi
 	timeout -k 10 "$CKPT_TIMEOUT" "$TOOLS/imgcmp" "$@" "$dir" "$pid" >"$out" 2>&1 ||
 		fail "imgcmp $dir $pid: $(tail -n 20 "$out")"
-	log "imgcmp: $(tail -n 1 "$out")"
+	log "$(tail -n 1 "$out")"	# "imgcmp: OK: ..."
 }
 
 # show_json DIR: `ckptctl show DIR` must succeed and print valid JSON, which
 # is left in $TMP/show.json.
 show_json()
 {
-	ckpt_ok show "$1"
+	ckpt_ok show --json "$1"
 	cp "$LAST_OUT" "$TMP/show.json"
 	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$TMP/show.json" ||
 		fail "ckptctl show $1: output is not JSON: $(head -c 500 "$TMP/show.json")"

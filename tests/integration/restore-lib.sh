@@ -3,7 +3,7 @@
 # tree_pids DIR: every pid of the image set's pstree.img, one per line.
 tree_pids()
 {
-	"$CKPTCTL" show "$1" | python3 -c '
+	"$CKPTCTL" show --json "$1" | python3 -c '
 import json, sys
 for t in json.load(sys.stdin)["pstree"]:
     print(t["pid"])'

@@ -10,13 +10,13 @@ dump_target "$IMG"
 imgcmp "$IMG"
 
 # the first page of the largest stored block (the sample's table)
-ckpt_ok show "$IMG"
+ckpt_ok show --json "$IMG"
 addr=$(ROOT=$TPID python3 -c '
 import json, os, sys
 j = json.load(sys.stdin)
 t = j["tasks"][os.environ["ROOT"]]
 print("%x" % max((e for e in t["pagemap"]["entries"] if e["flags"] & 1), key=lambda e: e["nr_pages"])["vaddr"])
-' <"$(ckpt_ok show "$IMG"; echo "$LAST_OUT")") || fail "no stored page found"
+' <"$(ckpt_ok show --json "$IMG"; echo "$LAST_OUT")") || fail "no stored page found"
 
 poke()	# ADDR(hex) -> flips one byte of live memory at ADDR + 123
 {

@@ -16,7 +16,7 @@ dump_kill "$TMP/img"
 
 cp -a "$TMP/img" "$TMP/bad"
 # a stored block of the root that lies inside one VMA (checked by the blob)
-set -- $("$CKPTCTL" show "$TMP/img" | python3 -c '
+set -- $("$CKPTCTL" show --json "$TMP/img" | python3 -c '
 import json, sys
 t = json.load(sys.stdin)["tasks"][sys.argv[1]]
 vmas = t["mm"]["vmas"]

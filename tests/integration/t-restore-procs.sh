@@ -12,7 +12,7 @@ TREE_PIDS=$(descendants "$TPID")
 snapshot_tree before
 dump_kill "$TMP/img"
 # what pstree.img says each task's pgid/sid/state was
-"$CKPTCTL" show "$TMP/img" | python3 -c '
+"$CKPTCTL" show --json "$TMP/img" | python3 -c '
 import json, sys
 for t in json.load(sys.stdin)["pstree"]:
     print(t["pid"], t["pgid"], t["sid"], t["state"])' >"$TMP/want" || fail "show"

@@ -6,6 +6,8 @@
 
 #include "client/show.c"
 #include "client/show-chain.c"
+#include "client/show-pages.c"
+#include "client/show-summary.c"
 
 #include "core.pb-c.h"
 #include "mm.pb-c.h"
@@ -170,6 +172,36 @@ Test(show, whole_set)
 		"   ==[(0x10000,3,1,0),(0x13000,4,4,None),(0x1f000,1,1,3)] "
 		"and d['tasks']['100']['fs']['cwd']=='/tmp' and d['tasks']['100']['fs']['fds'][0]['desc_id']==1 "
 		"and d['ghosts']=={'2':{'head':{'id':2,'size':10,'mode':0},'chunks':2,'bytes':20}}"));
+}
+
+/* The summary: the same set, for a person; the page counts per VMA. */
+Test(show, summary)
+{
+	struct show_opts o = { .verify = true, .mode = SHOW_SUMMARY };
+	FILE *out = tmpfile(), *err = tmpfile();
+	char buf[1 << 14];
+	size_t n;
+
+	write_set();
+	cr_assert(out && err);
+	cr_assert_eq(show_path_opts(fx_dir, &o, out, err), EXIT_OK);
+	rewind(out);
+	n = fread(buf, 1, sizeof(buf) - 1, out);
+	buf[n] = '\0';
+	fclose(out);
+	fclose(err);
+	cr_assert(strstr(buf, "  kind      full dump, format 1\n"), "%s", buf);
+	cr_assert(strstr(buf, "\n      100       0       0       0       0  alive                "
+			 "sleepy\n"), "%s", buf);
+	cr_assert(strstr(buf, "\n      102     100       0       0       0  zombie (status 0)    -\n"),
+		  "%s", buf);
+	cr_assert(strstr(buf, "\n    10000-20000     64 KiB  rw-p  anon private       4       4"
+			 "       0\n"), "%s", buf);
+	cr_assert(strstr(buf, "\n        0  char    r                      ?\n"), "%s", buf);
+	cr_assert(strstr(buf, "\nSizes:    8 pages stored (32 KiB), 8 zero, 0 left in the parent;"),
+		  "%s", buf);
+	cr_assert(strstr(buf, "\nChecked:  ") && strstr(buf, ", 6 pagemap entries, 4 page block "
+							  "checksums (32 KiB): all good\n"), "%s", buf);
 }
 
 Test(show, trailing_slash_and_file_in_the_current_directory)
@@ -347,13 +379,14 @@ Test(show, not_a_set)
 	struct run r;
 	char path[128];
 
+	/* no set there: exit 5, as ckptctl(1) says */
 	run_show(&r, fx_dir, true);
-	cr_assert_eq(r.code, EXIT_FAIL);
+	cr_assert_eq(r.code, EXIT_BADIMAGE);
 	cr_assert(strstr(r.err, "inventory.img: No such file or directory (not an image set"), "%s", r.err);
 	cr_assert_str_eq(r.out, "");
 	snprintf(path, sizeof(path), "%s/nonexistent", fx_dir);
 	run_show(&r, path, true);
-	cr_assert_eq(r.code, EXIT_FAIL);
+	cr_assert_eq(r.code, EXIT_BADIMAGE);
 	cr_assert(strstr(r.err, "nonexistent: No such file or directory"), "%s", r.err);
 }
 

@@ -17,7 +17,7 @@ fi
 # tracker_of DIR: the tracker inventory.img names ("soft-dirty"...)
 tracker_of()
 {
-	"$CKPTCTL" show --no-verify "$1" 2>/dev/null | tr ',{' '\n\n' |
+	"$CKPTCTL" show --json --no-verify "$1" 2>/dev/null | tr ',{' '\n\n' |
 		sed -En 's/^ *"tracker" *: *"([^"]*)" *$/\1/p' | head -n 1
 }
 
