@@ -340,6 +340,22 @@ uninstall:
 
 .PHONY: install uninstall
 
+# --- Debian package ------------------------------------------------------------
+#   make deb         $(O)/deb/ckpt_VERSION_amd64.deb (debian/, built by
+#                    dpkg-buildpackage from a copy of the tree), then lintian
+#   make check-deb   install it into a fresh Debian 12 root (debootstrap),
+#                    run it there, purge it, check nothing is left (minutes;
+#                    not part of make check)
+# Both install what they need first (debhelper, dpkg-dev, lintian;
+# debootstrap). See debian/README.source and Documentation/testing.md.
+deb:
+	@sh debian/make-deb.sh $(O)
+
+check-deb: deb
+	@sh tests/deb/check.sh $(O)
+
+.PHONY: deb check-deb
+
 clean:
 	rm -rf $(O)
 
