@@ -195,6 +195,8 @@ bench: all $(BENCHES)
 	@CKPT_BUILD=$(O) sh tests/bench/run.sh
 	@CKPT_BUILD=$(O) sh tests/bench/incr.sh
 	@CKPT_BUILD=$(O) sh tests/bench/migrate.sh
+	@CKPT_BUILD=$(O) sh tests/bench/lazy.sh
+	@CKPT_BUILD=$(O) sh tests/bench/criu.sh
 
 example: all
 	@CKPT_BUILD=$(O) sh tests/example.sh
