@@ -63,6 +63,7 @@ echo "$err" | grep -q "$PAGES" || fail "the error does not name $PAGES: $err"
 echo "$err" | grep -qi "offset $HEXOFF\b" || fail "the error does not name the offset $HEXOFF: $err"
 echo "$err" | grep -qi "checksum" || fail "the error does not say the checksum is wrong: $err"
 all_gone 5 "$LAZY_SERVER"
+rm -f "/run/ckpt/lazy/$TPID"	# a failed entry would be listed for 10 minutes
 rm -rf "$TMP/a"
 
 # (b) the server killed mid-way, while it traces the target (it seizes
@@ -89,6 +90,10 @@ while [ "$(tracer_of "$TPID")" != "$srv" ] && [ $i -lt 200 ]; do
 	sleep 0.01
 done
 if [ "$(tracer_of "$TPID")" = "$srv" ]; then
+	# a dump meanwhile is refused by name
+	expect_fail 1 "pid $TPID is still being restored lazily: its pages come from ckpt-lazy pid $srv" \
+		ckptctl dump -t "$TPID" -D "$TMP/b-again"
+	[ ! -e "$TMP/b-again/inventory.img" ] || fail "a refused dump left an image set"
 	kill -KILL "$srv"
 	log "killed the lazy server $srv while it traced $TPID"
 	all_gone 3 "$srv" $TREE_PIDS
@@ -96,6 +101,7 @@ if [ "$(tracer_of "$TPID")" = "$srv" ]; then
 	lazy_status
 	set -- $(lazy_entry "$TPID") ""
 	[ -z "$1" ] || [ "$1" = failed ] || fail "the entry of $TPID says '$*' once its server is dead"
+	rm -f "/run/ckpt/lazy/$TPID"
 else
 	lazy_status
 	log "SKIP of one check: pid $TPID is traced by '$(tracer_of "$TPID")', not by its server $srv (status: $(lazy_entry "$TPID")): done before it could be killed mid-way?"
@@ -116,6 +122,7 @@ done
 log "killed the lazy server $srv as the restore returned (TracerPid of $TPID: $(tracer_of "$TPID"))"
 all_gone 3 "$srv" $TREE_PIDS
 log "the server and the tree ($TREE_PIDS) are gone"
+rm -f "/run/ckpt/lazy/$TPID"
 rm -rf "$TMP/b"
 
 # (c) nothing lazy
