@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "client/commands.h"
+#include "client/rpc-client.h"
 #include "common/protocol.h"
 #include "common/version.h"
 
@@ -42,6 +43,13 @@ static void usage(FILE *f)
 		"  -h, --help     show this help\n"
 		"  -V, --version  show the version\n"
 		"\n"
+		"With every command:\n"
+		"  -v, --verbose  show ckptd's account of the operation: its stages, with\n"
+		"                 their times (-vv: its debug lines too)\n"
+		"  --log-file FILE\n"
+		"                 append every line of that account, and the failure,\n"
+		"                 to FILE (created 0600)\n"
+		"\n"
 		"ckptctl talks to ckptd at $CKPT_SOCKET (default %s) and starts a\n"
 		"one-shot ckptd when none answers there. See ckptctl(1).\n",
 		CKPT_SOCKET_DEFAULT);
@@ -49,8 +57,12 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	const char *name = argc > 1 ? argv[1] : NULL;
+	const char *name;
+	int r = client_take_log_options(&argc, argv);
 
+	if (r)
+		return r;
+	name = argc > 1 ? argv[1] : NULL;
 	if (!name) {
 		usage(stderr);
 		return EXIT_USAGE;

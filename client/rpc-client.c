@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 
 #include "client/commands.h"
+#include "client/rate.h"
 #include "common/escape.h"
 #include "common/protocol.h"
 #include "common/util.h"
@@ -36,7 +37,65 @@ struct rpc_client {
 	int cancel_signal;	/* the signal that asked to cancel, or 0 */
 	const struct rpc_hold *hold;	/* a held dump's verdict, or NULL */
 	bool held;		/* ckptd said "held" */
+	struct rate rate;	/* of the "pages" stage, for the progress line */
 };
+
+/* What ckptctl's global options asked of every call to ckptd: -v/-vv and
+ * --log-file. Set once by main (client_take_log_options) before the
+ * command runs, only read afterwards; kept here rather than passed
+ * through each of the commands' calls. */
+static struct {
+	unsigned verbosity;	/* lines shown on stderr: 1 info, 2 debug too */
+	int fd;			/* --log-file (every line), or -1 */
+} client_log = { .fd = -1 };
+
+static void log_to_file(const char *cmd, double s, const char *text)
+{
+	if (client_log.fd >= 0)
+		dprintf(client_log.fd, "ckptctl %s: [%7.3f s] %s\n", cmd, s, text);
+}
+
+int client_take_log_options(int *argc, char **argv)
+{
+	const char *file = NULL;
+	int n = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--")) {
+			while (i < *argc)
+				argv[n++] = argv[i++];
+			break;
+		}
+		if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+			client_log.verbosity++;
+		else if (!strcmp(a, "-vv"))
+			client_log.verbosity += 2;
+		else if (!strncmp(a, "--log-file=", 11))
+			file = a + 11;
+		else if (!strcmp(a, "--log-file") && i + 1 < *argc)
+			file = argv[++i];
+		else if (!strcmp(a, "--log-file")) {
+			fprintf(stderr, "ckptctl: --log-file needs an argument\n");
+			return EXIT_USAGE;
+		}
+		else
+			argv[n++] = argv[i];
+	}
+	argv[n] = NULL;
+	*argc = n;
+	if (client_log.verbosity > 2)
+		client_log.verbosity = 2;
+	if (!file)
+		return 0;
+	client_log.fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+	if (client_log.fd < 0) {
+		fprintf(stderr, "ckptctl: --log-file %s: cannot open it: %s\n", file, strerror(errno));
+		return EXIT_FAIL;
+	}
+	return 0;
+}
 
 int client_fail(const char *cmd, bool json, int err, int exit_code, const char *fmt, ...)
 {
@@ -47,17 +106,23 @@ int client_fail(const char *cmd, bool json, int err, int exit_code, const char *
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	/* ckptd's messages name what an image held: no control character
-	 * reaches the terminal (JSON escapes them itself, and keeps the bytes) */
-	fprintf(stderr, "ckptctl %s: %s\n", cmd, ckpt_escape(shown, sizeof(shown), msg));
-	if (json) {
-		json_init(&j, stdout, false);
-		json_obj_begin(&j, NULL);
-		json_str(&j, "error", msg);
-		json_i64(&j, "errno", err < 0 ? -err : err);
-		json_obj_end(&j);
-		json_finish(&j);
+	ckpt_escape(shown, sizeof(shown), msg);
+	if (client_log.fd >= 0)
+		dprintf(client_log.fd, "ckptctl %s: %s\n", cmd, shown);
+	/* said once: a script asked for JSON reads it on stdout, a person
+	 * reads stderr. ckptd's messages name what an image held: no control
+	 * character reaches the terminal (JSON escapes them itself, and keeps
+	 * the bytes) */
+	if (!json) {
+		fprintf(stderr, "ckptctl %s: %s\n", cmd, shown);
+		return exit_code;
 	}
+	json_init(&j, stdout, false);
+	json_obj_begin(&j, NULL);
+	json_str(&j, "error", msg);
+	json_i64(&j, "errno", err < 0 ? -err : err);
+	json_obj_end(&j);
+	json_finish(&j);
 	return exit_code;
 }
 
@@ -354,15 +419,25 @@ static int send_request(struct rpc_client *c, RpcRequest *req, const int *fds, u
 	return 0;
 }
 
-/* "dump: pages 12345/67890 (18%)", redrawn in place, on a terminal only. */
+/* "dump: pages 12345/67890 (18%), 48.2 MiB of 265.2 MiB, 85.1 MiB/s,
+ * 3 s left", redrawn in place, on a terminal only. The rate is the pages'
+ * as they arrive here (client/rate.h); other stages show their count, or
+ * only their name. */
 static void show_progress(struct rpc_client *c, const Progress *p)
 {
+	char extra[128] = "";
+
 	if (!isatty(STDERR_FILENO))
 		return;
+	if (p->total && !strcmp(p->stage, "pages")) {
+		rate_add(&c->rate, now_us(), p->done, p->total);
+		rate_format(&c->rate, sysconf(_SC_PAGESIZE), extra, sizeof(extra));
+	}
 	if (p->total)
-		fprintf(stderr, "\r%s: %s %llu/%llu (%llu%%)\033[K", c->cmd, p->stage,
+		fprintf(stderr, "\r%s: %s %llu/%llu (%llu%%)%s\033[K", c->cmd, p->stage,
 			(unsigned long long)p->done, (unsigned long long)p->total,
-			(unsigned long long)(p->done >= p->total ? 100 : p->done * 100 / p->total));
+			(unsigned long long)(p->done >= p->total ? 100 : p->done * 100 / p->total),
+			extra);
 	else
 		fprintf(stderr, "\r%s: %s\033[K", c->cmd, p->stage);
 	c->progress_shown = true;
@@ -373,6 +448,21 @@ static void clear_progress(struct rpc_client *c)
 	if (c->progress_shown)
 		fputs("\r\033[K", stderr);
 	c->progress_shown = false;
+}
+
+/* A line of ckptd's account: "ckptctl dump: [  0.012 s] freeze: 0.010 s"
+ * on stderr at the verbosity asked for (above the progress line, which
+ * the next progress redraws), and every line into the log file. */
+static void show_log(struct rpc_client *c, const LogLine *l)
+{
+	char shown[1300];
+
+	ckpt_escape(shown, sizeof(shown), l->text);
+	log_to_file(c->cmd, l->us / 1e6, shown);
+	if (l->level > client_log.verbosity)
+		return;
+	clear_progress(c);
+	fprintf(stderr, "ckptctl %s: [%7.3f s] %s\n", c->cmd, l->us / 1e6, shown);
 }
 
 /* ---- cancelling a dump ------------------------------------------------ */
@@ -555,6 +645,9 @@ static int rpc_client_call(struct rpc_client *c, RpcRequest *req, const int *fds
 		return client_fail(c->cmd, c->json, -ENOMEM, EXIT_FAIL, "out of memory");
 	req->has_version = true;
 	req->version = RPC_PROTO_VERSION;
+	/* the log file takes every line */
+	req->verbosity = client_log.fd >= 0 ? 2 : client_log.verbosity;
+	req->has_verbosity = req->verbosity > 0;
 	cancel_guard_begin(&g, req->type == RPC_TYPE__RPC_DUMP ||
 			   req->type == RPC_TYPE__RPC_RESTORE);
 	r = send_request(c, req, fds, nr_fds);
@@ -569,6 +662,11 @@ static int rpc_client_call(struct rpc_client *c, RpcRequest *req, const int *fds
 			r = recv_response(c, buf, &resp);
 		if (r < 0)
 			break;
+		if (resp->type == RPC_TYPE__RPC_LOG && resp->log) {
+			show_log(c, resp->log);
+			rpc_response__free_unpacked(resp, NULL);
+			continue;
+		}
 		if (resp->type != RPC_TYPE__RPC_PROGRESS)
 			break;
 		if (resp->progress && c->hold && !strcmp(resp->progress->stage, "held"))

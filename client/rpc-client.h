@@ -49,10 +49,19 @@ int rpc_client_ask_service(const char *cmd, bool json, RpcRequest *req, RpcRespo
  * at once), else the -errno of connecting: what status says when none does. */
 int rpc_client_probe(void);
 
-/* Report a failure once: "ckptctl CMD: message" on stderr and, with json,
- * {"error":"message","errno":N} on stdout. Returns exit_code. */
+/* Report a failure once: "ckptctl CMD: message" on stderr or, with json,
+ * only {"error":"message","errno":N} on stdout. Returns exit_code. */
 int client_fail(const char *cmd, bool json, int err, int exit_code, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+
+/* ckptctl's global options, valid with every command and wherever they
+ * stand before "--": -v (ckptd's account of the operation, its stages
+ * with their times, on stderr), -vv (its debug lines too), --verbose (as
+ * -v, twice as -vv) and --log-file FILE (every line, as with -vv, and the
+ * failure, appended to FILE, created 0600). Taken out of argv (*argc
+ * shrinks) and kept for every call to ckptd of this process. 0, or the
+ * exit code of a failure, reported. */
+int client_take_log_options(int *argc, char **argv);
 
 /* Report a getopt failure (opt is ':' for a missing argument, anything else
  * for an unknown option); returns EXIT_USAGE. */

@@ -551,6 +551,19 @@ static void fill_self_rseq(struct restore_args *a)
 	a->self_rseq_sig = RSEQ_SIG;
 }
 
+/* The shared counter the blob adds its pages to, unless a saved VMA (the
+ * vdso's included) touches its page: the blob maps those over it. */
+static uint64_t pages_counter(struct rst_ctx *ctx, struct rst_task *t)
+{
+	uint64_t addr = (uint64_t)(uintptr_t)&ctx->sh->pages_read;
+	uint64_t page = addr & ~(uint64_t)(ctx->page_size - 1);
+
+	for (unsigned i = 0; i < t->nr_vmas; i++)
+		if (t->vmas[i]->start < page + ctx->page_size && t->vmas[i]->end > page)
+			return 0;
+	return addr;
+}
+
 static int build_args(struct rst_ctx *ctx, struct rst_task *t, struct restore_args *a,
 		      const struct layout *l, const struct vdso_cur *cur, uint64_t blob_start,
 		      uint64_t blob_len, const int *pages_fds, unsigned nr_pages_fds,
@@ -586,6 +599,7 @@ static int build_args(struct rst_ctx *ctx, struct rst_task *t, struct restore_ar
 	a->lazy_fd = t->nr_lazy ? ctx->lazy_fd : -1;
 	if (t->nr_lazy)
 		memcpy((char *)a + l->lazy, t->lazy, t->nr_lazy * sizeof(*t->lazy));
+	a->pages_done_addr = ctx->sh ? pages_counter(ctx, t) : 0;
 	fill_mm(ctx, t, a, l);
 	fill_signals(t, a, l);
 	fill_creds(t, a, l);

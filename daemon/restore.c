@@ -6,6 +6,8 @@
 #include "daemon/restore.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/mman.h>
@@ -91,15 +93,45 @@ static int progress(progress_fn fn, void *opaque, const char *stage, uint64_t do
 	return fn ? fn(opaque, stage, done, total) : 0;
 }
 
+#define PAGES_POLL_MS	100
+
+/* Wait for the intermediate process p, telling the pages the blobs have
+ * read so far (ctx->sh->pages_read) every PAGES_POLL_MS: a restore of
+ * gigabytes spends most of its time there. The tree is being built: a
+ * client that gives up meanwhile cancels nothing, so the progress
+ * callback's answer is not looked at. */
+static int wait_intermediate(struct rst_ctx *ctx, pid_t p, progress_fn fn, void *opaque,
+			     int *ret_status)
+{
+	uint64_t total = ctx->pages - MIN(ctx->lazy_pages, ctx->pages), told = 0;
+
+	for (;;) {
+		pid_t w = waitpid(p, ret_status, fn && total ? WNOHANG : 0);
+		uint64_t done;
+
+		if (w == p)
+			return 0;
+		if (w < 0 && errno != EINTR)
+			return negerrno();
+		if (w == 0)
+			poll(NULL, 0, PAGES_POLL_MS);
+		done = MIN(atomic_load(&ctx->sh->pages_read), total);
+		if (fn && total && done != told) {
+			fn(opaque, "pages", done, total);
+			told = done;
+		}
+	}
+}
+
 /* Fork the intermediate process and wait until it is done. It watches
  * this process (ctx->handler): killed before the restore is committed, the
  * restore fails and nothing of it runs on. It also keeps this process's
  * fds, the client's connection among them, until it exits: a client that
  * lost us sees the connection close only once the tree is dead. */
-static int run_intermediate(struct rst_ctx *ctx)
+static int run_intermediate(struct rst_ctx *ctx, progress_fn fn, void *opaque)
 {
 	pid_t p;
-	int st;
+	int st, r;
 
 	ctx->handler = getpid();
 	p = fork();
@@ -107,9 +139,9 @@ static int run_intermediate(struct rst_ctx *ctx)
 		return ckpt_fail(ctx->err, negerrno(), "cannot fork the restore process");
 	if (p == 0)
 		_exit(rst_intermediate(ctx));
-	while (waitpid(p, &st, 0) < 0)
-		if (errno != EINTR)
-			return ckpt_fail(ctx->err, negerrno(), "cannot wait for the restore process");
+	r = wait_intermediate(ctx, p, fn, opaque, &st);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "cannot wait for the restore process");
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && !ctx->sh->err.msg[0])
 		return 0;
 	if (ctx->sh->err.code < 0)
@@ -146,7 +178,7 @@ int restore_run(const struct restore_opts *opts, const struct kerndat *kd, int d
 	}
 	ctx.sh = sh;
 	ctx.err = &sh->err;
-	r = run_intermediate(&ctx);
+	r = run_intermediate(&ctx, progress_cb, opaque);
 	ctx.err = err;
 	if (r < 0 && sh->err.msg[0] && !err->msg[0])
 		*err = sh->err;

@@ -31,6 +31,7 @@
 #include "daemon/authorize.h"
 #include "daemon/dump.h"
 #include "daemon/hold.h"
+#include "daemon/journal.h"
 #include "daemon/kerndat.h"
 #include "daemon/lazy.h"
 #include "daemon/ops.h"
@@ -56,6 +57,11 @@ struct conn {
 	char stage[64];		/* last progress sent */
 	uint64_t progress_us;
 	bool gone;		/* the client stopped listening */
+	/* the requester's account (rpc_request.verbosity, RPC_LOG) */
+	unsigned verbosity;	/* 0: none asked for */
+	uint64_t t0_us;		/* when the request came */
+	char log_stage[64];	/* the stage under way, "" before the first */
+	uint64_t log_stage_us, log_done, log_total;
 };
 
 /* Everything a final answer points into, so nothing is allocated. */
@@ -205,6 +211,70 @@ static bool client_gave_up(struct conn *c)
 	return c->gone;
 }
 
+/* ---- the requester's account ------------------------------------------- */
+
+#define LOG_INFO	1u
+#define LOG_DEBUG	2u
+
+/* One line of ckptd's account, sent before the answer when the requester
+ * asked for that level (ckptctl -v: info, -vv: debug too). Best effort:
+ * a client that stopped listening gets nothing more. */
+static void conn_log(struct conn *c, unsigned level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void conn_log(struct conn *c, unsigned level, const char *fmt, ...)
+{
+	RpcResponse resp = RPC_RESPONSE__INIT;
+	LogLine l = LOG_LINE__INIT;
+	char text[1200];
+	va_list ap;
+
+	if (level > c->verbosity || c->gone)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	l.us = now_us() - c->t0_us;
+	l.level = level;
+	l.text = text;
+	resp.type = RPC_TYPE__RPC_LOG;
+	resp.log = &l;
+	send_response(c, &resp);
+}
+
+/* The stage under way ended: its name and duration, and what it counted
+ * ("pages: 72038 (281.4 MiB) in 0.612 s"). */
+static void log_stage_end(struct conn *c)
+{
+	double s = (now_us() - c->log_stage_us) / 1e6;
+	double mib = (double)c->log_done * sysconf(_SC_PAGESIZE) / (1024.0 * 1024);
+
+	if (!c->log_stage[0])
+		return;
+	if (!strcmp(c->log_stage, "pages"))
+		conn_log(c, LOG_INFO, "pages: %llu of %llu (%.1f MiB) in %.3f s",
+			 (unsigned long long)c->log_done, (unsigned long long)c->log_total, mib, s);
+	else if (c->log_total)
+		conn_log(c, LOG_INFO, "%s: %llu of %llu in %.3f s", c->log_stage,
+			 (unsigned long long)c->log_done, (unsigned long long)c->log_total, s);
+	else
+		conn_log(c, LOG_INFO, "%s: %.3f s", c->log_stage, s);
+	c->log_stage[0] = '\0';
+}
+
+/* A progress report: a new stage ends the one before and begins. */
+static void log_progress(struct conn *c, const char *stage, uint64_t done, uint64_t total)
+{
+	if (strncmp(c->log_stage, stage, sizeof(c->log_stage) - 1)) {
+		log_stage_end(c);
+		snprintf(c->log_stage, sizeof(c->log_stage), "%s", stage);
+		c->log_stage_us = now_us();
+		conn_log(c, LOG_DEBUG, "%s begins", stage);
+	}
+	c->log_done = done;
+	c->log_total = total;
+}
+
 static int on_progress(void *opaque, const char *stage, uint64_t done, uint64_t total)
 {
 	struct conn *c = opaque;
@@ -215,6 +285,7 @@ static int on_progress(void *opaque, const char *stage, uint64_t done, uint64_t 
 
 	if (client_gave_up(c) || ops_cancel_requested(c->srv->ops, c->slot))
 		return -ECANCELED;
+	log_progress(c, stage, done, total);
 	if (same_stage && done != total && now - c->progress_us < PROGRESS_INTERVAL_US)
 		return 0;
 	ops_progress(c->srv->ops, c->slot, stage, done, total);
@@ -310,6 +381,16 @@ static int do_dump(struct conn *c, const DumpReq *req, const struct rpc_fds *fds
 	if (r < 0)
 		return r;
 
+	log_stage_end(c);
+	conn_log(c, LOG_INFO, "dump of pid %d: %u tasks, %u threads, %u VMAs, %u fds, %llu pages "
+		 "written%s; freeze %.3f s, %.3f s in all", req->pid, st.tasks, st.threads, st.vmas,
+		 st.fds, (unsigned long long)st.pages_written, opts.leave_running ?
+		 ", the tree runs on" : "", st.freeze_us / 1e6, st.total_us / 1e6);
+	/* ckptctl prints these itself: -vv (and the log file) only */
+	if (st.unrestorable[0])
+		conn_log(c, LOG_DEBUG, "warning: restore would refuse this set: %s", st.unrestorable);
+	if (st.warnings[0])
+		conn_log(c, LOG_DEBUG, "warning: %s", st.warnings);
 	rep->dump.tasks = st.tasks;
 	rep->dump.threads = st.threads;
 	rep->dump.pages = st.pages_written;
@@ -364,6 +445,14 @@ static int do_restore(struct conn *c, const RestoreReq *req, const struct rpc_fd
 	r = restore_run(&opts, c->srv->kd, dirfd, on_progress, c, &st, err);
 	if (r < 0)
 		return r;
+	/* committed: these lines (with -v only) come before the answer, a
+	 * few sends more in the window restore_run's end speaks of */
+	log_stage_end(c);
+	conn_log(c, LOG_INFO, "restore: pid %d, %u tasks, %llu pages%s in %llu ms", st.root_pid,
+		 st.tasks, (unsigned long long)st.pages, st.lazy_server > 0 ? " (some lazily)" : "",
+		 (unsigned long long)st.ms);
+	if (st.cgroup[0])	/* ckptctl prints it itself */
+		conn_log(c, LOG_DEBUG, "the tree runs in %s", st.cgroup);
 	rep->restore.pid = st.root_pid;
 	rep->restore.tasks = st.tasks;
 	rep->restore.pages = st.pages;
@@ -614,9 +703,11 @@ static int do_cancel(struct conn *c, const CancelReq *req, struct reply *rep,
 	if (op.kind != OP_DUMP && op.kind != OP_RESTORE)
 		return ckpt_fail(err, -EINVAL, "operation %u (%s) is not a dump or a restore: "
 				 "it ends by itself", req->id, rep->what);
-	/* a restore is never stopped half way: once it builds the tree it
-	 * completes, or fails and removes what it built */
-	if (op.kind == OP_RESTORE && !strcmp(op.stage, "restore tree"))
+	/* a restore is never stopped half way: once it builds the tree (its
+	 * "pages" are read then) it completes, or fails and removes what it
+	 * built */
+	if (op.kind == OP_RESTORE && (!strcmp(op.stage, "restore tree") ||
+				      !strcmp(op.stage, "pages")))
 		return ckpt_fail(err, -EBUSY, "operation %u (%s) is building the process tree: "
 				 "too late to cancel, it completes or fails whole", req->id,
 				 rep->what);
@@ -688,6 +779,19 @@ static void log_request(const struct conn *c, const RpcRequest *req, int r, stru
 			c->peer.pid);
 }
 
+/* The path of the request's image directory ("" when none). */
+static void dir_path(int dirfd, char *dir, size_t len)
+{
+	char link[64];
+	ssize_t n = -1;
+
+	if (dirfd >= 0) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
+		n = readlink(link, dir, len - 1);
+	}
+	dir[n > 0 ? n : 0] = '\0';
+}
+
 /* Tell the ops table what the request is, for status and STATUS=. */
 static void begin_op(const struct conn *c, const RpcRequest *req, int dirfd)
 {
@@ -696,18 +800,43 @@ static void begin_op(const struct conn *c, const RpcRequest *req, int dirfd)
 		[RPC_TYPE__RPC_CHECK] = OP_CHECK, [RPC_TYPE__RPC_STATUS] = OP_STATUS,
 		[RPC_TYPE__RPC_CANCEL] = OP_CANCEL,
 	};
-	char link[64], dir[OP_DIR_MAX] = "";
-	ssize_t n;
+	char dir[OP_DIR_MAX];
 
 	if (!c->srv->ops || (unsigned)req->type >= ARRAY_SIZE(kinds) || !kinds[req->type])
 		return;
-	if (dirfd >= 0) {
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
-		n = readlink(link, dir, sizeof(dir) - 1);
-		dir[n > 0 ? n : 0] = '\0';
-	}
+	dir_path(dirfd, dir, sizeof(dir));
 	ops_begin(c->srv->ops, c->slot, kinds[req->type],
 		  req->type == RPC_TYPE__RPC_DUMP && req->dump ? req->dump->pid : 0, dir);
+}
+
+/* ckptd run by systemd: a dump's, restore's, check's or cancel's begin
+ * (r > 0) or end (0 or -errno) in the journal, with its fields. */
+static void journal_request(const struct conn *c, const RpcRequest *req, int dirfd,
+			    const struct reply *rep, int r, struct ckpt_err *err)
+{
+	static const char *const names[] = {
+		[RPC_TYPE__RPC_DUMP] = "dump", [RPC_TYPE__RPC_RESTORE] = "restore",
+		[RPC_TYPE__RPC_CHECK] = "check", [RPC_TYPE__RPC_CANCEL] = "cancel",
+	};
+	char dir[OP_DIR_MAX], msg[1400], of[32] = "";
+	struct journal_op o = { .uid = c->peer.uid, .dir = dir, .message = msg, .err = r };
+
+	if (!req || (unsigned)req->type >= ARRAY_SIZE(names) || !names[req->type] ||
+	    !journal_wanted())
+		return;
+	o.op = names[req->type];
+	o.result = r > 0 ? "started" : r == 0 ? "done" : "failed";
+	if (req->type == RPC_TYPE__RPC_DUMP && req->dump)
+		o.pid = req->dump->pid;
+	else if (req->type == RPC_TYPE__RPC_RESTORE && r == 0)
+		o.pid = rep->restore.pid;
+	dir_path(dirfd, dir, sizeof(dir));
+	if (o.pid > 0)
+		snprintf(of, sizeof(of), " of pid %d", o.pid);
+	snprintf(msg, sizeof(msg), "%s%s for uid %u (pid %d)%s%s: %s%s%s", o.op, of, c->peer.uid,
+		 c->peer.pid, dir[0] ? " in " : "", dir, o.result, r < 0 ? ": " : "",
+		 r < 0 ? ckpt_err_msg(err, r) : "");
+	journal_send_op(&o);
 }
 
 /* A request that a ckptctl cancel (or ckptd's SIGTERM) asked to stop says
@@ -765,8 +894,15 @@ static int serve_conn(const struct rpc_server *srv, int fd_, int slot)
 	if (r == -ENODATA)
 		return 0;
 	if (r == 0) {
+		c.t0_us = now_us();
+		c.verbosity = req->has_verbosity ? req->verbosity : 0;
 		begin_op(&c, req, fds.nr ? fds.fd[0] : -EBADF);
+		journal_request(&c, req, fds.nr ? fds.fd[0] : -EBADF, &rep, 1, &err);
 		r = dispatch(&c, req, &fds, &rep, &err);
+		journal_request(&c, req, fds.nr ? fds.fd[0] : -EBADF, &rep, r, &err);
+		/* a failure ends the stage it happened in; its message is the
+		 * answer's, said once by ckptctl */
+		log_stage_end(&c);
 	}
 	log_request(&c, req, r, &err);
 

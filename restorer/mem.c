@@ -88,13 +88,37 @@ int blob_seal_region(struct restore_args *a)
 	return 0;
 }
 
-/* Ranges to keep, sorted by start: blob, args, this kernel's vdso areas. */
+/* The page of the engine's progress counter, or 0: none (or a misaligned
+ * address, which an atomic add could split). */
+static __u64 counter_page(const struct restore_args *a)
+{
+	if (!a->pages_done_addr || (a->pages_done_addr & 7))
+		return 0;
+	return a->pages_done_addr & ~(PAGE - 1);
+}
+
+/* Tell the engine n more pages are in place. */
+static void count_pages(const struct restore_args *a, const struct restore_page *p, unsigned cnt)
+{
+	__u64 n = 0;
+
+	if (!counter_page(a))
+		return;
+	for (unsigned i = 0; i < cnt; i++)
+		n += p[i].nr_pages;
+	__atomic_fetch_add((__u64 *)a->pages_done_addr, n, __ATOMIC_RELAXED);
+}
+
+/* Ranges to keep, sorted by start: blob, args, this kernel's vdso areas,
+ * the progress counter's page. */
 static unsigned keep_ranges(const struct restore_args *a, struct restore_range *k)
 {
 	unsigned n = 0;
 
 	k[n++] = (struct restore_range){ a->blob_start, a->blob_start + a->blob_len };
 	k[n++] = (struct restore_range){ (__u64)a, (__u64)a + page_up(a->args_len) };
+	if (counter_page(a))
+		k[n++] = (struct restore_range){ counter_page(a), counter_page(a) + PAGE };
 	for (unsigned i = 0; i < RVDSO_NR; i++)
 		if (a->vdso.cur[i].end > a->vdso.cur[i].start)
 			k[n++] = a->vdso.cur[i];
@@ -110,7 +134,7 @@ static unsigned keep_ranges(const struct restore_args *a, struct restore_range *
 
 int blob_unmap_others(struct restore_args *a)
 {
-	struct restore_range keep[2 + RVDSO_NR];
+	struct restore_range keep[3 + RVDSO_NR];
 	__u64 top = a->task_size ? a->task_size : TASK_SIZE_47, from = 0;
 	unsigned n = keep_ranges(a, keep);
 
@@ -471,6 +495,7 @@ static int fill_vma(struct restore_args *a, const struct restore_vma *v,
 			r = b->len ? read_bounced(a, &p[i], n - i, b) : read_in_place(a, &p[i], n - i);
 			if (r < 0)
 				return r;
+			count_pages(a, &p[i], (unsigned)r);
 			i += (unsigned)r;
 			continue;
 		}
@@ -627,6 +652,10 @@ int blob_restore_vmas(struct restore_args *a)
 	int r = restore_vmas(a, &b);
 
 	bounce_unmap(&b);
+	/* the counter's page goes before anything of the process's own could
+	 * be mapped over it */
+	if (counter_page(a))
+		sys_munmap(counter_page(a), PAGE);
 	return r;
 }
 

@@ -341,6 +341,13 @@ struct restore_args {
 	__u64 lazy_off;
 	__u32 nr_lazy;
 	__s32 lazy_fd;
+
+	/* Progress: the address of a __u64 in a MAP_SHARED page the engine
+	 * reads. The blob keeps that page through blob_unmap_others, adds the
+	 * pages of each data block it has read (atomically: every process of
+	 * the restore shares it), and unmaps the page once the VMAs are
+	 * filled. No saved VMA may touch the page; 0 = no counter. */
+	__u64 pages_done_addr;
 };
 
 #define RESTORE_LAZY_MAGIC	0x595a414cu	/* "LAZY" */

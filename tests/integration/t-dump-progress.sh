@@ -36,7 +36,7 @@ show_json "$TMP/img"
 PROGRESS=$TMP/progress json_check "$TMP/show.json" '
 import re
 text = open(os.environ["PROGRESS"], errors="replace").read()
-steps = re.findall(r"dump: ([a-z ]+?)(?: (\d+)/(\d+) \(\d+%\))?\x1b\[K", text)
+steps = re.findall(r"dump: ([a-z ]+?)(?: (\d+)/(\d+) \(\d+%\)[^\r\x1b]*)?\x1b\[K", text)
 assert steps, "no progress drawn: %r" % text[:500]
 stages = []
 for s, _, _ in steps:
