@@ -642,6 +642,8 @@ struct show_opts {
 	enum show_mode mode;
 	uint64_t addr;		/* SHOW_PAGE*: the address */
 	int pid;		/* SHOW_PAGE*: the task, or 0 */
+	bool json_errors;	/* ckptctl's --json: a failure is a JSON object on
+				 * stdout, and nothing on stderr */
 };
 
 /* ckptctl show --chain: the chain alone (a set without parent is a chain
@@ -742,7 +744,20 @@ static int show_path_opts(const char *path, const struct show_opts *o, FILE *out
 	free(s.block);
 	free(s.pids);
 	if (r < 0) {
-		fprintf(errf, "ckptctl show: %s\n", s.err[0] ? s.err : strerror(-r));
+		const char *msg = s.err[0] ? s.err : strerror(-r);
+
+		if (o->json_errors) {
+			struct json j;
+
+			json_init(&j, out, false);
+			json_obj_begin(&j, NULL);
+			json_str(&j, "error", msg);
+			json_i64(&j, "errno", -r);
+			json_obj_end(&j);
+			json_finish(&j);
+		} else {
+			fprintf(errf, "ckptctl show: %s\n", msg);
+		}
 		return s.exit_code ? s.exit_code : EXIT_FAIL;
 	}
 	if (fwrite(buf, 1, len, out) != len || fflush(out) == EOF) {
@@ -753,7 +768,8 @@ static int show_path_opts(const char *path, const struct show_opts *o, FILE *out
 }
 
 /* The JSON of path (the unit test's entry). */
-static int show_path(const char *path, bool verify, FILE *out, FILE *errf)
+static __attribute__((unused)) int show_path(const char *path, bool verify, FILE *out,
+					    FILE *errf)
 {
 	struct show_opts o = { .verify = verify, .mode = SHOW_ALL };
 
@@ -890,8 +906,9 @@ int cmd_show(int argc, char **argv)
 	else if (pages)
 		o.mode = json ? SHOW_PAGE_JSON : SHOW_PAGE;
 	else if (json)
-		return show_path(path, o.verify, stdout, stderr);
+		o.mode = SHOW_ALL;
 	else
 		o.mode = SHOW_SUMMARY;
+	o.json_errors = json;
 	return show_path_opts(path, &o, stdout, stderr);
 }

@@ -184,15 +184,19 @@ print(4096 + e["off"] * 4096 + 100, t["pagemap"]["head"]["pages_id"])' "$TMP/jso
 	fail "no block at $anon"
 set -- $off
 flip "$TMP/bad/pages-$2.img" "$1"
-for opt in "" --json; do
-	expect_fail 5 "pages-$2\.img.*offset [0-9]+" ckptctl show $opt "$TMP/bad"
-	[ -s "$LAST_OUT" ] && fail "show $opt of a corrupt set printed $(head -n 3 "$LAST_OUT")"
-done
+expect_fail 5 "pages-$2\.img.*offset [0-9]+" ckptctl show "$TMP/bad"
+[ -s "$LAST_OUT" ] && fail "show of a corrupt set printed $(head -n 3 "$LAST_OUT")"
+# with --json the error is said once: the JSON object on stdout alone
+ckpt show --json "$TMP/bad"
+[ "$LAST_RC" = 5 ] && [ ! -s "$LAST_ERR" ] || fail "show --json of a corrupt set: exit $LAST_RC, stderr $(cat "$LAST_ERR")"
+PAGES=pages-$2.img json_check "$LAST_OUT" 'assert os.environ["PAGES"] in j["error"] and "offset" in j["error"] and j["errno"] > 0, j'
 expect_fail 5 "pages-$2\.img.*offset [0-9]+" ckptctl show --pages "$anon" "$TMP/bad"
 [ -s "$LAST_OUT" ] && fail "show --pages of a corrupt block printed $(head -n 3 "$LAST_OUT")"
 ckpt_ok show --no-verify "$TMP/bad"
 expect_fail 5 "$TMP/nothing: No such file" ckptctl show "$TMP/nothing"
-expect_fail 5 "$TMP/nothing: No such file" ckptctl show --json "$TMP/nothing"
+ckpt show --json "$TMP/nothing"
+[ "$LAST_RC" = 5 ] && [ ! -s "$LAST_ERR" ] || fail "show --json of nothing: exit $LAST_RC, stderr $(cat "$LAST_ERR")"
+json_check "$LAST_OUT" 'assert "No such file" in j["error"] and j["errno"] == 2, j'
 
 # --- a chain: pre-dump, then dump --prev ----------------------------------
 need_predump
@@ -234,8 +238,11 @@ expect_fail 5 "$TMP/cbad/2/\.\./1/pages-$2\.img.*offset [0-9]+" \
 	ckptctl show --pages "$anon" "$TMP/cbad/2"
 [ -s "$LAST_OUT" ] && fail "show --pages of a corrupt parent block printed $(head -n 2 "$LAST_OUT")"
 rm -rf "$TMP/cbad/1"
-for opt in "" --json "--pages $anon"; do
+for opt in "" "--pages $anon"; do
 	expect_fail 5 "$TMP/cbad/2: link 1 \(\.\./1\)" ckptctl show $opt "$TMP/cbad/2"
 	[ -s "$LAST_OUT" ] && fail "show $opt of a broken chain printed $(head -n 2 "$LAST_OUT")"
 done
+ckpt show --json "$TMP/cbad/2"
+[ "$LAST_RC" = 5 ] && [ ! -s "$LAST_ERR" ] || fail "show --json of a broken chain: exit $LAST_RC, stderr $(cat "$LAST_ERR")"
+D=$TMP/cbad/2 json_check "$LAST_OUT" 'assert j["error"].startswith(os.environ["D"] + ": link 1 (../1)"), j'
 expect_status pass
