@@ -202,7 +202,8 @@ src_intact()
 }
 
 # dest_clean [REGEX]: receive exited non-zero (saying REGEX), left nothing
-# in $RDIR, and no process but the namespace's init runs in its namespace.
+# in $RDIR, and no process but the namespace's init runs in its namespace
+# (a zombie does not run).
 dest_clean()
 {
 	local ns p i=0 left
@@ -222,7 +223,10 @@ dest_clean()
 		for p in /proc/[0-9]*; do
 			[ "${p#/proc/}" = "$NSINIT" ] && continue
 			[ "$(readlink $p/ns/pid 2>/dev/null)" = "$ns" ] || continue
-			left="$left ${p#/proc/}($(cat $p/comm 2>/dev/null))"
+			# a zombie is dead: its parent, the namespace's init (a
+			# sleep), never reaps what is reparented to it
+			[ "$(proc_state "${p#/proc/}")" = Z ] && continue
+			left="$left ${p#/proc/}($(cat $p/comm 2>/dev/null), $(proc_state "${p#/proc/}"))"
 		done
 		[ -z "$left" ] && break
 		i=$((i + 1))
