@@ -1,5 +1,7 @@
-/* Sockets, recorded (not yet restored: a restore refuses them): family, type, protocol, state, local
- * and peer addresses, and for unix sockets the peer's inode.
+/* Sockets: family, type, protocol, state, local and peer addresses, and
+ * for unix sockets the peer's inode. TCP and UDP sockets get the rest of
+ * what a restore needs from socket-inet.c, which brings back a listener
+ * and a UDP socket; every other socket is refused at restore, by name.
  *
  * The kernel's sock_diag (NETLINK_SOCK_DIAG, through libnl-3) lists every
  * unix, TCP and UDP socket of a network namespace with its inode; we ask once
@@ -17,6 +19,7 @@
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +34,8 @@
 
 #include "common/util.h"
 #include "daemon/dump.h"
+#include "daemon/files/socket-inet.h"
+#include "daemon/restore-int.h"
 #include "files.pb-c.h"
 
 #define SOCK_BUCKETS 256u
@@ -40,6 +45,7 @@ struct sock_rec {
 	uint32_t family, type, protocol, state;
 	char *local, *peer;
 	uint64_t peer_ino;
+	uint32_t rqueue, wqueue;	/* inet: idiag_rqueue, idiag_wqueue */
 	struct sock_rec *next;
 };
 
@@ -163,6 +169,8 @@ static int on_inet(struct nl_msg *msg, void *arg)
 		return NL_STOP;
 	s->family = m->idiag_family;
 	s->state = m->idiag_state;
+	s->rqueue = m->idiag_rqueue;
+	s->wqueue = m->idiag_wqueue;
 	s->local = inet_addr_str(m->idiag_family, m->id.idiag_src, m->id.idiag_sport);
 	s->peer = inet_addr_str(m->idiag_family, m->id.idiag_dst, m->id.idiag_dport);
 	if (!s->local || !s->peer)
@@ -350,9 +358,15 @@ static int socket_fill(struct dump_ctx *ctx, const struct fd_parms *p, SocketInf
 	r = sock_table_get(ctx, p, &t);
 	if (r < 0)
 		return r;
+	si->has_netns = true;
+	si->netns = ctx->files->socks_netns;
 	s = sock_find(t, p->st.st_ino);
-	if (!s)
-		return socket_getsockopt(ctx, p, si);
+	if (!s) {
+		r = socket_getsockopt(ctx, p, si);
+		if (r == 0 && sock_inet_is(si))
+			r = sock_inet_describe(ctx, p, si);
+		return r;
+	}
 	si->family = s->family;
 	si->type = s->type;
 	si->protocol = s->protocol;
@@ -366,7 +380,17 @@ static int socket_fill(struct dump_ctx *ctx, const struct fd_parms *p, SocketInf
 		si->has_peer_ino = true;
 		si->peer_ino = s->peer_ino;
 	}
-	return 0;
+	if (!sock_inet_is(si))
+		return 0;
+	/* a listener's: connections not yet accepted, and the backlog;
+	 * others': bytes queued to receive */
+	si->has_rqueue = true;
+	si->rqueue = s->rqueue;
+	if (s->protocol == IPPROTO_TCP && s->state == TCP_LISTEN) {
+		si->has_backlog = true;
+		si->backlog = s->wqueue;
+	}
+	return sock_inet_describe(ctx, p, si);
 }
 
 static bool socket_match(const struct fd_parms *p)
@@ -383,9 +407,70 @@ static int socket_describe(struct dump_ctx *ctx, struct fd_parms *p, FileDescEnt
 	return socket_fill(ctx, p, e->socket);
 }
 
+/* --- restore ------------------------------------------------------------------ */
+
+static bool socket_restorable(const FileDescEntry *fe)
+{
+	return fe->socket;
+}
+
+static const char *family_name(uint32_t family)
+{
+	switch (family) {
+	case AF_UNIX:
+		return "unix";
+	case AF_INET:
+		return "IPv4";
+	case AF_INET6:
+		return "IPv6";
+	case AF_NETLINK:
+		return "netlink";
+	case AF_PACKET:
+		return "packet";
+	default:
+		return NULL;
+	}
+}
+
+/* TCP and UDP as socket-inet.c says; every other socket is refused here. */
+static int socket_check_task(struct rst_ctx *ctx, struct rst_task *t, const FdEntry *f,
+			     const FileDescEntry *fe)
+{
+	const SocketInfo *si = fe->socket;
+	const char *fam = family_name(si->family);
+
+	if (sock_inet_is(si))
+		return sock_inet_check_task(ctx, t, f, fe);
+	if (si->family == AF_UNIX)
+		return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d fd %u: unix sockets can't be "
+				 "restored yet (a %s socket%s%s)", t->pe->pid, f->fd,
+				 si->type == SOCK_STREAM ? "stream" :
+				 si->type == SOCK_DGRAM ? "datagram" : "seqpacket",
+				 si->local && *si->local ? " bound to " : "",
+				 si->local && *si->local ? si->local : "");
+	if (fam)
+		return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d fd %u: %s sockets of type %u, "
+				 "protocol %u can't be restored yet (only TCP listeners and UDP "
+				 "sockets come back)", t->pe->pid, f->fd, fam, si->type,
+				 si->protocol);
+	return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d fd %u: sockets of family %u can't be "
+			 "restored yet", t->pe->pid, f->fd, si->family);
+}
+
+static int socket_open(struct rst_ctx *ctx, FileDescEntry *fe, struct fd_open_state *st)
+{
+	if (!sock_inet_is(fe->socket))	/* refused by check_task, if any fd holds it */
+		return ckpt_fail(ctx->err, -EOPNOTSUPP, "file description %u: sockets of "
+				 "family %u can't be restored yet", fe->id, fe->socket->family);
+	return sock_inet_open(ctx, fe);
+}
+
 const struct fd_kind_ops fd_kind_socket = {
 	.type = FD_TYPE__FD_SOCKET,
 	.name = "sockets",
 	.match = socket_match,
 	.describe = socket_describe,
+	.restorable = socket_restorable,
+	.check_task = socket_check_task,
+	.open = socket_open,
 };

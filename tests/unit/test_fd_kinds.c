@@ -1,10 +1,16 @@
 /* The table of fd kinds (daemon/files/kinds.c): which kind a dump gives an
  * fd, and what each kind refuses or checks when a restore reads the images
- * (daemon/restore-fds.c), on a plan built in memory. */
+ * (daemon/restore-fds.c), on a plan built in memory; and a socket opened
+ * on a port taken here. */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -141,4 +147,130 @@ Test(fd_kinds, epoll_watches_fds_of_its_task)
 		  "%s", err.msg);
 	w.fd = 1;
 	cr_assert_eq(check(2), 0, "%s", err.msg);
+}
+
+/* --- sockets: TCP listeners and UDP come back, the rest is refused by name -- */
+
+static SocketInfo sock[NR];
+static struct sockaddr_in sock_addr[NR];
+
+static uint64_t netns_here(void)
+{
+	struct stat st;
+
+	cr_assert_eq(stat("/proc/thread-self/ns/net", &st), 0);
+	return st.st_ino;
+}
+
+static SocketInfo *sock_desc(unsigned i, int type, int proto, const char *ip, unsigned port)
+{
+	SocketInfo *si = &sock[i];
+
+	socket_info__init(si);
+	desc(i, FD_TYPE__FD_SOCKET, NULL)->socket = si;
+	si->family = AF_INET;
+	si->type = type;
+	si->protocol = proto;
+	sock_addr[i] = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(port) };
+	inet_pton(AF_INET, ip, &sock_addr[i].sin_addr);
+	si->has_sockname = true;
+	si->sockname.data = (uint8_t *)&sock_addr[i];
+	si->sockname.len = sizeof(sock_addr[i]);
+	si->has_rqueue = true;
+	si->has_netns = true;
+	si->netns = netns_here();
+	if (proto == IPPROTO_TCP) {
+		si->has_state = true;
+		si->state = TCP_LISTEN;
+		si->has_backlog = true;
+		si->backlog = 4;
+	}
+	return si;
+}
+
+Test(fd_kinds, sockets_refused_by_kind)
+{
+	SocketInfo *si;
+
+	sock_desc(0, SOCK_STREAM, IPPROTO_TCP, "127.0.0.1", 8080);
+	sock_desc(1, SOCK_DGRAM, IPPROTO_UDP, "0.0.0.0", 0);
+	cr_assert_eq(check(2), 0, "%s", err.msg);
+
+	sock_desc(1, SOCK_DGRAM, IPPROTO_UDP, "127.0.0.1", 5353)->rqueue = 768;
+	cr_assert_eq(check(2), -EOPNOTSUPP);
+	cr_assert(strstr(err.msg, "pid 10 fd 1: UDP socket 127.0.0.1:5353 can't be restored yet: "
+			 "datagrams wait to be received"), "%s", err.msg);
+
+	si = sock_desc(0, SOCK_STREAM, IPPROTO_TCP, "127.0.0.1", 8080);
+	si->state = TCP_ESTABLISHED;
+	si->peer = "127.0.0.1:41000";
+	cr_assert_eq(check(1), -EOPNOTSUPP);
+	cr_assert(strstr(err.msg, "pid 10 fd 0: TCP connection 127.0.0.1:8080 -> 127.0.0.1:41000 "
+			 "(established) can't be restored yet: restore it with "
+			 "--tcp-established (not yet supported)"), "%s", err.msg);
+
+	sock_desc(0, SOCK_STREAM, IPPROTO_TCP, "127.0.0.1", 8080)->rqueue = 2;
+	cr_assert_eq(check(1), -EOPNOTSUPP);
+	cr_assert(strstr(err.msg, "2 connections wait to be accepted"), "%s", err.msg);
+
+	sock_desc(0, SOCK_STREAM, IPPROTO_TCP, "127.0.0.1", 8080)->has_sockname = false;
+	cr_assert_eq(check(1), -EOPNOTSUPP);
+	cr_assert(strstr(err.msg, "recorded without its address and options"), "%s", err.msg);
+
+	sock_desc(0, SOCK_STREAM, IPPROTO_TCP, "127.0.0.1", 8080)->netns = 1;
+	cr_assert_eq(check(1), -EOPNOTSUPP);
+	cr_assert(strstr(err.msg, "pid 10 fd 0: TCP socket 127.0.0.1:8080 can't be restored: it "
+			 "was in another network namespace (net:[1])"), "%s", err.msg);
+
+	sock_desc(0, SOCK_STREAM, IPPROTO_TCP, "127.0.0.1", 8080)->sockname.len = 3;
+	cr_assert_eq(check(1), -EBADMSG);
+
+	/* no requester here: as if one who is not root */
+	sock_desc(0, SOCK_STREAM, IPPROTO_TCP, "0.0.0.0", 80);
+	cr_assert_eq(check(1), -EACCES);
+	cr_assert(strstr(err.msg, "pid 10 fd 0: TCP socket 0.0.0.0:80 has a privileged port"),
+		  "%s", err.msg);
+
+	si = sock_desc(0, SOCK_STREAM, 0, "127.0.0.1", 0);
+	si->family = AF_UNIX;
+	si->local = "@bus";
+	cr_assert_eq(check(1), -EOPNOTSUPP);
+	cr_assert(strstr(err.msg, "pid 10 fd 0: unix sockets can't be restored yet (a stream "
+			 "socket bound to @bus)"), "%s", err.msg);
+
+	si = sock_desc(0, SOCK_RAW, 0, "127.0.0.1", 0);
+	si->family = AF_NETLINK;
+	cr_assert_eq(check(1), -EOPNOTSUPP);
+	cr_assert(strstr(err.msg, "pid 10 fd 0: netlink sockets of type 3"), "%s", err.msg);
+}
+
+/* A port taken here: the open names the address, pid and fd. */
+Test(fd_kinds, socket_open_names_a_port_in_use)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(in);
+	struct fd_open_state st = { 0 };
+	int busy, fd;
+
+	busy = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(busy, 0);
+	cr_assert_eq(bind(busy, (struct sockaddr *)&in, sizeof(in)), 0);
+	cr_assert_eq(listen(busy, 1), 0);
+	cr_assert_eq(getsockname(busy, (struct sockaddr *)&in, &len), 0);
+
+	sock_desc(0, SOCK_STREAM, IPPROTO_TCP, "127.0.0.1", ntohs(in.sin_port));
+	plan(1);
+	fd = fd_kind_of_desc(&fe[0])->open(&ctx, &fe[0], &st);
+	cr_assert_eq(fd, -EADDRINUSE);
+	cr_assert(strstr(err.msg, "pid 10 fd 0: cannot bind its TCP socket: 127.0.0.1:") &&
+		  strstr(err.msg, " is in use here"), "%s", err.msg);
+
+	close(busy);
+	plan(1);
+	fd = fd_kind_of_desc(&fe[0])->open(&ctx, &fe[0], &st);
+	cr_assert_geq(fd, 0, "%s", err.msg);
+	len = sizeof(busy);
+	cr_assert_eq(getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &busy, &len), 0);
+	cr_assert_eq(busy, 1);
+	close(fd);
 }
