@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -104,23 +105,32 @@ static int wait_intermediate(struct rst_ctx *ctx, pid_t p, progress_fn fn, void 
 			     int *ret_status)
 {
 	uint64_t total = ctx->pages - MIN(ctx->lazy_pages, ctx->pages), told = 0;
+	/* its pidfd wakes the wait the moment it exits: a nap of
+	 * PAGES_POLL_MS would add up to that much to every restore */
+	struct pollfd pfd = { .fd = (int)syscall(SYS_pidfd_open, p, 0), .events = POLLIN };
+	int r = 0;
 
 	for (;;) {
 		pid_t w = waitpid(p, ret_status, fn && total ? WNOHANG : 0);
 		uint64_t done;
 
 		if (w == p)
-			return 0;
-		if (w < 0 && errno != EINTR)
-			return negerrno();
+			break;
+		if (w < 0 && errno != EINTR) {
+			r = negerrno();
+			break;
+		}
 		if (w == 0)
-			poll(NULL, 0, PAGES_POLL_MS);
+			poll(pfd.fd >= 0 ? &pfd : NULL, pfd.fd >= 0, PAGES_POLL_MS);
 		done = MIN(atomic_load(&ctx->sh->pages_read), total);
 		if (fn && total && done != told) {
 			fn(opaque, "pages", done, total);
 			told = done;
 		}
 	}
+	if (pfd.fd >= 0)
+		close(pfd.fd);
+	return r;
 }
 
 /* Fork the intermediate process and wait until it is done. It watches
