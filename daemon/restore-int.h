@@ -271,6 +271,10 @@ struct rst_blob {
 	int *keep;			/* fds that survive into the blob */
 	unsigned nr_keep;
 };
+/* Close every fd but keep[0..n) (sorted here; negative entries ignored):
+ * a task before its blob (its own fds and the blob's), the lazy server
+ * (its pages files and sockets). 0 or -errno. */
+int rst_close_fds_but(int *keep, unsigned n);
 /* Each chain link's pages-N.img of t that holds some of its pages, at a
  * high fd ([0] this set's, always; -1 for a link not used). */
 int rst_open_pages_fds(struct rst_ctx *ctx, struct rst_task *t, int *fds, unsigned *nr);

@@ -27,7 +27,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -214,27 +213,6 @@ static int build_plan(struct rst_ctx *ctx, struct lazy_plan *p)
 	return 0;
 }
 
-static int cmp_int(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
-/* Close every fd but keep[0..n) (sorted here). */
-static void close_others(int *keep, unsigned n)
-{
-	int from = 0;
-
-	qsort(keep, n, sizeof(*keep), cmp_int);
-	for (unsigned i = 0; i < n; i++) {
-		if (keep[i] < 0 || keep[i] < from)
-			continue;
-		if (keep[i] > from)
-			syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0);
-		from = keep[i] + 1;
-	}
-	syscall(SYS_close_range, from, ~0u, 0);
-}
-
 /* stdin and stdout go to /dev/null; so does stderr when it is a pipe: a
  * caller reading ckptctl's output to its end must not wait for us. */
 static void quiet_std(void)
@@ -284,7 +262,7 @@ static int server_main(struct rst_ctx *ctx, int sock, int ctl)
 	keep[nk++] = sock;
 	keep[nk++] = ctl;
 	keep[nk++] = 2;
-	close_others(keep, nk);
+	rst_close_fds_but(keep, nk);	/* at worst an fd stays open */
 	quiet_std();
 	sigemptyset(&none);
 	sigaddset(&none, SIGCHLD);	/* lazy_serve may read it from a signalfd */

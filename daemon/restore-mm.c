@@ -523,8 +523,7 @@ static int cmp_int(const void *a, const void *b)
 	return *(const int *)a - *(const int *)b;
 }
 
-/* Close every fd but the task's own and the blob's. */
-static int close_extra(int *keep, unsigned n)
+int rst_close_fds_but(int *keep, unsigned n)
 {
 	unsigned from = 0;
 
@@ -734,7 +733,7 @@ int rst_blob_enter(struct rst_ctx *ctx, struct rst_task *t, struct rst_blob *b)
 
 	allow_mlock(t);
 	/* From here on no file of the engine is left but the blob's. */
-	r = close_extra(b->keep, b->nr_keep);
+	r = rst_close_fds_but(b->keep, b->nr_keep);
 	if (r < 0)
 		return ckpt_fail(ctx->err, r, "pid %d: cannot close the engine's fds", t->pe->pid);
 	sigfillset(&all);
