@@ -135,28 +135,49 @@ static void show_link(struct json *j, FILE *text, const struct chain *c, unsigne
 	json_obj_end(j);
 }
 
-int show_chain_links(struct show *s, struct json *j, FILE *text)
+void show_chain_close(struct chain *c, int *fds, unsigned n)
+{
+	chain_free(c);
+	for (unsigned i = 1; i <= n; i++)
+		close(fds[i]);
+}
+
+int show_chain_open(struct show *s, char *top, size_t top_len, int *fds, unsigned *n,
+		    struct chain *c)
 {
 	struct ckpt_err err = { 0 };
-	char top[4096], path[4096];
-	int fds[CHAIN_MAX];
-	struct chain c;
-	unsigned n = 0;
 	size_t len;
 	int r;
 
-	snprintf(top, sizeof(top), "%s", s->prefix);
+	snprintf(top, top_len, "%s", s->prefix);
 	len = strlen(top);
 	if (len > 1 && top[len - 1] == '/')
 		top[len - 1] = '\0';
 	fds[0] = s->dirfd;
-	r = chain_open_parents(s->dirfd, fds + 1, CHAIN_MAX - 1, &n, &err);
+	*n = 0;
+	r = chain_open_parents(s->dirfd, fds + 1, CHAIN_MAX - 1, n, &err);
 	if (r < 0)
 		return show_fail(s, r, client_image_exit_code(r), "%s: %s", top,
 				 ckpt_err_msg(&err, r));
-	r = chain_load(fds, n + 1, false, &c, &err);
-	if (r < 0)
+	r = chain_load(fds, *n + 1, false, c, &err);
+	if (r < 0) {
 		show_fail(s, r, client_image_exit_code(r), "%s: %s", top, ckpt_err_msg(&err, r));
+		show_chain_close(c, fds, *n);
+	}
+	return r;
+}
+
+int show_chain_links(struct show *s, struct json *j, FILE *text)
+{
+	char top[4096], path[4096];
+	int fds[CHAIN_MAX];
+	struct chain c;
+	unsigned n;
+	int r;
+
+	r = show_chain_open(s, top, sizeof(top), fds, &n, &c);
+	if (r < 0)
+		return r;
 	for (unsigned i = 0; r == 0 && i < c.nr; i++) {
 		struct link_pages lp = { 0 };
 
@@ -165,8 +186,6 @@ int show_chain_links(struct show *s, struct json *j, FILE *text)
 		if (r == 0)
 			show_link(j, text, &c, i, path, &lp);
 	}
-	chain_free(&c);
-	for (unsigned i = 1; i <= n; i++)
-		close(fds[i]);
+	show_chain_close(&c, fds, n);
 	return r;
 }

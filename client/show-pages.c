@@ -241,48 +241,25 @@ static int page_in_chain(struct show *s, const struct chain *c, const char *top,
 
 int show_page(struct show *s, uint64_t addr, int pid, bool json, FILE *out)
 {
-	struct ckpt_err err = { 0 };
 	struct show_recs pst = { 0 };
 	int fds[CHAIN_MAX];
 	char top[4096];
 	struct chain c;
-	unsigned n = 0;
-	size_t len;
+	unsigned n;
 	int r;
 
-	if (faccessat(s->dirfd, "inventory.img", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
-		int e = errno;
-
-		/* no set there: a bad set (ckptctl(1), exit 5) */
-		return show_fail(s, -e, e == ENOENT ? EXIT_BADIMAGE : EXIT_FAIL,
-				 "%sinventory.img: %s (not an image set, or an unfinished dump)",
-				 s->prefix, strerror(e));
-	}
+	r = show_need_set(s);
+	if (r < 0)
+		return r;
 	r = show_load(s, IMG_PSTREE, 0, &pst);
 	if (r == 0 && pid)
 		r = find_task(s, &pst, pid);
-	if (r < 0)
-		goto out;
-	/* the set's directory as given, for messages */
-	snprintf(top, sizeof(top), "%s", s->prefix);
-	len = strlen(top);
-	if (len > 1 && top[len - 1] == '/')
-		top[len - 1] = '\0';
-	fds[0] = s->dirfd;
-	r = chain_open_parents(s->dirfd, fds + 1, CHAIN_MAX - 1, &n, &err);
-	if (r < 0) {
-		show_fail(s, r, client_image_exit_code(r), "%s: %s", top, ckpt_err_msg(&err, r));
-		goto out;
-	}
-	r = chain_load(fds, n + 1, false, &c, &err);
-	if (r < 0)
-		show_fail(s, r, client_image_exit_code(r), "%s: %s", top, ckpt_err_msg(&err, r));
-	else
+	if (r == 0)
+		r = show_chain_open(s, top, sizeof(top), fds, &n, &c);
+	if (r == 0) {
 		r = page_in_chain(s, &c, top, &pst, pid, addr, json, out);
-	chain_free(&c);
-	for (unsigned i = 1; i <= n; i++)
-		close(fds[i]);
-out:
+		show_chain_close(&c, fds, n);
+	}
 	show_recs_free(&pst);
 	return r;
 }

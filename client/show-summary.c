@@ -482,17 +482,10 @@ static int dir_sizes(struct show *s, struct dir_sizes *ret)
 {
 	struct dirent *de;
 	DIR *d;
-	int fd;
+	int r = show_opendir(s, &d);
 
-	fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		int r = negerrno();
-
-		if (fd >= 0)
-			close(fd);
-		return show_fail(s, r, EXIT_FAIL, "cannot list %s: %s", s->prefix, strerror(-r));
-	}
+	if (r < 0)
+		return r;
 	while ((de = readdir(d))) {
 		enum img_kind kind;
 		struct stat st;

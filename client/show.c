@@ -55,6 +55,35 @@ bool is_format_error(int r)
 	return r == -EBADMSG || r == -ENODATA || r == -EPROTO || r == -EPROTONOSUPPORT;
 }
 
+int show_need_set(struct show *s)
+{
+	if (faccessat(s->dirfd, "inventory.img", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+		int e = errno;
+
+		/* no set there: a bad set (ckptctl(1), exit 5) */
+		return show_fail(s, -e, e == ENOENT ? EXIT_BADIMAGE : EXIT_FAIL,
+				 "%sinventory.img: %s (not an image set, or an unfinished dump)",
+				 s->prefix, strerror(e));
+	}
+	return 0;
+}
+
+int show_opendir(struct show *s, DIR **ret)
+{
+	int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+
+	if (!d) {
+		int r = negerrno();
+
+		if (fd >= 0)
+			close(fd);
+		return show_fail(s, r, EXIT_FAIL, "cannot list %s: %s", s->prefix, strerror(-r));
+	}
+	*ret = d;
+	return 0;
+}
+
 /* Report a message from libckptimg (it starts with the file name). A file
  * missing from a set makes the set bad too. */
 static int show_fail_img(struct show *s, int r, const char *msg)
@@ -385,17 +414,10 @@ static int ghost_ids(struct show *s, unsigned **ret, size_t *ret_n)
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 	DIR *d;
-	int fd;
+	int r = show_opendir(s, &d);
 
-	fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		int r = negerrno();
-
-		if (fd >= 0)
-			close(fd);
-		return show_fail(s, r, EXIT_FAIL, "cannot list %s: %s", s->prefix, strerror(-r));
-	}
+	if (r < 0)
+		return r;
 	while ((de = readdir(d))) {
 		enum img_kind kind;
 		unsigned id;
@@ -478,16 +500,10 @@ static int check_unique_pids(struct show *s)
 
 static int show_set(struct show *s)
 {
-	int r;
+	int r = show_need_set(s);
 
-	if (faccessat(s->dirfd, "inventory.img", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
-		int e = errno;
-
-		/* no set there: a bad set (ckptctl(1), exit 5) */
-		return show_fail(s, -e, e == ENOENT ? EXIT_BADIMAGE : EXIT_FAIL,
-				 "%sinventory.img: %s (not an image set, or an unfinished dump)",
-				 s->prefix, strerror(e));
-	}
+	if (r < 0)
+		return r;
 	json_obj_begin(&s->j, NULL);
 	r = show_records(s, IMG_INVENTORY, 0, rec_inventory, NULL);
 	if (r < 0)
@@ -650,16 +666,10 @@ struct show_opts {
  * of one). */
 static int show_chain(struct show *s, enum show_mode mode, FILE *mem)
 {
-	int r;
+	int r = show_need_set(s);
 
-	if (faccessat(s->dirfd, "inventory.img", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
-		int e = errno;
-
-		/* no set there: a bad set (ckptctl(1), exit 5) */
-		return show_fail(s, -e, e == ENOENT ? EXIT_BADIMAGE : EXIT_FAIL,
-				 "%sinventory.img: %s (not an image set, or an unfinished dump)",
-				 s->prefix, strerror(e));
-	}
+	if (r < 0)
+		return r;
 	if (mode == SHOW_CHAIN)
 		return show_chain_links(s, NULL, mem);
 	json_arr_begin(&s->j, NULL);

@@ -4,6 +4,7 @@
 #ifndef CKPT_CLIENT_SHOW_H
 #define CKPT_CLIENT_SHOW_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -62,6 +63,12 @@ int show_load(struct show *s, enum img_kind kind, unsigned id, struct show_recs 
 void show_recs_free(struct show_recs *r);
 /* Whether (kind, id) exists in s->dirfd. */
 bool show_has(struct show *s, enum img_kind kind, unsigned id);
+/* s->dirfd holds an image set (an inventory.img); else a bad set
+ * (ckptctl(1), exit 5) reported into s. */
+int show_need_set(struct show *s);
+/* s->dirfd open for readdir into *ret (closedir it); a failure reported
+ * into s. */
+int show_opendir(struct show *s, DIR **ret);
 
 /* show-summary.c: what show_set (name NULL) or show_file decoded and
  * checked, for a person, to out. */
@@ -75,6 +82,13 @@ int show_page(struct show *s, uint64_t addr, int pid, bool json, FILE *out);
 /* show-chain.c: open and check the chain from s->dirfd, then one line
  * (text) or one object (into the array open in j) per link. */
 int show_chain_links(struct show *s, struct json *j, FILE *text);
+/* Open and check the chain of s->dirfd: fds[0] is s->dirfd, fds[1..*n]
+ * its parents (close with show_chain_close); top gets the set's path as
+ * given, without a trailing slash, for messages. A failure is reported
+ * into s. */
+int show_chain_open(struct show *s, char *top, size_t top_len, int *fds, unsigned *n,
+		    struct chain *c);
+void show_chain_close(struct chain *c, int *fds, unsigned n);
 /* The directory of link i of c as the user reaches it from top (the set's
  * path): top, then each parent path in turn. */
 void show_link_path(const struct chain *c, unsigned i, const char *top, char *buf, size_t len);
