@@ -79,32 +79,6 @@ criu_usable()
 	return 0
 }
 
-# Wait until pid $1 is gone (reaped, not just dead).
-wait_gone()
-{
-	local i=0
-	while [ -e "/proc/$1" ]; do
-		i=$((i + 1))
-		[ $i -le 1200 ] || die "pid $1 still exists 60 s after it ended"
-		sleep 0.05
-	done
-}
-
-# start_hog MIB STATUS: memhog in HOG, ready, reporting to file STATUS
-start_hog()
-{
-	local i=0
-	rm -f "$2"
-	CKPT_STATUS=$2 "$MEMHOG" "$1" </dev/null >>"$TMP/hog.log" 2>&1 &
-	HOG=$!
-	until grep -q '^ready' "$2" 2>/dev/null; do
-		kill -0 "$HOG" 2>/dev/null || die "memhog $1 exited: $(cat "$TMP/hog.log")"
-		i=$((i + 1))
-		[ $i -le 1200 ] || die "memhog $1 not ready after 120 s"
-		sleep 0.1
-	done
-}
-
 # dump_hog TOOL DIR: dump HOG with TOOL (ckpt or criu), which kills it
 dump_hog()
 {
@@ -121,24 +95,6 @@ dump_hog()
 	wait "$pid" 2>/dev/null
 	HOG=
 	wait_gone "$pid"
-}
-
-# SIGUSR1 to the restored memhog $1, which reports to file $2: it reads
-# every page and says pass or fail, then exits
-verify_hog()
-{
-	local i=0 line
-	kill -USR1 "$1"
-	while :; do
-		line=$(cat "$2" 2>/dev/null)
-		case $line in
-		pass | fail*) break ;;
-		esac
-		i=$((i + 1))
-		[ $i -le 6000 ] || die "restored memhog $1 gave no verdict after SIGUSR1"
-		sleep 0.01
-	done
-	[ "$line" = pass ] || die "restored memhog $1: $line"
 }
 
 # restore_once TOOL DIR PID STATUS measure|warmup: one restore of DIR by

@@ -41,34 +41,10 @@ REPS=${BENCH_REPS:-3}
 TGT=
 TMP=
 
-# the start time of a process (field 22 of its stat), or nothing
-starttime()
-{
-	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-	s=${s##*) }
-	set -- $s
-	echo "${20}"
-}
-
-# track_pid PID: killed on exit if it is still the process seen here
-track_pid()
-{
-	local t
-	t=$(starttime "$1")
-	[ -n "$t" ] && echo "$1 $t" >>"$TMP/pids"
-	return 0
-}
-
 cleanup()
 {
-	local p t
 	trap - EXIT INT TERM HUP
-	if [ -n "$TMP" ] && [ -f "$TMP/pids" ]; then
-		while read -r p t; do
-			[ "$(starttime "$p")" = "$t" ] && kill -KILL "$p" 2>/dev/null
-		done <"$TMP/pids"
-	fi
+	kill_tracked
 	wait 2>/dev/null
 	[ -n "$TMP" ] && rm -rf "$TMP"
 }
@@ -80,18 +56,6 @@ done
 bench_tmp
 : >"$TMP/pids"
 ST=$TMP/tgt.status
-
-# wait_free PID: PID exists no more (PID 1 reaps slowly here)
-wait_free()
-{
-	local i=0
-	wait "$1" 2>/dev/null
-	while [ -e "/proc/$1" ]; do
-		i=$((i + 1))
-		[ $i -le 600 ] || die "pid $1 still exists after 60 s"
-		sleep 0.05
-	done
-}
 
 # start_lazymem MIB: in a session of its own, ready; sets TGT
 start_lazymem()
@@ -150,13 +114,13 @@ verdict()
 		sleep 0.1
 	done
 	[ "$line" = pass ] || die "restored lazymem $TGT: $line"
-	wait_free "$TGT"
+	wait_gone "$TGT"
 }
 
 finish()
 {
 	kill -KILL "$TGT" 2>/dev/null
-	wait_free "$TGT"
+	wait_gone "$TGT"
 }
 
 # restore eager|lazy DIR: restores $TGT; sets RST_MS, T0 (ns)
@@ -221,7 +185,7 @@ for mib in $SIZES; do
 	mkdir -p "$TMP/img"
 	"$CKPTCTL" dump -t "$TGT" -D "$TMP/img" >"$TMP/out" 2>"$TMP/err" ||
 		die "dump of lazymem $mib: $(cat "$TMP/err")"
-	wait_free "$TGT"
+	wait_gone "$TGT"
 	# unmeasured: each kind once, the target checking every byte
 	restore eager "$TMP/img"
 	ping

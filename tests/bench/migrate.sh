@@ -65,31 +65,10 @@ log()
 	echo "bench: $*" >>"$TMP/log"
 }
 
-# the start time of a process (field 22 of its stat), or nothing
-starttime()
-{
-	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-	s=${s##*) }
-	set -- $s
-	echo "${20}"
-}
-
-# track_pid PID: killed on exit if it is still the process started here
-track_pid()
-{
-	echo "$1 $(starttime "$1")" >>"$TMP/pids"
-}
-
 cleanup()
 {
-	local p t
 	trap - EXIT INT TERM HUP
-	if [ -n "$TMP" ] && [ -f "$TMP/pids" ]; then
-		while read -r p t; do
-			[ -n "$t" ] && [ "$(starttime "$p")" = "$t" ] && kill -KILL "$p" 2>/dev/null
-		done <"$TMP/pids"
-	fi
+	kill_tracked
 	wait 2>/dev/null
 	[ -n "$TMP" ] && rm -rf "$TMP"
 }
@@ -142,18 +121,6 @@ verdict()
 	TGT=
 }
 
-# wait_free PID: the source's PID is gone (a restore needs it free)
-wait_free()
-{
-	local i=0
-	wait "$1" 2>/dev/null
-	while [ -e "/proc/$1" ]; do
-		i=$((i + 1))
-		[ $i -le 600 ] || die "pid $1 still exists after 60 s"
-		sleep 0.1
-	done
-}
-
 # baseline MIB RATE: sets DUMP_MS and RST_MS
 baseline()
 {
@@ -166,7 +133,7 @@ baseline()
 		die "dump of writer -m $1 -r $2: $(cat "$TMP/err")"
 	t1=$(now_us)
 	DUMP_MS=$(((t1 - t0) / 1000))
-	wait_free "$TGT"
+	wait_gone "$TGT"
 	# the restore, timed inside a PID namespace of its own, whose init
 	# (a shell that outlives the restore) keeps the restored tree
 	rm -f "$TMP/rst.rc"
@@ -204,7 +171,7 @@ migrate()
 	start_dest $dst 2>>"$TMP/log"	# unshare's complaints when its init is killed
 	"$CKPTCTL" migrate -t "$TGT" --to "127.0.0.1:$RPORT" $src --json >"$TMP/mig.json" \
 		2>"$TMP/err" || die "migrate writer -m $1 -r $2 ($3): $(cat "$TMP/err")"
-	wait_free "$TGT"
+	wait_gone "$TGT"
 	dest_wait
 	[ "$RRC" = 0 ] || die "receive ($3): $(cat "$RERR")"
 	verdict

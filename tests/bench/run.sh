@@ -71,40 +71,9 @@ for b in "$CKPTCTL" "$BUILD/bin/ckptd" "$MEMHOG" "$MEMCOPY" "$MEMREAD"; do
 done
 bench_tmp
 
-start_hog()
-{
-	local i=0
-	rm -f "$TMP/hog.status"
-	CKPT_STATUS=$TMP/hog.status "$MEMHOG" "$1" </dev/null >"$TMP/hog.log" 2>&1 &
-	HOG=$!
-	until grep -q '^ready' "$TMP/hog.status" 2>/dev/null; do
-		kill -0 "$HOG" 2>/dev/null || die "memhog $1 exited: $(cat "$TMP/hog.log")"
-		i=$((i + 1))
-		[ $i -le 1200 ] || die "memhog $1 not ready after 120 s"
-		sleep 0.1
-	done
-}
-
-# SIGUSR1 to memhog $1: it checks every page and says pass or fail
-verify_hog()
-{
-	local i=0 line
-	kill -USR1 "$1"
-	while :; do
-		line=$(cat "$TMP/hog.status" 2>/dev/null)
-		case $line in
-		pass | fail*) break ;;
-		esac
-		i=$((i + 1))
-		[ $i -le 600 ] || die "memhog $1 gave no verdict after SIGUSR1"
-		sleep 0.1
-	done
-	[ "$line" = pass ] || die "memhog $1 $2: $line"
-}
-
 stop_hog()
 {
-	verify_hog "$HOG" "after the dumps"
+	verify_hog "$HOG" "$TMP/hog.status" "after the dumps"
 	wait "$HOG" 2>/dev/null
 	HOG=
 }
@@ -192,17 +161,6 @@ cpu_ms()
 	}' "/proc/$1/stat"
 }
 
-# Wait until pid $1 is gone (reaped, not just dead).
-wait_gone()
-{
-	local i=0
-	while [ -e "/proc/$1" ]; do
-		i=$((i + 1))
-		[ $i -le 1200 ] || die "pid $1 still exists 60 s after it was killed"
-		sleep 0.05
-	done
-}
-
 # One restore of $TMP/rimg. $1: "first" (ckptd's RSS polled, then memhog
 # checks every page and exits) or "measure" (appends "wall_us ms pages" to
 # $TMP/restore.txt, then the restored memhog is killed); either way its PID
@@ -224,7 +182,7 @@ restore_once()
 		die "ckptctl restore failed: $(cat "$TMP/restore.err" "$out")"
 	RESTORED=$pid
 	if [ "$1" = first ]; then
-		verify_hog "$pid" "after its restore"
+		verify_hog "$pid" "$TMP/hog.status" "after its restore"
 	else
 		echo "$((t1 - t0)) $(json_num "$out" ms) $(json_num "$out" pages)" \
 			"$(cpu_ms "$pid")" >>"$TMP/restore.txt"
@@ -325,7 +283,7 @@ bench_restore()
 : >"$TMP/raw.txt"
 for mib in $SIZES; do
 	echo "bench: $mib MiB..." >&2
-	start_hog "$mib"
+	start_hog "$mib" "$TMP/hog.status"
 	bench_dump "$mib"
 	rm -rf "$TMP/rimg"
 	"$CKPTCTL" dump -t "$HOG" -D "$TMP/rimg" --leave-running >/dev/null \
