@@ -82,7 +82,8 @@ struct reply {
 	TrackedTask *trackedp[RPC_TRACKED_MAX];
 	LazyRestore lazy[RPC_LAZY_MAX];
 	LazyRestore *lazyp[RPC_LAZY_MAX];
-	struct lazy_entry lazye[RPC_LAZY_MAX];	/* what lazy[] points into */
+	struct lazy_entry *lazye;	/* lazy_list's, what lazy[] points into;
+					   freed once the answer is sent */
 	struct op opc[RPC_OPS_MAX];	/* what op[] points into */
 	CancelResult cancel;
 	char what[256];
@@ -622,30 +623,28 @@ static void list_tracked(const struct conn *c, struct reply *rep)
 /* Lazy restores (daemon/lazy.h's registry), those the requester may see. */
 static void list_lazy(const struct conn *c, struct reply *rep)
 {
-	_cleanup_free_ struct lazy_entry *e = NULL;
 	StatusResult *st = &rep->status;
 	size_t nr = 0;
 
-	if (lazy_list(&e, &nr) < 0)
+	if (lazy_list(&rep->lazye, &nr) < 0)
 		return;
 	for (size_t i = 0; i < nr && st->n_lazy < RPC_LAZY_MAX; i++) {
 		LazyRestore *l = &rep->lazy[st->n_lazy];
-		struct lazy_entry *k = &rep->lazye[st->n_lazy];
+		const struct lazy_entry *k = &rep->lazye[i];
 
-		if (c->peer.uid != 0 && e[i].uid != c->peer.uid)
+		if (c->peer.uid != 0 && k->uid != c->peer.uid)
 			continue;
-		*k = e[i];
 		lazy_restore__init(l);
 		l->root = k->root;
 		l->server = k->server;
 		l->uid = k->uid;
-		l->state = k->state;
+		l->state = (char *)k->state;
 		l->pages = k->pages;
 		l->left = k->left;
 		l->faults = k->faults;
 		l->ms = k->ms;
-		l->dir = k->dir[0] ? k->dir : NULL;
-		l->error = k->error[0] ? k->error : NULL;
+		l->dir = k->dir[0] ? (char *)k->dir : NULL;
+		l->error = k->error[0] ? (char *)k->error : NULL;
 		rep->lazyp[st->n_lazy++] = l;
 	}
 	st->lazy = rep->lazyp;
@@ -912,6 +911,7 @@ static int serve_conn(const struct rpc_server *srv, int fd_, int slot)
 		rep.resp.message = (char *)ckpt_err_msg(&err, r);
 	note_cancel(&c, &rep, r, &err);
 	s = send_response(&c, &rep.resp);
+	free(rep.lazye);
 
 	if (req)
 		rpc_request__free_unpacked(req, NULL);
