@@ -116,6 +116,22 @@ int read_file_at(int dirfd, const char *path, char **ret_buf, size_t *ret_len)
 	return 0;
 }
 
+int fd_path(int fd, char *buf, size_t len)
+{
+	char link[64];
+	ssize_t n;
+
+	buf[0] = '\0';
+	if (fd < 0 || len < 2)
+		return -EBADF;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, buf, len - 1);
+	if (n < 0)
+		return negerrno();
+	buf[n] = '\0';
+	return 0;
+}
+
 bool path_is_deleted(const char *path)
 {
 	size_t n = strlen(path), m = sizeof(PATH_DELETED_SUFFIX) - 1;

@@ -62,6 +62,10 @@ int read_file_at(int dirfd, const char *path, char **ret_buf, size_t *ret_len);
 
 uint64_t now_us(void);
 
+/* The path of what this process's fd is open on, as /proc/self/fd shows
+ * it, into buf (NUL-ended); 0, or -errno with buf "". */
+int fd_path(int fd, char *buf, size_t len);
+
 /* The kernel shows an unlinked file's name with " (deleted)" appended
  * (/proc/PID/maps, fd links, exe). Whether path ends so; and cutting it
  * off in place (whether it was there). */

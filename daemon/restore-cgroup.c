@@ -344,21 +344,18 @@ static int scope_start(struct rst_ctx *ctx, const char *unit, const char *desc,
 /* 1: systemd is init and the requester is root. */
 static int place_in_scope(struct rst_ctx *ctx, const char *rq_cgroup, char *why, size_t why_len)
 {
-	char unit[64], slice[256] = "", cg[CG_PATH_MAX], dir[PATH_MAX] = "?", fdpath[64];
+	char unit[64], slice[256] = "", cg[CG_PATH_MAX], dir[PATH_MAX];
 	char comm[64], desc[PATH_MAX + 128];
 	const TaskCoreEntry *core = ctx->tasks[0].core;
 	pid_t root = ctx->tasks[0].pe->pid;
-	ssize_t n;
 	int r;
 
 	if (sd_booted() <= 0 || ctx->opts->requester_uid != 0)
 		return -EOPNOTSUPP;
 	if (rst_cgroup_path(rq_cgroup, "", cg, sizeof(cg)) == 0)
 		rst_cgroup_slice(cg, slice, sizeof(slice));
-	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", ctx->dirfd);
-	n = readlink(fdpath, dir, sizeof(dir) - 1);
-	if (n > 0)
-		dir[n] = '\0';
+	if (fd_path(ctx->dirfd, dir, sizeof(dir)) < 0)
+		snprintf(dir, sizeof(dir), "?");
 	ckpt_escape(comm, sizeof(comm), core && core->comm ? core->comm : "?");
 	snprintf(desc, sizeof(desc), "ckpt restore of %s (pid %d) from %s", comm, root, dir);
 	ckpt_escape_inplace(desc, sizeof(desc));

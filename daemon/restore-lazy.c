@@ -130,15 +130,11 @@ bool rst_vma_lazy(const struct rst_task *t, const VmaEntry *v)
 /* "DIR/name" for messages, DIR read back from the directory fd. */
 static char *file_name(int dirfd, const char *name)
 {
-	char link[64], dir[4096];
-	ssize_t n;
+	char dir[4096];
 	char *s;
 
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
-	n = readlink(link, dir, sizeof(dir) - 1);
-	if (n <= 0)
+	if (fd_path(dirfd, dir, sizeof(dir)) < 0)
 		return strdup(name);
-	dir[n] = 0;
 	return asprintf(&s, "%s/%s", dir, name) < 0 ? NULL : s;
 }
 
@@ -234,20 +230,17 @@ static int server_main(struct rst_ctx *ctx, int sock, int ctl)
 {
 	struct ckpt_err err = { 0 };
 	struct lazy_plan plan = { 0 };
-	char dir[4096] = "", link[64];
+	char dir[4096];
 	sigset_t none;
 	int *keep;
 	unsigned nk = 0;
-	ssize_t n;
 	int r;
 
 	ctx->err = &err;
 	setsid();
 	prctl(PR_SET_NAME, LAZY_COMM, 0, 0, 0);
 	signal(SIGPIPE, SIG_IGN);
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", ctx->dirfd);
-	n = readlink(link, dir, sizeof(dir) - 1);
-	dir[n > 0 ? n : 0] = 0;
+	fd_path(ctx->dirfd, dir, sizeof(dir));
 	plan.dir = dir;
 	r = build_plan(ctx, &plan);
 	keep = calloc(plan.nr_files + 3, sizeof(*keep));

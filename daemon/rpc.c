@@ -778,19 +778,6 @@ static void log_request(const struct conn *c, const RpcRequest *req, int r, stru
 			c->peer.pid);
 }
 
-/* The path of the request's image directory ("" when none). */
-static void dir_path(int dirfd, char *dir, size_t len)
-{
-	char link[64];
-	ssize_t n = -1;
-
-	if (dirfd >= 0) {
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
-		n = readlink(link, dir, len - 1);
-	}
-	dir[n > 0 ? n : 0] = '\0';
-}
-
 /* Tell the ops table what the request is, for status and STATUS=. */
 static void begin_op(const struct conn *c, const RpcRequest *req, int dirfd)
 {
@@ -803,7 +790,7 @@ static void begin_op(const struct conn *c, const RpcRequest *req, int dirfd)
 
 	if (!c->srv->ops || (unsigned)req->type >= ARRAY_SIZE(kinds) || !kinds[req->type])
 		return;
-	dir_path(dirfd, dir, sizeof(dir));
+	fd_path(dirfd, dir, sizeof(dir));
 	ops_begin(c->srv->ops, c->slot, kinds[req->type],
 		  req->type == RPC_TYPE__RPC_DUMP && req->dump ? req->dump->pid : 0, dir);
 }
@@ -829,7 +816,7 @@ static void journal_request(const struct conn *c, const RpcRequest *req, int dir
 		o.pid = req->dump->pid;
 	else if (req->type == RPC_TYPE__RPC_RESTORE && r == 0)
 		o.pid = rep->restore.pid;
-	dir_path(dirfd, dir, sizeof(dir));
+	fd_path(dirfd, dir, sizeof(dir));
 	if (o.pid > 0)
 		snprintf(of, sizeof(of), " of pid %d", o.pid);
 	snprintf(msg, sizeof(msg), "%s%s for uid %u (pid %d)%s%s: %s%s%s", o.op, of, c->peer.uid,
