@@ -28,6 +28,7 @@
 
 #include "common/err.h"
 #include "daemon/rundir.h"
+#include "restorer/restorer.h"
 
 /* One block of page data of the image, as the blob would have read it. */
 struct lazy_block {
@@ -38,14 +39,11 @@ struct lazy_block {
 	uint64_t xxh3;		/* XXH3-64, seed 0, of the block's bytes */
 };
 
-struct lazy_range {
-	uint64_t start, end;	/* a lazily restored VMA, page aligned */
-};
-
 /* One restored process with lazy memory. */
 struct lazy_task {
 	pid_t pid;
-	struct lazy_range *ranges;	/* ascending; exactly the ranges its blob registers */
+	const struct restore_range *ranges;	/* ascending, each a lazily restored VMA:
+						 * exactly the ranges its blob registers */
 	unsigned nr_ranges;
 	struct lazy_block *blocks;	/* ascending, each inside one range */
 	size_t nr_blocks;

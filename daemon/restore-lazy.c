@@ -36,9 +36,6 @@
 #define LAZY_MIN_PAGES	256	/* 1 MiB of data */
 #define RST_LAZY_SEIZE_TIMEOUT_MS	10000
 
-/* add_task hands a task's restore ranges to the server as they are */
-_Static_assert(sizeof(struct lazy_range) == sizeof(struct restore_range), "range layouts");
-
 static bool lazy_kind(const VmaEntry *v)
 {
 	return (v->kind == VMA_KIND__VMA_ANON_PRIVATE || v->kind == VMA_KIND__VMA_STACK ||
@@ -161,7 +158,7 @@ static int add_task(struct rst_ctx *ctx, struct rst_task *t, struct lazy_plan *p
 		p->nr_files++;
 	}
 	lt->pid = t->pe->pid;
-	lt->ranges = (struct lazy_range *)t->lazy;	/* same layout: two u64 */
+	lt->ranges = t->lazy;
 	lt->nr_ranges = t->nr_lazy;
 	lt->blocks = calloc(t->nr_pages ? t->nr_pages : 1, sizeof(*lt->blocks));
 	if (!lt->blocks)

@@ -59,7 +59,7 @@ struct fx {
 	char *base, *moved_to;
 	struct lazy_block *blocks;
 	size_t nr_blocks;
-	struct lazy_range range;
+	struct restore_range range;
 	struct lazy_task task;
 	struct lazy_file file;
 	struct lazy_plan plan;
@@ -153,7 +153,7 @@ static void fx_init(struct fx *f, enum mode mode)
 	/* never touched here: the child's copy starts empty */
 	madvise(f->base, f->npages * PS, MADV_NOHUGEPAGE);
 	fx_image(f);
-	f->range = (struct lazy_range){ (uintptr_t)f->base, (uintptr_t)f->base + f->npages * PS };
+	f->range = (struct restore_range){ (uintptr_t)f->base, (uintptr_t)f->base + f->npages * PS };
 }
 
 static void fx_fini(struct fx *f)
@@ -581,7 +581,7 @@ Test(lazy, bench_1g, .timeout = 120)
 	cr_assert(f.base != MAP_FAILED);
 	madvise(f.base, pages * PS, MADV_NOHUGEPAGE);
 	fx_image(&f);
-	f.range = (struct lazy_range){ (uintptr_t)f.base, (uintptr_t)f.base + pages * PS };
+	f.range = (struct restore_range){ (uintptr_t)f.base, (uintptr_t)f.base + pages * PS };
 	t0 = now_us();
 	start(&f);
 	wait_ready(&f);
