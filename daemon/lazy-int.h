@@ -62,7 +62,9 @@ struct lazy_srv {
 	pid_t holder;			/* shares our fd table: see lazy_holder_start */
 	int sfd, dirfd;
 	void *buf;			/* BLOCK_MAX bytes */
-	const struct lazy_block *buf_blk;	/* what buf holds, checked */
+	bool buf_ok;			/* buf holds the block at buf_off of */
+	uint32_t buf_file;		/* buf_file, checked */
+	uint64_t buf_off;
 	struct lazy_entry entry;
 	uint64_t pages_in;		/* of entry.pages: in, or with nowhere to go */
 	uint64_t t0, published;

@@ -86,9 +86,11 @@ static int block_fail(struct lazy_srv *s, struct lazy_mm *m, const struct lazy_b
 {
 	char who[48];
 
+	/* the block read: for a piece of a parent's block, the whole block */
 	return lazy_fail(s, code, "%s: %s offset 0x%" PRIx64 " (0x%" PRIx64 ", %u pages): %s",
 			 mm_who(m, who, sizeof(who)), s->plan->files[b->file].name, b->off,
-			 b->vaddr, b->nr_pages, what);
+			 (uint64_t)(b->vaddr - b->skip_pages * PAGE),
+			 b->read_pages ? b->read_pages : b->nr_pages, what);
 }
 
 /* --- the registry --------------------------------------------------------- */
@@ -106,17 +108,21 @@ static void publish(struct lazy_srv *s, const char *state)
 /* --- blocks --------------------------------------------------------------- */
 
 /* Read block b into the buffer and check it; not again while the buffer
- * holds it (a retry after EAGAIN, a fork's child right after its parent). */
+ * holds it (a retry after EAGAIN, a fork's child right after its parent,
+ * the next piece of one parent's block). Its pages are then at
+ * block_data(). */
 static int block_read(struct lazy_srv *s, struct lazy_mm *m, const struct lazy_block *b)
 {
-	size_t len = b->nr_pages * PAGE;
+	uint32_t pages = b->read_pages ? b->read_pages : b->nr_pages;
+	size_t len = pages * PAGE;
 	char what[64];
 	int r;
 
-	if (s->buf_blk == b)
+	if (s->buf_ok && s->buf_file == b->file && s->buf_off == b->off)
 		return 0;
-	s->buf_blk = NULL;
-	if (b->file >= s->plan->nr_files || b->nr_pages == 0 || len > BLOCK_MAX)
+	s->buf_ok = false;
+	if (b->file >= s->plan->nr_files || b->nr_pages == 0 || len > BLOCK_MAX ||
+	    (uint64_t)b->skip_pages + b->nr_pages > pages)
 		return block_fail(s, m, b, -EINVAL, "not a block of the plan");
 	r = pread_full(s->plan->files[b->file].fd, s->buf, len, b->off);
 	if (r < 0) {
@@ -125,8 +131,15 @@ static int block_read(struct lazy_srv *s, struct lazy_mm *m, const struct lazy_b
 	}
 	if (XXH3_64bits(s->buf, len) != b->xxh3)
 		return block_fail(s, m, b, -EBADMSG, "checksum mismatch");
-	s->buf_blk = b;
+	s->buf_ok = true;
+	s->buf_file = b->file;
+	s->buf_off = b->off;
 	return 0;
+}
+
+static const char *block_data(const struct lazy_srv *s, const struct lazy_block *b)
+{
+	return (const char *)s->buf + (uint64_t)b->skip_pages * PAGE;
 }
 
 /* UFFDIO_COPY [dst, dst + len) from src, past pages already there; sets
@@ -199,7 +212,7 @@ static int block_push(struct lazy_srv *s, struct lazy_mm *m, size_t i, struct la
 	if (r < 0)
 		return r;
 	if (first && lazy_piece(b, first, &dst, &img, &len)) {
-		r = uffd_copy(m, dst, (char *)s->buf + (img - b->vaddr), len, fault, woke);
+		r = uffd_copy(m, dst, block_data(s, b) + (img - b->vaddr), len, fault, woke);
 		if (r < 0)
 			goto out;
 	}
@@ -207,7 +220,7 @@ static int block_push(struct lazy_srv *s, struct lazy_mm *m, size_t i, struct la
 	for (; k < last; k++) {
 		if (&m->ext[k] == first || !lazy_piece(b, &m->ext[k], &dst, &img, &len))
 			continue;
-		r = uffd_copy(m, dst, (char *)s->buf + (img - b->vaddr), len, fault, woke);
+		r = uffd_copy(m, dst, block_data(s, b) + (img - b->vaddr), len, fault, woke);
 		if (r < 0)
 			goto out;
 	}

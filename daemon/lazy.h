@@ -30,13 +30,17 @@
 #include "daemon/rundir.h"
 #include "restorer/restorer.h"
 
-/* One block of page data of the image, as the blob would have read it. */
+/* One block of page data of the image, as the blob would have read it;
+ * or a piece of a parent's block (an incremental chain), which the server
+ * reads and checks whole, then copies from skip_pages on. */
 struct lazy_block {
 	uint64_t vaddr;		/* image address, page aligned */
 	uint32_t nr_pages;	/* 1..512 */
 	uint32_t file;		/* index into lazy_plan.files */
-	uint64_t off;		/* byte offset in that file */
-	uint64_t xxh3;		/* XXH3-64, seed 0, of the block's bytes */
+	uint64_t off;		/* byte offset in that file of the block read */
+	uint64_t xxh3;		/* XXH3-64, seed 0, of the block read */
+	uint32_t read_pages;	/* pages read from off (0: nr_pages) */
+	uint32_t skip_pages;	/* the pages copied start this far into them */
 };
 
 /* One restored process with lazy memory. */

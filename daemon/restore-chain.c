@@ -10,10 +10,12 @@
  * link that holds nothing for part of the range fails the restore, naming
  * it: a chain never makes up pages.
  *
- * A piece of a parent's block gets a checksum of its own: the whole block
- * is read once and verified against its entry, then the piece hashed. Each
- * link's pagemap of the task is read once (one record per entry); a block
- * costs one read here, and the blob reads the piece again to fill it. */
+ * A piece of a parent's block gets a checksum of its own, later
+ * (restore-int.h): rst_hash_pieces reads the whole block once, verifies it
+ * against its entry and hashes the pieces the blobs fill, which read them
+ * again; the lazy server reads and checks the whole block for its pieces
+ * itself. Each link's pagemap of the task is read once (one record per
+ * entry). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,9 +79,7 @@ struct resolver {
 	rst_emit_fn emit;
 	void *opaque;
 	struct link_map *links;		/* [nr_links], [0] unused */
-	uint8_t *buf;			/* the last block read, verified */
-	const struct page_entry *buf_e;
-	unsigned buf_link;
+	uint8_t *buf;			/* rst_hash_pieces: the last block read */
 };
 
 static int load_link(struct resolver *rs, unsigned l)
@@ -139,32 +139,38 @@ static size_t find_entry(const struct link_map *m, uint64_t a, uint64_t ps)
 	return lo;
 }
 
-/* The piece [a, end) of link l's data entry pe, with its own checksum. */
+/* The piece [a, end) of link l's data entry pe: pe itself when whole;
+ * otherwise PE_RST_PIECE, its checksum left to rst_hash_pieces. */
 static int data_piece(struct resolver *rs, unsigned l, const struct page_entry *pe,
 		      uint64_t a, uint64_t end, struct page_entry *ret)
 {
+	struct rst_task *t = rs->t;
 	uint64_t ps = rs->ctx->page_size;
-	int r;
+	struct rst_src *src;
 
 	*ret = *pe;
 	if (a == pe->vaddr && end == pe->vaddr + (uint64_t)pe->nr_pages * ps)
 		return 0;
-	if (rs->buf_e != pe || rs->buf_link != l) {
-		r = pager_read(rs->links[l].pr, pe, rs->buf);
-		if (r < 0) {
-			char name[4200];
+	src = t->nr_srcs ? &t->srcs[t->nr_srcs - 1] : NULL;
+	if (!src || src->link != l || src->off != pe->data_off) {
+		if (t->nr_srcs == t->cap_srcs) {
+			size_t cap = t->cap_srcs ? t->cap_srcs * 2 : 64;
+			struct rst_src *n = realloc(t->srcs, cap * sizeof(*n));
 
-			return ckpt_fail(rs->ctx->err, r, "%s: %s",
-					 chain_link_name(rs->ctx->chain, l, name, sizeof(name)),
-					 pager_errmsg(rs->links[l].pr));
+			if (!n)
+				return -ENOMEM;
+			t->srcs = n;
+			t->cap_srcs = cap;
 		}
-		rs->buf_e = pe;
-		rs->buf_link = l;
+		src = &t->srcs[t->nr_srcs++];
+		*src = (struct rst_src){ .vaddr = pe->vaddr, .off = pe->data_off, .xxh3 = pe->xxh3,
+					 .nr_pages = pe->nr_pages, .link = l };
 	}
 	ret->vaddr = a;
 	ret->nr_pages = (end - a) / ps;
 	ret->data_off = pe->data_off + (a - pe->vaddr);
-	ret->xxh3 = pages_block_hash(rs->buf + (a - pe->vaddr), end - a);
+	ret->flags |= PE_RST_PIECE;
+	ret->xxh3 = src - t->srcs;
 	return 0;
 }
 
@@ -233,10 +239,9 @@ int rst_resolve_in_parent(struct rst_ctx *ctx, struct rst_task *t, struct rst_pa
 			return -ENOMEM;
 		*pp = (struct rst_parents *)rs;
 		rs->links = calloc(ctx->chain->nr, sizeof(*rs->links));
-		rs->buf = malloc((size_t)PAGES_MAX_BLOCK_PAGES * ctx->page_size);
 		if (!t->link_pages_id)
 			t->link_pages_id = calloc(ctx->chain->nr, sizeof(*t->link_pages_id));
-		if (!rs->links || !rs->buf || !t->link_pages_id)
+		if (!rs->links || !t->link_pages_id)
 			return -ENOMEM;
 	}
 	rs->ctx = ctx;
@@ -259,6 +264,67 @@ void rst_parents_free(struct rst_ctx *ctx, struct rst_parents *pp)
 	free(rs->links);
 	free(rs->buf);
 	free(rs);
+}
+
+/* Hash the pieces of t the blob fills, reading each of their blocks once. */
+static int hash_task(struct rst_ctx *ctx, struct rst_task *t)
+{
+	struct resolver *rs = (struct resolver *)t->parents;
+	uint64_t ps = ctx->page_size;
+	size_t held = SIZE_MAX;		/* the src whose block rs->buf holds */
+
+	for (size_t i = 0; i < t->nr_pages; i++) {
+		struct page_entry *e = &t->pages[i];
+		const struct rst_src *src;
+
+		if (!(e->flags & PE_RST_PIECE) || rst_addr_lazy(t, e->vaddr))
+			continue;	/* the lazy server checks the whole block */
+		if (!rs || e->xxh3 >= t->nr_srcs)
+			return ckpt_fail(ctx->err, -EINVAL, "pid %d: the piece at 0x%llx has no "
+					 "parent block", t->pe->pid, (unsigned long long)e->vaddr);
+		src = &t->srcs[e->xxh3];
+		if (!rs->buf) {
+			rs->buf = malloc((size_t)PAGES_MAX_BLOCK_PAGES * ps);
+			if (!rs->buf)
+				return ckpt_fail(ctx->err, -ENOMEM, "pid %d: no memory to read its "
+						 "parents' blocks", t->pe->pid);
+		}
+		if (held != e->xxh3) {
+			struct page_entry whole = { .vaddr = src->vaddr, .nr_pages = src->nr_pages,
+						    .flags = PE_PRESENT, .data_off = src->off,
+						    .xxh3 = src->xxh3 };
+			struct page_reader *pr = rs->links[src->link].pr;
+			int r = pager_read(pr, &whole, rs->buf);
+
+			if (r < 0) {
+				char name[4200];
+
+				return ckpt_fail(ctx->err, r, "%s: %s",
+						 chain_link_name(ctx->chain, src->link, name,
+								 sizeof(name)),
+						 pager_errmsg(pr));
+			}
+			held = e->xxh3;
+		}
+		e->xxh3 = pages_block_hash(rs->buf + (e->data_off - src->off),
+					   (uint64_t)e->nr_pages * ps);
+		e->flags &= ~PE_RST_PIECE;
+	}
+	return 0;
+}
+
+int rst_hash_pieces(struct rst_ctx *ctx)
+{
+	for (unsigned i = 0; i < ctx->nr_tasks; i++) {
+		struct rst_task *t = &ctx->tasks[i];
+		int r = t->nr_srcs ? hash_task(ctx, t) : 0;
+
+		if (r < 0)
+			return r;
+		rst_parents_free(ctx, t->parents);
+		t->parents = NULL;
+	}
+	return 0;
 }
 
 int rst_chain_move_high(struct rst_ctx *ctx)

@@ -587,7 +587,7 @@ static int add_split(struct rst_ctx *ctx, struct rst_task *t, struct page_reader
 	uint64_t ps = ctx->page_size, a = e->vaddr, end = e->vaddr + (uint64_t)e->nr_pages * ps;
 	int r;
 
-	if (e->flags & PE_PRESENT) {
+	if (e->flags == PE_PRESENT) {	/* a PE_RST_PIECE is hashed later */
 		buf = malloc((size_t)e->nr_pages * ps);
 		if (!buf)
 			return -ENOMEM;
@@ -614,10 +614,10 @@ static int add_split(struct rst_ctx *ctx, struct rst_task *t, struct page_reader
 		pend = MIN(end, v->end);
 		piece.vaddr = a;
 		piece.nr_pages = (pend - a) / ps;
-		if (e->flags & PE_PRESENT) {
+		if (e->flags & PE_PRESENT)
 			piece.data_off = e->data_off + (a - e->vaddr);
+		if (buf)
 			piece.xxh3 = pages_block_hash(buf + (a - e->vaddr), pend - a);
-		}
 		r = add_page_entry(t, &piece, link, cap);
 		if (r < 0)
 			return r;
@@ -642,7 +642,6 @@ static int add_entry(struct rst_ctx *ctx, struct rst_task *t, struct page_reader
 static int load_pagemap(struct rst_ctx *ctx, struct rst_task *t)
 {
 	struct page_reader *pr = NULL;
-	struct rst_parents *parents = NULL;
 	struct page_entry e;
 	size_t cap = 0;
 	int r;
@@ -661,7 +660,7 @@ static int load_pagemap(struct rst_ctx *ctx, struct rst_task *t)
 	t->pages_id = pager_pages_id(pr);
 	while ((r = pager_next(pr, &e)) > 0) {
 		if (e.flags & PE_IN_PARENT)	/* restore-chain.c */
-			r = rst_resolve_in_parent(ctx, t, &parents, &e, add_entry, &cap);
+			r = rst_resolve_in_parent(ctx, t, &t->parents, &e, add_entry, &cap);
 		else
 			r = add_entry(ctx, t, pr, &e, 0, &cap);
 		if (r < 0)
@@ -671,7 +670,6 @@ static int load_pagemap(struct rst_ctx *ctx, struct rst_task *t)
 		r = ckpt_fail(ctx->err, r, "%s", pager_errmsg(pr));
 	ctx->pages += t->nr_present;
 out:
-	rst_parents_free(ctx, parents);
 	if (pr)
 		pager_close(pr);
 	return r;
@@ -741,6 +739,8 @@ void rst_free(struct rst_ctx *ctx)
 		}
 		free(t->pages);
 		free(t->page_link);
+		free(t->srcs);
+		rst_parents_free(ctx, t->parents);
 		free(t->link_pages_id);
 		free(t->lazy);
 	}

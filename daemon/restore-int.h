@@ -61,6 +61,11 @@ struct rst_task {
 					   pages file holds its data (0: this set) */
 	unsigned *link_pages_id;	/* per chain link: its pages-N.img of this
 					   task (0: none used); NULL: no parent used */
+	struct rst_src *srcs;		/* the parents' blocks its PE_RST_PIECE
+					   entries are pieces of (restore-chain.c) */
+	size_t nr_srcs, cap_srcs;
+	struct rst_parents *parents;	/* what was read of the parents, kept
+					   until rst_hash_pieces */
 	unsigned pages_id;
 	FsEntry *fs;
 	FdEntry **fds;
@@ -162,15 +167,32 @@ struct rst_ctx {
  * its IN_PARENT entries resolved: emit is called for each piece, ascending,
  * with the reader of the link that holds its data (NULL for zeros). *pp
  * carries what was read of the parents for this task (start with NULL;
- * free with rst_parents_free). */
+ * free with rst_parents_free).
+ *
+ * A piece of a parent's block is not hashed then: it is emitted with
+ * PE_RST_PIECE and, in place of its checksum, the index in t->srcs of the
+ * whole block. Once the lazy VMAs are chosen, rst_hash_pieces reads each
+ * such block the blobs will fill, checks it and hashes its pieces; a piece
+ * the lazy server fills keeps PE_RST_PIECE, and the server checks the
+ * whole block itself (restore-lazy.c), so a lazy restore reads nothing of
+ * its parents before the tree runs. */
 struct chain;
 struct rst_parents;
+#define PE_RST_PIECE	(1u << 16)	/* restore only: xxh3 indexes t->srcs */
+struct rst_src {
+	uint64_t vaddr;		/* the whole block: where it maps, */
+	uint64_t off;		/* its byte offset in its link's pages file, */
+	uint64_t xxh3;		/* its checksum, */
+	uint32_t nr_pages;	/* its size */
+	uint32_t link;		/* and the chain link that holds it */
+};
 typedef int (*rst_emit_fn)(struct rst_ctx *ctx, struct rst_task *t, struct page_reader *pr,
 			   const struct page_entry *piece, unsigned link, void *opaque);
 int rst_load_chain(struct rst_ctx *ctx);
 int rst_resolve_in_parent(struct rst_ctx *ctx, struct rst_task *t, struct rst_parents **pp,
 			  const struct page_entry *e, rst_emit_fn emit, void *opaque);
 void rst_parents_free(struct rst_ctx *ctx, struct rst_parents *pp);
+int rst_hash_pieces(struct rst_ctx *ctx);
 void rst_free_chain(struct rst_ctx *ctx);
 /* The chain's parent directories moved above the task's fds (intermediate
  * process, like ctx->dirfd); 0 or -errno. */
@@ -182,6 +204,7 @@ int rst_chain_move_high(struct rst_ctx *ctx);
  * the server died; rst_lazy_commit tells it the restore committed. */
 int rst_lazy_choose(struct rst_ctx *ctx);
 bool rst_vma_lazy(const struct rst_task *t, const VmaEntry *v);
+bool rst_addr_lazy(const struct rst_task *t, uint64_t addr);
 int rst_lazy_start(struct rst_ctx *ctx);
 int rst_lazy_check(struct rst_ctx *ctx);
 int rst_lazy_commit(struct rst_ctx *ctx);

@@ -122,6 +122,23 @@ bool rst_vma_lazy(const struct rst_task *t, const VmaEntry *v)
 	return false;
 }
 
+bool rst_addr_lazy(const struct rst_task *t, uint64_t addr)
+{
+	unsigned lo = 0, hi = t->nr_lazy;
+
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+
+		if (addr < t->lazy[mid].start)
+			hi = mid;
+		else if (addr >= t->lazy[mid].end)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
 /* ---- the server's process ------------------------------------------------ */
 
 /* "DIR/name" for messages, DIR read back from the directory fd. */
@@ -173,10 +190,19 @@ static int add_task(struct rst_ctx *ctx, struct rst_task *t, struct lazy_plan *p
 			break;
 		if (e->vaddr < t->lazy[ri].start || !(e->flags & PE_PRESENT))
 			continue;
-		lt->blocks[nb++] = (struct lazy_block){
+		lt->blocks[nb] = (struct lazy_block){
 			.vaddr = e->vaddr, .nr_pages = e->nr_pages,
 			.file = base + t->page_link[i], .off = e->data_off, .xxh3 = e->xxh3,
 		};
+		if (e->flags & PE_RST_PIECE) {	/* of a parent's block: read it whole */
+			const struct rst_src *src = &t->srcs[e->xxh3];
+
+			lt->blocks[nb].off = src->off;
+			lt->blocks[nb].xxh3 = src->xxh3;
+			lt->blocks[nb].read_pages = src->nr_pages;
+			lt->blocks[nb].skip_pages = (e->data_off - src->off) / ctx->page_size;
+		}
+		nb++;
 	}
 	lt->nr_blocks = nb;
 	return 0;

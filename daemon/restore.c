@@ -71,6 +71,8 @@ static int validate(struct rst_ctx *ctx)
 		}
 	if (r == 0)
 		r = rst_lazy_choose(ctx);
+	if (r == 0)	/* the pieces the blobs fill, now they are known */
+		r = rst_hash_pieces(ctx);
 	if (r == 0 && !ctx->kd->clone3_set_tid)
 		r = ckpt_fail(ctx->err, -EOPNOTSUPP,
 			      "this kernel can't create a process with a chosen pid (clone3 set_tid)");

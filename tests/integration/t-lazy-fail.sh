@@ -10,7 +10,11 @@
 #      returns (b2): every process it served dies (PTRACE_O_EXITKILL), none
 #      is left hanging on a fault or running on with zeros for its data;
 #  (c) --lazy of a tree with nothing lazy (tests/targets/threads.c: small
-#      maps and stacks) restores it and leaves no server and no entry.
+#      maps and stacks) restores it and leaves no server and no entry;
+#  (d) as (a), for a block of a chain's parent that the child set split
+#      (it rewrote some of its pages): the server reads the parent's block
+#      whole and checks it before it copies the pieces still in parent, so
+#      the tree dies the same way, the error naming the parent's file.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/restore-lib.sh"
 . "$(dirname "$0")/lazy-lib.sh"
@@ -142,3 +146,55 @@ wait_lazy_gone "$TPID" 5
 [ -z "$LAZY_SERVER" ] || all_gone 5 "$LAZY_SERVER"
 check_alive "$TPID"
 expect_status pass
+
+rm -rf "$TMP/c"
+
+# (d) a corrupted block of a parent that the child set split
+start_target writer -m 64 -r 20480
+mkdir -p "$TMP/d"
+ckpt_ok pre-dump -t "$TPID" -D "$TMP/d/0"
+sleep 1
+dump_kill "$TMP/d/1" --prev ../0
+show_json "$TMP/d/1"
+mv "$TMP/show.json" "$TMP/show1.json"
+show_json "$TMP/d/0"
+OUT=$TMP/victim CHILD=$TMP/show1.json ROOT=$TPID json_check "$TMP/show.json" '
+pm = task(os.environ["ROOT"])["pagemap"]
+ps = pm["head"]["page_size"]
+child = json.load(open(os.environ["CHILD"]))["tasks"][os.environ["ROOT"]]["pagemap"]["entries"]
+def split(b):
+    lo, hi = b["vaddr"], b["vaddr"] + b["nr_pages"] * ps
+    mine = [e for e in child if lo <= e["vaddr"] < hi]
+    return any(e["flags"] == 1 for e in mine) and any(e["flags"] == 2 for e in mine)
+blocks = [e for e in pm["entries"] if e["flags"] == 1 and e["nr_pages"] >= 64 and split(e)]
+assert blocks, "no block of the parent is split by the child set"
+b = blocks[len(blocks) // 2]
+with open(os.environ["OUT"], "w") as f:
+    print("pages-%d.img" % pm["head"]["pages_id"], ps + b["off"] * ps, b["nr_pages"] * ps, file=f)'
+read -r PAGES OFF LEN <"$TMP/victim"
+python3 - "$TMP/d/0/$PAGES" "$((OFF + LEN - 5))" <<'PY' || fail "cannot corrupt $PAGES"
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(int(sys.argv[2]))
+    b = f.read(1)
+    f.seek(int(sys.argv[2]))
+    f.write(bytes([b[0] ^ 0x80]))
+PY
+HEXOFF=$(printf '%#x' "$OFF")
+log "corrupted the parent's $PAGES near the end of the split block at $HEXOFF"
+restore_lazy "$TMP/d/1"
+all_gone 10 $TREE_PIDS
+log "the tree ($TREE_PIDS) is gone"
+lazy_status
+entry=$(lazy_entry "$TPID") || fail "no entry of $TPID left in the status: $(cat "$LAZY_JSON")"
+err=$(lazy_error "$TPID")
+log "status: $entry: $err"
+case $entry in
+failed*) ;;
+*) fail "the entry of $TPID is not failed: $entry" ;;
+esac
+echo "$err" | grep -q "0/$PAGES" || fail "the error does not name the parent's $PAGES: $err"
+echo "$err" | grep -qi "offset $HEXOFF\b" || fail "the error does not name the offset $HEXOFF: $err"
+echo "$err" | grep -qi "checksum" || fail "the error does not say the checksum is wrong: $err"
+[ -z "$LAZY_SERVER" ] || all_gone 5 "$LAZY_SERVER"
+rm -f "/run/ckpt/lazy/$TPID"

@@ -156,6 +156,42 @@ static void fx_init(struct fx *f, enum mode mode)
 	f->range = (struct restore_range){ (uintptr_t)f->base, (uintptr_t)f->base + f->npages * PS };
 }
 
+/* Each block of 3 pages or more served as three pieces of it, as a chain
+ * serves a parent's block that a later set split: the server must read
+ * and check the whole block, and copy each piece from its place in it.
+ * (Every piece is at least a page: blocks has room for them.) */
+static void fx_split(struct fx *f)
+{
+	struct lazy_block *w = malloc(f->npages * sizeof(*w));
+	size_t n = 0;
+
+	cr_assert(w);
+	for (size_t i = 0; i < f->nr_blocks; i++) {
+		struct lazy_block b = f->blocks[i];
+		uint32_t third = b.nr_pages / 3, skip = 0;
+
+		if (third == 0) {
+			w[n++] = b;
+			continue;
+		}
+		for (int k = 0; k < 3; k++) {
+			uint32_t len = k < 2 ? third : b.nr_pages - 2 * third;
+
+			w[n] = b;
+			w[n].vaddr = b.vaddr + skip * PS;
+			w[n].nr_pages = len;
+			w[n].read_pages = b.nr_pages;
+			w[n].skip_pages = skip;
+			skip += len;
+			n++;
+		}
+	}
+	cr_assert_leq(n, f->npages);
+	memcpy(f->blocks, w, n * sizeof(*w));
+	f->nr_blocks = n;
+	free(w);
+}
+
 static void fx_fini(struct fx *f)
 {
 	close(f->file.fd);
@@ -451,6 +487,25 @@ Test(lazy, every_byte_right_through_faults_fork_and_moves, .timeout = 60)
 	st = child_status(&f);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child: status 0x%x", st);
 	cr_assert_not(registry_entry(f.child, &e), "a done restore left its registry entry");
+	fds_close(&f);
+	fx_fini(&f);
+}
+
+Test(lazy, pieces_of_a_parents_block_read_whole_and_copied_right, .timeout = 60)
+{
+	struct fx f;
+	char msg[1024];
+	int st, r;
+
+	fx_init(&f, M_WORK);
+	fx_split(&f);
+	start(&f);
+	wait_ready(&f);
+	commit_and_go(&f);
+	r = server_result(&f, msg);
+	cr_assert_eq(r, 0, "lazy_serve: %d %s", r, msg);
+	st = child_status(&f);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child: status 0x%x", st);
 	fds_close(&f);
 	fx_fini(&f);
 }
