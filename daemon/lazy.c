@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "common/lazy-feed.h"
 #include "common/util.h"
 #include "daemon/lazy-registry.h"
 #include "restorer/restorer.h"
@@ -107,6 +108,68 @@ static void publish(struct lazy_srv *s, const char *state)
 
 /* --- blocks --------------------------------------------------------------- */
 
+static int ctl_read(struct lazy_srv *s);
+
+static int feed_all_in(struct lazy_srv *s)
+{
+	for (unsigned i = 0; i < s->plan->nr_files; i++)
+		s->plan->files[i].fed = false;
+	return 0;
+}
+
+/* A block of a file still arriving (a post-copy migration): ask receive
+ * for its bytes and wait until they are in. Every served process waits
+ * meanwhile; a fault waits for its block anyway. */
+static int feed_wait(struct lazy_srv *s, struct lazy_mm *m, const struct lazy_block *b,
+		     size_t len)
+{
+	const char *base = strrchr(s->plan->files[b->file].name, '/');
+	struct lazy_feed_msg q = { .magic = LAZY_FEED_MAGIC, .off = b->off, .len = len }, a;
+	char what[96];
+	ssize_t n;
+
+	snprintf(q.name, sizeof(q.name), "%s", base ? base + 1 : s->plan->files[b->file].name);
+	/* everything in already? receive says so once, then may be gone */
+	n = recv(s->plan->feed, &a, sizeof(a), MSG_DONTWAIT);
+	if (n == sizeof(a) && a.magic == LAZY_FEED_MAGIC && a.status == LAZY_FEED_ALL)
+		return feed_all_in(s);
+	if (send(s->plan->feed, &q, sizeof(q), MSG_NOSIGNAL) != sizeof(q))
+		return block_fail(s, m, b, -EPIPE, "its bytes can't be asked for: the migration's "
+				  "receiver is gone");
+	/* the bytes come once the restore has returned: its commit, and the
+	 * stops of the tasks held since, are taken meanwhile */
+	for (;;) {
+		struct pollfd p[3] = { { .fd = s->plan->feed, .events = POLLIN },
+				       { .fd = s->committed ? -1 : s->plan->ctl, .events = POLLIN },
+				       { .fd = s->sfd, .events = POLLIN } };
+		int r;
+
+		if (poll(p, 3, -1) < 0 && errno != EINTR)
+			return lazy_fail(s, negerrno(), "poll: %s", strerror(errno));
+		r = p[1].revents ? ctl_read(s) : 0;
+		if (r == 0 && p[2].revents)
+			r = lazy_tracees_reap(s);
+		if (r < 0)
+			return r;
+		if (p[0].revents)
+			break;
+	}
+	do
+		n = recv(s->plan->feed, &a, sizeof(a), 0);
+	while (n < 0 && errno == EINTR);
+	if (n == sizeof(a) && a.magic == LAZY_FEED_MAGIC && a.status == LAZY_FEED_ALL)
+		return feed_all_in(s);
+	if (n != sizeof(a) || a.magic != LAZY_FEED_MAGIC || a.off != q.off || a.len != q.len)
+		return block_fail(s, m, b, -EPIPE, n == 0 ? "its bytes never came: the "
+				  "migration's receiver is gone" : "the migration's receiver "
+				  "answered something else");
+	if (a.status < 0) {
+		snprintf(what, sizeof(what), "its bytes never came: %s", strerror(-a.status));
+		return block_fail(s, m, b, a.status, what);
+	}
+	return 0;
+}
+
 /* Read block b into the buffer and check it; not again while the buffer
  * holds it (a retry after EAGAIN, a fork's child right after its parent,
  * the next piece of one parent's block). Its pages are then at
@@ -124,6 +187,11 @@ static int block_read(struct lazy_srv *s, struct lazy_mm *m, const struct lazy_b
 	if (b->file >= s->plan->nr_files || b->nr_pages == 0 || len > BLOCK_MAX ||
 	    (uint64_t)b->skip_pages + b->nr_pages > pages)
 		return block_fail(s, m, b, -EINVAL, "not a block of the plan");
+	if (s->plan->files[b->file].fed) {
+		r = feed_wait(s, m, b, len);
+		if (r < 0)
+			return r;
+	}
 	r = pread_full(s->plan->files[b->file].fd, s->buf, len, b->off);
 	if (r < 0) {
 		snprintf(what, sizeof(what), "%s", r == -EIO ? "short read" : strerror(-r));

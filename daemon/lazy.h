@@ -57,6 +57,7 @@ struct lazy_task {
 struct lazy_file {
 	int fd;
 	char *name;		/* for messages: "pages-3.img" or "../base/pages-3.img" */
+	bool fed;		/* still arriving: ask the plan's feed first */
 };
 
 struct lazy_plan {
@@ -73,6 +74,8 @@ struct lazy_plan {
 				 * EOF before it: the restore failed. The
 				 * server answers LAZY_CTL_SEIZED once it
 				 * holds every task, or why it failed */
+	int feed;		/* a post-copy migration's (common/lazy-feed.h),
+				 * for the fed files; -1: none */
 };
 
 /* The comm a lazy server takes: lazy_list() tells a live server from a

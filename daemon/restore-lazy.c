@@ -2,12 +2,11 @@
  * serves instead of the blob, the server's process, and the intermediate
  * process's line to it.
  *
- * A VMA is lazy when it is anonymous and private (plain, stack or heap),
- * readable, neither mlock()ed (mlock would fault every page in inside the
- * blob), nor with guard regions or MADV_WIPEONFORK (a child's copy would
- * have to read zeros), and holds at least LAZY_MIN_PAGES pages of data:
- * small ones cost less to read at once than to fault in. Everything else
- * is restored as always, before the tree runs.
+ * A VMA is lazy when it is of the kind images/lazy-vma.h says and holds
+ * at least LAZY_MIN_PAGES pages of data: small ones cost less to read at
+ * once than to fault in (a post-copy migration's final round: any data,
+ * as its source held back the pages of every VMA of that kind).
+ * Everything else is restored as always, before the tree runs.
  *
  * The server is forked by the intermediate process once every file is
  * open and before any task exists; it closes all it inherited but the
@@ -32,17 +31,10 @@
 #include "common/util.h"
 #include "daemon/lazy.h"
 #include "images/chain.h"
+#include "images/lazy-vma.h"
 
 #define LAZY_MIN_PAGES	256	/* 1 MiB of data */
 #define RST_LAZY_SEIZE_TIMEOUT_MS	10000
-
-static bool lazy_kind(const VmaEntry *v)
-{
-	return (v->kind == VMA_KIND__VMA_ANON_PRIVATE || v->kind == VMA_KIND__VMA_STACK ||
-		v->kind == VMA_KIND__VMA_HEAP) &&
-	       (v->prot & PROT_READ) && !(v->flags & MAP_LOCKED) && !v->n_guards &&
-	       !(v->has_madv && (v->madv & (1ULL << MADV_WIPEONFORK)));
-}
 
 /* Data pages of t inside [start, end), from entry *i on (ascending). */
 static uint64_t data_pages(const struct rst_task *t, size_t *i, uint64_t start, uint64_t end)
@@ -65,12 +57,12 @@ static int choose_task(struct rst_ctx *ctx, struct rst_task *t)
 		VmaEntry *v = t->vmas[i];
 		uint64_t n;
 
-		if (!lazy_kind(v)) {
+		if (!vma_lazy_kind(v)) {
 			data_pages(t, &pi, v->start, v->end);
 			continue;
 		}
 		n = data_pages(t, &pi, v->start, v->end);
-		if (n < LAZY_MIN_PAGES)
+		if (n < (ctx->opts->postcopy ? 1 : LAZY_MIN_PAGES))
 			continue;
 		if (!t->lazy) {
 			t->lazy = calloc(t->nr_vmas, sizeof(*t->lazy));
@@ -172,6 +164,7 @@ static int add_task(struct rst_ctx *ctx, struct rst_task *t, struct lazy_plan *p
 		p->files[p->nr_files].fd = fds[i];
 		p->files[p->nr_files].name = fds[i] < 0 ? NULL :
 			file_name(i ? ctx->chain->link[i].dirfd : ctx->dirfd, name);
+		p->files[p->nr_files].fed = i == 0 && ctx->opts->postcopy;
 		p->nr_files++;
 	}
 	lt->pid = t->pe->pid;
@@ -266,7 +259,8 @@ static int server_main(struct rst_ctx *ctx, int sock, int ctl)
 	fd_path(ctx->dirfd, dir, sizeof(dir));
 	plan.dir = dir;
 	r = build_plan(ctx, &plan);
-	keep = calloc(plan.nr_files + 3, sizeof(*keep));
+	plan.feed = ctx->opts->postcopy ? ctx->opts->feed_fd : -1;
+	keep = calloc(plan.nr_files + 4, sizeof(*keep));
 	if (r == 0 && !keep)
 		r = ckpt_fail(&err, -ENOMEM, "no memory");
 	if (r < 0) {
@@ -278,6 +272,8 @@ static int server_main(struct rst_ctx *ctx, int sock, int ctl)
 	keep[nk++] = sock;
 	keep[nk++] = ctl;
 	keep[nk++] = 2;
+	if (plan.feed >= 0)
+		keep[nk++] = plan.feed;
 	rst_close_fds_but(keep, nk);	/* at worst an fd stays open */
 	quiet_std();
 	sigemptyset(&none);

@@ -34,6 +34,10 @@ struct restore_opts {
 				   opened by the client */
 	unsigned nr_parents;
 	bool lazy;		/* ckptctl restore --lazy */
+	bool postcopy;		/* with lazy: the final round of a post-copy
+				   migration, its pages files fed through
+				   feed_fd (common/lazy-feed.h) */
+	int feed_fd;
 };
 
 /* "default", "strict", "path" -> *ret; -EINVAL for any other name. */

@@ -418,17 +418,27 @@ static int do_dump(struct conn *c, const DumpReq *req, const struct rpc_fds *fds
 static int do_restore(struct conn *c, const RestoreReq *req, const struct rpc_fds *fds,
 		      struct reply *rep, struct ckpt_err *err)
 {
+	bool postcopy = req && req->has_postcopy && req->postcopy;
+	unsigned nr = fds->nr - (postcopy && fds->nr > 1);	/* the feed is last */
 	int dirfd = fds->nr ? fds->fd[0] : -EBADF;
 	struct restore_opts opts = {
 		.requester = c->peer.pid,
 		.requester_uid = c->peer.uid,
 		.requester_gid = c->peer.gid,
-		.parent_fds = fds->nr > 1 ? fds->fd + 1 : NULL,
-		.nr_parents = fds->nr > 1 ? fds->nr - 1 : 0,
+		.parent_fds = nr > 1 ? fds->fd + 1 : NULL,
+		.nr_parents = nr > 1 ? nr - 1 : 0,
 		.lazy = req && req->has_lazy && req->lazy,
+		.postcopy = postcopy,
+		.feed_fd = postcopy && fds->nr > 1 ? fds->fd[fds->nr - 1] : -EBADF,
 	};
 	struct restore_stats st = { 0 };
+	struct stat fst;
 	int r;
+
+	if (postcopy && (!opts.lazy || opts.feed_fd < 0 || fstat(opts.feed_fd, &fst) < 0 ||
+			 !S_ISSOCK(fst.st_mode)))
+		return ckpt_fail(err, -EINVAL, "a post-copy restore needs lazy and a feed socket "
+				 "as its last fd");
 
 	/* a mode this ckptd does not know (a newer ckptctl's) is refused,
 	 * never taken for a weaker one */
