@@ -142,12 +142,12 @@ $(O)/unit/test_xport: tests/unit/test_xport.c $(O)/obj/client/xport.o $(LIBIMG) 
 		$(LIBIMG) $(LDLIBS_IMG) $(LDLIBS_TLS) -lcriterion -pthread
 
 # test_migrate_proto tests migration's frames (client/migrate-proto.o) over
-# the transport.
+# the transport, and post-copy's held ranges (client/postcopy.o).
 $(O)/unit/test_migrate_proto: tests/unit/test_migrate_proto.c $(O)/obj/client/migrate-proto.o \
-		$(O)/obj/client/xport.o $(LIBIMG) | $(DEPS_STAMP)
+		$(O)/obj/client/xport.o $(O)/obj/client/postcopy.o $(LIBIMG) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(O)/obj/client/migrate-proto.o $(O)/obj/client/xport.o \
-		$(LIBIMG) $(LDLIBS_IMG) $(LDLIBS_TLS) -lcriterion -pthread
+		$(O)/obj/client/postcopy.o $(LIBIMG) $(LDLIBS_IMG) $(LDLIBS_TLS) -lcriterion -pthread
 
 # Test tools read images through libckptimg.
 $(O)/tools/%: tests/tools/%.c $(LIBIMG) | $(DEPS_STAMP)

@@ -31,7 +31,8 @@ const char *mig_frame_name(enum mig_frame t)
 	static const char *const names[] = {
 		[MIG_HELLO] = "hello", [MIG_ANSWER] = "answer", [MIG_ROUND] = "round",
 		[MIG_FILE] = "file", [MIG_DATA] = "data", [MIG_ROUND_END] = "round end",
-		[MIG_ABORT] = "abort", [MIG_DONE] = "done",
+		[MIG_ABORT] = "abort", [MIG_DONE] = "done", [MIG_PAGES] = "pages",
+		[MIG_WANT] = "want", [MIG_PAGES_END] = "pages end",
 	};
 
 	return (unsigned)t < ARRAY_SIZE(names) && names[t] ? names[t] : "unknown";
@@ -150,7 +151,7 @@ int mig_recv(struct xport *x, int timeout_ms, enum mig_frame *type, uint8_t **re
 		return xport_failed(x, r, "waiting for a frame", err);
 	len = le32toh(h.len);
 	if (le32toh(h.magic) != MIG_MAGIC || h.zero || len > MIG_FRAME_MAX ||
-	    !le16toh(h.type) || le16toh(h.type) > MIG_DONE)
+	    !le16toh(h.type) || le16toh(h.type) > MIG_FRAME_LAST)
 		return ckpt_fail(err, -EBADMSG, "%s sent no ckpt migration frame (magic %#x, "
 				 "type %u, length %u): not a ckptctl migrate/receive?",
 				 xport_peer(x), le32toh(h.magic), le16toh(h.type), len);
@@ -210,43 +211,55 @@ bool mig_name_ok(const char *name)
 	       strcmp(name, "..");
 }
 
-static int send_file(struct xport *x, int dirfd, const char *name, uint64_t *bytes,
-		     struct ckpt_err *err)
+static int send_file(struct xport *x, int dirfd, const char *name, const struct mig_held *h,
+		     uint64_t *bytes, struct ckpt_err *err)
 {
 	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	_cleanup_free_ uint8_t *buf = NULL;
 	MigFile f = MIG_FILE__INIT;
 	struct stat st;
-	uint64_t left;
+	uint64_t pos = 0;
+	size_t k = 0;
 	int r;
 
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return ckpt_fail(err, negerrno(), "cannot open %s of the round to send", name);
 	f.name = (char *)name;
 	f.size = st.st_size;
+	f.n_held = h ? 2 * h->n : 0;
+	f.held = h ? h->pairs : NULL;
 	r = mig_send_msg(x, MIG_FILE, &f.base, err);
 	if (r < 0)
 		return r;
 	buf = malloc(MIG_FRAME_MAX);
 	if (!buf)
 		return ckpt_fail(err, -ENOMEM, "out of memory");
-	for (left = st.st_size; left;) {
-		size_t n = MIN(left, (uint64_t)MIG_FRAME_MAX);
+	while (pos < (uint64_t)st.st_size) {
+		uint64_t stop = st.st_size;
+		size_t n;
 
-		r = read_full(fd, buf, n);
+		if (h && k < h->n && h->pairs[2 * k] <= pos) {	/* a held range: skip it */
+			pos = MAX(pos, h->pairs[2 * k] + h->pairs[2 * k + 1]);
+			k++;
+			continue;
+		}
+		if (h && k < h->n)
+			stop = MIN(stop, h->pairs[2 * k]);
+		n = MIN(stop - pos, (uint64_t)MIG_FRAME_MAX);
+		r = pread_full(fd, buf, n, pos);
 		if (r < 0)
 			return ckpt_fail(err, r, "cannot read %s of the round to send", name);
 		r = mig_send(x, MIG_DATA, buf, n, err);
 		if (r < 0)
 			return r;
-		left -= n;
+		pos += n;
+		*bytes += n;
 	}
-	*bytes += st.st_size;
 	return 0;
 }
 
-int mig_send_dir(struct xport *x, int dirfd, uint32_t *files, uint64_t *bytes,
-		 struct ckpt_err *err)
+int mig_send_dir(struct xport *x, int dirfd, const struct mig_held *held, size_t nr_held,
+		 uint32_t *files, uint64_t *bytes, struct ckpt_err *err)
 {
 	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
@@ -259,9 +272,14 @@ int mig_send_dir(struct xport *x, int dirfd, uint32_t *files, uint64_t *bytes,
 		return ckpt_fail(err, -errno, "cannot list the round's image set");
 	}
 	while (r == 0 && (e = readdir(d))) {
+		const struct mig_held *h = NULL;
+
 		if (e->d_type != DT_REG || !mig_name_ok(e->d_name))
 			continue;
-		r = send_file(x, dirfd, e->d_name, bytes, err);
+		for (size_t i = 0; i < nr_held && !h; i++)
+			if (!strcmp(held[i].name, e->d_name))
+				h = &held[i];
+		r = send_file(x, dirfd, e->d_name, h, bytes, err);
 		if (r == 0)
 			(*files)++;
 	}

@@ -21,7 +21,7 @@
 
 struct xport;
 
-#define MIG_VERSION	1
+#define MIG_VERSION	2	/* 2: post-copy */
 #define MIG_FRAME_MAX	(1u << 20)	/* a file travels in pieces of this */
 
 enum mig_frame {
@@ -33,7 +33,12 @@ enum mig_frame {
 	MIG_ROUND_END = 6,	/* mig_round_end */
 	MIG_ABORT = 7,		/* mig_abort: the sender gives up */
 	MIG_DONE = 8,		/* no payload: the source's tree is gone, all is done */
+	MIG_PAGES = 9,		/* mig_pages: post-copy, held-back bytes */
+	MIG_WANT = 10,		/* mig_want: post-copy, the destination needs these */
+	MIG_PAGES_END = 11,	/* mig_pages_end: post-copy, all held bytes sent */
 };
+#define MIG_FRAME_LAST	MIG_PAGES_END
+#define MIG_PAGES_MAX	(512u << 10)	/* bytes of one MIG_PAGES */
 
 const char *mig_frame_name(enum mig_frame t);
 
@@ -52,10 +57,18 @@ int mig_aborted(struct xport *x, const uint8_t *buf, size_t len, struct ckpt_err
 int mig_recv_want(struct xport *x, int timeout_ms, enum mig_frame want, uint8_t **ret,
 		  size_t *ret_len, struct ckpt_err *err);
 
+/* Byte ranges of one file held back (post-copy, client/postcopy.h). */
+struct mig_held {
+	char name[64];
+	uint64_t *pairs;	/* offset, length, ... ascending */
+	size_t n;		/* pairs */
+};
+
 /* Send every regular file of dirfd (a finished image set) as MIG_FILE and
- * MIG_DATA frames; *files and *bytes add up what went. */
-int mig_send_dir(struct xport *x, int dirfd, uint32_t *files, uint64_t *bytes,
-		 struct ckpt_err *err);
+ * MIG_DATA frames, but the ranges of held[] (nr_held files; NULL: none);
+ * *files and *bytes add up what went. */
+int mig_send_dir(struct xport *x, int dirfd, const struct mig_held *held, size_t nr_held,
+		 uint32_t *files, uint64_t *bytes, struct ckpt_err *err);
 /* Whether name may be created in a round's directory: a plain name. */
 bool mig_name_ok(const char *name);
 

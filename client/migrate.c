@@ -34,6 +34,7 @@
 
 #include "client/commands.h"
 #include "client/migrate-proto.h"
+#include "client/postcopy.h"
 #include "client/proc-tree.h"
 #include "client/rpc-client.h"
 #include "client/xport.h"
@@ -55,6 +56,7 @@ struct migrate_args {
 	struct xport_tls tls;
 	unsigned max_rounds;		/* pre-copy rounds before the final one */
 	unsigned max_downtime_ms;	/* the budget the last round should fit */
+	bool postcopy;			/* the final round's lazy pages after the restore */
 	bool json;
 };
 
@@ -75,6 +77,8 @@ struct migration {
 	uint64_t t0, final_t0, running_t;
 	int dest_pid;
 	uint64_t restore_ms;
+	struct pc_set pc;		/* --post-copy: the final round's held bytes */
+	uint64_t pc_bytes, pc_ms;	/* sent after the restore, in that long */
 	struct ckpt_err err;
 };
 
@@ -83,7 +87,7 @@ static void migrate_usage(FILE *f)
 	fprintf(f,
 		"Usage: ckptctl migrate -t PID --to ADDR:PORT (--tls-cacert CA --tls-cert CRT\n"
 		"                       --tls-key KEY | --insecure-plaintext) [--max-rounds N]\n"
-		"                       [--max-downtime MS] [--track T] [--json]\n"
+		"                       [--max-downtime MS] [--track T] [--post-copy] [--json]\n"
 		"\n"
 		"Move the process tree rooted at PID, running, to the ckptctl receive\n"
 		"listening at ADDR:PORT. Its memory is copied in rounds while it runs; the\n"
@@ -98,6 +102,10 @@ static void migrate_usage(FILE *f)
 		"      --max-downtime MS stop iterating once a round fits in MS at the\n"
 		"                        link's speed (default 500); an aim, not a bound\n"
 		"  -T, --track T         dirty-page tracker (auto, uffd-wp, soft-dirty, hash)\n"
+		"      --post-copy       the final round holds back its anonymous memory: the\n"
+		"                        destination runs the tree lazily at once and fetches\n"
+		"                        those pages after, those it touches first; the tree\n"
+		"                        here stays frozen until all are across\n"
 		"  -j, --json            print the result (or the error) as JSON\n"
 		"  -h, --help            show this help\n"
 		"\n"
@@ -121,13 +129,14 @@ static int parse_uint(const char *opt, const char *arg, unsigned lo, unsigned hi
 
 static int parse_migrate_args(int argc, char **argv, struct migrate_args *a)
 {
-	enum { OPT_TO = 0x200, OPT_ROUNDS, OPT_DOWNTIME };
+	enum { OPT_TO = 0x200, OPT_ROUNDS, OPT_DOWNTIME, OPT_POSTCOPY };
 	static const struct option opts[] = {
 		{ "tree", required_argument, NULL, 't' },
 		{ "to", required_argument, NULL, OPT_TO },
 		{ "max-rounds", required_argument, NULL, OPT_ROUNDS },
 		{ "max-downtime", required_argument, NULL, OPT_DOWNTIME },
 		{ "track", required_argument, NULL, 'T' },
+		{ "post-copy", no_argument, NULL, OPT_POSTCOPY },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		MIG_TLS_OPTIONS,
@@ -161,6 +170,9 @@ static int parse_migrate_args(int argc, char **argv, struct migrate_args *a)
 			break;
 		case 'T':
 			a->track = optarg;
+			break;
+		case OPT_POSTCOPY:
+			a->postcopy = true;
 			break;
 		case 'j':
 			a->json = true;
@@ -304,9 +316,14 @@ static int send_round(struct migration *m, unsigned k, bool final)
 				 m->stage);
 	round.round = k;
 	round.final = final;
-	r = mig_send_msg(m->x, MIG_ROUND, &round.base, &m->err);
+	round.has_postcopy = final && m->a->postcopy;
+	round.postcopy = round.has_postcopy;
+	r = round.postcopy ? pc_plan(dirfd, &m->pc, &m->err) : 0;
 	if (r == 0)
-		r = mig_send_dir(m->x, dirfd, &m->r[k].files, &m->r[k].bytes, &m->err);
+		r = mig_send_msg(m->x, MIG_ROUND, &round.base, &m->err);
+	if (r == 0)
+		r = mig_send_dir(m->x, dirfd, m->pc.files, m->pc.nr_files, &m->r[k].files,
+				 &m->r[k].bytes, &m->err);
 	if (r < 0)
 		return r;
 	end.round = k;
@@ -326,6 +343,34 @@ static int send_round(struct migration *m, unsigned k, bool final)
 	return 0;
 }
 
+/* Post-copy: the held bytes of round k go while the destination
+ * restores; then its two answers (the tree runs, all is in). */
+static int post_copy(struct migration *m, unsigned k)
+{
+	_cleanup_close_ int dirfd = -EBADF;
+	struct pc_runs runs = { 0 };
+	uint64_t t0 = now_us();
+	char name[16];
+	int r;
+
+	snprintf(name, sizeof(name), "%u", k);
+	dirfd = openat(m->stagefd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return ckpt_fail(&m->err, negerrno(), "round %u: its set is not in %s", k,
+				 m->stage);
+	r = pc_stream(m->x, dirfd, &m->pc, &m->pc_bytes, &runs, &m->err);
+	if (r == 0 && !runs.got)
+		r = pc_answer(m->x, &runs, &m->err);
+	if (r == 0) {
+		m->running_t = runs.t;
+		m->dest_pid = runs.pid;
+		m->restore_ms = runs.restore_ms;
+		r = pc_answer(m->x, &runs, &m->err);	/* every held byte is in */
+	}
+	m->pc_ms = (now_us() - t0) / 1000;
+	return r;
+}
+
 static int on_held(void *opaque)
 {
 	struct migration *m = opaque;
@@ -335,8 +380,13 @@ static int on_held(void *opaque)
 
 	m->r[k].dump_ms = (now_us() - m->final_t0) / 1000;
 	r = send_round(m, k, true);
-	if (r == 0)
+	if (r == 0 && m->a->postcopy) {
+		r = post_copy(m, k);
+		if (r == 0)
+			return 1;
+	} else if (r == 0) {
 		r = mig_recv_answer(m->x, ANSWER_TIMEOUT_MS, &ans, &m->err);
+	}
 	if (r < 0) {
 		/* the daemon's own message says the tree runs on; this says why */
 		fprintf(stderr, "ckptctl migrate: %s\n", ckpt_err_msg(&m->err, r));
@@ -508,12 +558,16 @@ static void print_result(const struct migration *m)
 		pages += m->r[k].pages;
 		bytes += m->r[k].bytes;
 	}
+	bytes += m->pc_bytes;
 	if (!m->a->json) {
 		printf("migrated pid %ld to %s (pid %d there): %u rounds, %llu pages "
 		       "(%.1f MiB) sent; downtime %llu ms (restore %llu ms), total %llu ms\n",
 		       m->a->pid, m->a->to, m->dest_pid, m->nr, (unsigned long long)pages,
 		       bytes / 1048576.0, (unsigned long long)downtime,
 		       (unsigned long long)m->restore_ms, (unsigned long long)total);
+		if (m->a->postcopy)
+			printf("post-copy: %.1f MiB after the restore, in %llu ms\n",
+			       m->pc_bytes / 1048576.0, (unsigned long long)m->pc_ms);
 		return;
 	}
 	json_init(&j, stdout, false);
@@ -527,6 +581,10 @@ static void print_result(const struct migration *m)
 	json_u64(&j, "downtime_ms", downtime);
 	json_u64(&j, "restore_ms", m->restore_ms);
 	json_u64(&j, "total_ms", total);
+	if (m->a->postcopy) {
+		json_u64(&j, "postcopy_bytes", m->pc_bytes);
+		json_u64(&j, "postcopy_ms", m->pc_ms);
+	}
 	json_arr_begin(&j, "round");
 	for (unsigned k = 0; k < m->nr; k++) {
 		json_obj_begin(&j, NULL);
@@ -597,5 +655,6 @@ int cmd_migrate(int argc, char **argv)
 	}
 	xport_close(m.x);
 	stage_remove(&m);
+	pc_free(&m.pc);
 	return r;
 }

@@ -15,16 +15,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "client/chain-open.h"
 #include "client/commands.h"
 #include "client/migrate-proto.h"
+#include "client/postcopy.h"
 #include "client/proc-tree.h"
 #include "client/rpc-client.h"
 #include "client/xport.h"
@@ -56,6 +59,9 @@ struct receiver {
 	uint64_t restore_ms;
 	int lazy_server;		/* --lazy: the process serving its pages */
 	uint64_t lazy_pages;
+	struct pc_set pc;		/* post-copy: the final round's held bytes */
+	bool postcopy;
+	uint64_t postcopy_ms;		/* from the restore to the last held byte */
 	char source[256];
 	struct ckpt_err err;
 };
@@ -220,7 +226,10 @@ struct incoming {
 	int dirfd;			/* DIR/.N.part */
 	int fd;				/* the file being received, or -1 */
 	char name[256];
-	uint64_t left;			/* its bytes still to come */
+	uint64_t left;			/* its bytes still to come now */
+	uint64_t pos;			/* where the next come */
+	size_t held;			/* post-copy: its ranges in rv->pc.files[held - 1]
+					   (0: none), skipped */
 	uint32_t files;
 	uint64_t bytes;
 };
@@ -239,13 +248,24 @@ static int take_file(struct receiver *rv, struct incoming *in, const uint8_t *bu
 	else if (!mig_name_ok(f->name))
 		r = ckpt_fail(&rv->err, -EBADMSG, "a file name that is not a plain name: '%s'",
 			      f->name);
+	else if (f->n_held && (!rv->postcopy || f->n_held % 2))
+		r = ckpt_fail(&rv->err, -EBADMSG, "%s: held ranges outside a post-copy round",
+			      f->name);
+	else if (f->n_held)
+		r = pc_add_file(&rv->pc, f->name, f->size, f->held, f->n_held / 2, &rv->err);
 	if (r == 0) {
 		snprintf(in->name, sizeof(in->name), "%s", f->name);
 		in->left = f->size;
+		in->pos = 0;
+		in->held = f->n_held ? rv->pc.nr_files : 0;
+		for (size_t k = 0; in->held && k < f->n_held; k += 2)
+			in->left -= f->held[k + 1];
 		in->fd = openat(in->dirfd, f->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 				O_NOFOLLOW, 0600);
 		if (in->fd < 0)
 			r = ckpt_fail(&rv->err, negerrno(), "cannot create %s", f->name);
+		else if (in->held && ftruncate(in->fd, f->size) < 0)
+			r = ckpt_fail(&rv->err, negerrno(), "cannot size %s", f->name);
 	}
 	mig_file__free_unpacked(f, NULL);
 	if (r == 0 && in->left == 0) {
@@ -263,11 +283,29 @@ static int take_data(struct receiver *rv, struct incoming *in, const uint8_t *bu
 	if (in->fd < 0 || len > in->left)
 		return ckpt_fail(&rv->err, -EBADMSG, "%zu bytes of data beyond the file they "
 				 "belong to (%s)", len, in->fd < 0 ? "none" : in->name);
-	r = write_full(in->fd, buf, len);
-	if (r < 0)
-		return ckpt_fail(&rv->err, r, "cannot write %s", in->name);
-	in->left -= len;
-	in->bytes += len;
+	while (len) {	/* up to the next held range, then past it */
+		const struct mig_held *h = in->held ? &rv->pc.files[in->held - 1] : NULL;
+		uint64_t n = len;
+		size_t i, k;
+
+		if (h && pc_find(&rv->pc, h->name, in->pos, &i, &k)) {
+			in->pos = h->pairs[2 * k] + h->pairs[2 * k + 1];
+			continue;
+		}
+		for (k = 0; h && k < h->n; k++)
+			if (h->pairs[2 * k] > in->pos) {
+				n = MIN(n, h->pairs[2 * k] - in->pos);
+				break;
+			}
+		r = pwrite_full(in->fd, buf, n, in->pos);
+		if (r < 0)
+			return ckpt_fail(&rv->err, r, "cannot write %s", in->name);
+		in->pos += n;
+		in->left -= n;
+		in->bytes += n;
+		buf += n;
+		len -= n;
+	}
 	if (in->left == 0) {
 		close(in->fd);
 		in->fd = -1;
@@ -343,7 +381,7 @@ static int take_round(struct receiver *rv, unsigned k)
 
 /* Restore DIR/k through ckptd, as ckptctl restore does; 0 or the exit
  * code (reported by the RPC layer). */
-static int restore_round(struct receiver *rv, unsigned k, char *why, size_t whylen)
+static int restore_round(struct receiver *rv, unsigned k, int feed, char *why, size_t whylen)
 {
 	RestoreReq rreq = RESTORE_REQ__INIT;
 	RpcRequest req = RPC_REQUEST__INIT;
@@ -360,11 +398,15 @@ static int restore_round(struct receiver *rv, unsigned k, char *why, size_t whyl
 		return r;
 	rreq.has_detach = true;
 	rreq.detach = true;
-	rreq.has_lazy = rv->a->lazy;
-	rreq.lazy = rv->a->lazy;
+	rreq.has_lazy = true;
+	rreq.lazy = rv->a->lazy || feed >= 0;
+	rreq.has_postcopy = feed >= 0;
+	rreq.postcopy = feed >= 0;
 	req.type = RPC_TYPE__RPC_RESTORE;
 	req.restore = &rreq;
-	r = rpc_client_run_why("receive", rv->a->json, &req, fds, chain.nr, why, whylen, &resp);
+	fds[chain.nr] = feed;	/* post-copy: the lazy server's line to us, last */
+	r = rpc_client_run_why("receive", rv->a->json, &req, fds, chain.nr + (feed >= 0), why,
+			       whylen, &resp);
 	client_close_chain(&chain);
 	if (r)
 		return r;
@@ -376,6 +418,108 @@ static int restore_round(struct receiver *rv, unsigned k, char *why, size_t whyl
 	}
 	rpc_response__free_unpacked(resp, NULL);
 	return 0;
+}
+
+static const char *restore_exit_why(int code);
+
+/* A post-copy final round's restore, run by a thread of its own while the
+ * main one takes the held bytes in (pc_serve) and feeds the lazy server,
+ * which the restore may already need. */
+struct pc_job {
+	struct receiver *rv;
+	unsigned k;
+	int feed;			/* the server's end, passed to ckptd */
+	int done[2];			/* a byte once the restore returned */
+	pthread_t th;
+	bool joined;
+	int r;
+	char why[1024];
+};
+
+static void *pc_restore_thread(void *opaque)
+{
+	struct pc_job *j = opaque;
+	sigset_t mask;
+
+	/* the main thread's pc_serve gets SIGINT, SIGTERM and SIGHUP */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	j->r = restore_round(j->rv, j->k, j->feed, j->why, sizeof(j->why));
+	if (write(j->done[1], "", 1) != 1)
+		j->r = j->r ? j->r : EXIT_FAIL;
+	return NULL;
+}
+
+static int pc_join(struct pc_job *j)
+{
+	if (!j->joined) {
+		pthread_join(j->th, NULL);
+		j->joined = true;
+	}
+	return j->r;
+}
+
+/* The restore returned: say so to the source (it runs, or why not). */
+static int pc_restored(void *opaque)
+{
+	struct pc_job *j = opaque;
+	struct receiver *rv = j->rv;
+	char msg[1200];
+	int r = pc_join(j);
+
+	if (r) {
+		snprintf(msg, sizeof(msg), "the restore failed on the destination: %s",
+			 j->why[0] ? j->why : restore_exit_why(r));
+		mig_send_answer(rv->x, false, msg, 0, 0, &rv->err);
+		return r;
+	}
+	return mig_send_answer(rv->x, true, NULL, rv->pid, rv->restore_ms, &rv->err);
+}
+
+/* A post-copy final round: restore it lazily, fed by us, while its held
+ * bytes come; the source hears that the tree runs as soon as the restore
+ * returns, and the final answer (take_rounds) then says they are all in.
+ * 0, the exit code of a failed restore (told to the source), or -errno in
+ * rv->err (a tree restored meanwhile is left in rv->pid: serve kills it). */
+static int restore_postcopy(struct receiver *rv, unsigned k)
+{
+	struct pc_job j = { .rv = rv, .k = k, .done = { -1, -1 } };
+	_cleanup_free_ char *dir = NULL;
+	int sv[2], dirfd = -1, r;
+	bool done = false;
+	uint64_t t0 = now_us();
+
+	if (asprintf(&dir, "%u", k) < 0 ||
+	    (dirfd = openat(rv->dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return ckpt_fail(&rv->err, -errno, "cannot open %s/%u", rv->a->dir, k);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		close(dirfd);
+		return ckpt_fail(&rv->err, negerrno(), "cannot make the lazy server's feed");
+	}
+	j.feed = sv[1];
+	if (pipe2(j.done, O_CLOEXEC) < 0 || (errno = pthread_create(&j.th, NULL,
+								     pc_restore_thread, &j))) {
+		r = ckpt_fail(&rv->err, -errno, "cannot start the restore");
+		close(sv[0]);
+		goto out;
+	}
+	r = pc_serve(rv->x, dirfd, &rv->pc, sv[0], j.done[0], pc_restored, &j,
+		     IDLE_TIMEOUT_MS, &done, &rv->err);
+	if (!done)	/* the feed is closed: the server fails, the restore ends */
+		pc_join(&j);
+	rv->postcopy_ms = (now_us() - t0) / 1000;
+	rv->bytes += rv->pc.bytes_done;
+out:
+	close(sv[1]);
+	if (j.done[0] >= 0)
+		close(j.done[0]);
+	if (j.done[1] >= 0)
+		close(j.done[1]);
+	close(dirfd);
+	return r;
 }
 
 /* Why a restore failed when ckptd gave no message (the RPC layer reported
@@ -417,6 +561,7 @@ static int take_rounds(struct receiver *rv)
 					 xport_peer(rv->x));
 		}
 		final = round->final;
+		rv->postcopy = final && round->has_postcopy && round->postcopy;
 		mig_round__free_unpacked(round, NULL);
 		r = take_round(rv, k);
 		if (r < 0)
@@ -427,7 +572,13 @@ static int take_rounds(struct receiver *rv)
 				return r;
 			continue;
 		}
-		r = restore_round(rv, k, why, sizeof(why));
+		if (rv->postcopy) {
+			r = restore_postcopy(rv, k);
+			if (r)	/* the source was told; a tree restored: serve() kills it */
+				return r;
+		} else {
+			r = restore_round(rv, k, -1, why, sizeof(why));
+		}
 		if (r) {
 			char msg[1200];
 
@@ -465,6 +616,10 @@ static void print_result(const struct receiver *rv)
 		if (rv->lazy_server)
 			fprintf(stderr, "ckptctl receive: %llu MiB arrive lazily, served by pid %d\n",
 				(unsigned long long)(rv->lazy_pages * 4096 >> 20), rv->lazy_server);
+		if (rv->postcopy)
+			fprintf(stderr, "ckptctl receive: post-copy: %.1f MiB came after the "
+				"restore, in %llu ms\n", rv->pc.bytes_done / 1048576.0,
+				(unsigned long long)rv->postcopy_ms);
 		return;
 	}
 	json_init(&j, stdout, false);
@@ -477,6 +632,10 @@ static void print_result(const struct receiver *rv)
 	if (rv->lazy_server) {
 		json_i64(&j, "lazy_server", rv->lazy_server);
 		json_u64(&j, "lazy_pages", rv->lazy_pages);
+	}
+	if (rv->postcopy) {
+		json_u64(&j, "postcopy_bytes", rv->pc.bytes_done);
+		json_u64(&j, "postcopy_ms", rv->postcopy_ms);
 	}
 	json_obj_end(&j);
 	json_finish(&j);
@@ -555,5 +714,6 @@ int cmd_receive(int argc, char **argv)
 	if (rv.dirfd >= 0)
 		close(rv.dirfd);
 	xport_close(rv.x);
+	pc_free(&rv.pc);
 	return r;
 }

@@ -829,6 +829,16 @@ int xport_recv(struct xport *x, void *buf, size_t len, int timeout_ms)
 	return 0;
 }
 
+bool xport_pending(struct xport *x)
+{
+	return x->tls && gnutls_record_check_pending(x->tls) > 0;
+}
+
+int xport_fd(const struct xport *x)
+{
+	return x->fd;
+}
+
 const char *xport_peer(const struct xport *x)
 {
 	return x->peer;

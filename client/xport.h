@@ -58,6 +58,11 @@ int xport_send(struct xport *x, const void *buf, size_t len);
 /* Exactly len bytes, waiting at most timeout_ms for each piece (-1:
  * forever); -ECONNRESET on end of stream, -ETIMEDOUT on the timeout. */
 int xport_recv(struct xport *x, void *buf, size_t len, int timeout_ms);
+/* Whether bytes already read from the socket wait (TLS buffers a whole
+ * record): poll() on xport_fd() would not say so. A caller that polls the
+ * connection with other fds looks here first. */
+bool xport_pending(struct xport *x);
+int xport_fd(const struct xport *x);
 /* "1.2.3.4:5678" and, with TLS, the peer certificate's subject. */
 const char *xport_peer(const struct xport *x);
 /* The last failure's text (TLS alerts, the peer's certificate problem). */

@@ -19,6 +19,10 @@
 #             destination restores the final round lazily
 #             (Documentation/lazy-restore.md), the tree running there
 #             before its memory is in; the writer's check waits for it.
+#   post-copy `ckptctl migrate --post-copy`: the final round's anonymous
+#             memory crosses after the destination's (lazy) restore
+#             (Documentation/migration.md, "Post-copy");
+#   pc-0round the same with --max-rounds 0: one frozen dump, no pre-copy.
 # Columns:
 #   rounds    pre-copy rounds plus the final one
 #   sent      bytes sent / the target's size
@@ -157,7 +161,8 @@ baseline()
 	rm -rf "$TMP/base"
 }
 
-# migrate MIB RATE plaintext|tls|lazy: migrate's JSON into $TMP/mig.json
+# migrate MIB RATE plaintext|tls|lazy|post-copy|pc-0round: migrate's JSON
+# into $TMP/mig.json
 migrate()
 {
 	local src=--insecure-plaintext dst=--insecure-plaintext
@@ -165,6 +170,10 @@ migrate()
 		src=$(tls_src) dst=$(tls_dst)
 	elif [ "$3" = lazy ]; then
 		dst="--insecure-plaintext --lazy"
+	elif [ "$3" = post-copy ]; then
+		src="--insecure-plaintext --post-copy"
+	elif [ "$3" = pc-0round ]; then
+		src="--insecure-plaintext --post-copy --max-rounds 0"
 	fi
 	start_writer "$1" "$2"
 	rm -rf "$TMP/in"
@@ -201,9 +210,9 @@ for mib in $SIZES; do
 	for rate in $RATES; do
 		baseline "$mib" "$rate"
 		base=$((DUMP_MS + RST_MS))
-		links="plaintext lazy"
+		links="plaintext lazy post-copy pc-0round"
 		case " $TLS_ROWS " in
-		*" $mib:$rate "*) links="plaintext lazy tls" ;;
+		*" $mib:$rate "*) links="plaintext lazy post-copy pc-0round tls" ;;
 		esac
 		for link in $links; do
 			migrate "$mib" "$rate" "$link"

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "client/migrate-proto.h"
+#include "client/postcopy.h"
 #include "client/xport.h"
 #include "common/util.h"
 
@@ -201,6 +202,7 @@ struct sender {
 	pthread_t thread;
 	struct xport *x;
 	int dirfd;
+	const struct mig_held *held;	/* one file's, or NULL */
 	uint32_t files;
 	uint64_t bytes;
 	int r;
@@ -211,7 +213,8 @@ static void *send_dir(void *arg)
 {
 	struct sender *s = arg;
 
-	s->r = mig_send_dir(s->x, s->dirfd, &s->files, &s->bytes, &s->err);
+	s->r = mig_send_dir(s->x, s->dirfd, s->held, s->held ? 1 : 0, &s->files, &s->bytes,
+			    &s->err);
 	return NULL;
 }
 
@@ -301,4 +304,103 @@ Test(migrate_proto, send_dir)
 	unlinkat(s.dirfd, "subdir", AT_REMOVEDIR);
 	close(s.dirfd);
 	rmdir(dir);
+}
+
+/* --- post-copy: held ranges -------------------------------------------------- */
+
+/* A file sent with ranges held back: its MIG_FILE lists them, its data
+ * frames carry every other byte in order, and nothing of the held ones. */
+Test(migrate_proto, send_dir_holds_back_ranges)
+{
+	uint64_t pairs[] = { 4096, 8192, MIG_FRAME_MAX + 3 * 4096, 4096, BIGFILE - 4096, 4096 };
+	struct mig_held h = { .name = "pages-1.img", .pairs = pairs, .n = 3 };
+	_cleanup_free_ uint8_t *big = malloc(BIGFILE), *got = calloc(1, BIGFILE);
+	char dir[] = "/tmp/test_migrate_proto.XXXXXX";
+	struct sender s = { .held = &h };
+	struct pc_set set = { 0 };
+	struct ckpt_err err = { 0 };
+	uint64_t pos = 0, sent = 0;
+	struct xport *b;
+	bool ended = false;
+
+	cr_assert(big && got);
+	for (size_t i = 0; i < BIGFILE; i++)
+		big[i] = (uint8_t)(i * 7 + (i >> 12) + 1);
+	cr_assert(mkdtemp(dir));
+	s.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	put_file(s.dirfd, "pages-1.img", big, BIGFILE);
+	pair(&s.x, &b);
+	cr_assert_eq(pthread_create(&s.thread, NULL, send_dir, &s), 0);
+	while (!ended) {
+		_cleanup_free_ uint8_t *buf = NULL;
+		enum mig_frame t;
+		size_t len, i, k;
+		int r = mig_recv(b, 5000, &t, &buf, &len, &err);
+
+		cr_assert_eq(r, 0, "mig_recv: %d %s", r, err.msg);
+		if (t == MIG_FILE) {
+			MigFile *f = mig_file__unpack(NULL, len, buf);
+
+			cr_assert(f && f->n_held == 6, "the held ranges are not in the header");
+			cr_assert_eq(pc_add_file(&set, f->name, f->size, f->held, 3, &err), 0,
+				     "%s", err.msg);
+			mig_file__free_unpacked(f, NULL);
+			continue;
+		}
+		cr_assert_eq(t, MIG_DATA);
+		for (size_t off = 0; off < len;) {	/* as receive's take_data */
+			size_t n = len - off;
+
+			if (pc_find(&set, "pages-1.img", pos, &i, &k)) {
+				pos = pairs[2 * k] + pairs[2 * k + 1];
+				continue;
+			}
+			for (k = 0; k < 3; k++)
+				if (pairs[2 * k] > pos) {
+					n = MIN(n, pairs[2 * k] - pos);
+					break;
+				}
+			memcpy(got + pos, buf + off, n);
+			pos += n;
+			off += n;
+		}
+		sent += len;
+		ended = sent == BIGFILE - 4096 * 4;
+	}
+	pthread_join(s.thread, NULL);
+	cr_assert_eq(s.r, 0, "mig_send_dir: %d %s", s.r, s.err.msg);
+	cr_expect_eq(s.bytes, BIGFILE - 4096 * 4);
+	for (size_t k = 0; k < 3; k++) {
+		cr_expect_eq(memcmp(got + pairs[2 * k], (uint8_t[8192]){ 0 }, pairs[2 * k + 1]), 0,
+			     "held range %zu was sent", k);
+		memcpy(got + pairs[2 * k], big + pairs[2 * k], pairs[2 * k + 1]);
+	}
+	cr_expect_eq(memcmp(got, big, BIGFILE), 0, "the bytes not held differ");
+	pc_free(&set);
+	xport_close(s.x);
+	xport_close(b);
+	unlinkat(s.dirfd, "pages-1.img", 0);
+	close(s.dirfd);
+	rmdir(dir);
+}
+
+Test(migrate_proto, held_ranges_are_checked)
+{
+	uint64_t ok[] = { 0, 4096, 8192, 4096 }, back[] = { 8192, 4096, 0, 4096 },
+		 out[] = { 8192, 8192 }, empty[] = { 0, 0 };
+	struct pc_set s = { 0 };
+	struct ckpt_err err = { 0 };
+	size_t i, k;
+
+	cr_expect_lt(pc_add_file(&s, "pages-1.img", 12288, back, 2, &err), 0);
+	cr_expect_lt(pc_add_file(&s, "pages-1.img", 12288, out, 1, &err), 0);
+	cr_expect_lt(pc_add_file(&s, "pages-1.img", 12288, empty, 1, &err), 0);
+	cr_expect(strstr(err.msg, "pages-1.img"), "%s", err.msg);
+	cr_assert_eq(pc_add_file(&s, "pages-2.img", 12288, ok, 2, &err), 0, "%s", err.msg);
+	cr_expect_eq(s.ranges, 2);
+	cr_expect_eq(s.bytes, 8192);
+	cr_expect(pc_find(&s, "pages-2.img", 8192 + 4095, &i, &k) && k == 1);
+	cr_expect_not(pc_find(&s, "pages-2.img", 4096, &i, &k));
+	cr_expect_not(pc_find(&s, "pages-1.img", 0, &i, &k));
+	pc_free(&s);
 }
