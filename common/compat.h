@@ -68,4 +68,10 @@ struct pm_scan_arg {
 #define PF_KTHREAD 0x00200000
 #endif
 
+/* pidfd_open() of one thread (Linux 6.9), include/uapi/linux/pidfd.h: the
+ * pidfd's f_flags show it as O_EXCL */
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD	O_EXCL
+#endif
+
 #endif

@@ -24,6 +24,9 @@
 	X(epoll)	\
 	X(signalfd)	\
 	X(timerfd)	\
+	X(inotify)	\
+	X(fanotify)	\
+	X(pidfd)	\
 	X(anon)		\
 	X(opath)	\
 	X(regfile)	\

@@ -34,7 +34,7 @@ struct fd_open_state {
 
 /* What a restore calls the anon-inode files it can't bring back. */
 #define FD_ANON_REFUSED \
-	"anonymous-inode files other than eventfd, epoll, signalfd and timerfd"
+	"anonymous-inode files other than eventfd, epoll, signalfd, timerfd, inotify and pidfd"
 
 struct fd_kind_ops {
 	FdType type;

@@ -7,7 +7,7 @@
 # with an expiration not read).
 # Then what can't be restored: an epoll watch whose fd was closed while a
 # dup keeps the file alive (the dump records it, the restore refuses it
-# naming the fd), and an inotify fd (refused naming it).
+# naming the fd), and a userfaultfd (refused naming it).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/restore-lib.sh"
 
@@ -35,19 +35,19 @@ expect_fail 1 "epoll watched a file under fd [0-9]+, which was closed" \
 	ckptctl restore -D "$TMP/img.closed"
 no_tree_left
 
-cat >"$TMP/inotify.py" <<'PY'
+cat >"$TMP/uffd.py" <<'PY'
 import ctypes, os, time
-fd = ctypes.CDLL(None, use_errno=True).inotify_init()
-assert fd >= 0
+fd = ctypes.CDLL(None, use_errno=True).syscall(323, os.O_CLOEXEC)	# userfaultfd
+assert fd >= 0, os.strerror(ctypes.get_errno())
 with open(os.environ["CKPT_STATUS"], "w") as f:
     f.write("ready %d\n" % os.getpid())
 time.sleep(600)
 PY
-start_prog inotify python3 "$TMP/inotify.py"
+start_prog uffd python3 "$TMP/uffd.py"
 TREE_PIDS=$TPID
-dump_target "$TMP/img.inotify"
+dump_target "$TMP/img.uffd"
 kill -KILL "$TPID"
 wait_gone "$TPID"
-expect_fail 1 "fd [0-9]+: anonymous-inode files other than .* can't be restored yet \\(anon_inode:inotify\\)" \
-	ckptctl restore -D "$TMP/img.inotify"
+expect_fail 1 "fd [0-9]+: anonymous-inode files other than .* can't be restored yet \\(anon_inode:\\[userfaultfd\\]\\)" \
+	ckptctl restore -D "$TMP/img.uffd"
 no_tree_left

@@ -109,8 +109,8 @@ Test(fd_kinds, anon_kinds_need_their_state)
 	desc(0, FD_TYPE__FD_ANON, "anon_inode:[eventfd]");
 	cr_assert_eq(check(1), -EOPNOTSUPP);
 	cr_assert(strstr(err.msg, "pid 10 fd 0: anonymous-inode files other than eventfd, epoll, "
-			 "signalfd and timerfd can't be restored yet (anon_inode:[eventfd])"),
-		  "%s", err.msg);
+			 "signalfd, timerfd, inotify and pidfd can't be restored yet "
+			 "(anon_inode:[eventfd])"), "%s", err.msg);
 	desc(0, FD_TYPE__FD_ANON, "anon_inode:[eventfd]")->has_eventfd_count = true;
 	desc(1, FD_TYPE__FD_ANON, "anon_inode:[eventpoll]");
 	cr_assert_eq(check(2), 0, "%s", err.msg);
@@ -118,6 +118,48 @@ Test(fd_kinds, anon_kinds_need_their_state)
 	cr_assert_eq(check(1), -EOPNOTSUPP);
 	desc(0, FD_TYPE__FD_ANON, "anon_inode:inotify");
 	cr_assert_eq(check(1), -EOPNOTSUPP);
+	desc(0, FD_TYPE__FD_ANON, "anon_inode:[pidfd]");
+	cr_assert_eq(check(1), -EOPNOTSUPP);
+	desc(0, FD_TYPE__FD_ANON, "anon_inode:[userfaultfd]");
+	cr_assert_eq(check(1), -EOPNOTSUPP);
+}
+
+Test(fd_kinds, fanotify_is_refused_by_name)
+{
+	desc(0, FD_TYPE__FD_ANON, "anon_inode:[fanotify]");
+	cr_assert_eq(check(1), -EOPNOTSUPP);
+	cr_assert(strstr(err.msg, "pid 10 fd 0: fanotify can't be restored yet "
+			 "(anon_inode:[fanotify])"), "%s", err.msg);
+}
+
+Test(fd_kinds, pidfds_only_of_the_tree)
+{
+	PidfdEntry pd = PIDFD_ENTRY__INIT;
+
+	desc(0, FD_TYPE__FD_ANON, "anon_inode:[pidfd]")->pidfd = &pd;
+	pd.pid = 10;
+	cr_assert_eq(check(1), 0, "%s", err.msg);
+	pd.pid = 11;
+	cr_assert_eq(check(1), -EOPNOTSUPP);
+	cr_assert(strstr(err.msg, "pid 10 fd 0: pidfd of pid 11, which is not in the dumped "
+			 "tree"), "%s", err.msg);
+	pd.pid = -1;
+	cr_assert_eq(check(1), -EOPNOTSUPP);
+	cr_assert(strstr(err.msg, "pid 10 fd 0: pidfd of a process that had exited"), "%s",
+		  err.msg);
+}
+
+Test(fd_kinds, inotify_with_events_queued_is_refused)
+{
+	InotifyEntry ie = INOTIFY_ENTRY__INIT;
+
+	desc(0, FD_TYPE__FD_ANON, "anon_inode:inotify")->inotify = &ie;
+	cr_assert_eq(check(1), 0, "%s", err.msg);
+	ie.has_queued = true;
+	ie.queued = 48;
+	cr_assert_eq(check(1), -EOPNOTSUPP);
+	cr_assert(strstr(err.msg, "pid 10 fd 0: inotify has 48 bytes of events not read"), "%s",
+		  err.msg);
 }
 
 Test(fd_kinds, kinds_check_their_fields)
