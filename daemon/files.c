@@ -26,6 +26,7 @@
 #include "common/util.h"
 #include "daemon/dump.h"
 #include "daemon/files/kinds.h"
+#include "daemon/files/lock.h"
 #include "daemon/proc.h"
 #include "images/img.h"
 #include "files.pb-c.h"
@@ -298,6 +299,8 @@ static int describe(struct dump_ctx *ctx, struct fd_parms *p, FileDescEntry *e)
 	r = k->describe(ctx, p, e);
 	if (r == 0 && !(p->flags & O_PATH))	/* its owner, whatever its kind */
 		r = fd_fown_describe(ctx, p, e);
+	if (r == 0 && !(p->flags & O_PATH))	/* its flock, OFD locks, lease */
+		r = fd_lock_describe(ctx, p, e);
 	if (r < 0)
 		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot describe %s",
 				 p->pid, p->fd, p->link);
@@ -466,6 +469,9 @@ int dump_task_files(struct dump_ctx *ctx, struct task *t)
 	r = fs_entry_fill(ctx, t->pid, &fs);
 	if (r < 0)
 		goto out;
+	r = fd_lock_dump_posix(ctx, t->pid, &fs);
+	if (r < 0)
+		goto out;
 	r = img_create(ctx->dirfd, IMG_FS, t->pid, &img);
 	if (r < 0) {
 		ckpt_fail(ctx->err, r, "pid %d: cannot create fs-%d.img", t->pid, t->pid);
@@ -485,6 +491,7 @@ out:
 		img_abort(img);
 	free(fs.cwd);
 	free(fs.root);
+	fd_lock_free_posix(&fs);
 	return r;
 }
 

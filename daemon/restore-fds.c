@@ -11,6 +11,7 @@
 
 #include "common/util.h"
 #include "daemon/files/kinds.h"
+#include "daemon/files/lock.h"
 #include "images/img.h"
 
 #define RST_MAX_FDS	65536u
@@ -145,5 +146,5 @@ int rst_check_fds(struct rst_ctx *ctx, struct rst_task *t)
 		if (k->check_task && (r = k->check_task(ctx, t, f, fe)) < 0)
 			return r;
 	}
-	return 0;
+	return fd_lock_check_task(ctx, t);	/* its locks can be taken again */
 }

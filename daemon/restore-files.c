@@ -19,6 +19,7 @@
 
 #include "common/util.h"
 #include "daemon/files/kinds.h"
+#include "daemon/files/lock.h"
 #include "daemon/restore-creds.h"
 #include "images/img.h"
 
@@ -248,6 +249,9 @@ int rst_open_descs(struct rst_ctx *ctx)
 			break;
 		}
 		d->fd = fd;
+		r = fd_lock_take_desc(ctx, d->fe, fd);	/* its flock, OFD locks, lease */
+		if (r < 0)
+			break;
 	}
 	fd_open_state_release(&st);
 	return r;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "daemon/files/lock.h"
 #include "daemon/restore-creds.h"
 
 static const char *const rlimit_names[RLIM_NLIMITS] = {
@@ -131,9 +132,25 @@ int rst_task_misc(struct rst_ctx *ctx, struct rst_task *t)
 	return rst_task_prctl(ctx, t);
 }
 
+/* POSIX locks belong to the process, and any close of a file by it drops
+ * its locks on the file: they are taken once every fd the blob won't keep
+ * is closed (files/lock.c refuses a lock on a file the blob closes). */
+static int rst_task_locks(struct rst_ctx *ctx, struct rst_task *t, struct rst_blob *b)
+{
+	int r;
+
+	if (!t->fs->n_posix_locks)
+		return 0;
+	r = rst_close_fds_but(b->keep, b->nr_keep);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "pid %d: cannot close the engine's fds", t->pe->pid);
+	return fd_lock_take_posix(ctx, t);
+}
+
 /* fs, fds and the task's name and personality first; the blob's arguments
  * before the rlimits, so that a restored RLIMIT_NOFILE, AS or DATA never
- * stops the engine itself; the blob last, with the credentials it sets. */
+ * stops the engine itself; its POSIX locks once only the fds the blob
+ * keeps are left; the blob last, with the credentials it sets. */
 int rst_task_run(struct rst_ctx *ctx, struct rst_task *t)
 {
 	struct rst_blob b = { 0 };
@@ -148,6 +165,8 @@ int rst_task_run(struct rst_ctx *ctx, struct rst_task *t)
 		r = rst_blob_prepare(ctx, t, &b);
 	if (r == 0)
 		r = rst_task_rlimits(ctx, t);
+	if (r == 0)
+		r = rst_task_locks(ctx, t, &b);
 	if (r == 0)
 		r = rst_blob_enter(ctx, t, &b);	/* returns only on failure */
 	free(b.keep);
