@@ -20,6 +20,7 @@
 #include "common/util.h"
 #include "daemon/files/kinds.h"
 #include "daemon/files/lock.h"
+#include "daemon/files/socket-unix.h"
 #include "daemon/restore-creds.h"
 #include "images/img.h"
 
@@ -254,6 +255,7 @@ int rst_open_descs(struct rst_ctx *ctx)
 			break;
 	}
 	fd_open_state_release(&st);
+	sock_unix_release(&st);
 	return r;
 }
 

@@ -25,11 +25,15 @@ struct rst_ctx;
 struct rst_task;
 
 /* State of one rst_open_descs pass (intermediate process): the pipes
- * made so far, so both ends of one pipe come from one pipe2(). */
+ * made so far, so both ends of one pipe come from one pipe2(); the unix
+ * sockets made ahead of their description (a peer, a pending client). */
 struct pipe_slot;
+struct unix_slot;
 struct fd_open_state {
 	struct pipe_slot *pipes;
 	unsigned nr_pipes;
+	struct unix_slot *unix_socks;
+	unsigned nr_unix_socks;
 };
 
 /* What a restore calls the anon-inode files it can't bring back. */

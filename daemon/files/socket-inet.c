@@ -45,7 +45,7 @@ static const char *proto_name(const SocketInfo *si)
 
 /* --- dump -------------------------------------------------------------------- */
 
-static int get_int(int fd, int level, int opt, int *ret)
+int sock_get_int(int fd, int level, int opt, int *ret)
 {
 	socklen_t len = sizeof(*ret);
 
@@ -74,7 +74,7 @@ static int get_name(int fd, bool peer, ProtobufCBinaryData *b, protobuf_c_boolea
 
 #define GET_OPT(fd, level, opt, si, field)				\
 	({								\
-		int v_, r_ = get_int(fd, level, opt, &v_);		\
+		int v_, r_ = sock_get_int(fd, level, opt, &v_);		\
 		if (r_ == 0) {						\
 			(si)->has_##field = true;			\
 			(si)->field = v_;				\
@@ -307,7 +307,7 @@ int sock_inet_check_task(struct rst_ctx *ctx, struct rst_task *t, const FdEntry 
 }
 
 /* The task and fd that hold description id (for messages). */
-static void holder_of(struct rst_ctx *ctx, uint32_t id, pid_t *pid, unsigned *fd)
+void sock_holder_of(struct rst_ctx *ctx, uint32_t id, pid_t *pid, unsigned *fd)
 {
 	*pid = 0;
 	*fd = 0;
@@ -320,19 +320,19 @@ static void holder_of(struct rst_ctx *ctx, uint32_t id, pid_t *pid, unsigned *fd
 			}
 }
 
-static int set_int(int fd, int level, int opt, int v)
+int sock_set_int(int fd, int level, int opt, int v)
 {
 	return setsockopt(fd, level, opt, &v, sizeof(v)) < 0 ? negerrno() : 0;
 }
 
 /* SO_RCVBUF/SO_SNDBUF: set (halved) only when the new socket's differs. */
-static int set_buf(int fd, int opt, bool has, uint32_t want)
+int sock_set_buf(int fd, int opt, bool has, uint32_t want)
 {
 	int cur;
 
-	if (!has || get_int(fd, SOL_SOCKET, opt, &cur) < 0 || (uint32_t)cur == want)
+	if (!has || sock_get_int(fd, SOL_SOCKET, opt, &cur) < 0 || (uint32_t)cur == want)
 		return 0;
-	return set_int(fd, SOL_SOCKET, opt, want / 2);
+	return sock_set_int(fd, SOL_SOCKET, opt, want / 2);
 }
 
 static int set_opts(int fd, const SocketInfo *si)
@@ -340,21 +340,21 @@ static int set_opts(int fd, const SocketInfo *si)
 	int r = 0;
 
 	if (si->reuseaddr)
-		r = set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+		r = sock_set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
 	if (r == 0 && si->reuseport)
-		r = set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+		r = sock_set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1);
 	if (r == 0 && si->keepalive)
-		r = set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+		r = sock_set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1);
 	if (r == 0 && si->broadcast)
-		r = set_int(fd, SOL_SOCKET, SO_BROADCAST, 1);
+		r = sock_set_int(fd, SOL_SOCKET, SO_BROADCAST, 1);
 	if (r == 0 && si->nodelay)
-		r = set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+		r = sock_set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
 	if (r == 0 && si->family == AF_INET6 && si->has_v6only)
-		r = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, si->v6only);
+		r = sock_set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, si->v6only);
 	if (r == 0)
-		r = set_buf(fd, SO_RCVBUF, si->has_rcvbuf, si->rcvbuf);
+		r = sock_set_buf(fd, SO_RCVBUF, si->has_rcvbuf, si->rcvbuf);
 	if (r == 0)
-		r = set_buf(fd, SO_SNDBUF, si->has_sndbuf, si->sndbuf);
+		r = sock_set_buf(fd, SO_SNDBUF, si->has_sndbuf, si->sndbuf);
 	return r;
 }
 
@@ -369,7 +369,7 @@ int sock_inet_open(struct rst_ctx *ctx, const FileDescEntry *fe)
 	pid_t pid;
 	int r;
 
-	holder_of(ctx, fe->id, &pid, &nr);
+	sock_holder_of(ctx, fe->id, &pid, &nr);
 	if (!addr_of(si, &si->sockname, &ss, &len) ||
 	    (si->has_peername && !addr_of(si, &si->peername, &peer, &plen)))
 		return ckpt_fail(ctx->err, -EBADMSG, "files.img: file description %u: "

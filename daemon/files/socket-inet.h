@@ -4,6 +4,8 @@
 #define CKPT_FILES_SOCKET_INET_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "daemon/files/kinds.h"
 
@@ -17,5 +19,14 @@ int sock_inet_check_task(struct rst_ctx *ctx, struct rst_task *t, const FdEntry 
 			 const FileDescEntry *fe);
 /* Restore: a new socket, bound, listening or connected as it was. */
 int sock_inet_open(struct rst_ctx *ctx, const FileDescEntry *fe);
+
+/* Helpers every socket family shares (defined in socket-inet.c). */
+int sock_get_int(int fd, int level, int opt, int *ret);
+int sock_set_int(int fd, int level, int opt, int v);
+/* SO_RCVBUF/SO_SNDBUF as getsockopt gave it (doubled): set, halved, only
+ * when has and a new socket's value differs (setting one stops autotuning). */
+int sock_set_buf(int fd, int opt, bool has, uint32_t want);
+/* The first task and fd of the tree holding description id (0, 0: none). */
+void sock_holder_of(struct rst_ctx *ctx, uint32_t id, pid_t *pid, unsigned *fd);
 
 #endif

@@ -1,7 +1,9 @@
 /* Sockets: family, type, protocol, state, local and peer addresses, and
- * for unix sockets the peer's inode. TCP and UDP sockets get the rest of
- * what a restore needs from socket-inet.c, which brings back a listener
- * and a UDP socket; every other socket is refused at restore, by name.
+ * for unix sockets the inodes, name, shutdown and pending connections.
+ * TCP and UDP sockets get the rest of what a restore needs from
+ * socket-inet.c, which brings back a listener and a UDP socket; unix
+ * sockets from socket-unix.c (queues, options), which brings them back;
+ * every other socket is refused at restore, by name.
  *
  * The kernel's sock_diag (NETLINK_SOCK_DIAG, through libnl-3) lists every
  * unix, TCP and UDP socket of a network namespace with its inode; we ask once
@@ -35,6 +37,7 @@
 #include "common/util.h"
 #include "daemon/dump.h"
 #include "daemon/files/socket-inet.h"
+#include "daemon/files/socket-unix.h"
 #include "daemon/restore-int.h"
 #include "files.pb-c.h"
 
@@ -45,7 +48,14 @@ struct sock_rec {
 	uint32_t family, type, protocol, state;
 	char *local, *peer;
 	uint64_t peer_ino;
-	uint32_t rqueue, wqueue;	/* inet: idiag_rqueue, idiag_wqueue */
+	uint32_t rqueue, wqueue;	/* idiag_rqueue, idiag_wqueue; unix: UNIX_DIAG_RQLEN */
+	/* unix */
+	uint8_t *name;			/* sun_path as bound */
+	unsigned name_len;
+	uint32_t shutdown;
+	bool has_diag_peer;		/* connected, its peer perhaps gone (inode 0) */
+	uint64_t *icons;
+	unsigned nr_icons;
 	struct sock_rec *next;
 };
 
@@ -65,6 +75,8 @@ void sock_table_free(struct sock_table *t)
 			n = s->next;
 			free(s->local);
 			free(s->peer);
+			free(s->name);
+			free(s->icons);
 			free(s);
 		}
 	}
@@ -117,6 +129,29 @@ static char *unix_name(const struct nlattr *a)
 	return s;
 }
 
+/* The bound name as bytes, and a listener's pending connections. */
+static int on_unix_raw(struct sock_table *t, struct sock_rec *s, struct nlattr **tb)
+{
+	if (tb[UNIX_DIAG_NAME] && nla_len(tb[UNIX_DIAG_NAME]) > 0) {
+		s->name_len = nla_len(tb[UNIX_DIAG_NAME]);
+		s->name = malloc(s->name_len);
+		if (!s->name)
+			return -ENOMEM;
+		memcpy(s->name, nla_data(tb[UNIX_DIAG_NAME]), s->name_len);
+	}
+	if (tb[UNIX_DIAG_ICONS] && nla_len(tb[UNIX_DIAG_ICONS]) >= 4) {
+		const uint32_t *v = nla_data(tb[UNIX_DIAG_ICONS]);
+
+		s->nr_icons = nla_len(tb[UNIX_DIAG_ICONS]) / 4;
+		s->icons = calloc(s->nr_icons, sizeof(*s->icons));
+		if (!s->icons)
+			return -ENOMEM;
+		for (unsigned i = 0; i < s->nr_icons; i++)
+			s->icons[i] = v[i];
+	}
+	return 0;
+}
+
 static int on_unix(struct nl_msg *msg, void *arg)
 {
 	struct sock_table *t = arg;
@@ -136,8 +171,21 @@ static int on_unix(struct nl_msg *msg, void *arg)
 	s->state = m->udiag_state;
 	if (tb[UNIX_DIAG_NAME] && !(s->local = unix_name(tb[UNIX_DIAG_NAME])))
 		t->err = -ENOMEM;
-	if (tb[UNIX_DIAG_PEER])
+	if (tb[UNIX_DIAG_PEER]) {
+		s->has_diag_peer = true;
 		s->peer_ino = nla_get_u32(tb[UNIX_DIAG_PEER]);
+	}
+	if (tb[UNIX_DIAG_SHUTDOWN])
+		s->shutdown = nla_get_u8(tb[UNIX_DIAG_SHUTDOWN]);
+	if (tb[UNIX_DIAG_RQLEN] &&
+	    nla_len(tb[UNIX_DIAG_RQLEN]) >= (int)sizeof(struct unix_diag_rqlen)) {
+		const struct unix_diag_rqlen *q = nla_data(tb[UNIX_DIAG_RQLEN]);
+
+		s->rqueue = q->udiag_rqueue;
+		s->wqueue = q->udiag_wqueue;
+	}
+	if (on_unix_raw(t, s, tb) < 0)
+		t->err = -ENOMEM;
 	return NL_OK;
 }
 
@@ -229,7 +277,8 @@ static int diag_all(struct nl_sock *sk, struct sock_table *t)
 	struct unix_diag_req ureq = {
 		.sdiag_family = AF_UNIX,
 		.udiag_states = ~0u,
-		.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER,
+		.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS |
+			      UDIAG_SHOW_RQLEN,
 	};
 	static const int inet[][2] = {
 		{ AF_INET, IPPROTO_TCP }, { AF_INET, IPPROTO_UDP },
@@ -349,6 +398,60 @@ static int socket_getsockopt(struct dump_ctx *ctx, const struct fd_parms *p, Soc
 	return 0;
 }
 
+/* Whether a listener has the connection of client ino waiting to be
+ * accepted (its peer, not accepted yet, has no inode). O(sockets). */
+static bool sock_pending(const struct sock_table *t, uint64_t ino)
+{
+	for (unsigned i = 0; i < SOCK_BUCKETS; i++)
+		for (const struct sock_rec *s = t->buckets[i]; s; s = s->next)
+			for (unsigned j = 0; j < s->nr_icons; j++)
+				if (s->icons[j] == ino)
+					return true;
+	return false;
+}
+
+/* What sock_diag says of a unix socket beyond the common fields (the
+ * peer's name, for messages), then its queue and options (socket-unix.c). */
+static int socket_fill_unix(struct dump_ctx *ctx, const struct fd_parms *p,
+			    const struct sock_table *t, const struct sock_rec *s, SocketInfo *si)
+{
+	const struct sock_rec *peer = s->peer_ino ? sock_find(t, s->peer_ino) : NULL;
+
+	si->has_ino = true;
+	si->ino = s->ino;
+	si->has_shutdown = true;
+	si->shutdown = s->shutdown;
+	si->has_wqueue = true;
+	si->wqueue = s->wqueue;
+	si->has_rqueue = true;
+	si->rqueue = s->rqueue;
+	si->has_peer_gone = true;
+	si->peer_gone = s->has_diag_peer && !s->peer_ino && !sock_pending(t, s->ino);
+	if (s->name) {
+		si->name.data = malloc(s->name_len);
+		if (!si->name.data)
+			return -ENOMEM;
+		memcpy(si->name.data, s->name, s->name_len);
+		si->name.len = s->name_len;
+		si->has_name = true;
+	}
+	if (s->state == TCP_LISTEN) {
+		si->has_backlog = true;
+		si->backlog = s->wqueue;
+		si->has_wqueue = false;
+		if (s->nr_icons) {
+			si->icons = calloc(s->nr_icons, sizeof(*si->icons));
+			if (!si->icons)
+				return -ENOMEM;
+			memcpy(si->icons, s->icons, s->nr_icons * sizeof(*si->icons));
+			si->n_icons = s->nr_icons;
+		}
+	}
+	if (peer && peer->local && !si->peer && !(si->peer = strdup(peer->local)))
+		return -ENOMEM;
+	return sock_unix_describe(ctx, p, si);
+}
+
 static int socket_fill(struct dump_ctx *ctx, const struct fd_parms *p, SocketInfo *si)
 {
 	const struct sock_rec *s;
@@ -380,6 +483,8 @@ static int socket_fill(struct dump_ctx *ctx, const struct fd_parms *p, SocketInf
 		si->has_peer_ino = true;
 		si->peer_ino = s->peer_ino;
 	}
+	if (si->family == AF_UNIX)
+		return socket_fill_unix(ctx, p, t, s, si);
 	if (!sock_inet_is(si))
 		return 0;
 	/* a listener's: connections not yet accepted, and the backlog;
@@ -432,7 +537,8 @@ static const char *family_name(uint32_t family)
 	}
 }
 
-/* TCP and UDP as socket-inet.c says; every other socket is refused here. */
+/* TCP and UDP as socket-inet.c says, unix as socket-unix.c says; every
+ * other socket is refused here. */
 static int socket_check_task(struct rst_ctx *ctx, struct rst_task *t, const FdEntry *f,
 			     const FileDescEntry *fe)
 {
@@ -442,23 +548,20 @@ static int socket_check_task(struct rst_ctx *ctx, struct rst_task *t, const FdEn
 	if (sock_inet_is(si))
 		return sock_inet_check_task(ctx, t, f, fe);
 	if (si->family == AF_UNIX)
-		return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d fd %u: unix sockets can't be "
-				 "restored yet (a %s socket%s%s)", t->pe->pid, f->fd,
-				 si->type == SOCK_STREAM ? "stream" :
-				 si->type == SOCK_DGRAM ? "datagram" : "seqpacket",
-				 si->local && *si->local ? " bound to " : "",
-				 si->local && *si->local ? si->local : "");
+		return sock_unix_check_task(ctx, t, f, fe);
 	if (fam)
 		return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d fd %u: %s sockets of type %u, "
-				 "protocol %u can't be restored yet (only TCP listeners and UDP "
-				 "sockets come back)", t->pe->pid, f->fd, fam, si->type,
-				 si->protocol);
+				 "protocol %u can't be restored yet (only TCP listeners, UDP "
+				 "sockets and unix sockets come back)", t->pe->pid, f->fd, fam,
+				 si->type, si->protocol);
 	return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d fd %u: sockets of family %u can't be "
 			 "restored yet", t->pe->pid, f->fd, si->family);
 }
 
 static int socket_open(struct rst_ctx *ctx, FileDescEntry *fe, struct fd_open_state *st)
 {
+	if (fe->socket->family == AF_UNIX)
+		return sock_unix_open(ctx, fe, st);
 	if (!sock_inet_is(fe->socket))	/* refused by check_task, if any fd holds it */
 		return ckpt_fail(ctx->err, -EOPNOTSUPP, "file description %u: sockets of "
 				 "family %u can't be restored yet", fe->id, fe->socket->family);

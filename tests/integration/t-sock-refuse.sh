@@ -2,7 +2,8 @@
 # Sockets a restore can't bring back yet are refused by name: a killing
 # dump refuses before it kills, and the program runs on with its sockets
 # whole (it checks them itself): a TCP connection (to its own listener),
-# a UDP socket with a datagram queued, a unix socketpair.
+# a UDP socket with a datagram queued, a unix socket connected to a
+# process outside the tree, a unix socket with an fd in flight.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/restore-lib.sh"
 
@@ -14,6 +15,15 @@ start_target sockets udpqueue
 dump_refused "$TMP/udp" "pid $TPID fd [0-9]+: UDP socket 127\.0\.0\.1:[0-9]+ can't be restored yet: datagrams wait to be received"
 expect_status pass
 
-start_target sockets unix
-dump_refused "$TMP/unix" "pid $TPID fd [0-9]+: unix sockets can't be restored yet \(a stream socket\)"
+# a unix socketpair whose other end a process outside the tree holds
+start_target unixsk outside
+OUT=$(cat "$TSTATUS.outside") || fail "no pid of the process outside"
+track_pid "$OUT"
+dump_refused "$TMP/unix" "pid $TPID fd [0-9]+: unix stream socket \(inode [0-9]+\) is connected to inode [0-9]+ held outside the tree: a restore can't connect it again"
+expect_status pass
+wait_gone "$OUT"
+
+# a file descriptor in flight (SCM_RIGHTS queued, not received)
+start_target unixsk scm
+dump_refused "$TMP/scm" "pid $TPID fd [0-9]+: unix stream socket \(inode [0-9]+\) has 1 file descriptors in flight \(SCM_RIGHTS messages queued to it, not received yet\): ckpt can't restore them"
 expect_status pass

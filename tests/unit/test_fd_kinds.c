@@ -277,13 +277,94 @@ Test(fd_kinds, sockets_refused_by_kind)
 	si->family = AF_UNIX;
 	si->local = "@bus";
 	cr_assert_eq(check(1), -EOPNOTSUPP);
-	cr_assert(strstr(err.msg, "pid 10 fd 0: unix sockets can't be restored yet (a stream "
-			 "socket bound to @bus)"), "%s", err.msg);
+	cr_assert(strstr(err.msg, "pid 10 fd 0: unix stream socket (inode 0) can't be restored: "
+			 "it was recorded without what sock_diag says of it"), "%s", err.msg);
 
 	si = sock_desc(0, SOCK_RAW, 0, "127.0.0.1", 0);
 	si->family = AF_NETLINK;
 	cr_assert_eq(check(1), -EOPNOTSUPP);
 	cr_assert(strstr(err.msg, "pid 10 fd 0: netlink sockets of type 3"), "%s", err.msg);
+}
+
+/* A unix socket of inode ino, connected to peer (0: none). */
+static SocketInfo *unix_desc(unsigned i, int type, uint64_t ino, uint64_t peer)
+{
+	SocketInfo *si = &sock[i];
+
+	socket_info__init(si);
+	desc(i, FD_TYPE__FD_SOCKET, NULL)->socket = si;
+	si->family = AF_UNIX;
+	si->type = type;
+	si->has_state = true;
+	si->state = peer ? TCP_ESTABLISHED : TCP_CLOSE;
+	si->has_ino = si->has_shutdown = true;
+	si->ino = ino;
+	si->has_peer_ino = peer != 0;
+	si->peer_ino = peer;
+	return si;
+}
+
+static uint8_t unix_path[] = "/run/x.sock", unix_rel[] = "x.sock";
+
+Test(fd_kinds, unix_sockets_checked_by_peer_queue_and_name)
+{
+	uint64_t icon = 7, far = 99;
+	SocketInfo *si;
+
+	/* a pair inside the tree, of each type */
+	for (int type = SOCK_STREAM; type <= SOCK_SEQPACKET; type++) {
+		if (type == SOCK_RAW || type == SOCK_RDM)
+			continue;
+		unix_desc(0, type, 1, 2);
+		unix_desc(1, type, 2, 1);
+		cr_assert_eq(check(2), 0, "type %d: %s", type, err.msg);
+	}
+
+	/* its peer outside, by name or by inode */
+	unix_desc(0, SOCK_STREAM, 1, 3)->peer = "/run/bus";
+	cr_assert_eq(check(1), -EOPNOTSUPP);
+	cr_assert(strstr(err.msg, "pid 10 fd 0: unix stream socket (inode 1) is connected to "
+			 "/run/bus (inode 3) held outside the tree"), "%s", err.msg);
+	unix_desc(0, SOCK_DGRAM, 1, 3);
+	cr_assert_eq(check(1), -EOPNOTSUPP);
+	cr_assert(strstr(err.msg, "unix datagram socket (inode 1) is connected to inode 3 held "
+			 "outside the tree"), "%s", err.msg);
+
+	/* fds in flight */
+	unix_desc(0, SOCK_STREAM, 1, 2)->scm_rights = 2;
+	unix_desc(1, SOCK_STREAM, 2, 1);
+	cr_assert_eq(check(2), -EOPNOTSUPP);
+	cr_assert(strstr(err.msg, "pid 10 fd 0: unix stream socket (inode 1) has 2 file "
+			 "descriptors in flight"), "%s", err.msg);
+
+	/* a listener: its pending clients must be in the tree */
+	si = unix_desc(0, SOCK_STREAM, 1, 0);
+	si->state = TCP_LISTEN;
+	si->has_backlog = si->has_name = true;
+	si->backlog = 4;
+	si->name = (ProtobufCBinaryData){ sizeof(unix_path), unix_path };
+	si->n_icons = 1;
+	si->icons = &icon;
+	unix_desc(1, SOCK_STREAM, 7, 0)->state = TCP_ESTABLISHED;
+	cr_assert_eq(check(2), 0, "%s", err.msg);
+	si->icons = &far;
+	cr_assert_eq(check(1), -EOPNOTSUPP);
+	cr_assert(strstr(err.msg, "pid 10 fd 0: unix stream socket listening on /run/x.sock has "
+			 "a connection not accepted yet from a client outside the tree (inode "
+			 "99)"), "%s", err.msg);
+
+	/* a client whose listener (not in the tree) has not accepted it */
+	unix_desc(0, SOCK_STREAM, 7, 0)->state = TCP_ESTABLISHED;
+	cr_assert_eq(check(1), -EOPNOTSUPP);
+	cr_assert(strstr(err.msg, "is connected to a listener outside the tree that has not "
+			 "accepted the connection yet"), "%s", err.msg);
+
+	/* bound to a relative path */
+	si = unix_desc(0, SOCK_DGRAM, 1, 0);
+	si->has_name = true;
+	si->name = (ProtobufCBinaryData){ sizeof(unix_rel), unix_rel };
+	cr_assert_eq(check(1), -EOPNOTSUPP);
+	cr_assert(strstr(err.msg, "its path is relative"), "%s", err.msg);
 }
 
 /* A port taken here: the open names the address, pid and fd. */
