@@ -416,15 +416,11 @@ static int merge_one(struct merge *m, const char *file)
 static int merge_files(struct merge *m)
 {
 	struct dirent *de;
-	DIR *d;
-	int fd, r = 0;
+	DIR *d = fd_opendir(m->chain.link[0].dirfd);
+	int r = 0;
 
-	fd = openat(m->chain.link[0].dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = fd < 0 ? NULL : fdopendir(fd);
 	if (!d) {
 		r = negerrno();
-		if (fd >= 0)
-			close(fd);
 		return merge_fail(m, r, "cannot list %s", m->a->dir);
 	}
 	while (r == 0 && (de = readdir(d)))

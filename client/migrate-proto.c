@@ -261,16 +261,12 @@ static int send_file(struct xport *x, int dirfd, const char *name, const struct 
 int mig_send_dir(struct xport *x, int dirfd, const struct mig_held *held, size_t nr_held,
 		 uint32_t *files, uint64_t *bytes, struct ckpt_err *err)
 {
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	DIR *d = fd_opendir(dirfd);
 	struct dirent *e;
 	int r = 0;
 
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	if (!d)
 		return ckpt_fail(err, -errno, "cannot list the round's image set");
-	}
 	while (r == 0 && (e = readdir(d))) {
 		const struct mig_held *h = NULL;
 

@@ -29,15 +29,11 @@ struct link_pages {
 static int count_link_pages(struct show *s, int dirfd, const char *path, struct link_pages *ret)
 {
 	struct dirent *de;
-	DIR *d;
-	int fd, r = 0;
+	DIR *d = fd_opendir(dirfd);
+	int r = 0;
 
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = fd < 0 ? NULL : fdopendir(fd);
 	if (!d) {
 		r = negerrno();
-		if (fd >= 0)
-			close(fd);
 		return show_fail(s, r, EXIT_FAIL, "cannot list %s: %s", path, strerror(-r));
 	}
 	while (r == 0 && (de = readdir(d))) {

@@ -70,14 +70,11 @@ int show_need_set(struct show *s)
 
 int show_opendir(struct show *s, DIR **ret)
 {
-	int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	DIR *d = fd_opendir(s->dirfd);
 
 	if (!d) {
 		int r = negerrno();
 
-		if (fd >= 0)
-			close(fd);
 		return show_fail(s, r, EXIT_FAIL, "cannot list %s: %s", s->prefix, strerror(-r));
 	}
 	*ret = d;

@@ -116,6 +116,20 @@ int read_file_at(int dirfd, const char *path, char **ret_buf, size_t *ret_len)
 	return 0;
 }
 
+DIR *fd_opendir(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+
+	if (!d && fd >= 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
 int fd_path(int fd, char *buf, size_t len)
 {
 	char link[64];

@@ -4,6 +4,7 @@
 #ifndef CKPT_UTIL_H
 #define CKPT_UTIL_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -65,6 +66,9 @@ uint64_t now_us(void);
 /* The path of what this process's fd is open on, as /proc/self/fd shows
  * it, into buf (NUL-ended); 0, or -errno with buf "". */
 int fd_path(int fd, char *buf, size_t len);
+/* A directory stream over a description of its own of dirfd's directory
+ * (dirfd is left as it was, its offset too); NULL with errno set. */
+DIR *fd_opendir(int dirfd);
 
 /* The kernel shows an unlinked file's name with " (deleted)" appended
  * (/proc/PID/maps, fd links, exe). Whether path ends so; and cutting it

@@ -40,15 +40,11 @@ int rounds_get(pid_t pid, uint64_t start, char *buf, size_t len)
 /* Records whose process is gone (or is another one now). */
 static void rounds_prune(int dirfd)
 {
-	int fd = dup(dirfd);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	DIR *d = fd_opendir(dirfd);
 	struct dirent *de;
 
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	if (!d)
 		return;
-	}
 	while ((de = readdir(d))) {
 		unsigned long long start;
 		uint64_t now;
