@@ -273,15 +273,11 @@ static void stage_remove(struct migration *m)
  * (tmpfs frees it; their size, which the reader checks, stays). */
 static void stage_drop_pages(struct migration *m, int dirfd)
 {
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	DIR *d = fd_opendir(dirfd);
 	struct dirent *e;
 
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	if (!d)
 		return;
-	}
 	while ((e = readdir(d))) {
 		_cleanup_close_ int pf = -EBADF;
 		struct stat st;
@@ -298,6 +294,20 @@ static void stage_drop_pages(struct migration *m, int dirfd)
 
 /* --- rounds ----------------------------------------------------------------- */
 
+/* Round k's set in the staging directory, opened; or -errno, reported. */
+static int round_open(struct migration *m, unsigned k)
+{
+	char name[16];
+	int fd;
+
+	snprintf(name, sizeof(name), "%u", k);
+	fd = openat(m->stagefd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return ckpt_fail(&m->err, negerrno(), "round %u: its set is not in %s", k,
+				 m->stage);
+	return fd;
+}
+
 /* Send round k's set (already in the staging directory). */
 static int send_round(struct migration *m, unsigned k, bool final)
 {
@@ -306,14 +316,11 @@ static int send_round(struct migration *m, unsigned k, bool final)
 	_cleanup_close_ int dirfd = -EBADF;
 	MigAnswer *ans = NULL;
 	uint64_t t0 = now_us();
-	char name[16];
 	int r;
 
-	snprintf(name, sizeof(name), "%u", k);
-	dirfd = openat(m->stagefd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dirfd = round_open(m, k);
 	if (dirfd < 0)
-		return ckpt_fail(&m->err, negerrno(), "round %u: its set is not in %s", k,
-				 m->stage);
+		return dirfd;
 	round.round = k;
 	round.final = final;
 	round.has_postcopy = final && m->a->postcopy;
@@ -350,14 +357,11 @@ static int post_copy(struct migration *m, unsigned k)
 	_cleanup_close_ int dirfd = -EBADF;
 	struct pc_runs runs = { 0 };
 	uint64_t t0 = now_us();
-	char name[16];
 	int r;
 
-	snprintf(name, sizeof(name), "%u", k);
-	dirfd = openat(m->stagefd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dirfd = round_open(m, k);
 	if (dirfd < 0)
-		return ckpt_fail(&m->err, negerrno(), "round %u: its set is not in %s", k,
-				 m->stage);
+		return dirfd;
 	r = pc_stream(m->x, dirfd, &m->pc, &m->pc_bytes, &runs, &m->err);
 	if (r == 0 && !runs.got)
 		r = pc_answer(m->x, &runs, &m->err);

@@ -177,17 +177,13 @@ out:
 
 int pc_plan(int dirfd, struct pc_set *ret, struct ckpt_err *err)
 {
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	DIR *d = fd_opendir(dirfd);
 	struct dirent *e;
 	int r = 0;
 
 	*ret = (struct pc_set){ 0 };
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	if (!d)
 		return ckpt_fail(err, -errno, "cannot list the final round's image set");
-	}
 	while (r == 0 && (e = readdir(d))) {
 		enum img_kind kind;
 		unsigned id;
@@ -515,6 +511,55 @@ static int take_ask(struct xport *x, struct pc_set *s, int *feed, struct lazy_fe
 	return mig_send_msg(x, MIG_WANT, &w.base, err);
 }
 
+/* One frame of the source's while the held bytes come. */
+static int take_frame(struct xport *x, int dirfd, struct pc_set *s, int timeout_ms, bool *ended,
+		      struct ckpt_err *err)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	enum mig_frame t;
+	size_t len;
+	int r;
+
+	r = mig_recv(x, timeout_ms, &t, &buf, &len, err);
+	if (r < 0)
+		return r;
+	switch (t) {
+	case MIG_PAGES:
+		return take_pages(s, dirfd, buf, len, err);
+	case MIG_PAGES_END:
+		r = take_end(s, buf, len, err);
+		*ended = r == 0;
+		return r;
+	case MIG_ABORT:
+		return mig_aborted(x, buf, len, err);
+	default:
+		return ckpt_fail(err, -EBADMSG, "a %s frame from %s among the held pages",
+				 mig_frame_name(t), xport_peer(x));
+	}
+}
+
+/* Wait for p[] (the connection, the feed, done_fd); a record TLS holds
+ * already counts as the connection being readable. */
+static int serve_wait(struct xport *x, struct pollfd p[3], int timeout_ms, struct ckpt_err *err)
+{
+	int n;
+
+	if (p[0].fd >= 0 && xport_pending(x)) {
+		p[0].revents = POLLIN;
+		p[1].revents = p[2].revents = 0;
+		return 0;
+	}
+	n = poll(p, 3, timeout_ms);
+	if (n == 0)
+		return ckpt_fail(err, -ETIMEDOUT, "%s sent none of the held pages for %d s",
+				 xport_peer(x), timeout_ms / 1000);
+	if (n < 0 && errno == EINTR)
+		return ckpt_fail(err, -EINTR, "interrupted by a signal while the held pages came");
+	if (n < 0)
+		return ckpt_fail(err, negerrno(), "poll");
+	return 0;
+}
+
 int pc_serve(struct xport *x, int dirfd, struct pc_set *s, int feed, int done_fd,
 	     int (*on_done)(void *opaque), void *opaque, int timeout_ms, bool *done,
 	     struct ckpt_err *err)
@@ -524,7 +569,7 @@ int pc_serve(struct xport *x, int dirfd, struct pc_set *s, int feed, int done_fd
 	int r = 0;
 
 	*done = false;
-	while (!ended || !*done) {
+	while (r == 0 && (!ended || !*done)) {
 		struct pollfd p[3] = { { .fd = ended ? -1 : xport_fd(x), .events = POLLIN },
 				       { .fd = waiting ? -1 : feed, .events = POLLIN },
 				       { .fd = *done ? -1 : done_fd, .events = POLLIN } };
@@ -534,65 +579,23 @@ int pc_serve(struct xport *x, int dirfd, struct pc_set *s, int feed, int done_fd
 			feed_answer(&feed, &q, 0);
 			waiting = false;
 		}
-		if (ended || !xport_pending(x)) {
-			int n = poll(p, 3, timeout_ms);
-
-			if (n == 0) {
-				r = ckpt_fail(err, -ETIMEDOUT, "%s sent none of the held pages for "
-					      "%d s", xport_peer(x), timeout_ms / 1000);
-				break;
-			}
-			if (n < 0 && errno != EINTR) {
-				r = ckpt_fail(err, negerrno(), "poll");
-				break;
-			}
-			if (n < 0) {
-				r = ckpt_fail(err, -EINTR, "interrupted by a signal while the held "
-					      "pages came");
-				break;
-			}
-		} else {
-			p[0].revents = POLLIN;
-		}
-		if (p[2].revents) {
+		r = serve_wait(x, p, timeout_ms, err);
+		if (r == 0 && p[2].revents) {
 			*done = true;
 			r = on_done(opaque);
-			if (r)
-				break;
 		}
-		if (p[0].revents) {
-			_cleanup_free_ uint8_t *buf = NULL;
-			enum mig_frame t;
-			size_t len;
-
-			r = mig_recv(x, timeout_ms, &t, &buf, &len, err);
-			if (r < 0)
-				break;
-			if (t == MIG_PAGES)
-				r = take_pages(s, dirfd, buf, len, err);
-			else if (t == MIG_PAGES_END)
-				r = take_end(s, buf, len, err), ended = r == 0;
-			else if (t == MIG_ABORT)
-				r = mig_aborted(x, buf, len, err);
-			else
-				r = ckpt_fail(err, -EBADMSG, "a %s frame from %s among the held "
-					      "pages", mig_frame_name(t), xport_peer(x));
-			if (r < 0)
-				break;
-		}
-		if (feed >= 0 && !waiting && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+		if (r == 0 && p[0].revents)
+			r = take_frame(x, dirfd, s, timeout_ms, &ended, err);
+		if (r == 0 && feed >= 0 && !waiting && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
 			r = take_ask(x, s, &feed, &q, &waiting, err);
-			if (r < 0)
-				break;
-		}
 	}
-	if (r == 0 && waiting)
-		feed_answer(&feed, &q, 0);
-	if (feed >= 0) {
-		if (r == 0)	/* ask no more: every byte is in */
+	if (feed >= 0 && r == 0) {
+		if (waiting)
+			feed_answer(&feed, &q, 0);
+		if (feed >= 0)	/* ask no more: every byte is in */
 			send(feed, &all, sizeof(all), MSG_NOSIGNAL);
-		else if (waiting)
-			feed_answer(&feed, &q, r);
+	} else if (feed >= 0 && waiting) {
+		feed_answer(&feed, &q, r < 0 ? r : -ECANCELED);
 	}
 	if (feed >= 0)
 		close(feed);
