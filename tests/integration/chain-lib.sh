@@ -43,12 +43,3 @@ sys.exit(1)
 PY
 }
 
-# flip FILE OFFSET: invert one byte of FILE in place.
-flip()
-{
-	python3 - "$1" "$2" <<'PY' || fail "cannot damage $1"
-import sys
-with open(sys.argv[1], "r+b") as f:
-    f.seek(int(sys.argv[2])); b = f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))
-PY
-}

@@ -527,6 +527,18 @@ imgcmp()
 	log "$(tail -n 1 "$out")"	# "imgcmp: OK: ..."
 }
 
+# flip FILE OFFSET [MASK]: invert the bits of MASK (default 0xff) in one
+# byte of FILE, in place (a corrupted image).
+flip()
+{
+	python3 - "$1" "$2" "${3:-255}" <<'PY' || fail "cannot damage $1"
+import sys
+with open(sys.argv[1], "r+b") as f:
+    off = int(sys.argv[2])
+    f.seek(off); b = f.read(1); f.seek(off); f.write(bytes([b[0] ^ int(sys.argv[3], 0)]))
+PY
+}
+
 # show_json DIR: `ckptctl show DIR` must succeed and print valid JSON, which
 # is left in $TMP/show.json.
 show_json()

@@ -18,14 +18,6 @@ fresh()
 	cp -a "$GOOD" "$TMP/bad"
 }
 
-flip()	# FILE OFFSET
-{
-	python3 -c '
-import sys
-f = open(sys.argv[1], "r+b"); off = int(sys.argv[2]); f.seek(off); b = f.read(1)
-f.seek(off); f.write(bytes([b[0] ^ 0x55]))' "$1" "$2"
-}
-
 bad_show()	# PATTERN: show must refuse with exit 5
 {
 	expect_fail 5 "$1" ckptctl show "$TMP/bad"

@@ -38,14 +38,7 @@ read -r PAGES OFF LEN VADDR <"$TMP/victim"
 [ -f "$TMP/a/$PAGES" ] || fail "no $PAGES in the image set"
 # flip one byte in the middle of the block
 AT=$((OFF + LEN / 2 + 7))
-python3 - "$TMP/a/$PAGES" "$AT" <<'PY' || fail "cannot corrupt $PAGES"
-import sys
-with open(sys.argv[1], "r+b") as f:
-    f.seek(int(sys.argv[2]))
-    b = f.read(1)
-    f.seek(int(sys.argv[2]))
-    f.write(bytes([b[0] ^ 0x01]))
-PY
+flip "$TMP/a/$PAGES" "$AT" 0x01
 HEXOFF=$(printf '%#x' "$OFF")
 log "corrupted $PAGES at $AT: the block at offset $HEXOFF ($LEN bytes, vaddr $(printf '%#x' "$VADDR"))"
 restore_lazy "$TMP/a"
@@ -172,14 +165,7 @@ b = blocks[len(blocks) // 2]
 with open(os.environ["OUT"], "w") as f:
     print("pages-%d.img" % pm["head"]["pages_id"], ps + b["off"] * ps, b["nr_pages"] * ps, file=f)'
 read -r PAGES OFF LEN <"$TMP/victim"
-python3 - "$TMP/d/0/$PAGES" "$((OFF + LEN - 5))" <<'PY' || fail "cannot corrupt $PAGES"
-import sys
-with open(sys.argv[1], "r+b") as f:
-    f.seek(int(sys.argv[2]))
-    b = f.read(1)
-    f.seek(int(sys.argv[2]))
-    f.write(bytes([b[0] ^ 0x80]))
-PY
+flip "$TMP/d/0/$PAGES" "$((OFF + LEN - 5))" 0x80
 HEXOFF=$(printf '%#x' "$OFF")
 log "corrupted the parent's $PAGES near the end of the split block at $HEXOFF"
 restore_lazy "$TMP/d/1"

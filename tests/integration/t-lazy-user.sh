@@ -62,14 +62,7 @@ ps = pm["head"]["page_size"]
 with open(os.environ["OUT"], "w") as f:
     print("pages-%d.img" % pm["head"]["pages_id"], ps + b["off"] * ps, file=f)'
 read -r PAGES OFF <"$TMP/victim"
-python3 - "$U/b/$PAGES" "$((OFF + 100))" <<'PY' || fail "cannot corrupt $PAGES"
-import sys
-with open(sys.argv[1], "r+b") as f:
-    f.seek(int(sys.argv[2]))
-    b = f.read(1)
-    f.seek(int(sys.argv[2]))
-    f.write(bytes([b[0] ^ 0x80]))
-PY
+flip "$U/b/$PAGES" "$((OFF + 100))" 0x80
 $AS_USER "$CKPTCTL" restore -D "$U/b" --lazy >"$TMP/restore.out" 2>&1 ||
 	fail "the user's restore --lazy of the corrupted set: $(cat "$TMP/restore.out")"
 track_pid "$TPID"

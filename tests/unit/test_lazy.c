@@ -471,43 +471,40 @@ static void registry_drop(pid_t root)
 	unlink(path);
 }
 
-Test(lazy, every_byte_right_through_faults_fork_and_moves, .timeout = 60)
+/* Serve f's child through its work to the end: every byte right. */
+static void serve_work(struct fx *f)
 {
-	struct fx f;
 	char msg[1024];
 	struct lazy_entry e;
 	int st, r;
 
-	fx_init(&f, M_WORK);
-	start(&f);
-	wait_ready(&f);
-	commit_and_go(&f);
-	r = server_result(&f, msg);
+	start(f);
+	wait_ready(f);
+	commit_and_go(f);
+	r = server_result(f, msg);
 	cr_assert_eq(r, 0, "lazy_serve: %d %s", r, msg);
-	st = child_status(&f);
+	st = child_status(f);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child: status 0x%x", st);
-	cr_assert_not(registry_entry(f.child, &e), "a done restore left its registry entry");
-	fds_close(&f);
-	fx_fini(&f);
+	cr_assert_not(registry_entry(f->child, &e), "a done restore left its registry entry");
+	fds_close(f);
+	fx_fini(f);
+}
+
+Test(lazy, every_byte_right_through_faults_fork_and_moves, .timeout = 60)
+{
+	struct fx f;
+
+	fx_init(&f, M_WORK);
+	serve_work(&f);
 }
 
 Test(lazy, pieces_of_a_parents_block_read_whole_and_copied_right, .timeout = 60)
 {
 	struct fx f;
-	char msg[1024];
-	int st, r;
 
 	fx_init(&f, M_WORK);
 	fx_split(&f);
-	start(&f);
-	wait_ready(&f);
-	commit_and_go(&f);
-	r = server_result(&f, msg);
-	cr_assert_eq(r, 0, "lazy_serve: %d %s", r, msg);
-	st = child_status(&f);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child: status 0x%x", st);
-	fds_close(&f);
-	fx_fini(&f);
+	serve_work(&f);
 }
 
 Test(lazy, bad_block_kills_and_names_file_and_offset, .timeout = 30)
