@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,16 +21,24 @@
 
 #include "common/util.h"
 #include "daemon/dump.h"
+#include "daemon/dump-incr.h"
 #include "daemon/dump-io.h"
+#include "daemon/files/tty.h"
 #include "daemon/inject.h"
+#include "daemon/loginuid.h"
 #include "daemon/proc.h"
 #include "daemon/regs.h"
 #include "daemon/sched.h"
+#include "daemon/seccomp.h"
 #include "daemon/signals.h"
 #include "daemon/timers.h"
 #include "images/img.h"
 #include "core.pb-c.h"
 #include "pstree.pb-c.h"
+
+#ifndef MEMBARRIER_CMD_GET_REGISTRATIONS
+#define MEMBARRIER_CMD_GET_REGISTRATIONS (1 << 9)	/* Linux 6.3 */
+#endif
 
 /* Killed meanwhile? Then whatever failed, that is the story to tell. */
 static bool exited(pid_t pid, int r)
@@ -144,10 +153,12 @@ struct task_core {
 	PosixTimerEntry *pt;
 	PosixTimerEntry **ptp;
 	struct siginfo_list shared;
+	struct seccomp_set seccomp;
 };
 
 static void task_core_free(struct task_core *c)
 {
+	seccomp_set_free(&c->seccomp);
 	proc_status_free(&c->status);
 	free(c->pt);
 	free(c->ptp);
@@ -188,69 +199,52 @@ static const char *creds_differ(const struct proc_status *a, const struct proc_s
 	return NULL;
 }
 
-/* The image holds one set of credentials per process (the restorer gives
- * it to every thread): a thread that changed its own with raw syscalls
- * (glibc changes all threads together) would come back wrong. */
-static int check_thread_creds(struct dump_ctx *ctx, struct task *t, const struct proc_status *main)
+/* Thread th's credentials: /proc/TID/status (st) and its securebits. */
+static int creds_from_status(struct dump_ctx *ctx, struct task *t, struct thread *th,
+			     const struct proc_status *st, CredsEntry *e)
 {
-	for (unsigned i = 1; i < t->nr_threads; i++) {
-		struct proc_status st = { 0 };
-		const char *what;
-		int r = proc_read_status(t->threads[i].tid, &st);
+	unsigned long args[6] = { PR_GET_SECUREBITS };
+	long ret;
+	int r;
 
-		if (r < 0)
-			return core_fail(ctx, t->pid, r, "cannot parse /proc/%d/status",
-					 t->threads[i].tid);
-		what = creds_differ(main, &st);
-		proc_status_free(&st);
-		if (what)
-			return ckpt_fail(ctx->err, -EOPNOTSUPP,
-					 "pid %d: thread %d has %s of its own, unlike the main "
-					 "thread: per-thread credentials can't be saved",
-					 t->pid, t->threads[i].tid, what);
-	}
+	*e = (CredsEntry)CREDS_ENTRY__INIT;
+	e->uid = st->uid[0];
+	e->euid = st->uid[1];
+	e->suid = st->uid[2];
+	e->fsuid = st->uid[3];
+	e->gid = st->gid[0];
+	e->egid = st->gid[1];
+	e->sgid = st->gid[2];
+	e->fsgid = st->gid[3];
+	e->groups = st->groups;
+	e->n_groups = st->nr_groups;
+	e->cap_inh = st->cap_inh;
+	e->cap_prm = st->cap_prm;
+	e->cap_eff = st->cap_eff;
+	e->cap_bnd = st->cap_bnd;
+	e->cap_amb = st->cap_amb;
+	e->has_no_new_privs = true;
+	e->no_new_privs = st->no_new_privs;
+	r = core_inject(ctx, t, th, "prctl(PR_GET_SECUREBITS)", __NR_prctl, args, &ret);
+	if (r < 0)
+		return r;
+	if (ret < 0)
+		return ckpt_fail(ctx->err, (int)ret, "pid %d: thread %d: prctl(PR_GET_SECUREBITS) "
+				 "failed", t->pid, th->tid);
+	e->has_securebits = true;
+	e->securebits = ret;
 	return 0;
 }
 
 static int dump_creds(struct dump_ctx *ctx, struct task *t, struct task_core *c)
 {
-	unsigned long args[6] = { PR_GET_SECUREBITS };
 	CredsEntry *e = &c->creds;
-	long ret;
 	int r;
 
 	r = proc_read_status(t->pid, &c->status);
 	if (r < 0)
 		return core_fail(ctx, t->pid, r, "cannot parse /proc/%d/status", t->pid);
-	r = check_thread_creds(ctx, t, &c->status);
-	if (r < 0)
-		return r;
-	*e = (CredsEntry)CREDS_ENTRY__INIT;
-	e->uid = c->status.uid[0];
-	e->euid = c->status.uid[1];
-	e->suid = c->status.uid[2];
-	e->fsuid = c->status.uid[3];
-	e->gid = c->status.gid[0];
-	e->egid = c->status.gid[1];
-	e->sgid = c->status.gid[2];
-	e->fsgid = c->status.gid[3];
-	e->groups = c->status.groups;
-	e->n_groups = c->status.nr_groups;
-	e->cap_inh = c->status.cap_inh;
-	e->cap_prm = c->status.cap_prm;
-	e->cap_eff = c->status.cap_eff;
-	e->cap_bnd = c->status.cap_bnd;
-	e->cap_amb = c->status.cap_amb;
-	e->has_no_new_privs = true;
-	e->no_new_privs = c->status.no_new_privs;
-	r = core_inject(ctx, t, &t->threads[0], "prctl(PR_GET_SECUREBITS)", __NR_prctl, args, &ret);
-	if (r < 0)
-		return r;
-	if (ret < 0)
-		return ckpt_fail(ctx->err, (int)ret, "pid %d: prctl(PR_GET_SECUREBITS) failed", t->pid);
-	e->has_securebits = true;
-	e->securebits = ret;
-	return 0;
+	return creds_from_status(ctx, t, &t->threads[0], &c->status, e);
 }
 
 static int dump_rlimits(struct dump_ctx *ctx, struct task *t, struct task_core *c)
@@ -315,6 +309,27 @@ static int dump_signals_timers(struct dump_ctx *ctx, struct task *t, struct task
 	return 0;
 }
 
+/* The audit loginuid (daemon/loginuid.c); absent without audit. A
+ * restore by this ckptd that could not set it is said now. */
+static int dump_loginuid(struct dump_ctx *ctx, struct task *t, struct task_core *c)
+{
+	uint32_t v;
+	int r = loginuid_read(t->pid, &v);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return core_fail(ctx, t->pid, r, "cannot read /proc/%d/loginuid", t->pid);
+	c->e.has_loginuid = true;
+	c->e.loginuid = v;
+	if (!loginuid_restorable(v, ctx->opts->requester_uid, ctx->opts->requester))
+		incr_warn(ctx->incr, "pid %d: its loginuid %u will not be restored: ckptd's own "
+			  "is set (changing it needs CAP_AUDIT_CONTROL, which ckptd drops)%s; the "
+			  "restored process keeps ckptd's", t->pid, v,
+			  ctx->opts->requester_uid ? ", or it is not the requester's" : "");
+	return 0;
+}
+
 static int dump_task_misc(struct dump_ctx *ctx, struct task *t, struct task_core *c)
 {
 	unsigned long args[6] = { PR_GET_DUMPABLE };
@@ -353,6 +368,9 @@ static int dump_task_misc(struct dump_ctx *ctx, struct task *t, struct task_core
 		c->e.has_timerslack_ns = true;
 		c->e.timerslack_ns = (unsigned long)ret;
 	}
+	r = dump_loginuid(ctx, t, c);
+	if (r < 0)
+		return r;
 	r = sched_dump_oom(t->pid, &c->e.oom_score_adj);
 	if (r < 0)
 		return core_fail(ctx, t->pid, r, "cannot read /proc/%d/oom_score_adj", t->pid);
@@ -403,7 +421,19 @@ static int dump_task_prctl(struct dump_ctx *ctx, struct task *t, struct task_cor
 		c->e.has_child_subreaper = true;
 		c->e.child_subreaper = v != 0;
 	}
-	return r < 0 ? r : 0;
+	if (r < 0)
+		return r;
+	/* per mm, asked of the task: fails (EINVAL) before Linux 6.3 */
+	args[0] = MEMBARRIER_CMD_GET_REGISTRATIONS;
+	r = core_inject(ctx, t, &t->threads[0], "membarrier(MEMBARRIER_CMD_GET_REGISTRATIONS)",
+			__NR_membarrier, args, &ret);
+	if (r < 0)
+		return r;
+	if (ret >= 0) {
+		c->e.has_membarrier = true;
+		c->e.membarrier = (uint32_t)ret;
+	}
+	return 0;
 }
 
 /* Everything a thread_core_entry points at. */
@@ -416,10 +446,15 @@ struct thread_core {
 	SchedEntry sched;
 	struct siginfo_list pending;
 	char comm[64];
+	uint32_t *seccomp_chain;
+	struct proc_status status;	/* threads other than the main one */
+	CredsEntry creds;		/* when they differ from the process's */
 };
 
 static void thread_core_free(struct thread_core *c)
 {
+	proc_status_free(&c->status);
+	free(c->seccomp_chain);
 	free(c->xsave);
 	siginfo_list_free(&c->pending);
 }
@@ -511,6 +546,48 @@ static int dump_thread(struct dump_ctx *ctx, struct task *t, struct thread *th,
 	return 0;
 }
 
+/* Per-thread state of /proc/TID/status: credentials a thread set for
+ * itself with raw syscalls (glibc changes all threads together) are kept
+ * in its own entry, and its seccomp filters go into the task's set
+ * (daemon/seccomp.c). The restorer installs the filters after the
+ * credentials: seccomp() needs no_new_privs or CAP_SYS_ADMIN then. */
+static int dump_thread_status(struct dump_ctx *ctx, struct task *t, unsigned i,
+			      struct task_core *tc, struct thread_core *c)
+{
+	const struct proc_status *st = &tc->status;
+	const CredsEntry *cr = &tc->creds;
+	bool can;
+	size_t n;
+	int r;
+
+	if (i > 0) {
+		r = proc_read_status(t->threads[i].tid, &c->status);
+		if (r < 0)
+			return core_fail(ctx, t->pid, r, "cannot parse /proc/%d/status",
+					 t->threads[i].tid);
+		st = &c->status;
+		if (creds_differ(&tc->status, st)) {
+			r = creds_from_status(ctx, t, &t->threads[i], st, &c->creds);
+			if (r < 0)
+				return r;
+			c->e.creds = &c->creds;
+			cr = &c->creds;
+		}
+	}
+	can = cr->no_new_privs || (cr->cap_eff & (1ULL << CAP_SYS_ADMIN));
+	r = seccomp_dump_thread(ctx, t, t->threads[i].tid, st->seccomp, can, &tc->seccomp,
+				&c->seccomp_chain, &n);
+	if (r < 0)
+		return r;
+	if (st->seccomp) {
+		c->e.has_seccomp_mode = true;
+		c->e.seccomp_mode = st->seccomp;
+	}
+	c->e.seccomp_chain = c->seccomp_chain;
+	c->e.n_seccomp_chain = n;
+	return 0;
+}
+
 /* Collect and write core-PID.img; the scratch page is mapped around it. */
 static int dump_core(struct dump_ctx *ctx, struct task *t, struct task_core *tc,
 		     struct thread_core *thc, ProtobufCMessage **m, struct core_result *res)
@@ -528,10 +605,14 @@ static int dump_core(struct dump_ctx *ctx, struct task *t, struct task_core *tc,
 	m[0] = &tc->e.base;
 	for (unsigned i = 0; i < t->nr_threads; i++) {
 		r = dump_thread(ctx, t, &t->threads[i], &thc[i], res);
+		if (r == 0)
+			r = dump_thread_status(ctx, t, i, tc, &thc[i]);
 		if (r < 0)
 			return r;
 		m[i + 1] = &thc[i].e.base;
 	}
+	tc->e.seccomp_filters = tc->seccomp.fp;
+	tc->e.n_seccomp_filters = tc->seccomp.n;
 	return 0;
 }
 

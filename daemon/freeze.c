@@ -14,12 +14,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/kcmp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -104,11 +106,10 @@ static int check_traced(struct dump_ctx *ctx, pid_t pid, pid_t tid)
 	if (tracer)
 		return ckpt_fail(ctx->err, -EBUSY, "pid %d is already traced by pid %d",
 				 tid == pid ? pid : tid, tracer);
-	/* injected syscalls could be refused, or kill it; and the image has
-	 * no place for the filters, so a restore would drop them */
-	if (st.seccomp)
-		return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d runs under seccomp (mode %d), "
-				 "which ckpt cannot save", tid, st.seccomp);
+	/* filters are saved (seccomp.c); strict mode can't be restored */
+	if (st.seccomp == 1)
+		return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d runs in seccomp strict mode, "
+				 "which ckpt cannot restore (only filters can)", tid);
 	return 0;
 }
 
@@ -206,6 +207,21 @@ static int seize_round(struct dump_ctx *ctx, struct task *t, unsigned *ret_new)
 	return r;
 }
 
+/* The child of pid that shares its memory (kcmp KCMP_VM): the vfork
+ * child a vfork parent waits for; 0 when none. */
+static pid_t vfork_child(pid_t pid)
+{
+	_cleanup_free_ pid_t *kids = NULL;
+	unsigned nr;
+
+	if (proc_read_children(pid, &kids, &nr) < 0)
+		return 0;
+	for (unsigned i = 0; i < nr; i++)
+		if (syscall(SYS_kcmp, pid, kids[i], KCMP_VM, 0, 0) == 0)
+			return kids[i];
+	return 0;
+}
+
 /* A thread in uninterruptible sleep (a vfork parent until its child
  * execs, I/O on a dead server) can't take a ptrace stop, and a seized
  * thread that never stops can't be detached either: refuse before seizing
@@ -214,6 +230,7 @@ static int check_stoppable(struct dump_ctx *ctx, struct task *t)
 {
 	_cleanup_free_ pid_t *tids = NULL;
 	unsigned nr;
+	pid_t child;
 	int r;
 
 	r = proc_read_tids(t->pid, &tids, &nr);
@@ -225,6 +242,12 @@ static int check_stoppable(struct dump_ctx *ctx, struct task *t)
 		for (unsigned ms = 0;; ms += 10) {
 			if (proc_read_stat(tids[i], &st) < 0 || st.state != 'D')
 				break;
+			if (ms >= D_STATE_WAIT_MS && (child = vfork_child(t->pid)))
+				return ckpt_fail(ctx->err, -EBUSY, "pid %d: thread %d is in "
+						 "uninterruptible sleep: it is a vfork parent "
+						 "waiting for its child pid %d, which shares its "
+						 "memory until it calls exec or exits; dump once "
+						 "it has", t->pid, tids[i], child);
 			if (ms >= D_STATE_WAIT_MS)
 				return ckpt_fail(ctx->err, -EBUSY, "pid %d: thread %d is in "
 						 "uninterruptible sleep (a vfork parent, or "
@@ -310,7 +333,8 @@ static int add_zombie(struct dump_ctx *ctx, struct task *t, const struct proc_st
 
 	if (proc_read_tids(t->pid, &tids, &nr) == 0 && nr > 1)
 		return ckpt_fail(ctx->err, -EBUSY, "pid %d: its main thread has exited while "
-				 "%u other threads run; such a process cannot be dumped", t->pid, nr - 1);
+				 "%u other threads run; such a process cannot be dumped (ckpt does "
+				 "not restore a process without its main thread)", t->pid, nr - 1);
 	t->state = TS_ZOMBIE;
 	t->exit_code = st->exit_code;
 	t->threads = calloc(1, sizeof(*t->threads));
@@ -506,8 +530,9 @@ static int recheck_dumpable(struct dump_ctx *ctx, const struct task *t)
 
 /* Every thread, frozen (it cannot install a filter any more): a seccomp
  * filter is per thread unless synchronised, and seize_task looked at the
- * main thread only. A filter the image cannot hold would be dropped by a
- * restore, and the calls it denies would then succeed. */
+ * main thread only. Strict mode is refused; a thread under a filter gets
+ * PTRACE_O_SUSPEND_SECCOMP, so that the syscalls the dump injects pass
+ * (its filters are saved by seccomp.c and installed again at restore). */
 static int recheck_seccomp(struct dump_ctx *ctx)
 {
 	for (unsigned i = 0; i < ctx->tree.nr_tasks; i++) {
@@ -517,13 +542,20 @@ static int recheck_seccomp(struct dump_ctx *ctx)
 			pid_t tid = t->threads[j].tid;
 			struct proc_status st;
 
-			if (tid == t->pid || proc_read_status(tid, &st) < 0)
-				continue;	/* the main thread's was checked; gone */
+			if (proc_read_status(tid, &st) < 0)
+				continue;	/* gone */
 			proc_status_free(&st);
-			if (st.seccomp)
+			if (st.seccomp == 1)
 				return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d (thread %d) runs "
-						 "under seccomp (mode %d), which ckpt cannot save",
-						 t->pid, tid, st.seccomp);
+						 "in seccomp strict mode, which ckpt cannot restore "
+						 "(only filters can)", t->pid, tid);
+			if (st.seccomp && ptrace(PTRACE_SETOPTIONS, tid, NULL,
+						 (void *)(long)(PTRACE_O_TRACESYSGOOD |
+								PTRACE_O_SUSPEND_SECCOMP)) < 0)
+				return ckpt_fail(ctx->err, negerrno(), "pid %d (thread %d) runs "
+						 "under seccomp and ckptd cannot suspend its filter "
+						 "(PTRACE_O_SUSPEND_SECCOMP needs CAP_SYS_ADMIN)",
+						 t->pid, tid);
 		}
 	}
 	return 0;

@@ -370,6 +370,14 @@ static int write_vma(struct mm_dump *d, struct img *img, const struct vma *v)
 	}
 	if (v->name[0])
 		e.name = v->name;
+	if (v->vmflags & VMF_HT) {
+		e.has_hugetlb_kb = true;
+		e.hugetlb_kb = v->page_kb;
+	}
+	if (v->kind == VMA_KIND__VMA_FILE_SHARED && (v->vmflags & VMF_MW)) {
+		e.has_may_write = true;
+		e.may_write = true;
+	}
 	if (vma_has_file(v) || vma_is_shared_anon(v)) {
 		r = vma_object(d, v, &e, &fi, &path);
 		if (r < 0)
@@ -566,10 +574,13 @@ static int scan_vma_tracked(struct mm_dump *d, const struct vma *v)
 
 /* With a live tracker, a VMA the parent has exactly (and a task it has)
  * is scanned against the tracker's and the parent's runs; anything else is
- * saved whole, as a full dump does (the hash tracker decides in the pipe). */
+ * saved whole, as a full dump does (the hash tracker decides in the pipe).
+ * hugetlb memory is always saved whole: soft-dirty does not follow its
+ * pages, and the trackers see it through maps, without its VmFlags. */
 static int scan_vma_incr(struct mm_dump *d, const struct vma *v)
 {
-	bool tracked = d->have_parent && mm_parent_same_vma(&d->parent, v);
+	bool tracked = d->have_parent && !(v->vmflags & VMF_HT) &&
+		       mm_parent_same_vma(&d->parent, v);
 
 	if (tracked)
 		return scan_vma_tracked(d, v);

@@ -205,6 +205,17 @@ int rst_check_creds(struct rst_ctx *ctx)
 		field = rst_creds_refusal(t->core->creds, &rq);
 		if (field)
 			r = refuse_creds(ctx, t, &rq, field);
+		/* a thread with credentials of its own: the same rules */
+		for (unsigned j = 0; j < t->nr_threads && r == 0; j++) {
+			if (!t->threads[j]->creds)
+				continue;
+			field = rst_creds_refusal(t->threads[j]->creds, &rq);
+			if (field)
+				r = ckpt_fail(ctx->err, -EPERM, "pid %d: thread %d ran with %s of "
+					      "its own that uid %u may not restore; only root may "
+					      "restore it", t->pe->pid, t->threads[j]->tid, field,
+					      rq.uid);
+		}
 	}
 	rst_requester_free(&rq);
 	return r;

@@ -292,9 +292,13 @@ void rst_vma_key(VmaEntry *v, char *buf, size_t len)
 		rst_clean_path(v->file->path, buf, len);
 }
 
+/* A shared view that is writable, or may become so by mprotect (VmFlags
+ * "mw" at dump: the process opened the file for writing); fill_vmas()
+ * (restore-mm.c) picks the fd by the same rule. */
 static bool vma_wants_write(VmaEntry *v)
 {
-	return v->kind == VMA_KIND__VMA_FILE_SHARED && (v->prot & PROT_WRITE);
+	return v->kind == VMA_KIND__VMA_FILE_SHARED &&
+	       ((v->prot & PROT_WRITE) || (v->has_may_write && v->may_write));
 }
 
 static int open_vmfile(struct rst_ctx *ctx, struct rst_task *t, VmaEntry *v)

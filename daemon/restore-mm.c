@@ -5,6 +5,7 @@
  * Engine side (the intermediate process): read the blob's status report
  * and answer RESTORE_GO. */
 #include "daemon/restore-int.h"
+#include "daemon/restore-seccomp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -87,6 +88,54 @@ static int check_guards(struct rst_ctx *ctx, struct rst_task *t)
 	return 0;
 }
 
+/* hugetlb VMAs (private anonymous MAP_HUGETLB, daemon/vma.c): a page
+ * size mmap can name, and a pool here of that size at least as large as
+ * the task's hugetlb memory (the whole pool, not its free pages: a dump
+ * validates while the tree still holds its own). */
+static int check_hugetlb(struct rst_ctx *ctx, struct rst_task *t)
+{
+	for (unsigned i = 0; i < t->nr_vmas; i++) {
+		VmaEntry *v = t->vmas[i];
+		uint64_t need = 0, kb, pool;
+		_cleanup_free_ char *text = NULL;
+		char path[96];
+		int r;
+
+		if (!v->has_hugetlb_kb)
+			continue;
+		kb = v->hugetlb_kb;
+		if (v->kind != VMA_KIND__VMA_ANON_PRIVATE || !vma_hugetlb_flags(kb) ||
+		    (v->start | v->end) % (kb * 1024))
+			return ckpt_fail(ctx->err, -EBADMSG, "mm-%d.img: vma %" PRIx64 "-%" PRIx64
+					 ": hugetlb memory of %" PRIu64 " kB pages that is not "
+					 "private anonymous or not aligned to its pages",
+					 t->pe->pid, v->start, v->end, kb);
+		for (unsigned j = 0; j < t->nr_vmas; j++)
+			if (t->vmas[j]->has_hugetlb_kb && t->vmas[j]->hugetlb_kb == kb) {
+				if (j < i)
+					break;	/* counted with an earlier VMA */
+				need += (t->vmas[j]->end - t->vmas[j]->start) / (kb * 1024);
+			}
+		if (!need)
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%" PRIu64
+			 "kB/nr_hugepages", kb);
+		r = read_file_at(AT_FDCWD, path, &text, NULL);
+		if (r < 0)
+			return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d: vma %" PRIx64 "-%" PRIx64
+					 " is hugetlb memory of %" PRIu64 " kB pages, which this "
+					 "kernel does not offer (no %s)", t->pe->pid, v->start,
+					 v->end, kb, path);
+		pool = strtoull(text, NULL, 10);
+		if (pool < need)
+			return ckpt_fail(ctx->err, -ENOMEM, "pid %d: vma %" PRIx64 "-%" PRIx64
+					 " is hugetlb memory: the task needs %" PRIu64 " huge pages "
+					 "of %" PRIu64 " kB, the pool has %" PRIu64 " (raise %s)",
+					 t->pe->pid, v->start, v->end, need, kb, pool, path);
+	}
+	return 0;
+}
+
 int rst_check_mm(struct rst_ctx *ctx, struct rst_task *t)
 {
 	pid_t pid = t->pe->pid;
@@ -94,6 +143,10 @@ int rst_check_mm(struct rst_ctx *ctx, struct rst_task *t)
 	int r;
 
 	r = check_guards(ctx, t);
+	if (r == 0)
+		r = check_hugetlb(ctx, t);
+	if (r == 0)
+		r = rst_check_seccomp(ctx, t);
 	if (r < 0)
 		return r;
 
@@ -104,6 +157,9 @@ int rst_check_mm(struct rst_ctx *ctx, struct rst_task *t)
 		if (t->threads[i]->xsave.len > RESTORE_XSAVE_MAX)
 			return ckpt_fail(ctx->err, -E2BIG, "pid %d tid %d: xsave area of %zu bytes",
 					 pid, t->threads[i]->tid, t->threads[i]->xsave.len);
+		if (t->threads[i]->creds && t->threads[i]->creds->n_groups > RESTORE_MAX_GROUPS)
+			return ckpt_fail(ctx->err, -E2BIG, "core-%d.img: tid %d: %zu groups", pid,
+					 t->threads[i]->tid, t->threads[i]->creds->n_groups);
 		if (t->threads[i]->n_pending > RST_MAX_PENDING)
 			return ckpt_fail(ctx->err, -E2BIG, "core-%d.img: too many pending signals",
 					 pid);
@@ -135,10 +191,21 @@ int rst_check_mm(struct rst_ctx *ctx, struct rst_task *t)
 struct layout {
 	uint64_t vmas, pages, auxv, close_fds, timers, shared_pending, threads, pending,
 		xsave, groups, park, stacks, len;
-	uint64_t guards, lazy;
+	uint64_t guards, lazy, seccomp_insns, seccomp_descs, thread_groups;
 	uint32_t nr_vmas, nr_pages, nr_auxv, nr_close, nr_pending, nr_guards;
 	uint64_t park_len;
 };
+
+/* Threads that had credentials of their own (set with raw syscalls). */
+static uint64_t thread_groups_len(const struct rst_task *t)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < t->nr_threads; i++)
+		if (t->threads[i]->creds)
+			n += t->threads[i]->creds->n_groups * 4;
+	return n;
+}
 
 struct vdso_cur {
 	struct restore_range r[RVDSO_NR];
@@ -229,6 +296,9 @@ static void plan_layout(struct rst_ctx *ctx, struct rst_task *t, const struct vd
 	for (unsigned i = 0; i < t->nr_threads; i++)
 		o = align_up(o + t->threads[i]->xsave.len, 64);
 	TAKE(groups, t->core->creds->n_groups * 4);
+	TAKE(seccomp_insns, rst_seccomp_insns_len(t));
+	TAKE(seccomp_descs, rst_seccomp_descs_len(t));
+	TAKE(thread_groups, thread_groups_len(t));
 #undef TAKE
 	l->park = o = align_up(o, ctx->page_size);
 	o += align_up(l->park_len, ctx->page_size);
@@ -262,8 +332,10 @@ static void fill_vmas(struct rst_ctx *ctx, struct rst_task *t, struct restore_ar
 		} else if (v->kind == VMA_KIND__VMA_FILE_PRIVATE ||
 			   v->kind == VMA_KIND__VMA_FILE_SHARED) {
 			rst_vma_key(v, key, sizeof(key));
+			/* the rule of vma_wants_write() (restore-files.c) */
 			rv[n].fd = rst_vmfile_fd(ctx, key, v->kind == VMA_KIND__VMA_FILE_SHARED &&
-							   (v->prot & PROT_WRITE));
+							   ((v->prot & PROT_WRITE) ||
+							    (v->has_may_write && v->may_write)));
 		}
 		n++;
 	}
@@ -373,21 +445,43 @@ static void fill_signals(struct rst_task *t, struct restore_args *a, const struc
 	a->timerslack_ns = c->has_timerslack_ns ? c->timerslack_ns : 0;
 }
 
-static void fill_creds(struct rst_task *t, struct restore_args *a, const struct layout *l)
+static struct restore_creds creds_args(const CredsEntry *cr, uint64_t groups_off, int32_t dumpable)
 {
-	CredsEntry *cr = t->core->creds;
-	uint32_t *g = (void *)((char *)a + l->groups);
-
-	a->creds = (struct restore_creds){
+	return (struct restore_creds){
 		.uid = cr->uid, .euid = cr->euid, .suid = cr->suid, .fsuid = cr->fsuid,
 		.gid = cr->gid, .egid = cr->egid, .sgid = cr->sgid, .fsgid = cr->fsgid,
 		.cap_inh = cr->cap_inh, .cap_prm = cr->cap_prm, .cap_eff = cr->cap_eff,
 		.cap_bnd = cr->cap_bnd, .cap_amb = cr->cap_amb,
 		.secbits = cr->has_securebits ? cr->securebits : 0,
-		.nr_groups = cr->n_groups, .groups_off = l->groups,
+		.nr_groups = cr->n_groups, .groups_off = groups_off,
 		.no_new_privs = cr->has_no_new_privs && cr->no_new_privs,
-		.dumpable = t->core->has_dumpable ? (int32_t)t->core->dumpable : -1,
+		.dumpable = dumpable,
 	};
+}
+
+static void fill_thread_creds(struct rst_task *t, struct restore_args *a, const struct layout *l)
+{
+	struct restore_thread *rt = (void *)((char *)a + l->threads);
+	uint64_t go = l->thread_groups;
+
+	for (unsigned i = 0; i < t->nr_threads; i++) {
+		const CredsEntry *cr = t->threads[i]->creds;
+
+		if (!cr)
+			continue;
+		rt[i].own_creds = 1;
+		rt[i].creds = creds_args(cr, go, -1);
+		memcpy((char *)a + go, cr->groups, cr->n_groups * 4);
+		go += cr->n_groups * 4;
+	}
+}
+
+static void fill_creds(struct rst_task *t, struct restore_args *a, const struct layout *l)
+{
+	CredsEntry *cr = t->core->creds;
+	uint32_t *g = (void *)((char *)a + l->groups);
+
+	a->creds = creds_args(cr, l->groups, t->core->has_dumpable ? (int32_t)t->core->dumpable : -1);
 	for (size_t i = 0; i < cr->n_groups; i++)
 		g[i] = cr->groups[i];
 }
@@ -603,6 +697,10 @@ static int build_args(struct rst_ctx *ctx, struct rst_task *t, struct restore_ar
 	fill_signals(t, a, l);
 	fill_creds(t, a, l);
 	fill_threads(t, a, l);
+	fill_thread_creds(t, a, l);
+	if (rst_fill_seccomp(t, a, (void *)((char *)a + l->threads), l->seccomp_insns,
+			     l->seccomp_descs) < 0)
+		return -ENOMEM;
 
 	for (unsigned i = 0; i < nr_pages_fds; i++)
 		if (pages_fds[i] >= 0)

@@ -1,6 +1,7 @@
 /* Restore, per task: the task's runner, and what a new task sets on itself
  * with ordinary system calls before it enters the blob (cwd, root, umask,
- * rlimits, name, timer slack, THP and subreaper flags). The credentials
+ * rlimits, name, timer slack, THP and subreaper flags, loginuid, membarrier
+ * registrations). The credentials
  * the blob sets last are checked in restore-creds.c. */
 #include "daemon/restore-int.h"
 
@@ -13,10 +14,13 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/util.h"
 #include "daemon/files/lock.h"
+#include "daemon/files/tty.h"
+#include "daemon/loginuid.h"
 #include "daemon/restore-creds.h"
 
 static const char *const rlimit_names[RLIM_NLIMITS] = {
@@ -119,9 +123,46 @@ static int rst_task_prctl(struct rst_ctx *ctx, struct rst_task *t)
 	return 0;
 }
 
+/* Its own loginuid, before the blob: the threads it makes inherit it. A
+ * change this ckptd can't make (ckptd's own is set, or a non-root
+ * requester's is another) is left out: the dump warned of it. */
+static void rst_task_loginuid(struct rst_ctx *ctx, struct rst_task *t)
+{
+	TaskCoreEntry *c = t->core;
+	uint32_t own;
+
+	if (!c->has_loginuid || loginuid_read(0, &own) < 0 || own == c->loginuid ||
+	    !loginuid_restorable(c->loginuid, ctx->opts->requester_uid, ctx->opts->requester))
+		return;
+	loginuid_set_self(c->loginuid);
+}
+
+/* The membarrier registrations of its mm: each bit is the REGISTER
+ * command that made it (membarrier(2)); the blob keeps this mm. */
+static int rst_task_membarrier(struct rst_ctx *ctx, struct rst_task *t)
+{
+	TaskCoreEntry *c = t->core;
+
+	for (unsigned bit = 0; c->has_membarrier && bit < 32; bit++) {
+		unsigned cmd = 1u << bit;
+
+		if ((c->membarrier & cmd) && syscall(SYS_membarrier, cmd, 0, 0) < 0)
+			return ckpt_fail(ctx->err, negerrno(), "pid %d: cannot register "
+					 "membarrier command 0x%x again (this kernel may lack it)",
+					 t->pe->pid, cmd);
+	}
+	return 0;
+}
+
 int rst_task_misc(struct rst_ctx *ctx, struct rst_task *t)
 {
 	TaskCoreEntry *c = t->core;
+	int r;
+
+	rst_task_loginuid(ctx, t);
+	r = rst_task_membarrier(ctx, t);
+	if (r < 0)
+		return r;
 
 	prctl(PR_SET_NAME, c->comm, 0, 0, 0);
 	if (c->has_timerslack_ns && c->timerslack_ns)

@@ -29,6 +29,7 @@
 #include "daemon/inject.h"
 #include "daemon/pstree.h"
 #include "daemon/ptrace.h"
+#include "daemon/restore-seccomp.h"
 
 #define UNMAP_TRIES 500
 #define DRIVE_OUT_MS 5000	/* for every thread to leave the blob */
@@ -99,11 +100,19 @@ static void detach_all(struct task *tk)
 			release_thread(&tk->threads[i]);
 }
 
+/* The ptrace options for t's threads: a task restored with seccomp
+ * filters has them suspended while traced, so that what the engine
+ * injects passes (restorer/seccomp.c); they bind again at the detach. */
+static long seize_opts(const struct rst_task *t)
+{
+	return PTRACE_O_TRACESYSGOOD | (rst_has_seccomp(t) ? PTRACE_O_SUSPEND_SECCOMP : 0);
+}
+
 /* Seize th and hold it in a ptrace stop: 0 with its wait status in
  * *ret_st, or -errno. */
-static int seize_thread(struct thread *th, int *ret_st)
+static int seize_thread(struct thread *th, long opts, int *ret_st)
 {
-	if (ptrace(PTRACE_SEIZE, th->tid, NULL, (void *)PTRACE_O_TRACESYSGOOD) < 0)
+	if (ptrace(PTRACE_SEIZE, th->tid, NULL, (void *)opts) < 0)
 		return negerrno();
 	th->seized = true;
 	if (ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL) < 0)
@@ -112,26 +121,26 @@ static int seize_thread(struct thread *th, int *ret_st)
 }
 
 /* List tk's threads, seize each and hold it in a ptrace stop. */
-static int seize_threads(struct task *tk)
+static int seize_threads(struct task *tk, long opts)
 {
 	int r = list_threads(tk->pid, tk);
 
 	for (unsigned i = 0; i < tk->nr_threads && r == 0; i++) {
 		int st;
 
-		r = seize_thread(&tk->threads[i], &st);
+		r = seize_thread(&tk->threads[i], opts, &st);
 	}
 	return r;
 }
 
 /* Seize and stop every thread; 1 if one still runs inside [start, end). */
-static int seize_all(struct task *tk, uint64_t start, uint64_t end)
+static int seize_all(struct task *tk, uint64_t start, uint64_t end, long opts)
 {
 	int inside = 0;
 
 	for (unsigned i = 0; i < tk->nr_threads; i++) {
 		struct thread *th = &tk->threads[i];
-		int st, r = seize_thread(th, &st);
+		int st, r = seize_thread(th, opts, &st);
 
 		if (r < 0)
 			return r;
@@ -197,7 +206,7 @@ int rst_unmap_region(struct rst_ctx *ctx, struct rst_task *t)
 		r = list_threads(tk.pid, &tk);
 		if (r < 0)
 			break;
-		r = seize_all(&tk, t->region_start, t->region_end);
+		r = seize_all(&tk, t->region_start, t->region_end, seize_opts(t));
 		if (r == 0)
 			r = unmap_blob(t, &tk);
 		detach_all(&tk);
@@ -377,7 +386,7 @@ int rst_finish_stopped(struct rst_ctx *ctx, struct rst_task *t)
 	bool fault = false;
 	int r;
 
-	r = seize_threads(&tk);
+	r = seize_threads(&tk, seize_opts(t));
 	if (r == 0)
 		r = drive_out(ctx, t, &tk, &fault);
 	if (r == 0)
@@ -432,7 +441,7 @@ int rst_release_running(struct rst_ctx *ctx, struct rst_task *t)
 	bool fault = false;
 	int r;
 
-	r = seize_threads(&tk);
+	r = seize_threads(&tk, seize_opts(t));
 	if (r == 0)
 		r = rst_blob_go(ctx, t);
 	if (r < 0) {

@@ -66,6 +66,7 @@ static const struct {
 	{ "gd", VMF_GD }, { "pf", VMF_PF }, { "io", VMF_IO }, { "dd", VMF_DD },
 	{ "dc", VMF_DC }, { "hg", VMF_HG }, { "nh", VMF_NH }, { "mg", VMF_MG },
 	{ "wf", VMF_WF }, { "ht", VMF_HT }, { "nr", VMF_NR }, { "lo", VMF_LO },
+	{ "mw", VMF_MW }, { "dp", VMF_DP },
 };
 
 uint32_t vma_parse_vmflags(const char *value)
@@ -135,19 +136,54 @@ static bool is_shmem_name(const struct vma *v)
 		(has_prefix(v->name, "/SYSV") && v->deleted));
 }
 
+/* Private anonymous hugetlb memory (mmap(MAP_PRIVATE|MAP_ANONYMOUS|
+ * MAP_HUGETLB)): the kernel names it after its hugetlbfs file. */
+static bool is_hugetlb_anon_private(const struct vma *v)
+{
+	return !(v->flags & MAP_SHARED) && !strcmp(v->name, "/anon_hugepage" PATH_DELETED_SUFFIX);
+}
+
+/* MAP_HUGETLB with the page size (log2 in the MAP_HUGE_SHIFT bits), or 0
+ * for a page size mmap cannot name. */
+uint32_t vma_hugetlb_flags(uint64_t page_kb)
+{
+	unsigned shift = 0;
+
+	if (page_kb < 64 || (page_kb & (page_kb - 1)))
+		return 0;
+	while ((1ull << shift) < page_kb * 1024)
+		shift++;
+	return MAP_HUGETLB | ((uint32_t)shift << MAP_HUGE_SHIFT);
+}
+
+/* An io_setup() ring (aio): "/[aio] (deleted)", on the aio pseudo-fs. */
+static bool is_aio_ring(const struct vma *v)
+{
+	return !strcmp(v->name, "/[aio]" PATH_DELETED_SUFFIX);
+}
+
 int vma_classify(struct vma *v)
 {
 	bool shared = v->flags & MAP_SHARED;
 
-	if (v->vmflags & VMF_HT)
-		return -EOPNOTSUPP;	/* hugetlbfs: needs its own pool on restore */
+	/* hugetlb: only private anonymous memory comes back (into the
+	 * destination's pool of the same page size); a hugetlbfs file, a
+	 * MFD_HUGETLB memfd or shared MAP_HUGETLB memory would need a
+	 * hugetlbfs object made again, which restore does not do */
+	if ((v->vmflags & VMF_HT) && (!is_hugetlb_anon_private(v) || !vma_hugetlb_flags(v->page_kb)))
+		return -EOPNOTSUPP;
+	if (v->vmflags & VMF_HT) {
+		v->kind = VMA_KIND__VMA_ANON_PRIVATE;
+		v->flags |= MAP_ANONYMOUS | vma_hugetlb_flags(v->page_kb);
+		goto flags;
+	}
 	if (v->name[0] == '[') {
 		v->kind = bracket_kind(v);
 		if (!v->kind)
 			return -EOPNOTSUPP;
 	} else if (!v->name[0]) {
 		v->kind = shared ? VMA_KIND__VMA_ANON_SHARED : VMA_KIND__VMA_ANON_PRIVATE;
-	} else if (v->name[0] != '/') {
+	} else if (v->name[0] != '/' || is_aio_ring(v)) {
 		return -EOPNOTSUPP;	/* anon_inode:..., socket:...: driver memory */
 	} else if (is_shmem_name(v)) {
 		v->kind = VMA_KIND__VMA_ANON_SHARED;
@@ -163,12 +199,15 @@ int vma_classify(struct vma *v)
 		v->flags |= MAP_ANONYMOUS;
 		break;
 	}
+flags:
 	if (v->vmflags & VMF_GD)
 		v->flags |= MAP_GROWSDOWN;
 	if (v->vmflags & VMF_NR)
 		v->flags |= MAP_NORESERVE;
 	if (v->vmflags & VMF_LO)
 		v->flags |= MAP_LOCKED;		/* mlock()ed: map it locked again */
+	if ((v->vmflags & VMF_DP) && v->kind == VMA_KIND__VMA_ANON_PRIVATE)
+		v->flags |= MAP_DROPPABLE;	/* mapped droppable again */
 	v->madv = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(madv_flags); i++)
 		if (v->vmflags & madv_flags[i].vmf)
@@ -179,9 +218,14 @@ int vma_classify(struct vma *v)
 const char *vma_refusal(const struct vma *v)
 {
 	if (v->vmflags & VMF_HT)
-		return "hugetlb memory needs a huge page pool on restore";
+		return "hugetlb memory other than private anonymous MAP_HUGETLB memory (shared "
+		       "MAP_HUGETLB memory, a hugetlbfs file or a MFD_HUGETLB memfd) cannot be "
+		       "restored; keep it private and anonymous, or unmap it before the dump";
 	if (v->name[0] == '[')
 		return "a kernel-provided area ckpt does not know";
+	if (is_aio_ring(v))
+		return "an io_setup() aio ring, which ckpt cannot restore; io_destroy() it "
+		       "before the dump";
 	return "driver memory (anon_inode, socket or device) cannot be recreated";
 }
 
@@ -284,6 +328,8 @@ static int parse_smaps_field(const char *line, struct vma *v)
 		return parse_kb(value, &v->anon_kb);
 	else if (has_prefix(line, "Swap:"))
 		return parse_kb(value, &v->swap_kb);
+	else if (has_prefix(line, "KernelPageSize:"))
+		return parse_kb(value, &v->page_kb);
 	return 0;
 }
 

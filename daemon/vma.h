@@ -9,6 +9,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* Linux 6.11: a private anonymous mapping the kernel may drop under
+ * memory pressure (a mapping type, not a flag: it replaces MAP_PRIVATE) */
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE	0x08
+#endif
+
 /* VmFlags mnemonics mem.c cares about (fs/proc/task_mmu.c show_smap_vma_flags) */
 enum {
 	VMF_RD = 1u << 0,	/* rd: readable */
@@ -27,6 +33,8 @@ enum {
 	VMF_HT = 1u << 13,	/* ht: hugetlb */
 	VMF_NR = 1u << 14,	/* nr: MAP_NORESERVE */
 	VMF_LO = 1u << 15,	/* lo: mlocked */
+	VMF_MW = 1u << 16,	/* mw: may write (a shared view mprotect may make writable) */
+	VMF_DP = 1u << 17,	/* dp: MAP_DROPPABLE */
 };
 
 struct vma {
@@ -40,6 +48,7 @@ struct vma {
 	uint32_t dev_major, dev_minor;
 	uint64_t ino;
 	uint64_t anon_kb, swap_kb;	/* smaps Anonymous:, Swap: */
+	uint64_t page_kb;		/* smaps KernelPageSize: (2048 for 2 MiB hugetlb) */
 	bool deleted;			/* name ends with " (deleted)" */
 	char *name;			/* as maps shows it; "" when none */
 };
@@ -57,6 +66,10 @@ uint32_t vma_parse_vmflags(const char *value);
 /* Set kind, flags and madv from name, perms and vmflags. -EOPNOTSUPP for
  * mappings ckpt cannot save (hugetlb, unknown kernel-special areas). */
 int vma_classify(struct vma *v);
+
+/* MAP_HUGETLB | MAP_HUGE_<size> for hugetlb pages of page_kb KiB, or 0
+ * when page_kb is not a power of two of at least 64. */
+uint32_t vma_hugetlb_flags(uint64_t page_kb);
 
 /* Why vma_classify() refused v: "hugetlb memory", ... */
 const char *vma_refusal(const struct vma *v);

@@ -54,7 +54,7 @@ int blob_queue_shared_pending(struct restore_args *a);
 int blob_queue_thread_pending(struct restore_args *a, const struct restore_thread *t);
 
 /* creds.c */
-int blob_restore_creds(struct restore_args *a);
+int blob_restore_creds(struct restore_args *a, const struct restore_creds *c);
 
 /* threads.c */
 int blob_restore_thread(struct restore_args *a, unsigned idx, __u64 *ret_sp);
@@ -62,6 +62,10 @@ int blob_create_threads(struct restore_args *a);
 void blob_wait_threads(struct restore_args *a);
 void blob_release_threads(struct restore_args *a, __u32 how);
 RST_NORETURN void blob_leave(struct restore_args *a, unsigned idx, __u64 sp);
+
+/* seccomp.c */
+int blob_check_seccomp(struct restore_args *a, const struct restore_thread *t);
+int blob_install_seccomp(const struct restore_args *a, const struct restore_thread *t);
 
 /* entry.S */
 long blob_clone3_thread(void *clone_args, unsigned long size, void (*fn)(void *), void *arg);

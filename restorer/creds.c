@@ -1,5 +1,6 @@
 /* Credentials, applied by every thread for itself (they are per-thread in
- * the kernel and the blob has no libc to broadcast setuid): groups, the
+ * the kernel and the blob has no libc to broadcast setuid; a thread that
+ * had its own gets its own, restore_thread.creds): groups, the
  * gids and uids under SECBIT_NO_SETUID_FIXUP so changing them cannot drop
  * the capabilities still needed, then securebits, the bounding set
  * (needs CAP_SETPCAP), capset, ambient capabilities, no_new_privs. */
@@ -99,11 +100,16 @@ static int set_caps(struct restore_args *a, const struct restore_creds *c)
 	return 0;
 }
 
-int blob_restore_creds(struct restore_args *a)
+int blob_restore_creds(struct restore_args *a, const struct restore_creds *c)
 {
-	const struct restore_creds *c = &a->creds;
 	long r;
 	int e;
+
+	if (c->nr_groups > RESTORE_MAX_GROUPS || (c->nr_groups && (c->groups_off & 3 ||
+	    c->groups_off < sizeof(*a) || c->groups_off > a->args_len ||
+	    c->nr_groups > (a->args_len - c->groups_off) / 4)))
+		return (int)blob_fail(a, RSTEP_ARGS, -EINVAL, 0, "restore_args: thread %d: "
+				     "%u groups outside the area", (int)sys_gettid(), c->nr_groups);
 
 	/* Needs CAP_SETPCAP; without it there are no capabilities to keep. */
 	sys_prctl(PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP, 0, 0, 0);

@@ -17,6 +17,13 @@
 #define MADV_GUARD_INSTALL 102
 #endif
 
+#define RVMA_HUGE_SIZE_MASK	(0x3fu << 26)	/* MAP_HUGE_SHIFT: log2 of the page size */
+
+/* Linux 6.11: a mapping type (MAP_TYPE bits), in place of MAP_PRIVATE */
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08
+#endif
+
 #define PAGE		((__u64)RESTORE_PAGE_SIZE)
 #define TASK_SIZE_47	0x7ffffffff000ULL
 #define RSEQ_UNREGISTER	1
@@ -288,7 +295,9 @@ static int map_vma(struct restore_args *a, const struct restore_vma *v, bool has
 	case RVMA_ANON_PRIVATE:
 	case RVMA_STACK:
 	case RVMA_HEAP:
-		flags |= MAP_PRIVATE | MAP_ANONYMOUS;
+		flags |= (v->flags & MAP_DROPPABLE ? MAP_DROPPABLE : MAP_PRIVATE) | MAP_ANONYMOUS;
+		/* hugetlb: MAP_HUGETLB and the page size as dumped */
+		flags |= (int)(v->flags & (MAP_HUGETLB | RVMA_HUGE_SIZE_MASK));
 		break;
 	case RVMA_FILE_PRIVATE:
 	case RVMA_ANON_SHARED:
@@ -311,9 +320,12 @@ static int map_vma(struct restore_args *a, const struct restore_vma *v, bool has
 		r = -EFAULT;
 	if (r < 0)
 		return (int)blob_fail(a, RSTEP_VMAS, r, v->start,
-				     "mmap 0x%llx-0x%llx (%s, fd %d, off 0x%llx)",
+				     "mmap 0x%llx-0x%llx (%s%s, fd %d, off 0x%llx)",
 				     (unsigned long long)v->start, (unsigned long long)v->end,
-				     kind_name(v->kind), fd, (unsigned long long)off);
+				     kind_name(v->kind),
+				     v->flags & MAP_DROPPABLE ? ", MAP_DROPPABLE: Linux 6.11+" :
+				     v->flags & MAP_HUGETLB ? ", hugetlb: too few free huge pages?" : "",
+				     fd, (unsigned long long)off);
 	return 0;
 }
 

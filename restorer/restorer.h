@@ -33,7 +33,7 @@
 #include <linux/types.h>
 
 #define RESTORE_ARGS_MAGIC	0x5254535254504b43ULL	/* "CKPTRSTR" */
-#define RESTORE_ARGS_VERSION	3u
+#define RESTORE_ARGS_VERSION	4u
 
 #define RESTORE_PAGE_SIZE	4096u
 
@@ -65,7 +65,8 @@ enum restore_vma_kind {
 	RVMA_ANON_PRIVATE = 1,	/* fd = -1; filled from page entries */
 	RVMA_ANON_SHARED = 2,	/* fd = the shared object (memfd/shmem), MAP_SHARED */
 	RVMA_FILE_PRIVATE = 3,	/* fd = the file (or its ghost); pages laid over it */
-	RVMA_FILE_SHARED = 4,	/* fd = the file, opened O_RDWR if prot has WRITE */
+	RVMA_FILE_SHARED = 4,	/* fd = the file, opened O_RDWR if prot has WRITE or
+				 * the view may become writable (VmFlags "mw") */
 	RVMA_STACK = 5,		/* like ANON_PRIVATE; flags usually has MAP_GROWSDOWN */
 	RVMA_HEAP = 6,		/* like ANON_PRIVATE */
 };
@@ -78,7 +79,10 @@ struct restore_vma {
 	__u32 prot;		/* final PROT_* */
 	__u32 flags;		/* MAP_* as dumped: MAP_PRIVATE or MAP_SHARED, plus
 				 * MAP_GROWSDOWN / MAP_NORESERVE; MAP_LOCKED: mlock()
-				 * once filled; other bits ignored */
+				 * once filled; anon private only: MAP_DROPPABLE
+				 * (0x08, mapped so instead of MAP_PRIVATE), and
+				 * MAP_HUGETLB with the page size in the MAP_HUGE_SHIFT
+				 * bits; other bits ignored */
 	__u32 kind;		/* enum restore_vma_kind */
 	__s32 fd;		/* opened by the engine in this process; -1 for anon
 				 * private/stack/heap. The same fd may serve many
@@ -186,6 +190,20 @@ struct restore_regs {
 	__u64 ds, es, fs, gs;
 };
 
+/* ---- credentials (applied last, by every thread for itself) ----------- */
+
+struct restore_creds {
+	__u32 uid, euid, suid, fsuid;
+	__u32 gid, egid, sgid, fsgid;
+	__u64 cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
+	__u32 secbits;
+	__u32 nr_groups;	/* <= RESTORE_MAX_GROUPS */
+	__u64 groups_off;	/* args offset of nr_groups __u32 gids */
+	__u32 no_new_privs;	/* 1: PR_SET_NO_NEW_PRIVS at the end */
+	__s32 dumpable;		/* PR_SET_DUMPABLE (0 or 1) after the creds; -1 = keep;
+				 * 2 (SUID_DUMP_ROOT) cannot be set and is kept too */
+};
+
 struct restore_thread {
 	__s32 tid;		/* threads[0] is the main thread: tid == pid */
 	__u32 xsave_len;	/* bytes of NT_X86_XSTATE (<= RESTORE_XSAVE_MAX) */
@@ -205,21 +223,26 @@ struct restore_thread {
 	__u64 robust_list_len;
 	char comm[16];		/* PR_SET_NAME; empty = keep */
 	__s32 pdeathsig;	/* PR_SET_PDEATHSIG after the creds; 0 = none */
-	__u32 pad;
+	__u32 nr_seccomp;	/* seccomp filters, <= RESTORE_MAX_SECCOMP */
+	__u64 seccomp_off;	/* args offset of nr_seccomp struct restore_seccomp,
+				 * oldest first: installed in that order as the
+				 * thread's very last step before rt_sigreturn */
+	__u32 own_creds;	/* 1: this thread's credentials are creds below
+				 * (set with raw syscalls, they differ from the
+				 * process's); 0: args->creds */
+	__u32 pad_creds;
+	struct restore_creds creds;	/* dumpable unused here */
 };
 
-/* ---- credentials (applied last, by every thread for itself) ----------- */
+/* One seccomp filter of a thread (proto/core.proto seccomp_filter_entry).
+ * Threads that shared a filter at dump point at the same instructions. */
+#define RESTORE_MAX_SECCOMP		1024u
+#define RESTORE_MAX_SECCOMP_INSNS	4096u	/* BPF_MAXINSNS */
 
-struct restore_creds {
-	__u32 uid, euid, suid, fsuid;
-	__u32 gid, egid, sgid, fsgid;
-	__u64 cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
-	__u32 secbits;
-	__u32 nr_groups;	/* <= RESTORE_MAX_GROUPS */
-	__u64 groups_off;	/* args offset of nr_groups __u32 gids */
-	__u32 no_new_privs;	/* 1: PR_SET_NO_NEW_PRIVS at the end */
-	__s32 dumpable;		/* PR_SET_DUMPABLE (0 or 1) after the creds; -1 = keep;
-				 * 2 (SUID_DUMP_ROOT) cannot be set and is kept too */
+struct restore_seccomp {
+	__u32 flags;		/* SECCOMP_FILTER_FLAG_* (LOG) for seccomp() */
+	__u32 nr_insns;		/* 1..RESTORE_MAX_SECCOMP_INSNS */
+	__u64 insns_off;	/* args offset of nr_insns struct sock_filter (8 bytes) */
 };
 
 /* ---- reporting -------------------------------------------------------- */

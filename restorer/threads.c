@@ -2,7 +2,8 @@
  * stacks in the args area; each restores its own state (fs/gs base,
  * rseq, robust list, clear_child_tid, name, pending signals, creds,
  * parent-death signal), builds its rt_sigframe, says it is ready and
- * waits on the go futex.
+ * waits on the go futex; once let go, its seccomp filters (seccomp.c)
+ * are the last thing before its rt_sigreturn.
  * The main thread releases them only after the engine said go. */
 #include <linux/errno.h>
 #include <linux/futex.h>
@@ -107,13 +108,15 @@ int blob_restore_thread(struct restore_args *a, unsigned idx, __u64 *ret_sp)
 	const struct restore_thread *t = blob_thread(a, idx);
 	int r;
 
-	r = set_thread_regs(a, t);
+	r = blob_check_seccomp(a, t);
+	if (!r)
+		r = set_thread_regs(a, t);
 	if (!r)
 		r = set_thread_links(a, t);
 	if (!r)
 		r = blob_queue_thread_pending(a, t);
 	if (!r)
-		r = blob_restore_creds(a);
+		r = blob_restore_creds(a, t->own_creds ? &t->creds : &a->creds);
 	if (!r)
 		r = set_thread_pdeathsig(a, t);
 	if (r)
@@ -149,6 +152,10 @@ void blob_leave(struct restore_args *a, unsigned idx, __u64 sp)
 				      sa->flags & SA_RESTART_FLAG);
 		break;
 	}
+	/* the very last step: its filters would deny the blob's own calls;
+	 * unfiltered it must not run (checked before the go, so unlikely) */
+	if (blob_install_seccomp(a, t))
+		sys_exit_group(RESTORE_EXIT_FAILED);
 	blob_sigreturn(sp);
 }
 

@@ -2,8 +2,10 @@
 # Targets a dump must refuse, each with a message naming the pid and why,
 # leaving the target as it was and no image set behind: a pid that does
 # not exist, a kernel thread, a tree holding the client itself (exit 4: not
-# a target ckpt may touch), a process someone else traces, one under
-# seccomp and a vfork parent that no ptrace stop can reach (exit 1).
+# a target ckpt may touch), a process someone else traces, one in seccomp
+# strict mode or with a filter it could not get back, a vfork parent
+# that no ptrace stop can reach (named with its child) and a process whose
+# main thread exited before its other threads (exit 1).
 . "$(dirname "$0")/lib.sh"
 
 dir=$TMP/img
@@ -36,16 +38,18 @@ expect_status pass		# the tracer checks it still traces its victim
 check_alive "$victim"
 expect_status pass "$vstatus" "$victim"
 
-start_target core_seccomp
-expect_fail 1 "pid $TPID runs under seccomp" ckptctl dump -t "$TPID" -D "$dir" --leave-running
+# seccomp strict mode (here in a thread) can't be restored, only filters
+start_target core_seccomp -s
+expect_fail 1 "pid $TPID \(thread [0-9]+\) runs in seccomp strict mode" \
+	ckptctl dump -t "$TPID" -D "$dir"
 no_partial_set "$dir"
 check_alive
 expect_status pass
 
-# a filter on one thread only: refused too, naming the thread (a restore
-# would drop it, and the filtered calls would then succeed)
-start_target core_seccomp -t
-expect_fail 1 "pid $TPID \(thread [0-9]+\) runs under seccomp" \
+# a filter installed without no_new_privs by a thread that has since lost
+# CAP_SYS_ADMIN: the restorer could not install it again
+start_target core_seccomp -p
+expect_fail 1 "pid $TPID: thread $TPID runs under a seccomp filter but has neither no_new_privs nor CAP_SYS_ADMIN" \
 	ckptctl dump -t "$TPID" -D "$dir"
 no_partial_set "$dir"
 check_alive
@@ -59,7 +63,8 @@ until [ "$(proc_state "$TPID")" = D ]; do
 	[ $i -le 50 ] || fail "the vfork parent $TPID is not in D state"
 	sleep 0.1
 done
-expect_fail 1 "pid $TPID: thread $TPID is in uninterruptible sleep" \
+child=$(tr -d " " <"/proc/$TPID/task/$TPID/children")
+expect_fail 1 "pid $TPID: thread $TPID is in uninterruptible sleep: it is a vfork parent waiting for its child pid $child" \
 	ckptctl dump -t "$TPID" -D "$dir" --leave-running
 no_partial_set "$dir"
 for p in $TPID $(cat "/proc/$TPID/task/$TPID/children"); do
@@ -68,6 +73,13 @@ for p in $TPID $(cat "/proc/$TPID/task/$TPID/children"); do
 done
 kill -KILL $(cat "/proc/$TPID/task/$TPID/children")
 check_alive
+expect_status pass
+
+# a main thread that exited (pthread_exit) while another thread runs
+start_target core_leader
+expect_fail 1 "pid $TPID: its main thread has exited while 1 other threads run" \
+	ckptctl dump -t "$TPID" -D "$dir"
+no_partial_set "$dir"
 expect_status pass
 
 # this shell's tree holds ckptctl (and its one-shot ckptd)

@@ -9,8 +9,7 @@
 # every thread) is what it was, and each thread finds its own
 # credentials unchanged and working.
 #  3. As 2, but the second thread cleared its own effective capabilities
-#     (raw capset): the image holds one set per process, so the dump must
-#     refuse, naming the thread, and leave the target running.
+#     (raw capset): each thread comes back with its own.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/restore-lib.sh"
 
@@ -46,11 +45,17 @@ creds_cycle caps --reuid=65534 --regid=65534 --groups=100,1000 \
 grep -q '^task .* CapAmb: 0000000000000400$' "$TMP/after.$TPID" ||
 	fail "caps: ambient CAP_NET_BIND_SERVICE lost: $(grep CapAmb "$TMP/after.$TPID")"
 
+# a second thread with capabilities of its own (raw capset): each thread
+# gets its own credentials back
 start_prog creds-thread setpriv --reuid=65534 --regid=65534 --groups=100,1000 \
 	--inh-caps=+net_bind_service --ambient-caps=+net_bind_service "$TARGETS/creds" -t
-mkdir -p "$TMP/img.thread"
-expect_fail 1 "pid $TPID: thread [0-9]+ has capabilities of its own" \
-	ckptctl dump -t "$TPID" -D "$TMP/img.thread" --leave-running
-no_partial_set "$TMP/img.thread"
-check_alive "$TPID"
+TREE_PIDS=$TPID
+rm -f "$TMP"/before.* "$TMP"/after.*
+snapshot_tree before
+[ "$(grep -c '^task .* CapEff: 0000000000000000$' "$TMP/before.$TPID")" = 1 ] ||
+	fail "thread: one thread should have no effective capabilities: $(grep CapEff "$TMP/before.$TPID")"
+dump_kill "$TMP/img.thread"
+restore_ok "$TMP/img.thread"
+same_as_before
 expect_status pass
+exit 0

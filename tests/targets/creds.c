@@ -8,8 +8,8 @@
  *	creds [-t]
  *
  * -t: the second thread clears its own effective capabilities with a raw
- * capset (glibc has no per-thread call), so the threads differ: a dump
- * must refuse that, an image holds one set per process.
+ * capset (glibc has no per-thread call), so the threads differ: each
+ * must come back with its own.
  *
  * Credentials are per thread in the kernel: both threads read their own
  * (raw syscalls, so glibc answers nothing from a cache). */

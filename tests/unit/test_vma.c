@@ -73,8 +73,10 @@ Test(vma, vmflags)
 {
 	uint32_t f = vma_parse_vmflags(" rd wr mr mw me gd ac dd dc hg nh mg wf xx abc \n");
 
-	cr_assert_eq(f, VMF_RD | VMF_WR | VMF_GD | VMF_DD | VMF_DC | VMF_HG | VMF_NH |
+	cr_assert_eq(f, VMF_RD | VMF_WR | VMF_MW | VMF_GD | VMF_DD | VMF_DC | VMF_HG | VMF_NH |
 			VMF_MG | VMF_WF);
+	cr_assert_eq(vma_parse_vmflags("rd wr mr mw me wf dp"),
+		     VMF_RD | VMF_WR | VMF_MW | VMF_WF | VMF_DP);
 	cr_assert_eq(vma_parse_vmflags(""), 0);
 	cr_assert_eq(vma_parse_vmflags("rd mr pf io de dd"), VMF_RD | VMF_PF | VMF_IO | VMF_DD);
 }
@@ -172,6 +174,51 @@ Test(vma, classify_refused)
 	v.vmflags = vma_parse_vmflags("rd wr ht");
 	cr_expect_eq(vma_classify(&v), -EOPNOTSUPP);
 	cr_expect(strstr(vma_refusal(&v), "hugetlb"));
+	free(v.name);
+}
+
+/* hugetlb: private anonymous memory of a known page size is anonymous
+ * private memory mapped MAP_HUGETLB with its size; shared hugetlb memory
+ * (anonymous or a memfd) is refused by name. */
+Test(vma, classify_hugetlb)
+{
+	static const char *const refused[] = {
+		"200000-400000 rw-s 0 00:10 3 /anon_hugepage (deleted)",
+		"200000-400000 rw-s 0 00:10 4 /memfd:big (deleted)",
+		"200000-400000 rw-p 0 00:10 4 /memfd:big (deleted)",
+	};
+	struct vma v = parse("200000-600000 rw-p 0 00:10 3 /anon_hugepage (deleted)");
+
+	v.vmflags = vma_parse_vmflags("rd wr mr mw me de ht");
+	v.page_kb = 2048;
+	cr_assert_eq(vma_classify(&v), 0);
+	cr_expect_eq(v.kind, VMA_KIND__VMA_ANON_PRIVATE);
+	cr_expect_eq(v.flags, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | (21u << MAP_HUGE_SHIFT));
+	free(v.name);
+	cr_expect_eq(vma_hugetlb_flags(1048576), MAP_HUGETLB | (30u << MAP_HUGE_SHIFT));
+	cr_expect_eq(vma_hugetlb_flags(4), 0);
+	cr_expect_eq(vma_hugetlb_flags(3000), 0);
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		v = parse(refused[i]);
+		v.vmflags = vma_parse_vmflags("rd wr sh mr mw me ms de ht");
+		v.page_kb = 2048;
+		cr_expect_eq(vma_classify(&v), -EOPNOTSUPP, "%s", refused[i]);
+		cr_expect(strstr(vma_refusal(&v), "hugetlb"));
+		free(v.name);
+	}
+}
+
+/* MAP_DROPPABLE: private anonymous memory mapped droppable again. */
+Test(vma, classify_droppable)
+{
+	struct vma v = parse("1000-5000 rw-p 0 00:00 0 ");
+
+	v.vmflags = vma_parse_vmflags("rd wr mr mw me nr wf dp");
+	cr_assert_eq(vma_classify(&v), 0);
+	cr_expect_eq(v.kind, VMA_KIND__VMA_ANON_PRIVATE);
+	cr_expect(v.flags & MAP_DROPPABLE);
+	cr_expect(v.madv & (1ull << MADV_WIPEONFORK));
 	free(v.name);
 }
 
