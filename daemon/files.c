@@ -455,6 +455,24 @@ static int check_thread_fd_tables(struct dump_ctx *ctx, const struct task *t)
 	return 0;
 }
 
+/* fs-PID.img gives each task its own fd table: refuse a task that shares
+ * its parent's (clone(CLONE_FILES) without CLONE_VM), which a restore would
+ * split. A parent gone or a zombie (no fd table) is no sharer. */
+static int check_shared_fd_table(struct dump_ctx *ctx, const struct task *t)
+{
+	long r;
+
+	if (!t->parent || t->parent->state == TS_ZOMBIE || t->state == TS_ZOMBIE)
+		return 0;
+	r = syscall(SYS_kcmp, t->parent->pid, t->pid, KCMP_FILES, 0, 0);
+	if (r != 0)
+		return 0;
+	return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d shares its fd table with its parent, "
+			 "pid %d (clone(CLONE_FILES)); ckpt would restore two tables, so an "
+			 "fd one opens would not appear in the other. Dump a tree whose "
+			 "processes have fd tables of their own", t->pid, t->parent->pid);
+}
+
 int dump_task_files(struct dump_ctx *ctx, struct task *t)
 {
 	FsEntry fs = FS_ENTRY__INIT;
@@ -464,6 +482,8 @@ int dump_task_files(struct dump_ctx *ctx, struct task *t)
 	if (!files_ctx_get(ctx))
 		return ckpt_fail(ctx->err, -ENOMEM, "pid %d: out of memory", t->pid);
 	r = check_thread_fd_tables(ctx, t);
+	if (r == 0)
+		r = check_shared_fd_table(ctx, t);
 	if (r < 0)
 		return r;
 	r = fs_entry_fill(ctx, t->pid, &fs);

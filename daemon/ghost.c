@@ -8,7 +8,8 @@
  * description of our own, so the caller's offset (and the target's) never
  * moves; when the file's permissions refuse us one (the requester's process
  * holds a file the requester may not open), through the caller's fd with
- * pread only, which moves no offset either but cannot skip holes. */
+ * pread only, which moves no offset either but cannot skip holes. The
+ * head keeps the file's mode, owner and times, for a restore to set. */
 #include "daemon/files.h"
 
 #include <errno.h>
@@ -122,6 +123,11 @@ static int ghost_write(struct dump_ctx *ctx, int fd, bool shared, const struct s
 	h.size = st->st_size;
 	h.mode = st->st_mode;
 	h.name = (char *)name;
+	h.has_uid = h.has_gid = h.has_atime_ns = h.has_mtime_ns = true;
+	h.uid = st->st_uid;
+	h.gid = st->st_gid;
+	h.atime_ns = (int64_t)st->st_atim.tv_sec * 1000000000 + st->st_atim.tv_nsec;
+	h.mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 	r = img_write_msg(img, &h.base);
 	if (r == 0)
 		r = write_data(img, fd, shared, st->st_size, buf);
@@ -155,7 +161,11 @@ int dump_ghost_file(struct dump_ctx *ctx, int fd, const struct stat *st,
 			return 0;
 		}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	own = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	/* O_NOATIME: reading it must not change the atime the image keeps
+	 * (the owner or CAP_FOWNER only: else without) */
+	own = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOATIME);
+	if (own < 0 && errno == EPERM)
+		own = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (own < 0 && errno != EACCES && errno != EPERM)
 		return ckpt_fail(ctx->err, negerrno(), "cannot open %s again to save it",
 				 name ? name : "a deleted file");

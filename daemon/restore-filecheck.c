@@ -268,7 +268,7 @@ static int check_task_files(struct rst_ctx *ctx, struct rst_task *t)
 		FileDescEntry *fe = rst_desc_find(ctx, t->fds[i]->desc_id)->fe;
 
 		if (!fe->file || fe->deleted || fe->type == FD_TYPE__FD_MEMFD ||
-		    fe->type == FD_TYPE__FD_PIPE)
+		    fe->type == FD_TYPE__FD_PIPE || fd_proc_deferred(ctx, fe))
 			continue;
 		snprintf(what, sizeof(what), "pid %d fd %u", t->pe->pid, t->fds[i]->fd);
 		r = rst_check_open_file(ctx, what, -1, fe);

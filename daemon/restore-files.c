@@ -95,6 +95,41 @@ static int ghost_name(struct rst_ctx *ctx, int fd, const char *near_path)
 	return g.fd;
 }
 
+/* The deleted file's owner, mode and times, set as the requester may
+ * (ckptd's powers would let an image make a file anyone's, setuid): root
+ * gets them all, another requester what the kernel lets it do on the file
+ * it made (a memfd made by ckptd keeps ckptd's owner and gets only its
+ * permission bits, set before). */
+struct ghost_attrs {
+	const GhostHead *h;
+	int fd;
+};
+
+static int ghost_set_attrs(void *arg)
+{
+	struct ghost_attrs *a = arg;
+	const GhostHead *h = a->h;
+	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
+
+	if (h->has_uid && h->has_gid)
+		fchown(a->fd, h->uid, h->gid);
+	if (h->mode & 07777)
+		fchmod(a->fd, h->mode & 07777);	/* after fchown, which clears setuid */
+	if (h->has_atime_ns)
+		ts[0] = (struct timespec){ h->atime_ns / 1000000000, h->atime_ns % 1000000000 };
+	if (h->has_mtime_ns)
+		ts[1] = (struct timespec){ h->mtime_ns / 1000000000, h->mtime_ns % 1000000000 };
+	futimens(a->fd, ts);
+	return 0;
+}
+
+static void ghost_attrs(struct rst_ctx *ctx, const GhostHead *h, int fd)
+{
+	struct ghost_attrs a = { .h = h, .fd = fd };
+
+	rst_as_requester(ctx, ghost_set_attrs, &a);
+}
+
 /* Open ghost-N.img and read its head; on success the caller closes *ret_img
  * and frees *ret_head. */
 static int ghost_open(struct rst_ctx *ctx, uint32_t ghost_id, struct img **ret_img,
@@ -213,10 +248,11 @@ static int ghost_make(struct rst_ctx *ctx, uint32_t ghost_id, const char *near_p
 	r = ghost_fill(ctx, img, h, fd);
 	if (r < 0)
 		goto out;
-	if (h->mode & 07777)
-		fchmod(fd, h->mode & 07777);
+	if (h->mode & 0777)
+		fchmod(fd, h->mode & 0777);	/* a memfd is ckptd's: its permissions */
 	if (near_path)
 		fd = ghost_name(ctx, fd, near_path);
+	ghost_attrs(ctx, h, fd);
 	r = ghost_remember(ctx, ghost_id, fd);
 	if (r < 0) {
 		r = ckpt_fail(ctx->err, r, "ghost-%u.img: cannot keep its file", ghost_id);

@@ -111,6 +111,17 @@ bool fd_strip_deleted(char *path, const struct stat *st);
 /* Restore: a description opened by path names its file (and a ghost if
  * the file was deleted). */
 int fd_check_file(struct rst_ctx *ctx, const FileDescEntry *fe);
+/* regfile.c: refuse what a by-path kind can't reopen (a file unlinked once
+ * with other hard links, /proc/PID entries), naming pid and fd. */
+int fd_check_path(struct rst_ctx *ctx, struct rst_task *t, const FdEntry *f,
+		  const FileDescEntry *fe);
+/* regfile.c: a deleted directory or FIFO made again at its path, opened
+ * with flags and removed, as the requester; the fd or a reported -errno. */
+int fd_deleted_node(struct rst_ctx *ctx, const FileDescEntry *fe, const char *path,
+		    int flags);
+/* regfile.c: an entry of /proc/PID of a task of the tree, reopened by
+ * its holders once every task exists (not checked on disk before). */
+bool fd_proc_deferred(struct rst_ctx *ctx, const FileDescEntry *fe);
 
 /* pipe.c: close the pipes an open pass made. */
 void fd_open_state_release(struct fd_open_state *st);

@@ -305,10 +305,16 @@ static int fifo_open(struct rst_ctx *ctx, FileDescEntry *fe, struct fd_open_stat
 
 	if (fe->file)
 		rst_clean_path(fe->file->path, path, sizeof(path));
-	keep = rst_open_path(ctx, path, O_RDWR | O_NONBLOCK, 0);
+	if (fe->deleted)	/* made again, opened O_RDWR, removed */
+		keep = fd_deleted_node(ctx, fe, path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	else
+		keep = rst_open_path(ctx, path, O_RDWR | O_NONBLOCK, 0);
+	if (keep < 0 && fe->deleted)
+		return keep;
 	if (keep < 0)
 		return ckpt_fail(ctx->err, keep, "fifo %s: cannot open", path);
-	fd = rst_open_path(ctx, path, (fe->flags & FD_REOPEN_MASK) | O_NONBLOCK, 0);
+	fd = fe->deleted ? fd_reopen_self(keep, (fe->flags & FD_REOPEN_MASK) | O_NONBLOCK)
+			 : rst_open_path(ctx, path, (fe->flags & FD_REOPEN_MASK) | O_NONBLOCK, 0);
 	if (fd < 0)
 		return ckpt_fail(ctx->err, fd, "fifo %s: cannot open", path);
 	if (fe->has_pipe_data && fe->pipe_data.len)
@@ -334,5 +340,6 @@ const struct fd_kind_ops fd_kind_fifo = {
 	.match = fifo_match,
 	.describe = fifo_describe,
 	.check = fd_check_file,
+	.check_task = fd_check_path,
 	.open = fifo_open,
 };

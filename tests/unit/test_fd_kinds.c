@@ -191,6 +191,58 @@ Test(fd_kinds, epoll_watches_fds_of_its_task)
 	cr_assert_eq(check(2), 0, "%s", err.msg);
 }
 
+/* A watch whose fd was closed since comes back through an fd of the task
+ * naming its file (via_fd), which must be one. */
+Test(fd_kinds, epoll_lost_watch_needs_its_file_in_the_task)
+{
+	EpollLostEntry w = EPOLL_LOST_ENTRY__INIT, *wp = &w;
+	FileDescEntry *ep = desc(0, FD_TYPE__FD_ANON, "anon_inode:[eventpoll]");
+
+	ep->n_epoll_lost = 1;
+	ep->epoll_lost = &wp;
+	w.fd = 7;
+	w.via_fd = 5;
+	desc(1, FD_TYPE__FD_ANON, "anon_inode:[eventfd]")->has_eventfd_count = true;
+	cr_assert_eq(check(2), -EBADMSG);
+	cr_assert(strstr(err.msg, "pid 10 fd 0: epoll watch of fd 7 is kept by fd 5, which "
+			 "fs-10.img lacks"), "%s", err.msg);
+	w.via_fd = 1;
+	cr_assert_eq(check(2), 0, "%s", err.msg);
+}
+
+/* Files by path a restore can't reopen are refused naming pid and fd. */
+Test(fd_kinds, by_path_refusals)
+{
+	FileIdentity fi = FILE_IDENTITY__INIT;
+	FileDescEntry *f = desc(0, FD_TYPE__FD_REG, NULL);
+
+	f->file = &fi;
+	fi.path = "/proc/10/status";	/* of the tree: reopened once pid 10 exists */
+	cr_assert_eq(check(1), 0, "%s", err.msg);
+	cr_assert(fd_proc_deferred(&ctx, f));
+	fi.path = "/proc/10/task/11/stat";
+	cr_assert_eq(check(1), -EOPNOTSUPP);
+	cr_assert(strstr(err.msg, "pid 10 fd 0: /proc/10/task/11/stat is a /proc entry of a "
+			 "thread"), "%s", err.msg);
+	fi.path = "/proc/4242";
+	cr_assert_eq(check(1), -EOPNOTSUPP);
+	cr_assert(strstr(err.msg, "pid 10 fd 0: /proc/4242 is a /proc entry of pid 4242, which "
+			 "is not a process of the dumped tree"), "%s", err.msg);
+	cr_assert(!fd_proc_deferred(&ctx, f));
+	fi.path = "/proc/4242/root/etc/hosts";	/* a path like any other */
+	cr_assert_eq(check(1), 0, "%s", err.msg);
+	fi.path = "/proc/sys/kernel/pid_max";
+	cr_assert_eq(check(1), 0, "%s", err.msg);
+
+	fi.path = "/tmp/a";
+	f->has_deleted = f->deleted = true;
+	f->has_deleted_nlink = true;
+	f->deleted_nlink = 2;
+	cr_assert_eq(check(1), -EOPNOTSUPP);
+	cr_assert(strstr(err.msg, "pid 10 fd 0: /tmp/a was unlinked but keeps 2 other hard "
+			 "link(s)"), "%s", err.msg);
+}
+
 /* --- sockets: TCP listeners and UDP come back, the rest is refused by name -- */
 
 static SocketInfo sock[NR];
