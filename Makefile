@@ -197,6 +197,7 @@ bench: all $(BENCHES)
 	@CKPT_BUILD=$(O) sh tests/bench/migrate.sh
 	@CKPT_BUILD=$(O) sh tests/bench/lazy.sh
 	@CKPT_BUILD=$(O) sh tests/bench/criu.sh
+	@CKPT_BUILD=$(O) sh tests/bench/redis.sh
 
 example: all
 	@CKPT_BUILD=$(O) sh tests/example.sh

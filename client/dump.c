@@ -24,7 +24,11 @@ struct dump_args {
 	const char *dir;
 	const char *prev, *track;
 	bool leave_running, force, json;
+	bool tcp_established;
+	bool shell_job;
 };
+
+enum { OPT_TCP_ESTABLISHED = 1000, OPT_SHELL_JOB };
 
 static void pre_dump_usage(FILE *f)
 {
@@ -50,7 +54,7 @@ static void dump_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: ckptctl dump -t PID -D DIR [--prev P] [--track T] [--leave-running]\n"
-		"                    [--force] [--json]\n"
+		"                    [--tcp-established] [--shell-job] [--force] [--json]\n"
 		"\n"
 		"Checkpoint the process tree rooted at PID into the image directory DIR\n"
 		"(created if missing). The tree is killed afterwards unless\n"
@@ -67,6 +71,12 @@ static void dump_usage(FILE *f)
 		"                        parent's), soft-dirty, uffd-wp, hash; with\n"
 		"                        --leave-running and no --prev, starts a chain\n"
 		"  -R, --leave-running   let the tree run on after the dump\n"
+		"      --tcp-established save established TCP connections (TCP_REPAIR),\n"
+		"                        locked with nftables until a restore with\n"
+		"                        --tcp-established (root only)\n"
+		"      --shell-job       the tree is a job of the user's shell: its\n"
+		"                        terminal, outside the tree, is recorded for a\n"
+		"                        restore --shell-job\n"
 		"  -f, --force           replace an image set already in DIR\n"
 		"  -j, --json            print the result (or the error) as JSON\n"
 		"  -h, --help            show this help\n");
@@ -112,6 +122,16 @@ static int dump_option(struct dump_args *a, int c, char **argv)
 	case 'f':
 		a->force = true;
 		return 0;
+	case OPT_TCP_ESTABLISHED:
+		if (!strcmp(a->cmd, "pre-dump"))
+			return client_fail(a->cmd, a->json, EINVAL, EXIT_USAGE,
+					   "--tcp-established: a pre-dump saves memory only; "
+					   "give it to the final dump");
+		a->tcp_established = true;
+		return 0;
+	case OPT_SHELL_JOB:
+		a->shell_job = true;
+		return 0;
 	case 'j':
 		a->json = true;
 		return 0;
@@ -129,6 +149,8 @@ static int parse_dump_args(int argc, char **argv, struct dump_args *a)
 		{ "prev", required_argument, NULL, 'p' },
 		{ "track", required_argument, NULL, 'T' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
+		{ "shell-job", no_argument, NULL, OPT_SHELL_JOB },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -273,6 +295,10 @@ static int run_dump(const char *cmd, int argc, char **argv)
 	dreq.prev = (char *)a.prev;
 	dreq.has_leave_running = true;
 	dreq.leave_running = a.leave_running;
+	dreq.has_tcp_established = a.tcp_established;
+	dreq.tcp_established = a.tcp_established;
+	dreq.has_shell_job = a.shell_job;
+	dreq.shell_job = a.shell_job;
 	dreq.has_force = true;
 	dreq.force = a.force;
 	req.type = RPC_TYPE__RPC_DUMP;

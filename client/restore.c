@@ -14,6 +14,7 @@
 #include "client/chain-open.h"
 #include "client/commands.h"
 #include "client/rpc-client.h"
+#include "client/shell-job.h"
 #include "common/escape.h"
 #include "common/util.h"
 #include "images/json.h"
@@ -23,6 +24,9 @@ struct restore_args {
 	const char *pidfile;
 	const char *file_validation;	/* NULL: ckptd's default */
 	bool lazy;
+	bool tcp_established;
+	bool shell_job;		/* on our terminal, in our foreground */
+	bool detach;		/* with shell_job: return once it runs */
 	bool json;
 };
 
@@ -42,7 +46,8 @@ static void restore_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: ckptctl restore -D DIR [--pidfile FILE] [--file-validation MODE]\n"
-		"                       [--lazy] [--json]\n"
+		"                       [--lazy] [--tcp-established] [--shell-job [-d]]\n"
+		"                       [--json]\n"
 		"\n"
 		"Restore the process tree saved in the image directory DIR, with the\n"
 		"same PIDs, and print the PID of its root; standard error says which\n"
@@ -67,6 +72,15 @@ static void restore_usage(FILE *f)
 		"                          anonymous memory is brought in on demand, and in\n"
 		"                          the background, by a lazy server process (see\n"
 		"                          'ckptctl status'); if it dies, the tree is killed\n"
+		"      --tcp-established   bring back the established TCP connections a dump\n"
+		"                          with --tcp-established saved, and unlock them\n"
+		"                          (root only)\n"
+		"      --shell-job         a set dumped with --shell-job: the job comes back\n"
+		"                          on this terminal (standard input), termios\n"
+		"                          restored, and ckptctl stays in the foreground\n"
+		"                          until its root exits, passing ^C, ^\\, a hang-up\n"
+		"                          and SIGTERM to the job's process group\n"
+		"  -d, --detach            with --shell-job: return once the job runs\n"
 		"  -j, --json              print the result (or the error) as JSON\n"
 		"  -h, --help              show this help\n");
 }
@@ -78,6 +92,9 @@ static int parse_restore_args(int argc, char **argv, struct restore_args *a)
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "file-validation", required_argument, NULL, 'F' },
 		{ "lazy", no_argument, NULL, 'L' },
+		{ "tcp-established", no_argument, NULL, 'E' },
+		{ "shell-job", no_argument, NULL, 'S' },
+		{ "detach", no_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -86,7 +103,7 @@ static int parse_restore_args(int argc, char **argv, struct restore_args *a)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":D:p:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":D:p:djh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'D':
 			a->dir = optarg;
@@ -104,6 +121,15 @@ static int parse_restore_args(int argc, char **argv, struct restore_args *a)
 		case 'L':
 			a->lazy = true;
 			break;
+		case 'E':
+			a->tcp_established = true;
+			break;
+		case 'S':
+			a->shell_job = true;
+			break;
+		case 'd':
+			a->detach = true;
+			break;
 		case 'j':
 			a->json = true;
 			break;
@@ -120,6 +146,14 @@ static int parse_restore_args(int argc, char **argv, struct restore_args *a)
 	if (!a->dir)
 		return client_fail("restore", a->json, EINVAL, EXIT_USAGE,
 				   "-D DIR is required (see 'ckptctl restore --help')");
+	if (a->detach && !a->shell_job)
+		return client_fail("restore", a->json, EINVAL, EXIT_USAGE,
+				   "-d: a restore returns once the tree runs anyway; -d is for "
+				   "--shell-job, which otherwise waits for the job");
+	if (a->shell_job && shell_job_tty() < 0)
+		return client_fail("restore", a->json, ENOTTY, EXIT_USAGE,
+				   "--shell-job: standard input is not a terminal; run ckptctl "
+				   "restore in the terminal the job should come back on");
 	return 1;
 }
 
@@ -198,7 +232,7 @@ int cmd_restore(int argc, char **argv)
 	struct restore_args a = { .json = args_want_json(argc, argv) };
 	RestoreReq rreq = RESTORE_REQ__INIT;
 	RpcRequest req = RPC_REQUEST__INIT;
-	int fds[CHAIN_MAX];
+	int fds[CHAIN_MAX + 1];
 	struct chain chain;
 	RpcResponse *resp;
 	int r;
@@ -216,13 +250,26 @@ int cmd_restore(int argc, char **argv)
 	rreq.file_validation = (char *)a.file_validation;
 	rreq.has_lazy = a.lazy;
 	rreq.lazy = a.lazy;
+	rreq.has_tcp_established = a.tcp_established;
+	rreq.tcp_established = a.tcp_established;
+	rreq.has_shell_job = a.shell_job;
+	rreq.shell_job = a.shell_job;
 	req.type = RPC_TYPE__RPC_RESTORE;
 	req.restore = &rreq;
-	r = rpc_client_run_fds("restore", a.json, &req, fds, chain.nr, &resp);
+	if (a.shell_job)	/* the terminal goes last */
+		fds[chain.nr] = shell_job_tty();
+	r = rpc_client_run_fds("restore", a.json, &req, fds, chain.nr + a.shell_job, &resp);
 	client_close_chain(&chain);
 	if (r)
 		return r;
 	r = finish(&a, resp->restore);
+	if (r == EXIT_OK && a.shell_job && !a.detach) {
+		fflush(stdout);
+		r = shell_job_wait(resp->restore->pid);
+		if (r < 0)
+			r = client_fail("restore", a.json, -r, EXIT_FAIL, "restored pid %d, but "
+					"cannot wait for it: %s", resp->restore->pid, strerror(-r));
+	}
 	rpc_response__free_unpacked(resp, NULL);
 	return r;
 }

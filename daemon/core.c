@@ -343,6 +343,9 @@ static int dump_task_misc(struct dump_ctx *ctx, struct task *t, struct task_core
 		return core_fail(ctx, t->pid, r, "cannot parse /proc/%d/stat", t->pid);
 	c->e.has_exit_signal = true;
 	c->e.exit_signal = st.exit_signal;
+	r = tty_dump_ctty(ctx->err, t->pid, &c->e);
+	if (r < 0)
+		return r;
 	r = read_line(t->pid, "comm", c->comm, sizeof(c->comm));
 	if (r < 0)
 		return core_fail(ctx, t->pid, r, "cannot read /proc/%d/comm", t->pid);

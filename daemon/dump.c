@@ -21,6 +21,7 @@
 #include "common/version.h"
 #include "daemon/core.h"
 #include "daemon/dump-incr.h"
+#include "daemon/files/socket-tcp.h"
 #include "daemon/freeze.h"
 #include "daemon/mem.h"
 #include "daemon/proc.h"
@@ -79,6 +80,9 @@ static int check_restorable(struct dump_ctx *ctx)
 		.requester_gid = o->requester_gid,
 		.parent_fds = o->parent_fds,	/* an incremental set, with its chain */
 		.nr_parents = o->nr_parents,
+		.tcp_established = o->tcp_established,
+		.shell_job = o->shell_job,
+		.tty_fd = -EBADF,
 	};
 	struct ckpt_err why = { 0 };
 	int r;
@@ -285,6 +289,7 @@ static void dump_ctx_free(struct dump_ctx *ctx)
 		close(ctx->dirfd);
 	ctx->dirfd = -1;
 	files_ctx_free(ctx->files);
+	sock_tcp_dump_end(ctx, false);
 	pstree_free(&ctx->tree);
 }
 
@@ -294,7 +299,10 @@ static void dump_done(struct dump_ctx *ctx, bool keep_running, uint64_t t0,
 		      struct dump_stats *stats)
 {
 	incr_finish(ctx->incr, keep_running);
+	if (keep_running)	/* repair mode left before the tree runs */
+		sock_tcp_dump_end(ctx, false);
 	release_tree(ctx, !keep_running);
+	sock_tcp_dump_end(ctx, true);	/* killed: closed in repair mode, still locked */
 	ctx->stats.total_us = now_us() - t0;
 	ctx->stats.tasks = ctx->tree.nr_tasks;
 	snprintf(ctx->stats.warnings, sizeof(ctx->stats.warnings), "%s", ctx->incr->warnings);
@@ -361,6 +369,7 @@ int dump_run(const struct dump_opts *opts, const struct kerndat *kd, int dirfd,
 	}
 	if (r < 0) {
 		incr_finish(&incr, false);	/* before the tree runs again */
+		sock_tcp_dump_end(&ctx, false);
 		release_tree(&ctx, false);
 		goto out_discard;
 	}
@@ -373,6 +382,7 @@ int dump_run(const struct dump_opts *opts, const struct kerndat *kd, int dirfd,
 		r = opts->hold(opts->hold_opaque, why, sizeof(why));
 		if (r != 1) {
 			incr_finish(&incr, false);
+			sock_tcp_dump_end(&ctx, false);
 			release_tree(&ctx, false);
 			dump_ctx_free(&ctx);
 			return ckpt_fail(err, -ECANCELED, "the migration was not confirmed (%s): "

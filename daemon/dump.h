@@ -22,6 +22,8 @@
 struct dump_opts {
 	pid_t pid;
 	bool leave_running;
+	bool tcp_established;	/* --tcp-established (files/socket-tcp.h) */
+	bool shell_job;		/* --shell-job (files/tty.c) */
 	bool force;		/* replace an existing image set */
 	pid_t requester;	/* the client (SO_PEERCRED): never a target */
 	uid_t requester_uid;
@@ -54,6 +56,7 @@ struct dump_stats {
 };
 
 struct files_ctx;
+struct tcp_dump;
 struct dump_incr;
 
 struct dump_ctx {
@@ -70,6 +73,7 @@ struct dump_ctx {
 	uint64_t xfeatures;		/* from each core_result */
 	uint32_t xsave_size;
 	struct files_ctx *files;	/* owned by files.c */
+	struct tcp_dump *tcp;		/* owned by files/socket-tcp.c */
 	struct dump_incr *incr;		/* the round's tracking (dump-incr.c) */
 	unsigned next_pages_id;
 	uint64_t dump_time_ns;

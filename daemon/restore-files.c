@@ -292,6 +292,7 @@ int rst_open_descs(struct rst_ctx *ctx)
 	}
 	fd_open_state_release(&st);
 	sock_unix_release(&st);
+	fd_pty_release(&st);
 	return r;
 }
 

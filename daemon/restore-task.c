@@ -201,6 +201,8 @@ int rst_task_run(struct rst_ctx *ctx, struct rst_task *t)
 	if (r == 0)
 		r = rst_install_fds(ctx, t);
 	if (r == 0)
+		r = rst_tty_fg(ctx, t);
+	if (r == 0)
 		r = rst_task_misc(ctx, t);
 	if (r == 0)
 		r = rst_blob_prepare(ctx, t, &b);

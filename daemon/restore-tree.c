@@ -16,6 +16,7 @@
  * client's connection among them, stay open here until this process exits,
  * so a client that lost its handler sees the connection close only once
  * the tree is dead. */
+#include "daemon/files/tty.h"
 #include "daemon/restore-int.h"
 
 #include <errno.h>
@@ -131,6 +132,7 @@ static int own_session(struct rst_ctx *ctx, struct rst_task *t)
 	if (pe->sid == pe->pid) {
 		if (setsid() < 0)
 			return ckpt_fail(ctx->err, negerrno(), "pid %d: setsid", pe->pid);
+		return rst_tty_ctty(ctx, t);	/* before its children: they inherit it */
 	} else if (pe->pgid == pe->pid) {
 		if (setpgid(0, 0) < 0)
 			return ckpt_fail(ctx->err, negerrno(), "pid %d: setpgid", pe->pid);

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "daemon/files/tty.h"
+#include "daemon/netlock.h"
 #include "daemon/restore-int.h"
 #include "daemon/sched.h"
 
@@ -63,6 +65,8 @@ static int validate(struct rst_ctx *ctx)
 		r = rst_check_files(ctx);
 	if (r == 0)
 		r = rst_check_pipes(ctx);
+	if (r == 0)
+		r = rst_check_ttys(ctx);
 	for (unsigned i = 0; i < ctx->nr_tasks && r == 0; i++)
 		if (ctx->tasks[i].core) {
 			r = rst_check_rlimits(ctx, &ctx->tasks[i]);
@@ -199,7 +203,14 @@ int restore_run(const struct restore_opts *opts, const struct kerndat *kd, int d
 	munmap(sh, sizeof(*sh));
 	if (r < 0)
 		goto out;
-	/* committed: the tree runs. No "restore tree" 100% progress message:
+	/* committed: the tree runs; its connections may flow again */
+	if (opts->tcp_established) {
+		char name[32], why[256];
+
+		netlock_name(ctx.tasks[0].pe->pid, name, sizeof(name));
+		(void)netlock_remove(name, why, sizeof(why));
+	}
+	/* No "restore tree" 100% progress message:
 	 * the answer, sent next, says it, and every step before it widens the
 	 * window in which a handler killed leaves the client told otherwise */
 	stats->root_pid = ctx.tasks[0].pe->pid;

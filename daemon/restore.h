@@ -34,6 +34,9 @@ struct restore_opts {
 				   opened by the client */
 	unsigned nr_parents;
 	bool lazy;		/* ckptctl restore --lazy */
+	bool tcp_established;	/* --tcp-established (files/socket-tcp.h) */
+	bool shell_job;		/* --shell-job (files/tty.c): the outside terminal */
+	int tty_fd;		/*   is this one (-1 when only validating a dump) */
 	bool postcopy;		/* with lazy: the final round of a post-copy
 				   migration, its pages files fed through
 				   feed_fd (common/lazy-feed.h) */

@@ -26,10 +26,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/util.h"
 #include "daemon/authorize.h"
 #include "daemon/dump.h"
+#include "daemon/files/socket-tcp.h"
 #include "daemon/hold.h"
 #include "daemon/journal.h"
 #include "daemon/kerndat.h"
@@ -343,6 +345,8 @@ static int do_dump(struct conn *c, const DumpReq *req, const struct rpc_fds *fds
 	struct dump_opts opts = {
 		.pid = req->pid,
 		.leave_running = req->has_leave_running && req->leave_running,
+		.tcp_established = req->has_tcp_established && req->tcp_established,
+		.shell_job = req->has_shell_job && req->shell_job,
 		.force = req->has_force && req->force,
 		.pre = req->has_pre && req->pre,
 		.track = req->track,
@@ -366,6 +370,9 @@ static int do_dump(struct conn *c, const DumpReq *req, const struct rpc_fds *fds
 		opts.hold = on_hold;
 		opts.hold_opaque = &held;
 	}
+	if (opts.tcp_established && c->peer.uid != 0)
+		return ckpt_fail(err, -EPERM, "--tcp-established is for root only: it repairs "
+				 "connections and adds firewall rules (nftables) for them");
 	r = authorize_target(c->srv, &c->peer, req->pid, err);
 	if (r < 0)
 		return r;
@@ -419,7 +426,9 @@ static int do_restore(struct conn *c, const RestoreReq *req, const struct rpc_fd
 		      struct reply *rep, struct ckpt_err *err)
 {
 	bool postcopy = req && req->has_postcopy && req->postcopy;
-	unsigned nr = fds->nr - (postcopy && fds->nr > 1);	/* the feed is last */
+	bool shell_job = req && req->has_shell_job && req->shell_job;
+	/* the feed or the terminal is last */
+	unsigned nr = fds->nr - ((postcopy || shell_job) && fds->nr > 1);
 	int dirfd = fds->nr ? fds->fd[0] : -EBADF;
 	struct restore_opts opts = {
 		.requester = c->peer.pid,
@@ -428,13 +437,23 @@ static int do_restore(struct conn *c, const RestoreReq *req, const struct rpc_fd
 		.parent_fds = nr > 1 ? fds->fd + 1 : NULL,
 		.nr_parents = nr > 1 ? nr - 1 : 0,
 		.lazy = req && req->has_lazy && req->lazy,
+		.tcp_established = req && req->has_tcp_established && req->tcp_established,
 		.postcopy = postcopy,
 		.feed_fd = postcopy && fds->nr > 1 ? fds->fd[fds->nr - 1] : -EBADF,
+		.shell_job = shell_job,
+		.tty_fd = shell_job && fds->nr > 1 ? fds->fd[fds->nr - 1] : -EBADF,
 	};
 	struct restore_stats st = { 0 };
 	struct stat fst;
 	int r;
 
+	if (opts.tcp_established && c->peer.uid != 0)
+		return ckpt_fail(err, -EPERM, "--tcp-established is for root only: it repairs "
+				 "connections and adds firewall rules (nftables) for them");
+
+	if (shell_job && (postcopy || opts.tty_fd < 0 || !isatty(opts.tty_fd)))
+		return ckpt_fail(err, -EINVAL, "--shell-job needs the caller's terminal as the "
+				 "last fd (and is not for a post-copy restore)");
 	if (postcopy && (!opts.lazy || opts.feed_fd < 0 || fstat(opts.feed_fd, &fst) < 0 ||
 			 !S_ISSOCK(fst.st_mode)))
 		return ckpt_fail(err, -EINVAL, "a post-copy restore needs lazy and a feed socket "
@@ -550,6 +569,13 @@ static void do_check(const struct kerndat *kd, struct reply *rep)
 	add_tracker(rep, "tracker_uffd_wp", TRACK_UFFD_WP, kd);
 	add_tracker(rep, "tracker_hash", TRACK_HASH, kd);
 	add_feature(rep, "tracker_auto", true, "%s", track_name(track_auto(kd)));
+	{
+		char why[160];
+		bool ok = sock_tcp_probe(why, sizeof(why)) == 0;
+
+		add_feature(rep, "tcp_established", ok, "%s", ok ? "TCP_REPAIR permitted, "
+			    "nftables network lock usable" : why);
+	}
 	rep->resp.check = &rep->check;
 }
 

@@ -11,6 +11,10 @@ set -e
 PKGS="gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libnl-3-dev
 libnl-route-3-dev libcap-dev libsystemd-dev libcriterion-dev libxxhash-dev
 libgnutls28-dev systemd python3 binutils libcap2-bin"
+# the socket tests (issue 11): real servers and network locking
+PKGS="$PKGS nftables redis-server"
+# the terminal tests (issue 12): programs driven in tmux
+PKGS="$PKGS tmux sqlite3"
 [ $# -gt 0 ] && PKGS="$*"
 missing=""
 for p in $PKGS; do
@@ -27,4 +31,12 @@ fi
 echo "ckpt: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >&2
+# no service a package brings (redis-server) may start: a policy-rc.d
+# refusing them all, ours only when there was none
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	trap 'rm -f "$policy"' EXIT
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+fi
 apt-get install -y -q --no-install-recommends $missing >&2

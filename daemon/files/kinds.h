@@ -29,11 +29,14 @@ struct rst_task;
  * sockets made ahead of their description (a peer, a pending client). */
 struct pipe_slot;
 struct unix_slot;
+struct pty_slot;
 struct fd_open_state {
 	struct pipe_slot *pipes;
 	unsigned nr_pipes;
 	struct unix_slot *unix_socks;
 	unsigned nr_unix_socks;
+	struct pty_slot *ptys;		/* tty.c: the new pty pairs */
+	unsigned nr_ptys;
 };
 
 /* What a restore calls the anon-inode files it can't bring back. */
@@ -125,5 +128,7 @@ bool fd_proc_deferred(struct rst_ctx *ctx, const FileDescEntry *fe);
 
 /* pipe.c: close the pipes an open pass made. */
 void fd_open_state_release(struct fd_open_state *st);
+/* tty.c: close the pty masters an open pass kept. */
+void fd_pty_release(struct fd_open_state *st);
 
 #endif

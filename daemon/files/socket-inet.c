@@ -12,6 +12,8 @@
  * only when they differ from a new socket's: setting one turns the
  * kernel's autotuning off. */
 #include "daemon/files/socket-inet.h"
+#include "daemon/files/socket-tcp.h"
+#include "daemon/files/socket-udpq.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -144,7 +146,7 @@ int sock_inet_describe(struct dump_ctx *ctx, const struct fd_parms *p, SocketInf
 		return ckpt_fail(ctx->err, fd, "pid %d fd %d: cannot take the %s socket to "
 				 "describe it", p->pid, p->fd, proto_name(si));
 	r = get_name(fd, false, &si->sockname, &si->has_sockname);
-	if (r == 0 && si->protocol == IPPROTO_UDP)
+	if (r == 0)
 		r = get_name(fd, true, &si->peername, &si->has_peername);
 	if (r < 0)
 		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot read the addresses of its "
@@ -155,6 +157,21 @@ int sock_inet_describe(struct dump_ctx *ctx, const struct fd_parms *p, SocketInf
 	if (r < 0)
 		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot read the options of its "
 				 "%s socket", p->pid, p->fd, proto_name(si));
+	if (si->protocol == IPPROTO_TCP && si->state == TCP_ESTABLISHED && ctx->opts &&
+	    ctx->opts->tcp_established)
+		return sock_tcp_dump(ctx, p, fd, si);
+	if (si->protocol != IPPROTO_UDP || !si->rqueue)
+		return 0;
+	r = sock_udpq_peek(fd, si);
+	if (r == -E2BIG)
+		return ckpt_fail(ctx->err, r, "pid %d fd %d: its UDP socket %s has more than "
+				 "a million datagrams queued; let it read them, then dump "
+				 "again", p->pid, p->fd, si->local ? si->local : "");
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot read the datagrams queued "
+				 "on its UDP socket %s", p->pid, p->fd, si->local ? si->local : "");
+	if (!si->n_rcv_queue)	/* the memory sock_diag counted held no datagram */
+		si->rqueue = 0;
 	return 0;
 }
 
@@ -246,10 +263,17 @@ static int check_tcp(struct rst_ctx *ctx, pid_t pid, unsigned fd, const SocketIn
 		return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d fd %u: TCP socket %s can't be "
 				 "restored yet: it neither listens nor is connected (only "
 				 "listening TCP sockets come back)", pid, fd, addr);
+	if (si->state == TCP_ESTABLISHED && si->tcp && ctx->opts && ctx->opts->tcp_established)
+		return 0;
+	if (si->state == TCP_ESTABLISHED)
+		return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d fd %u: TCP connection %s -> %s "
+				 "(established) can't be restored: %s it with --tcp-established",
+				 pid, fd, addr, si->peer ? si->peer : "?",
+				 si->tcp ? "restore" : "dump and restore");
 	if (si->state != TCP_LISTEN)
 		return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d fd %u: TCP connection %s -> %s "
-				 "(%s) can't be restored yet: restore it with "
-				 "--tcp-established (not yet supported)", pid, fd, addr,
+				 "(%s) can't be restored: only established connections and "
+				 "listeners come back", pid, fd, addr,
 				 si->peer ? si->peer : "?", tcp_state_name(si->state));
 	if (si->rqueue)
 		return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d fd %u: TCP listener %s can't be "
@@ -292,10 +316,11 @@ int sock_inet_check_task(struct rst_ctx *ctx, struct rst_task *t, const FdEntry 
 		r = check_tcp(ctx, pid, f->fd, si, addr);
 		if (r < 0)
 			return r;
-	} else if (si->rqueue) {
+	} else if (si->rqueue && !si->n_rcv_queue) {
 		return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d fd %u: UDP socket %s can't be "
-				 "restored yet: datagrams wait to be received (%u bytes of its "
-				 "receive buffer), and saving them is not supported yet", pid, f->fd, addr, si->rqueue);
+				 "restored: datagrams waited to be received (%u bytes of its "
+				 "receive buffer), and an older ckpt recorded it without them; "
+				 "dump it again", pid, f->fd, addr, si->rqueue);
 	}
 	/* the daemon may bind any port; a user only what the kernel lets them */
 	if ((!ctx->opts || ctx->opts->requester_uid != 0) && port_of(&ss) &&
@@ -358,6 +383,32 @@ static int set_opts(int fd, const SocketInfo *si)
 	return r;
 }
 
+/* The saved datagrams queued again, before connect (which would drop
+ * those not from the peer). */
+static int refill_udp(struct rst_ctx *ctx, int fd, const SocketInfo *si,
+		      const struct sockaddr_storage *own, pid_t pid, unsigned nr, const char *addr)
+{
+	struct sock_udpq_res res;
+	int r;
+
+	if (addr_unbound(own))
+		return ckpt_fail(ctx->err, -EBADMSG, "files.img: pid %d fd %u: UDP socket has "
+				 "datagrams queued but no address", pid, nr);
+	r = sock_udpq_fill(fd, si, own, &res);
+	if (r == -ENOBUFS)
+		return ckpt_fail(ctx->err, r, "pid %d fd %u: of the %zu datagrams queued on its "
+				 "UDP socket %s, only %zu are queued again (a firewall rule "
+				 "dropping loopback UDP to %s, or net.core.rmem_max lower than "
+				 "where it was dumped?)", pid, nr, si->n_rcv_queue, addr,
+				 res.queued, addr);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "pid %d fd %u: cannot queue datagram %zu of %zu "
+				 "again on its UDP socket %s", pid, nr, res.failed_at + 1,
+				 si->n_rcv_queue, addr);
+	/* res.other_source: sent from a loopback address (sockets.md) */
+	return 0;
+}
+
 int sock_inet_open(struct rst_ctx *ctx, const FileDescEntry *fe)
 {
 	const SocketInfo *si = fe->socket;
@@ -384,6 +435,34 @@ int sock_inet_open(struct rst_ctx *ctx, const FileDescEntry *fe)
 	if (r < 0)
 		return ckpt_fail(ctx->err, r, "pid %d fd %u: cannot set the options of its %s "
 				 "socket %s", pid, nr, proto_name(si), addr);
+	/* after SO_REUSEADDR, which would undo the forced reuse of repair mode
+	 * (a connection's port may be its listener's) */
+	if (si->tcp && (r = sock_set_int(fd, IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_ON)) < 0)
+		return ckpt_fail(ctx->err, r, "pid %d fd %u: the kernel refuses TCP_REPAIR for its "
+				 "connection %s (ckptd needs CAP_NET_ADMIN)", pid, nr, addr);
+	if (si->tcp) {
+		const char *step = "";
+
+		if (!plen)
+			return ckpt_fail(ctx->err, -EBADMSG, "files.img: pid %d fd %u: TCP "
+					 "connection %s has no peer address", pid, nr, addr);
+		r = sock_tcp_repair(fd, si, (struct sockaddr *)&ss, len,
+				    (struct sockaddr *)&peer, plen, &step);
+		if (r == -EADDRINUSE)
+			return ckpt_fail(ctx->err, r, "pid %d fd %u: cannot bind its TCP "
+					 "connection %s -> %s: the connection is in use here (its "
+					 "program still runs?)", pid, nr, addr,
+					 si->peer ? si->peer : "?");
+		if (r < 0)
+			return ckpt_fail(ctx->err, r, "pid %d fd %u: TCP connection %s -> %s: "
+					 "cannot %s", pid, nr, addr, si->peer ? si->peer : "?",
+					 step);
+		r = fd_restore_fl(fd, fe->flags);
+		if (r < 0)
+			return ckpt_fail(ctx->err, r, "pid %d fd %u: cannot set its flags", pid,
+					 nr);
+		return TAKE_FD(fd);
+	}
 	if (!addr_unbound(&ss) && bind(fd, (struct sockaddr *)&ss, len) < 0) {
 		r = negerrno();
 		if (r == -EADDRINUSE)
@@ -396,6 +475,11 @@ int sock_inet_open(struct rst_ctx *ctx, const FileDescEntry *fe)
 	if (si->protocol == IPPROTO_TCP && listen(fd, si->backlog) < 0)
 		return ckpt_fail(ctx->err, negerrno(), "pid %d fd %u: cannot listen on %s", pid,
 				 nr, addr);
+	if (si->protocol == IPPROTO_UDP && si->n_rcv_queue) {
+		r = refill_udp(ctx, fd, si, &ss, pid, nr, addr);
+		if (r < 0)
+			return r;
+	}
 	if (plen && connect(fd, (struct sockaddr *)&peer, plen) < 0)
 		return ckpt_fail(ctx->err, negerrno(), "pid %d fd %u: cannot connect its UDP "
 				 "socket %s again", pid, nr, addr);

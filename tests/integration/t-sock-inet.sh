@@ -4,7 +4,8 @@
 # options set) is dumped, killed and restored: it finds every address,
 # option, backlog and flag as it was, and a client is served on each
 # listener and answered on the UDP socket. Then a real server nobody here
-# wrote, python3 -m http.server, serves a file after a restore. Last, a
+# wrote, python3 -m http.server, serves a file after a restore. The
+# datagrams queued on UDP sockets are received after a restore. Last, a
 # set restored while its port is taken fails naming the address, leaves
 # nothing of the tree, and restores once the port is free.
 . "$(dirname "$0")/lib.sh"
@@ -47,6 +48,19 @@ wait $CL || fail "the client failed: $(cat "$TMP/client.out")"
 printf 'tcp4 hello tcp4\ntcp6 hello tcp6\nudp hello udp\n' | cmp -s - "$TMP/client.out" ||
 	fail "the restored target answered: $(cat "$TMP/client.out")"
 log "the restored target served TCP on 127.0.0.1 and ::1 and answered UDP"
+
+# --- datagrams queued on UDP sockets ------------------------------------
+# 127.0.0.1: from itself, empty, 60000 bytes from a socket closed since,
+# from itself again; ::1 (connected): from its peer. The target checks
+# each is back, in order, whole, from its sender's address.
+start_target sockets udpqueue
+dump_kill "$TMP/udpq"
+show_check "$TMP/udpq" '
+q = sorted(len(s.get("rcv_queue", [])) for s in find(j, "socket"))
+assert q == [0, 0, 1, 4], q'
+restore_ok "$TMP/udpq"
+expect_status pass
+log "the restored target found its queued datagrams whole, in order, from their senders"
 
 # --- python3 -m http.server ---------------------------------------------
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

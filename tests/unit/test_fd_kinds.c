@@ -292,16 +292,17 @@ Test(fd_kinds, sockets_refused_by_kind)
 
 	sock_desc(1, SOCK_DGRAM, IPPROTO_UDP, "127.0.0.1", 5353)->rqueue = 768;
 	cr_assert_eq(check(2), -EOPNOTSUPP);
-	cr_assert(strstr(err.msg, "pid 10 fd 1: UDP socket 127.0.0.1:5353 can't be restored yet: "
-			 "datagrams wait to be received"), "%s", err.msg);
+	cr_assert(strstr(err.msg, "pid 10 fd 1: UDP socket 127.0.0.1:5353 can't be restored: "
+			 "datagrams waited to be received"), "%s", err.msg);
+	cr_assert(strstr(err.msg, "recorded it without them; dump it again"), "%s", err.msg);
 
 	si = sock_desc(0, SOCK_STREAM, IPPROTO_TCP, "127.0.0.1", 8080);
 	si->state = TCP_ESTABLISHED;
 	si->peer = "127.0.0.1:41000";
 	cr_assert_eq(check(1), -EOPNOTSUPP);
 	cr_assert(strstr(err.msg, "pid 10 fd 0: TCP connection 127.0.0.1:8080 -> 127.0.0.1:41000 "
-			 "(established) can't be restored yet: restore it with "
-			 "--tcp-established (not yet supported)"), "%s", err.msg);
+			 "(established) can't be restored: dump and restore it with "
+			 "--tcp-established"), "%s", err.msg);
 
 	sock_desc(0, SOCK_STREAM, IPPROTO_TCP, "127.0.0.1", 8080)->rqueue = 2;
 	cr_assert_eq(check(1), -EOPNOTSUPP);
