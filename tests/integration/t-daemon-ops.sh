@@ -34,11 +34,14 @@ big 1024
 RBIG=$BIG
 $AS_USER "$CKPTCTL" dump -t $UBIG -D "$U/cancelled" >"$TMP/u.out" 2>&1 &
 UC=$!
+catch_dump $UBIG
+UID_OP=$OP_ID UH=$OP_HANDLER
+# the second dump starts only once the first is held: started together,
+# it ran on while the first was being caught and was often past its
+# pages by then
 mkdir -p "$TMP/root"
 "$CKPTCTL" dump -t $RBIG -D "$TMP/root" >"$TMP/r.out" 2>&1 &
 RC=$!
-catch_dump $UBIG
-UID_OP=$OP_ID UH=$OP_HANDLER
 catch_dump $RBIG
 ROOT_OP=$OP_ID RH=$OP_HANDLER
 
