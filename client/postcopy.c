@@ -592,6 +592,10 @@ int pc_serve(struct xport *x, int dirfd, struct pc_set *s, int feed, int done_fd
 	if (feed >= 0 && r == 0) {
 		if (waiting)
 			feed_answer(&feed, &q, 0);
+		/* requests sent meanwhile: answered, not left unread (closing
+		 * over them would make the server's next read fail) */
+		while (feed >= 0 && recv(feed, &q, sizeof(q), MSG_DONTWAIT) == sizeof(q))
+			feed_answer(&feed, &q, 0);
 		if (feed >= 0)	/* ask no more: every byte is in */
 			send(feed, &all, sizeof(all), MSG_NOSIGNAL);
 	} else if (feed >= 0 && waiting) {

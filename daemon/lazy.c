@@ -117,6 +117,26 @@ static int feed_all_in(struct lazy_srv *s)
 	return 0;
 }
 
+/* One message from receive. A receive that closed its end with a request
+ * of ours unread leaves ECONNRESET pending, which the kernel reports before
+ * the messages still queued (its last, "all in", among them): read again. */
+static bool feed_recv(int fd, struct lazy_feed_msg *a, int flags)
+{
+	ssize_t n;
+
+	do
+		n = recv(fd, a, sizeof(*a), flags);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno != EAGAIN)
+		n = recv(fd, a, sizeof(*a), MSG_DONTWAIT);
+	return n == sizeof(*a) && a->magic == LAZY_FEED_MAGIC;
+}
+
+static bool feed_all(const struct lazy_feed_msg *a)
+{
+	return a->status == LAZY_FEED_ALL;
+}
+
 /* A block of a file still arriving (a post-copy migration): ask receive
  * for its bytes and wait until they are in. Every served process waits
  * meanwhile; a fault waits for its block anyway. */
@@ -126,16 +146,18 @@ static int feed_wait(struct lazy_srv *s, struct lazy_mm *m, const struct lazy_bl
 	const char *base = strrchr(s->plan->files[b->file].name, '/');
 	struct lazy_feed_msg q = { .magic = LAZY_FEED_MAGIC, .off = b->off, .len = len }, a;
 	char what[96];
-	ssize_t n;
 
 	snprintf(q.name, sizeof(q.name), "%s", base ? base + 1 : s->plan->files[b->file].name);
 	/* everything in already? receive says so once, then may be gone */
-	n = recv(s->plan->feed, &a, sizeof(a), MSG_DONTWAIT);
-	if (n == sizeof(a) && a.magic == LAZY_FEED_MAGIC && a.status == LAZY_FEED_ALL)
+	if (feed_recv(s->plan->feed, &a, MSG_DONTWAIT) && feed_all(&a))
 		return feed_all_in(s);
-	if (send(s->plan->feed, &q, sizeof(q), MSG_NOSIGNAL) != sizeof(q))
+	if (send(s->plan->feed, &q, sizeof(q), MSG_NOSIGNAL) != sizeof(q)) {
+		/* receive may have said "all in" and gone since the look above */
+		if (feed_recv(s->plan->feed, &a, MSG_DONTWAIT) && feed_all(&a))
+			return feed_all_in(s);
 		return block_fail(s, m, b, -EPIPE, "its bytes can't be asked for: the migration's "
 				  "receiver is gone");
+	}
 	/* the bytes come once the restore has returned: its commit, and the
 	 * stops of the tasks held since, are taken meanwhile */
 	for (;;) {
@@ -154,15 +176,14 @@ static int feed_wait(struct lazy_srv *s, struct lazy_mm *m, const struct lazy_bl
 		if (p[0].revents)
 			break;
 	}
-	do
-		n = recv(s->plan->feed, &a, sizeof(a), 0);
-	while (n < 0 && errno == EINTR);
-	if (n == sizeof(a) && a.magic == LAZY_FEED_MAGIC && a.status == LAZY_FEED_ALL)
+	if (!feed_recv(s->plan->feed, &a, 0))
+		return block_fail(s, m, b, -EPIPE, "its bytes never came: the migration's "
+				  "receiver is gone");
+	if (feed_all(&a))
 		return feed_all_in(s);
-	if (n != sizeof(a) || a.magic != LAZY_FEED_MAGIC || a.off != q.off || a.len != q.len)
-		return block_fail(s, m, b, -EPIPE, n == 0 ? "its bytes never came: the "
-				  "migration's receiver is gone" : "the migration's receiver "
-				  "answered something else");
+	if (a.off != q.off || a.len != q.len)
+		return block_fail(s, m, b, -EPROTO, "the migration's receiver answered "
+				  "another request");
 	if (a.status < 0) {
 		snprintf(what, sizeof(what), "its bytes never came: %s", strerror(-a.status));
 		return block_fail(s, m, b, a.status, what);

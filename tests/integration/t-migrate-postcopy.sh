@@ -7,9 +7,10 @@
 #      writer's memory comes after the restore; the writer checks every
 #      byte at the destination;
 #  (2) TLS, with the usual pre-copy rounds: the same check;
-#  (3) migrate SIGKILLed once the tree runs at the destination, before
-#      its held pages are across: the destination's tree is killed and
-#      its chain removed, and the source's tree runs on, intact.
+#  (3) migrate SIGKILLed as soon as the destination's lazy server is up
+#      (its registry entry appears), so before the held pages are across:
+#      the destination's tree is killed and its chain removed, and the
+#      source's tree runs on, intact.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/migrate-lib.sh"
 
@@ -57,15 +58,12 @@ json_check "$TMP/mig.json" 'assert j["rounds"] >= 2 and "postcopy_bytes" in j, j
 # (3)
 start_target writer -m 512 -r 10240
 start_dest --insecure-plaintext
+rm -f "/run/ckpt/lazy/$TPID"
 migrate_bg -t "$TPID" --to 127.0.0.1:$RPORT --insecure-plaintext --post-copy --max-rounds 0
-i=0
-while ! h=$(host_pid "$TPID"); do
-	i=$((i + 1))
-	[ $i -le 3000 ] || fail "the tree never ran at the destination: $(cat "$MERR")"
-	sleep 0.01
-done
+wait_for_path "/run/ckpt/lazy/$TPID" 60 ||
+	fail "no lazy server came up at the destination: $(cat "$MERR")"
 kill -KILL "$MPID"
-log "SIGKILL to migrate (pid $MPID) once pid $TPID runs at the destination ($h)"
+log "SIGKILL to migrate (pid $MPID) once the destination's lazy server for $TPID is up"
 migrate_wait
 [ "$MRC" != 0 ] || fail "migrate exited 0 after SIGKILL"
 dest_clean
@@ -73,3 +71,4 @@ kill -KILL "$NSINIT"
 check_alive "$TPID"
 expect_status pass "$TSTATUS" "$TPID"
 rm -rf /dev/shm/ckpt-migrate-$MPID-*
+rm -f "/run/ckpt/lazy/$TPID"	# the failed entry would be listed for 10 minutes
