@@ -97,6 +97,29 @@ int inotify_parse_wd(const char *l, InotifyWdEntry *w)
 	return unhex(hex, bytes, w->handle.data) < 0 ? -EBADMSG : 1;
 }
 
+/* Without a mount of dev in its mountinfo (a chroot: mounts above the
+ * root are left out), the process's root or cwd serves when it is on dev:
+ * open_by_handle_at wants any directory of the file system. */
+static int same_dev_dir(const char *proc, dev_t dev)
+{
+	static const char *const dirs[] = { "root", "cwd" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		char path[4200];
+		struct stat st;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", proc, dirs[i]);
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && st.st_dev == dev)
+			return fd;
+		close(fd);
+	}
+	return -ENOENT;
+}
+
 /* An fd on a mount of dev as the process of proc ("/proc/PID" or
  * "/proc/self") sees it: the mount of its whole file system if there is
  * one. Mount points with escapes in mountinfo are passed over. Not O_PATH:
@@ -123,7 +146,7 @@ static int mount_fd(const char *proc, dev_t dev)
 			break;
 	}
 	if (!best[0])
-		return -ENOENT;
+		return same_dev_dir(proc, dev);
 	snprintf(path, sizeof(path), "%s/root%s", proc, best);
 	r = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return r < 0 ? negerrno() : r;
