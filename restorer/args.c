@@ -6,7 +6,7 @@
 #include "frame.h"
 #include "blob.h"
 
-static bool inside(const struct restore_args *a, __u64 off, __u64 nr, __u64 size)
+bool blob_inside(const struct restore_args *a, __u64 off, __u64 nr, __u64 size)
 {
 	if (nr == 0)
 		return true;
@@ -24,29 +24,29 @@ static bool inside(const struct restore_args *a, __u64 off, __u64 nr, __u64 size
 
 static int check_arrays(struct restore_args *a)
 {
-	CHECK(inside(a, a->vmas_off, a->nr_vmas, sizeof(struct restore_vma)), "vmas outside the area");
-	CHECK(inside(a, a->pages_off, a->nr_pages, sizeof(struct restore_page)), "pages outside the area");
-	CHECK(inside(a, a->guards_off, a->nr_guards, sizeof(struct restore_range)),
+	CHECK(blob_inside(a, a->vmas_off, a->nr_vmas, sizeof(struct restore_vma)), "vmas outside the area");
+	CHECK(blob_inside(a, a->pages_off, a->nr_pages, sizeof(struct restore_page)), "pages outside the area");
+	CHECK(blob_inside(a, a->guards_off, a->nr_guards, sizeof(struct restore_range)),
 	      "guards outside the area");
-	CHECK(inside(a, a->lazy_off, a->nr_lazy, sizeof(struct restore_range)) &&
+	CHECK(blob_inside(a, a->lazy_off, a->nr_lazy, sizeof(struct restore_range)) &&
 	      (!a->nr_lazy || a->lazy_fd >= 0), "lazy ranges outside the area, or no lazy fd");
-	CHECK(inside(a, a->timers_off, a->nr_timers, sizeof(struct restore_posix_timer)),
+	CHECK(blob_inside(a, a->timers_off, a->nr_timers, sizeof(struct restore_posix_timer)),
 	      "timers outside the area");
-	CHECK(inside(a, a->shared_pending_off, a->nr_shared_pending, sizeof(struct restore_siginfo)),
+	CHECK(blob_inside(a, a->shared_pending_off, a->nr_shared_pending, sizeof(struct restore_siginfo)),
 	      "shared pending signals outside the area");
-	CHECK(inside(a, a->close_fds_off, a->nr_close_fds, sizeof(__s32)), "close_fds outside the area");
+	CHECK(blob_inside(a, a->close_fds_off, a->nr_close_fds, sizeof(__s32)), "close_fds outside the area");
 	CHECK(a->creds.nr_groups <= RESTORE_MAX_GROUPS &&
-	      inside(a, a->creds.groups_off, a->creds.nr_groups, sizeof(__u32)), "groups outside the area");
-	CHECK(a->mm.auxv_size % 16 == 0 && inside(a, a->mm.auxv_off, a->mm.auxv_size, 1),
+	      blob_inside(a, a->creds.groups_off, a->creds.nr_groups, sizeof(__u32)), "groups outside the area");
+	CHECK(a->mm.auxv_size % 16 == 0 && blob_inside(a, a->mm.auxv_off, a->mm.auxv_size, 1),
 	      "auxv outside the area");
 	CHECK(a->nr_threads >= 1 && a->nr_threads <= RESTORE_MAX_THREADS &&
-	      inside(a, a->threads_off, a->nr_threads, sizeof(struct restore_thread)),
+	      blob_inside(a, a->threads_off, a->nr_threads, sizeof(struct restore_thread)),
 	      "%u threads outside the area", a->nr_threads);
 	CHECK((a->stacks_off & 15) == 0 &&
-	      inside(a, a->stacks_off, a->nr_threads, RESTORE_THREAD_STACK_SIZE),
+	      blob_inside(a, a->stacks_off, a->nr_threads, RESTORE_THREAD_STACK_SIZE),
 	      "thread stacks outside the area");
 	CHECK((a->vdso.park_off & (RESTORE_PAGE_SIZE - 1)) == 0 &&
-	      inside(a, a->vdso.park_off, a->vdso.park_len, 1), "vdso park outside the area");
+	      blob_inside(a, a->vdso.park_off, a->vdso.park_len, 1), "vdso park outside the area");
 	return 0;
 }
 
@@ -68,10 +68,10 @@ static int check_threads(struct restore_args *a)
 		CHECK(i > 0 || t->tid == a->pid, "threads[0] is tid %d, not the main thread %d",
 		      t->tid, a->pid);
 		CHECK(t->tid > 0, "thread %u: tid %d", i, t->tid);
-		CHECK(t->xsave_len <= RESTORE_XSAVE_MAX && inside(a, t->xsave_off, t->xsave_len, 1),
+		CHECK(t->xsave_len <= RESTORE_XSAVE_MAX && blob_inside(a, t->xsave_off, t->xsave_len, 1),
 		      "thread %d: xsave area of %u bytes outside the area", t->tid, t->xsave_len);
 		CHECK(t->nr_pending <= 1024 &&
-		      inside(a, t->pending_off, t->nr_pending, sizeof(struct restore_siginfo)),
+		      blob_inside(a, t->pending_off, t->nr_pending, sizeof(struct restore_siginfo)),
 		      "thread %d: pending signals outside the area", t->tid);
 	}
 	return 0;

@@ -6,6 +6,7 @@
 #define RST_BLOB_H
 
 #include <linux/types.h>
+#include <stdbool.h>
 
 #include "lib.h"
 #include "restorer.h"
@@ -15,6 +16,9 @@ struct restore_args;
 /* Record the first failure of any thread in a->sync and return err. */
 long blob_fail(struct restore_args *a, unsigned step, long err, __u64 addr,
 	      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* nr items of size bytes at off lie inside the argument area (args.c). */
+bool blob_inside(const struct restore_args *a, __u64 off, __u64 nr, __u64 size);
 
 static inline void *blob_at(const struct restore_args *a, __u64 off)
 {

@@ -20,26 +20,17 @@
 #include "blob.h"
 #include "syscall.h"
 
-static bool inside(const struct restore_args *a, __u64 off, __u64 nr, __u64 size)
-{
-	if (nr == 0)
-		return true;
-	if (off & 7 || off < sizeof(*a) || off > a->args_len)
-		return false;
-	return nr <= (a->args_len - off) / size;
-}
-
 int blob_check_seccomp(struct restore_args *a, const struct restore_thread *t)
 {
 	const struct restore_seccomp *f = blob_at(a, t->seccomp_off);
 
 	if (t->nr_seccomp > RESTORE_MAX_SECCOMP ||
-	    !inside(a, t->seccomp_off, t->nr_seccomp, sizeof(*f)))
+	    !blob_inside(a, t->seccomp_off, t->nr_seccomp, sizeof(*f)))
 		return (int)blob_fail(a, RSTEP_ARGS, -EINVAL, 0, "restore_args: thread %d: "
 				     "%u seccomp filters outside the area", t->tid, t->nr_seccomp);
 	for (unsigned i = 0; i < t->nr_seccomp; i++)
 		if (!f[i].nr_insns || f[i].nr_insns > RESTORE_MAX_SECCOMP_INSNS ||
-		    !inside(a, f[i].insns_off, f[i].nr_insns, sizeof(struct sock_filter)))
+		    !blob_inside(a, f[i].insns_off, f[i].nr_insns, sizeof(struct sock_filter)))
 			return (int)blob_fail(a, RSTEP_ARGS, -EINVAL, 0, "restore_args: thread "
 					     "%d: seccomp filter %u of %u instructions outside "
 					     "the area", t->tid, i, f[i].nr_insns);
