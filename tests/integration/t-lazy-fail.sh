@@ -19,6 +19,24 @@
 . "$(dirname "$0")/restore-lib.sh"
 . "$(dirname "$0")/lazy-lib.sh"
 
+# bad_block_failed FILE: the lazy restore of $TPID is listed as failed, its
+# error naming FILE (a path's tail), the offset $HEXOFF and the checksum
+bad_block_failed()
+{
+	local entry err
+	lazy_status
+	entry=$(lazy_entry "$TPID") || fail "no entry of $TPID left in the status: $(cat "$LAZY_JSON")"
+	err=$(lazy_error "$TPID")
+	log "status: $entry: $err"
+	case $entry in
+	failed*) ;;
+	*) fail "the entry of $TPID is not failed: $entry" ;;
+	esac
+	echo "$err" | grep -q "$1" || fail "the error does not name $1: $err"
+	echo "$err" | grep -qi "offset $HEXOFF\b" || fail "the error does not name the offset $HEXOFF: $err"
+	echo "$err" | grep -qi "checksum" || fail "the error does not say the checksum is wrong: $err"
+}
+
 # (a) a corrupted block
 start_target lazymem 256
 dump_kill "$TMP/a"
@@ -48,17 +66,7 @@ log "the tree ($TREE_PIDS) is gone"
 case $(cat "$TSTATUS" 2>/dev/null) in
 pass|fail*) fail "the target gave a verdict ($(cat "$TSTATUS")): it ran on with a bad page" ;;
 esac
-lazy_status
-entry=$(lazy_entry "$TPID") || fail "no entry of $TPID left in the status: $(cat "$LAZY_JSON")"
-err=$(lazy_error "$TPID")
-log "status: $entry: $err"
-case $entry in
-failed*) ;;
-*) fail "the entry of $TPID is not failed: $entry" ;;
-esac
-echo "$err" | grep -q "$PAGES" || fail "the error does not name $PAGES: $err"
-echo "$err" | grep -qi "offset $HEXOFF\b" || fail "the error does not name the offset $HEXOFF: $err"
-echo "$err" | grep -qi "checksum" || fail "the error does not say the checksum is wrong: $err"
+bad_block_failed "$PAGES"
 all_gone 5 "$LAZY_SERVER"
 rm -f "/run/ckpt/lazy/$TPID"	# a failed entry would be listed for 10 minutes
 rm -rf "$TMP/a"
@@ -171,16 +179,6 @@ log "corrupted the parent's $PAGES near the end of the split block at $HEXOFF"
 restore_lazy "$TMP/d/1"
 all_gone 10 $TREE_PIDS
 log "the tree ($TREE_PIDS) is gone"
-lazy_status
-entry=$(lazy_entry "$TPID") || fail "no entry of $TPID left in the status: $(cat "$LAZY_JSON")"
-err=$(lazy_error "$TPID")
-log "status: $entry: $err"
-case $entry in
-failed*) ;;
-*) fail "the entry of $TPID is not failed: $entry" ;;
-esac
-echo "$err" | grep -q "0/$PAGES" || fail "the error does not name the parent's $PAGES: $err"
-echo "$err" | grep -qi "offset $HEXOFF\b" || fail "the error does not name the offset $HEXOFF: $err"
-echo "$err" | grep -qi "checksum" || fail "the error does not say the checksum is wrong: $err"
+bad_block_failed "0/$PAGES"
 [ -z "$LAZY_SERVER" ] || all_gone 5 "$LAZY_SERVER"
 rm -f "/run/ckpt/lazy/$TPID"

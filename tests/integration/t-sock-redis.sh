@@ -74,6 +74,7 @@ wait_path -s "$TMP/set" 30 || fail "the client set no keys: $(cat "$TMP/keep.out
 # removes its lock: redis serves on, the connected client's turn is later
 dump_target "$TMP/kept" --tcp-established
 nft list table inet "ckpt-$TPID" >/dev/null 2>&1 && fail "a --leave-running dump left its lock"
+# key7 holds "value-7-" and 7 x's (the values set above: i % 50 x's)
 [ "$(python3 -c '
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
