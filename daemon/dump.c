@@ -259,7 +259,9 @@ static int dump_tasks(struct dump_ctx *ctx)
 		if (r < 0)
 			return r;
 	}
-	r = dump_files_finish(ctx);
+	r = sock_tcp_dump_finish(ctx);
+	if (r == 0)
+		r = dump_files_finish(ctx);
 	if (r < 0)
 		return r;
 	return write_inventory(ctx);

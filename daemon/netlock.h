@@ -12,11 +12,13 @@
 
 /* The table's name for the tree rooted at pid: "ckpt-PID" (family inet). */
 void netlock_name(pid_t pid, char *buf, size_t len);
-/* Drop the packets between local and peer (sockaddr_in or _in6, a
- * v4-mapped address as IPv4), both ways, in table name (made if need be).
- * On failure, what nft said in why. */
-int netlock_add(const char *name, const struct sockaddr *local, const struct sockaddr *peer,
-		char *why, size_t len);
+/* Drop the packets between local[i] and peer[i] (sockaddr_in or _in6, a
+ * v4-mapped address as IPv4), both ways, for each of nr connections, in
+ * table name (made if need be), in one nft run. On failure, what nft said
+ * in why; -EAFNOSUPPORT with *bad the connection that is not inet. */
+int netlock_add(const char *name, const struct sockaddr *const *local,
+		const struct sockaddr *const *peer, unsigned nr, unsigned *bad, char *why,
+		size_t len);
 /* Remove table name; 0 too when there is none. */
 int netlock_remove(const char *name, char *why, size_t len);
 /* Whether nft can be run and can make a table here: 0, or -errno and why. */

@@ -2,8 +2,10 @@
  * CRIU's libsoccr (soccr/soccr.c) uses it.
  *
  * Dump, the tree frozen, on a duplicate of the target's fd (the same
- * socket): the connection is locked first (netlock.c: nothing of it goes
- * in or out from now), then TCP_REPAIR on; TCP_INFO gives the state and
+ * socket): each connection is only noted while the fds are described;
+ * once every fd is, one nft run locks them all (netlock.c: nothing of
+ * them goes in or out from now; one run a connection cost ~15 ms each),
+ * then each in turn has TCP_REPAIR on; TCP_INFO gives the state and
  * the options negotiated (SACK, window scale, timestamps), TCP_MAXSEG the
  * mss, TCP_TIMESTAMP the clock, TCP_REPAIR_WINDOW the window; for each
  * queue TCP_REPAIR_QUEUE selects it, TCP_QUEUE_SEQ gives the sequence
@@ -37,30 +39,40 @@
 #include "daemon/files/socket-inet.h"
 #include "daemon/netlock.h"
 
+/* A connection noted by sock_tcp_dump, locked and read by
+ * sock_tcp_dump_finish: si is its fd entry's, alive until files.img is
+ * written. */
+struct tcp_conn {
+	int fd;			/* a duplicate: the same socket */
+	pid_t pid;
+	int tfd;		/* the target's fd number, for messages */
+	SocketInfo *si;
+};
+
 struct tcp_dump {
-	int *fds;		/* the sockets in repair mode (duplicates) */
+	struct tcp_conn *conns;
 	unsigned nr;
 	char lock[32];		/* the netlock table, "" when none */
 };
 
 /* --- dump -------------------------------------------------------------------- */
 
-static int keep_fd(struct dump_ctx *ctx, int fd)
+static int note_conn(struct dump_ctx *ctx, const struct fd_parms *p, int fd, SocketInfo *si)
 {
 	struct tcp_dump *t = ctx->tcp;
-	int *nf;
+	struct tcp_conn *nc;
 
 	if (!t) {
 		t = ctx->tcp = calloc(1, sizeof(*t));
 		if (!t)
 			return -ENOMEM;
 	}
-	nf = realloc(t->fds, (t->nr + 1) * sizeof(*nf));
-	if (!nf)
+	nc = realloc(t->conns, (t->nr + 1) * sizeof(*nc));
+	if (!nc)
 		return -ENOMEM;
-	t->fds = nf;
-	nf[t->nr] = dup(fd);
-	if (nf[t->nr] < 0)
+	t->conns = nc;
+	nc[t->nr] = (struct tcp_conn){ .fd = dup(fd), .pid = p->pid, .tfd = p->fd, .si = si };
+	if (nc[t->nr].fd < 0)
 		return negerrno();
 	t->nr++;
 	return 0;
@@ -155,47 +167,91 @@ static const char *local_of(const SocketInfo *si)
 
 int sock_tcp_dump(struct dump_ctx *ctx, const struct fd_parms *p, int fd, SocketInfo *si)
 {
-	char why[512], name[32];
-	TcpStream *ts;
 	int r;
 
 	if (!si->has_sockname || !si->has_peername)
 		return ckpt_fail(ctx->err, -ENOTCONN, "pid %d fd %d: TCP connection %s has no "
 				 "peer address", p->pid, p->fd, local_of(si));
-	netlock_name(ctx->opts->pid, name, sizeof(name));
-	r = netlock_add(name, (const struct sockaddr *)si->sockname.data,
-			(const struct sockaddr *)si->peername.data, why, sizeof(why));
+	r = note_conn(ctx, p, fd, si);
 	if (r < 0)
-		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot lock TCP connection %s -> %s "
-				 "with nftables (table inet %s): %s. --tcp-established needs "
-				 "the nft program and CAP_NET_ADMIN; 'ckptctl check' says "
-				 "whether locking works here", p->pid, p->fd, local_of(si),
-				 si->peer ? si->peer : "?", name, why);
-	if (!ctx->tcp && !(ctx->tcp = calloc(1, sizeof(*ctx->tcp))))
-		return -ENOMEM;
-	snprintf(ctx->tcp->lock, sizeof(ctx->tcp->lock), "%s", name);
-	r = sock_set_int(fd, IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_ON);
+		return ckpt_fail(ctx->err, r, "pid %d fd %d: out of memory", p->pid, p->fd);
+	return 0;
+}
+
+/* Every connection noted in one nft run. */
+static int lock_all(struct dump_ctx *ctx, struct tcp_dump *t)
+{
+	_cleanup_free_ const struct sockaddr **own = calloc(t->nr, sizeof(*own));
+	_cleanup_free_ const struct sockaddr **peer = calloc(t->nr, sizeof(*peer));
+	char why[512];
+	unsigned bad;
+	int r;
+
+	if (!own || !peer)
+		return ckpt_fail(ctx->err, -ENOMEM, "locking %u TCP connections: out of memory",
+				 t->nr);
+	for (unsigned i = 0; i < t->nr; i++) {
+		own[i] = (const struct sockaddr *)t->conns[i].si->sockname.data;
+		peer[i] = (const struct sockaddr *)t->conns[i].si->peername.data;
+	}
+	netlock_name(ctx->opts->pid, t->lock, sizeof(t->lock));
+	r = netlock_add(t->lock, own, peer, t->nr, &bad, why, sizeof(why));
+	if (r == -EAFNOSUPPORT) {
+		const struct tcp_conn *c = &t->conns[bad];
+
+		return ckpt_fail(ctx->err, r, "pid %d fd %d: TCP connection %s -> %s: %s",
+				 c->pid, c->tfd, local_of(c->si), c->si->peer ? c->si->peer : "?",
+				 why);
+	}
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "cannot lock the tree's %u TCP connection%s (pid %d "
+				 "fd %d: %s -> %s%s) with nftables (table inet %s): %s. "
+				 "--tcp-established needs the nft program and CAP_NET_ADMIN; "
+				 "'ckptctl check' says whether locking works here", t->nr,
+				 t->nr == 1 ? "" : "s", t->conns[0].pid, t->conns[0].tfd,
+				 local_of(t->conns[0].si), t->conns[0].si->peer ?
+				 t->conns[0].si->peer : "?", t->nr > 1 ? ", ..." : "", t->lock, why);
+	return 0;
+}
+
+/* One connection, locked: repair mode on, then its state into si->tcp. */
+static int repair_one(struct dump_ctx *ctx, const struct tcp_dump *t, const struct tcp_conn *c)
+{
+	SocketInfo *si = c->si;
+	TcpStream *ts;
+	int r;
+
+	r = sock_set_int(c->fd, IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_ON);
 	if (r < 0)
 		return ckpt_fail(ctx->err, r, "pid %d fd %d: TCP connection %s -> %s: the kernel "
 				 "refuses TCP_REPAIR (it needs CAP_NET_ADMIN in the socket's "
-				 "network namespace)", p->pid, p->fd, local_of(si),
+				 "network namespace)", c->pid, c->tfd, local_of(si),
 				 si->peer ? si->peer : "?");
 	ts = si->tcp = malloc(sizeof(*ts));
 	if (ts) {
 		tcp_stream__init(ts);
-		ts->netlock = strdup(name);
+		ts->netlock = strdup(t->lock);
 	}
-	r = !ts || !ts->netlock ? -ENOMEM : read_repair(fd, ts);
-	if (r == 0)
-		r = keep_fd(ctx, fd);
-	if (r < 0) {
-		(void)sock_set_int(fd, IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP);
+	r = !ts || !ts->netlock ? -ENOMEM : read_repair(c->fd, ts);
+	if (r < 0)
 		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot read TCP connection %s -> %s "
-				 "in repair mode%s", p->pid, p->fd, local_of(si),
+				 "in repair mode%s", c->pid, c->tfd, local_of(si),
 				 si->peer ? si->peer : "?", r == -ENOTCONN ?
 				 " (it is no longer established)" : "");
-	}
 	return 0;
+}
+
+int sock_tcp_dump_finish(struct dump_ctx *ctx)
+{
+	struct tcp_dump *t = ctx->tcp;
+	int r;
+
+	if (!t || !t->nr)
+		return 0;
+	r = lock_all(ctx, t);
+	for (unsigned i = 0; r == 0 && i < t->nr; i++)
+		r = repair_one(ctx, t, &t->conns[i]);
+	return r;
 }
 
 void sock_tcp_dump_end(struct dump_ctx *ctx, bool killed)
@@ -206,12 +262,12 @@ void sock_tcp_dump_end(struct dump_ctx *ctx, bool killed)
 	if (!t)
 		return;
 	for (unsigned i = 0; i < t->nr; i++) {
-		if (!killed)
-			(void)sock_set_int(t->fds[i], IPPROTO_TCP, TCP_REPAIR,
+		if (!killed)	/* also on a socket never put in repair mode */
+			(void)sock_set_int(t->conns[i].fd, IPPROTO_TCP, TCP_REPAIR,
 					   TCP_REPAIR_OFF_NO_WP);
-		close(t->fds[i]);
+		close(t->conns[i].fd);
 	}
-	free(t->fds);
+	free(t->conns);
 	if (!killed && t->lock[0])
 		(void)netlock_remove(t->lock, why, sizeof(why));
 	free(t);

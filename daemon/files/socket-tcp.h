@@ -8,10 +8,15 @@
 
 #include "daemon/files/kinds.h"
 
-/* Dump, the tree frozen: lock the connection (netlock.h), put the socket
- * (fd: a duplicate of the target's) in repair mode and fill si->tcp. The
- * socket stays in repair mode until sock_tcp_dump_end. Reports failures. */
+/* Dump, the tree frozen, while fds are described: note the connection
+ * (fd: the target's socket, duplicated) for sock_tcp_dump_finish; si must
+ * stay alive until then. Reports failures. */
 int sock_tcp_dump(struct dump_ctx *ctx, const struct fd_parms *p, int fd, SocketInfo *si);
+/* Once every fd is described, before files.img is written: lock every
+ * noted connection in one nft run (netlock.h), then put each socket in
+ * repair mode and fill its si->tcp. The sockets stay in repair mode until
+ * sock_tcp_dump_end. Reports failures. */
+int sock_tcp_dump_finish(struct dump_ctx *ctx);
 /* The dump's end: killed, the sockets close in repair mode (sending
  * nothing) and the lock stays for the restore; else repair mode is left
  * without a window probe and the lock removed. Frees ctx->tcp: a no-op

@@ -58,7 +58,9 @@ trap 'rc=$?; nft delete table inet "ckpt-$TPID" 2>/dev/null; (exit $rc); cleanup
 dump_kill "$TMP/img" --tcp-established
 nft list table inet "ckpt-$TPID" >"$TMP/lock.nft" 2>&1 ||
 	fail "no lock table ckpt-$TPID while the tree is down: $(cat "$TMP/lock.nft")"
-grep -q "tcp sport $PORT" "$TMP/lock.nft" || fail "the lock misses port $PORT: $(cat "$TMP/lock.nft")"
+# the set's elements are "saddr . sport . daddr . dport", both ways
+grep -Eq "\. $PORT \. |\. $PORT(,|\$| )" "$TMP/lock.nft" ||
+	fail "the lock misses port $PORT: $(cat "$TMP/lock.nft")"
 show_check "$TMP/img" '
 tcp = [s for s in find(j, "socket") if "tcp" in s]
 assert len(tcp) == 5, tcp
