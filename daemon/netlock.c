@@ -169,11 +169,13 @@ int netlock_remove(const char *name, char *why, size_t len)
 
 int netlock_probe(char *why, size_t len)
 {
-	char script[256];
+	char script[512];
 
 	snprintf(script, sizeof(script),
 		 "table inet ckpt-probe-%d {\n"
-		 "\tchain in { type filter hook input priority -150; policy accept; }\n"
+		 "\tset c4 { type ipv4_addr . inet_service . ipv4_addr . inet_service; }\n"
+		 "\tchain in { type filter hook input priority -150; policy accept; "
+		 NL_MATCH("") " @c4 drop; }\n"
 		 "}\ndelete table inet ckpt-probe-%d\n", (int)getpid(), (int)getpid());
 	return run_nft(script, why, len);
 }
