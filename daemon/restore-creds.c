@@ -320,18 +320,11 @@ int rst_open_path(struct rst_ctx *ctx, const char *path, int flags, mode_t mode)
 	return r < 0 ? r : a.fd;
 }
 
-static int chdir_resolved(void *arg)
+static int fchdir_cb(void *arg)
 {
-	struct open_args *a = arg;
-	int r = open_resolved(a);
-
-	if (r < 0)
-		return r;
 	/* fchdir checks search permission with the caller's (the
 	 * requester's) identity, as chdir does */
-	r = fchdir(a->fd) < 0 ? negerrno() : 0;
-	close(a->fd);
-	return r;
+	return fchdir(*(int *)arg) < 0 ? negerrno() : 0;
 }
 
 static bool same_file(const struct stat *a, const struct stat *b)
@@ -356,32 +349,32 @@ static bool requester_root(struct rst_ctx *ctx, int fd)
 	return fstat(fd, &st) == 0 && stat(path, &rs) == 0 && same_file(&st, &rs);
 }
 
+static int cwd_failed(struct rst_ctx *ctx, pid_t pid, uid_t u, const char *cwd, int r)
+{
+	if (u == 0)
+		return ckpt_fail(ctx->err, r, "pid %d: cannot change directory to %s", pid, cwd);
+	return ckpt_fail(ctx->err, r, "pid %d: uid %u cannot change directory to %s", pid, u, cwd);
+}
+
+/* cwd is a path from ckptd's root, as the dump read it: inside a chroot
+ * it names the directory from outside, and a task may even have its cwd
+ * outside its root. So it is opened before the chroot and entered after,
+ * by fd. */
 int rst_enter_fs(struct rst_ctx *ctx, pid_t pid, const char *root, const char *cwd)
 {
 	uid_t u = by_root(ctx) ? 0 : ctx->opts->requester_uid;
-	struct open_args a = {
-		.path = cwd,
-		.how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-			 .resolve = RESOLVE_NO_MAGICLINKS },
-	};
-	_cleanup_close_ int rfd = -EBADF;
+	_cleanup_close_ int rfd = -EBADF, cfd = -EBADF;
 	int r;
 
-	if (u == 0) {
-		if (strcmp(root, "/") != 0 && chroot(root) < 0)
-			return ckpt_fail(ctx->err, negerrno(), "pid %d: cannot change root to %s",
-					 pid, root);
-		if (chdir(cwd) < 0)
-			return ckpt_fail(ctx->err, negerrno(),
-					 "pid %d: cannot change directory to %s", pid, cwd);
-		return 0;
-	}
+	cfd = rst_open_path(ctx, cwd, O_PATH | O_DIRECTORY, 0);
+	if (cfd < 0)
+		return cwd_failed(ctx, pid, u, cwd, cfd);
 	if (strcmp(root, "/") != 0) {
 		rfd = rst_open_path(ctx, root, O_PATH | O_DIRECTORY, 0);
 		if (rfd < 0)
 			return ckpt_fail(ctx->err, rfd, "pid %d: uid %u cannot open the root %s",
 					 pid, u, root);
-		if (!requester_root(ctx, rfd))
+		if (u != 0 && !requester_root(ctx, rfd))
 			return ckpt_fail(ctx->err, -EPERM,
 					 "pid %d: its root %s is neither / nor the root of the "
 					 "requesting process; only root may restore a process into "
@@ -391,9 +384,6 @@ int rst_enter_fs(struct rst_ctx *ctx, pid_t pid, const char *root, const char *c
 			return ckpt_fail(ctx->err, negerrno(), "pid %d: cannot change root to %s",
 					 pid, root);
 	}
-	r = rst_as_requester(ctx, chdir_resolved, &a);
-	if (r < 0)
-		return ckpt_fail(ctx->err, r, "pid %d: uid %u cannot change directory to %s",
-				 pid, u, cwd);
-	return 0;
+	r = u == 0 ? (fchdir(cfd) < 0 ? negerrno() : 0) : rst_as_requester(ctx, fchdir_cb, &cfd);
+	return r < 0 ? cwd_failed(ctx, pid, u, cwd, r) : 0;
 }

@@ -197,15 +197,17 @@ int rst_task_run(struct rst_ctx *ctx, struct rst_task *t)
 	struct rst_blob b = { 0 };
 	int r;
 
-	r = rst_task_fs(ctx, t);
-	if (r == 0)
-		r = rst_install_fds(ctx, t);
+	r = rst_install_fds(ctx, t);
 	if (r == 0)
 		r = rst_tty_fg(ctx, t);
 	if (r == 0)
 		r = rst_task_misc(ctx, t);
 	if (r == 0)
 		r = rst_blob_prepare(ctx, t, &b);
+	/* root and cwd last: every path the steps before open is from
+	 * ckptd's root, as the dump read it, and /proc is not in a chroot */
+	if (r == 0)
+		r = rst_task_fs(ctx, t);
 	if (r == 0)
 		r = rst_task_rlimits(ctx, t);
 	if (r == 0)

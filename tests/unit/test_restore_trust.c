@@ -302,8 +302,12 @@ Test(trust, enter_fs_as_requester)
 	cr_assert_eq(enter_fs(65534, "/", "/proc/self/cwd", got), -ELOOP);
 	/* a root that is neither / nor the requester's own */
 	cr_assert_eq(enter_fs(65534, dir, "/", got), -EPERM);
-	/* root may chroot anywhere */
-	cr_assert_eq(enter_fs(0, dir, "/", got), 0);
+	/* root may chroot anywhere; the cwd is a path from ckptd's root, as
+	 * the dump read it: the new root itself reads "/" from inside */
+	cr_assert_eq(enter_fs(0, dir, dir, got), 0);
 	cr_assert_str_eq(got, "/");
+	/* a cwd outside the root (a chroot without chdir) is entered too:
+	 * getcwd then fails, as it does for such a process */
+	cr_assert_eq(enter_fs(0, dir, "/", got), -ENOENT);
 	rm_tree();
 }
