@@ -23,6 +23,7 @@ struct restore_args {
 	const char *dir;
 	const char *pidfile;
 	const char *file_validation;	/* NULL: ckptd's default */
+	const char *cgroup;		/* --cgroup: NULL, "dumped" or "requester" */
 	bool lazy;
 	bool tcp_established;
 	bool shell_job;		/* on our terminal, in our foreground */
@@ -46,8 +47,9 @@ static void restore_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: ckptctl restore -D DIR [--pidfile FILE] [--file-validation MODE]\n"
-		"                       [--lazy] [--tcp-established] [--shell-job [-d]]\n"
-		"                       [--json]\n"
+		"                       [--lazy] [--tcp-established] [--ext-unix-sk]\n"
+		"                       [--shell-job [-d]]\n"
+		"                       [--cgroup=dumped|requester] [--json]\n"
 		"\n"
 		"Restore the process tree saved in the image directory DIR, with the\n"
 		"same PIDs, and print the PID of its root; standard error says which\n"
@@ -72,6 +74,11 @@ static void restore_usage(FILE *f)
 		"                          anonymous memory is brought in on demand, and in\n"
 		"                          the background, by a lazy server process (see\n"
 		"                          'ckptctl status'); if it dies, the tree is killed\n"
+		"      --cgroup=WHERE      where each task goes: dumped (the default) puts\n"
+		"                          it back in the cgroups it was dumped from, where\n"
+		"                          they exist (and it may go), else as requester;\n"
+		"                          requester puts the tree where a program you run\n"
+		"                          goes (your cgroup, or a systemd scope)\n"
 		"      --tcp-established   bring back the established TCP connections a dump\n"
 		"                          with --tcp-established saved, and unlock them\n"
 		"                          (root only)\n"
@@ -91,6 +98,7 @@ static int parse_restore_args(int argc, char **argv, struct restore_args *a)
 		{ "images-dir", required_argument, NULL, 'D' },
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "file-validation", required_argument, NULL, 'F' },
+		{ "cgroup", required_argument, NULL, 'C' },
 		{ "lazy", no_argument, NULL, 'L' },
 		{ "tcp-established", no_argument, NULL, 'E' },
 		{ "shell-job", no_argument, NULL, 'S' },
@@ -117,6 +125,13 @@ static int parse_restore_args(int argc, char **argv, struct restore_args *a)
 						   "unknown --file-validation mode '%s' (use "
 						   "default, strict or path)", optarg);
 			a->file_validation = optarg;
+			break;
+		case 'C':
+			if (strcmp(optarg, "dumped") != 0 && strcmp(optarg, "requester") != 0)
+				return client_fail("restore", a->json, EINVAL, EXIT_USAGE,
+						   "unknown --cgroup '%s' (use dumped or requester)",
+						   optarg);
+			a->cgroup = optarg;
 			break;
 		case 'L':
 			a->lazy = true;
@@ -189,7 +204,7 @@ static int write_pidfile(const char *path, pid_t pid)
 
 static int finish(const struct restore_args *a, const RestoreResult *res)
 {
-	char where[1024];
+	char where[4096];
 	int r;
 
 	if (a->pidfile) {
@@ -248,6 +263,7 @@ int cmd_restore(int argc, char **argv)
 	rreq.has_detach = true;
 	rreq.detach = true;
 	rreq.file_validation = (char *)a.file_validation;
+	rreq.cgroup = (char *)a.cgroup;
 	rreq.has_lazy = a.lazy;
 	rreq.lazy = a.lazy;
 	rreq.has_tcp_established = a.tcp_established;

@@ -167,6 +167,27 @@ static const char *task_comm(struct show *s, int pid, char *buf, size_t len)
 	return buf;
 }
 
+/* The cgroups pid was dumped from (core-PID.img): cgroup2's first. */
+static void print_cgroups(struct show *s, int pid, FILE *out)
+{
+	struct show_recs core = { 0 };
+	const TaskCoreEntry *c;
+	char esc[ESC_LEN];
+	unsigned n = 0;
+
+	if (!show_has(s, IMG_CORE, pid) || show_load(s, IMG_CORE, pid, &core) < 0 || !core.n)
+		return;
+	c = (const TaskCoreEntry *)core.m[0];
+	for (int v1 = 0; v1 < 2; v1++)
+		for (size_t i = 0; i < c->n_cgroups; i++)
+			if ((strncmp(c->cgroups[i], "0::", 3) != 0) == v1)
+				fprintf(out, "%s%s", n++ ? ", " : "  cgroups ",
+					ckpt_escape(esc, sizeof(esc), c->cgroups[i]));
+	if (n)
+		fputc('\n', out);
+	show_recs_free(&core);
+}
+
 static int print_tree(struct show *s, const struct show_recs *pst, FILE *out)
 {
 	char comm[64], st[64];
@@ -450,6 +471,7 @@ static int print_task(struct show *s, const PstreeEntry *p, const struct show_re
 		fprintf(out, ", root %s, umask %03o\n", ckpt_escape(esc, sizeof(esc), f->root),
 			f->umask);
 	}
+	print_cgroups(s, p->pid, out);
 	print_vmas(&mm, vp, out);
 	fprintf(out, "  pages: %llu stored (%s), %llu zero, %llu in parent",
 		(unsigned long long)mine.stored,

@@ -130,6 +130,15 @@ DIR *fd_opendir(int dirfd)
 	return d;
 }
 
+int str_copy_n(char *ret, size_t len, const char *s, size_t n)
+{
+	if (n >= len)
+		return -ENAMETOOLONG;
+	memcpy(ret, s, n);
+	ret[n] = '\0';
+	return 0;
+}
+
 int fd_path(int fd, char *buf, size_t len)
 {
 	char link[64];

@@ -70,6 +70,10 @@ int fd_path(int fd, char *buf, size_t len);
  * (dirfd is left as it was, its offset too); NULL with errno set. */
 DIR *fd_opendir(int dirfd);
 
+/* The first n bytes of s, NUL-terminated, into ret of len bytes: 0, or
+ * -ENAMETOOLONG when they don't fit. */
+int str_copy_n(char *ret, size_t len, const char *s, size_t n);
+
 /* The kernel shows an unlinked file's name with " (deleted)" appended
  * (/proc/PID/maps, fd links, exe). Whether path ends so; and cutting it
  * off in place (whether it was there). */

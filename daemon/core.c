@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 
 #include "common/util.h"
+#include "daemon/cgroup.h"
 #include "daemon/dump.h"
 #include "daemon/dump-incr.h"
 #include "daemon/dump-io.h"
@@ -154,10 +155,14 @@ struct task_core {
 	PosixTimerEntry **ptp;
 	struct siginfo_list shared;
 	struct seccomp_set seccomp;
+	char *cgroup_text;		/* what cgroups points into (cgroup.c) */
+	char **cgroups;
 };
 
 static void task_core_free(struct task_core *c)
 {
+	free(c->cgroup_text);
+	free(c->cgroups);
 	seccomp_set_free(&c->seccomp);
 	proc_status_free(&c->status);
 	free(c->pt);
@@ -603,8 +608,10 @@ static int dump_core(struct dump_ctx *ctx, struct task *t, struct task_core *tc,
 	    (r = dump_task_prctl(ctx, t, tc)) < 0 ||
 	    (r = dump_creds(ctx, t, tc)) < 0 ||
 	    (r = dump_rlimits(ctx, t, tc)) < 0 ||
-	    (r = dump_signals_timers(ctx, t, tc)) < 0)
+	    (r = dump_signals_timers(ctx, t, tc)) < 0 ||
+	    (r = cgroup_dump(ctx, t, &tc->cgroup_text, &tc->cgroups, &tc->e.n_cgroups)) < 0)
 		return r;
+	tc->e.cgroups = tc->cgroups;
 	m[0] = &tc->e.base;
 	for (unsigned i = 0; i < t->nr_threads; i++) {
 		r = dump_thread(ctx, t, &t->threads[i], &thc[i], res);

@@ -1,7 +1,10 @@
-/* Restore, where the restored tree lives. A restore is a new start of a
- * program by whoever asked for it, so the tree goes where a program the
- * requester runs would go, not where ckptd runs (a restored service would
- * otherwise share ckptd's limits, accounting and fate on stop):
+/* Restore, where the restored tree lives. Two modes (ckptctl restore
+ * --cgroup, restore_opts.cgroup):
+ *
+ * requester: a restore is a new start of a program by whoever asked for
+ * it, so the tree goes where a program the requester runs would go, not
+ * where ckptd runs (a restored service would otherwise share ckptd's
+ * limits, accounting and fate on stop):
  *
  *  1. systemd is init and the requester is root: a transient scope unit
  *     ckpt-restore-ROOTPID.scope (StartTransientUnit, as systemd-run
@@ -12,12 +15,22 @@
  *     decide. A non-root requester who may not move a task there gets a
  *     warning, never a failed restore: the task stays where ckptd is.
  *
- * The cgroup the tree was dumped from is not recorded in an image, and a
- * restore on another host could not use it anyway.
+ * dumped (the default): the above first, then each task goes back to the
+ * cgroup it was dumped from (task_core_entry.cgroups, cgroup.c) in each
+ * hierarchy where that cgroup exists here, written as the requester too.
+ * Where it does not (no such cgroup, the hierarchy is not mounted here,
+ * the cgroup lies outside ckptd's cgroup namespace, or the kernel refuses
+ * the write), the task stays where the first step put it, and the answer
+ * says so, per task and hierarchy: never a failed restore, since each
+ * write moves one task in one hierarchy whole. No cgroup is ever created
+ * (CRIU's --manage-cgroups=full does; ckpt does not). With a scope, tasks
+ * that leave it leave it empty, and systemd collects it.
  *
  * It runs in the intermediate process while every task waits for stage 1,
- * before any task runs code of its own: none can fork out of the move.
- * Cost: one write per task and hierarchy (ten hierarchies on a v1 hybrid).
+ * before any task runs code of its own: none can fork out of the move, and
+ * the threads the blob makes later follow their process.
+ * Cost: one write per task and hierarchy (ten hierarchies on a v1 hybrid),
+ * and in the dumped mode one more where the dumped cgroup differs.
  *
  * The sd-bus part (scope_start) is small on purpose: the machines this is
  * developed and tested on have no systemd as init, so it has never run
@@ -37,6 +50,7 @@
 
 #include "common/escape.h"
 #include "common/util.h"
+#include "daemon/cgroup.h"
 #include "daemon/restore-creds.h"
 #include "daemon/restore-int.h"
 
@@ -70,15 +84,6 @@ static const char *cg_next(const char *l, struct cg_line *ret)
 	return *eol ? eol + 1 : NULL;
 }
 
-static int copy_str(char *ret, size_t len, const char *s, size_t n)
-{
-	if (n >= len)
-		return -ENAMETOOLONG;
-	memcpy(ret, s, n);
-	ret[n] = '\0';
-	return 0;
-}
-
 int rst_cgroup_path(const char *proc_cgroup, const char *controllers, char *ret, size_t len)
 {
 	size_t want = strlen(controllers);
@@ -90,7 +95,7 @@ int rst_cgroup_path(const char *proc_cgroup, const char *controllers, char *ret,
 			continue;
 		if (cl.path_len == 0 || cl.path[0] != '/')
 			return -EBADMSG;
-		return copy_str(ret, len, cl.path, cl.path_len);
+		return str_copy_n(ret, len, cl.path, cl.path_len);
 	}
 	return -ENOENT;
 }
@@ -226,7 +231,7 @@ int rst_cgroup_slice(const char *path, char *ret, size_t len)
 	}
 	if (!best)
 		return -ENOENT;
-	return copy_str(ret, len, best, best_len);
+	return str_copy_n(ret, len, best, best_len);
 }
 
 /* ---- a transient scope (sd-bus; untested where systemd is not init) ------ */
@@ -516,8 +521,8 @@ static int place_in_cgroup(struct rst_ctx *ctx, const char *rq_cgroup)
 		return ckpt_fail(ctx->err, r, "cannot read the restore process's cgroups");
 	for (const char *l = rq_cgroup; l && *l && r == 0;) {
 		l = cg_next(l, &cl);
-		if (!cl.path || copy_str(ctl, sizeof(ctl), cl.ctl, cl.ctl_len) < 0 ||
-		    copy_str(path, sizeof(path), cl.path, cl.path_len) < 0 || path[0] != '/')
+		if (!cl.path || str_copy_n(ctl, sizeof(ctl), cl.ctl, cl.ctl_len) < 0 ||
+		    str_copy_n(path, sizeof(path), cl.path, cl.path_len) < 0 || path[0] != '/')
 			continue;
 		r = place_one(ctx, self, mountinfo, ctl, path, &rep);
 	}
@@ -526,7 +531,8 @@ static int place_in_cgroup(struct rst_ctx *ctx, const char *rq_cgroup)
 	return r;
 }
 
-int rst_cgroup_place(struct rst_ctx *ctx)
+/* requester: 1 or 2 above. */
+static int place_as_requester(struct rst_ctx *ctx)
 {
 	_cleanup_free_ char *rq = NULL;
 	char procfile[64], why[512] = "";
@@ -555,5 +561,197 @@ int rst_cgroup_place(struct rst_ctx *ctx)
 		say(ctx->sh->cgroup + n, sizeof(ctx->sh->cgroup) - n, "; no scope: %s", why);
 		ckpt_escape_inplace(ctx->sh->cgroup, sizeof(ctx->sh->cgroup));
 	}
+	return r;
+}
+
+/* ---- the dumped cgroups ---------------------------------------------------- */
+
+int restore_cgroup_mode_parse(const char *name, enum restore_cgroup_mode *ret)
+{
+	if (strcmp(name, "dumped") == 0)
+		*ret = RESTORE_CG_DUMPED;
+	else if (strcmp(name, "requester") == 0)
+		*ret = RESTORE_CG_REQUESTER;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int rst_cgroup_check(struct rst_ctx *ctx, const struct rst_task *t)
+{
+	const TaskCoreEntry *c = t->core;
+	struct cgroup_line cl;
+
+	if (c->n_cgroups > CGROUP_MAX_LINES)
+		return ckpt_fail(ctx->err, -EBADMSG, "core-%d.img: %zu cgroups, more than the %d "
+				 "hierarchies a dump records", t->pe->pid, c->n_cgroups,
+				 CGROUP_MAX_LINES);
+	for (size_t i = 0; i < c->n_cgroups; i++)
+		if (cgroup_line_parse(c->cgroups[i], &cl) < 0)
+			return ckpt_fail(ctx->err, -EBADMSG, "core-%d.img: cgroups[%zu] \"%s\" is "
+					 "not a /proc/PID/cgroup line with a plain absolute path",
+					 t->pe->pid, i, c->cgroups[i]);
+	return 0;
+}
+
+/* What did not go as dumped: "pid N HIER:PATH: why; ...", cut short. */
+struct cg_notes {
+	char text[1280];
+	size_t len;
+	unsigned nr, lost;
+};
+
+static void note(struct cg_notes *n, pid_t pid, const struct cgroup_line *cl, const char *why)
+{
+	size_t room = sizeof(n->text) - n->len;
+	int k;
+
+	if (n->lost) {
+		n->lost++;
+		return;
+	}
+	k = snprintf(n->text + n->len, room, "%spid %d %s:%s: %s", n->nr ? "; " : "", pid,
+		     cl->ctl[0] ? cl->ctl : "0:", cl->path, why);
+	if (k < 0 || (size_t)k >= room - 32) {	/* room for the count of the rest */
+		n->text[n->len] = '\0';
+		n->lost++;
+		return;
+	}
+	n->len += k;
+	n->nr++;
+}
+
+struct cg_one {
+	const char *file;	/* DIR/cgroup.procs */
+	pid_t pid;
+};
+
+/* As the requester (rst_as_requester). */
+static int write_one(void *arg)
+{
+	struct cg_one *one = arg;
+	_cleanup_close_ int fd = open(one->file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	char buf[16];
+	int n = snprintf(buf, sizeof(buf), "%d", one->pid);
+
+	if (fd < 0)
+		return negerrno();
+	return write(fd, buf, n) == n ? 0 : negerrno();
+}
+
+/* Task pid into its dumped cgroup of one hierarchy (cl): NULL once
+ * there, else why not (in why, or a constant). */
+static const char *back_one(struct rst_ctx *ctx, const char *mountinfo, pid_t pid,
+			    const struct cgroup_line *cl, char *why, size_t why_len)
+{
+	char dir[PATH_MAX], file[PATH_MAX + 16];
+	struct cg_one one = { .file = file, .pid = pid };
+	int r;
+
+	if (cl->outside)
+		return "outside ckptd's cgroup namespace";
+	r = rst_cgroup_dir(mountinfo, cl->ctl, cl->path, dir, sizeof(dir));
+	if (r == -ENOENT)
+		return "hierarchy not mounted here";
+	if (r < 0)
+		return strerror(-r);
+	say(file, sizeof(file), "%s/cgroup.procs", dir);
+	r = rst_as_requester(ctx, write_one, &one);
+	if (r == -ENOENT)
+		return "no such cgroup here";
+	if (r < 0) {
+		say(why, why_len, "writing %s: %s", file, strerror(-r));
+		return why;
+	}
+	return NULL;
+}
+
+/* Where pid is in cgroup2 (else its first hierarchy): "0::/a". */
+static void where_is(pid_t pid, char *ret, size_t len)
+{
+	_cleanup_free_ char *text = NULL;
+	char file[64];
+	const char *l;
+
+	snprintf(file, sizeof(file), "/proc/%d/cgroup", pid);
+	if (read_file_at(AT_FDCWD, file, &text, NULL) < 0) {
+		say(ret, len, "?");
+		return;
+	}
+	l = strncmp(text, "0::", 3) == 0 ? text : strstr(text, "\n0::");
+	l = l ? l + (*l == '\n') : text;
+	say(ret, len, "%.*s", (int)strcspn(l, "\n"), l);
+}
+
+static void report_dumped(struct rst_ctx *ctx, const struct cg_notes *n, unsigned nr_lines)
+{
+	char *out = ctx->sh->cgroup, root[CG_PATH_MAX + 32], lost[48] = "";
+	_cleanup_free_ char *first = strdup(out);	/* the requester step's */
+	size_t len = sizeof(ctx->sh->cgroup);
+
+	if (nr_lines == 0) {	/* an image of an older ckpt, or zombies only */
+		size_t k = strlen(out);
+
+		say(out + k, len - k, "; the image records no dumped cgroups");
+		return;
+	}
+	where_is(ctx->tasks[0].pe->pid, root, sizeof(root));
+	if (n->lost)
+		say(lost, sizeof(lost), "; and %u more", n->lost);
+	if (!n->nr)
+		say(out, len, "cgroup %s (each task as dumped, in every hierarchy)", root);
+	else
+		say(out, len, "cgroup %s (as dumped but for: %s%s; those stay as in --cgroup="
+		    "requester: %s)", root, n->text, lost, first ? first : "?");
+	ckpt_escape_inplace(out, len);
+}
+
+/* dumped: each task with recorded cgroups back into them, where it can. */
+static int place_as_dumped(struct rst_ctx *ctx)
+{
+	_cleanup_free_ char *mountinfo = NULL;
+	struct cg_notes n = { 0 };
+	unsigned nr_lines = 0;
+	int r;
+
+	r = read_file_at(AT_FDCWD, "/proc/self/mountinfo", &mountinfo, NULL);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "cannot read /proc/self/mountinfo to find the "
+				 "cgroup hierarchies");
+	for (unsigned i = 0; i < ctx->nr_tasks; i++) {
+		const struct rst_task *t = &ctx->tasks[i];
+		_cleanup_free_ char *now = NULL;
+		char file[64];
+
+		if (!t->core || !t->core->n_cgroups)
+			continue;
+		snprintf(file, sizeof(file), "/proc/%d/cgroup", t->pe->pid);
+		if (read_file_at(AT_FDCWD, file, &now, NULL) < 0)
+			now = NULL;	/* then every hierarchy is written */
+		for (size_t k = 0; k < t->core->n_cgroups; k++, nr_lines++) {
+			char buf[PATH_MAX + 64];
+			struct cgroup_line cl;
+			const char *why;
+
+			if (cgroup_line_parse(t->core->cgroups[k], &cl) < 0)
+				continue;	/* rst_cgroup_check refused the set */
+			if (now && rst_cgroup_path(now, cl.ctl, buf, sizeof(buf)) == 0 &&
+			    strcmp(buf, cl.path) == 0)
+				continue;	/* there already */
+			why = back_one(ctx, mountinfo, t->pe->pid, &cl, buf, sizeof(buf));
+			if (why)
+				note(&n, t->pe->pid, &cl, why);
+		}
+	}
+	report_dumped(ctx, &n, nr_lines);
+	return 0;
+}
+
+int rst_cgroup_place(struct rst_ctx *ctx)
+{
+	int r = place_as_requester(ctx);
+
+	if (r == 0 && ctx->opts->cgroup == RESTORE_CG_DUMPED)
+		r = place_as_dumped(ctx);
 	return r;
 }

@@ -1,5 +1,6 @@
-/* Restore, where the restored tree lives (restore-cgroup.c): in a
- * transient systemd scope, or in the requester's own cgroup, never left
+/* Restore, where the restored tree lives (restore-cgroup.c): each task
+ * back in the cgroups it was dumped from where they exist, else in a
+ * transient systemd scope or in the requester's own cgroup, never left
  * behind in ckptd's. */
 #ifndef CKPT_RESTORE_CGROUP_H
 #define CKPT_RESTORE_CGROUP_H
@@ -7,6 +8,7 @@
 #include <stddef.h>
 
 struct rst_ctx;
+struct rst_task;
 
 /* The path of hierarchy `controllers` ("" for cgroup2, "pids",
  * "cpu,cpuacct", "name=systemd") in a /proc/PID/cgroup text, into ret
@@ -27,11 +29,17 @@ int rst_cgroup_dir(const char *mountinfo, const char *controllers, const char *p
  * -ENOENT when there is none. */
 int rst_cgroup_slice(const char *path, char *ret, size_t len);
 
+/* Validation (load_core): t's recorded cgroups are lines
+ * cgroup_line_parse takes, and not too many. 0 or a reported -EBADMSG. */
+int rst_cgroup_check(struct rst_ctx *ctx, const struct rst_task *t);
+
 /* Intermediate process, once every task exists and before any is let go
  * (so none can fork out of the move): put every task of the tree in a
  * transient scope (systemd is init, root requester) or in the requester's
- * cgroups. Says where in ctx->sh->cgroup. A refusal for a non-root
- * requester is a warning there; 0 or a reported -errno (root only). */
+ * cgroups; then, with --cgroup=dumped, each task in its dumped cgroups
+ * where it can go (a note per task and hierarchy where not). Says where
+ * in ctx->sh->cgroup. A refusal for a non-root requester is a warning
+ * there; 0 or a reported -errno (root only, the requester's step). */
 int rst_cgroup_place(struct rst_ctx *ctx);
 
 #endif

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include "common/util.h"
+#include "daemon/restore-cgroup.h"
 #include "daemon/restore-creds.h"
 #include "images/chain.h"
 #include "images/img.h"
@@ -404,7 +405,7 @@ static int load_core(struct rst_ctx *ctx, struct rst_task *t)
 	if (c->has_exit_signal && (c->exit_signal < 0 || c->exit_signal > 64))
 		return ckpt_fail(ctx->err, -EBADMSG, "core-%d.img: exit signal %d is invalid",
 				 t->pe->pid, c->exit_signal);
-	return 0;
+	return rst_cgroup_check(ctx, t);
 }
 
 int rst_check_abs_path(struct rst_ctx *ctx, const char *file, const char *rec,

@@ -119,7 +119,7 @@ struct rst_shared {
 	_Atomic int failed;		/* a task gave up: everyone stops */
 	_Atomic unsigned forked;	/* tasks created (zombies included) */
 	_Atomic int stage;		/* futex: 1 = every task exists */
-	char cgroup[512];		/* where the tree went (restore-cgroup.c) */
+	char cgroup[2048];		/* where the tree went (restore-cgroup.c) */
 	pid_t lazy_server;		/* restore --lazy: its server process */
 	_Atomic uint64_t pages_read;	/* data pages the blobs have read: each adds
 					   its own (restore_args.pages_done_addr),

@@ -25,6 +25,12 @@ enum restore_file_validation {
 	RESTORE_FV_PATH,
 };
 
+/* Where each task goes (ckptctl restore --cgroup, restore-cgroup.c). */
+enum restore_cgroup_mode {
+	RESTORE_CG_DUMPED,	/* its dumped cgroups where they exist here */
+	RESTORE_CG_REQUESTER,	/* where a program the requester runs goes */
+};
+
 struct restore_opts {
 	pid_t requester;	/* the client (SO_PEERCRED) */
 	uid_t requester_uid;
@@ -41,11 +47,14 @@ struct restore_opts {
 				   migration, its pages files fed through
 				   feed_fd (common/lazy-feed.h) */
 	int feed_fd;
+	enum restore_cgroup_mode cgroup;
 };
 
 /* "default", "strict", "path" -> *ret; -EINVAL for any other name. */
 int restore_file_validation_parse(const char *name, enum restore_file_validation *ret);
 const char *restore_file_validation_name(enum restore_file_validation fv);
+/* "dumped", "requester" -> *ret; -EINVAL for any other name. */
+int restore_cgroup_mode_parse(const char *name, enum restore_cgroup_mode *ret);
 
 struct restore_stats {
 	pid_t root_pid;
@@ -53,8 +62,9 @@ struct restore_stats {
 	uint64_t pages;
 	uint64_t ms;
 	/* where the tree runs: "scope ckpt-restore-N.scope ...", "cgroup
-	 * 0::/PATH (the requester's)" or "ckptd's cgroup (why)" */
-	char cgroup[512];
+	 * 0::/PATH (the requester's)" or "ckptd's cgroup (why)", and which
+	 * task did not go back to which dumped cgroup, and why */
+	char cgroup[2048];
 	pid_t lazy_server;	/* restore --lazy: the process serving its pages (0: none) */
 	uint64_t lazy_pages;	/* pages it serves */
 };

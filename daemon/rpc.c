@@ -91,7 +91,7 @@ struct reply {
 	char what[256];
 	char cancelled_by[96];
 	char message[1200];
-	char cgroup[512];
+	char cgroup[2048];
 };
 
 
@@ -466,6 +466,9 @@ static int do_restore(struct conn *c, const RestoreReq *req, const struct rpc_fd
 		return ckpt_fail(err, -EBADRQC,
 				 "unknown file validation mode '%.64s' (this ckptd knows default, "
 				 "strict and path)", req->file_validation);
+	if (req && req->cgroup && restore_cgroup_mode_parse(req->cgroup, &opts.cgroup) < 0)
+		return ckpt_fail(err, -EBADRQC, "unknown --cgroup mode '%.64s' (this ckptd knows "
+				 "dumped and requester)", req->cgroup);
 	r = authorize_dir(&c->peer, dirfd, false, err);
 	if (r < 0)
 		return r;

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Issue 7: a restored tree does not stay in ckptd's cgroup. Without systemd
 # as init it goes to the requester's cgroup (cgroup2, and every cgroup v1
-# hierarchy), and ckptctl restore says where.
+# hierarchy), and ckptctl restore says where. That is --cgroup=requester
+# since issue 14 (the default puts tasks back where they were dumped from:
+# t-core-cgroup.sh).
 #  - root: ckptctl runs in a cgroup2 child (and a pids v1 one, when that
 #    hierarchy is mounted) made here, ckptd (socket-activated) outside it;
 #    every task of a restored tree (procs: children, a grandchild, a
@@ -88,7 +90,7 @@ check_tree()
 [ "$(cg_of "$DPID" 0:)" != "/$NAME" ] || fail "ckptd itself is in /$NAME"
 start_target procs
 dump_kill "$TMP/img"
-in_cgroups "$TMP/r1" "$CKPTCTL" restore -D "$TMP/img"
+in_cgroups "$TMP/r1" "$CKPTCTL" restore -D "$TMP/img" --cgroup=requester
 for p in $TREE_PIDS; do track_pid "$p"; done
 [ "$(cat "$TMP/r1.out")" = "$TPID" ] || fail "restore printed '$(cat "$TMP/r1.out")', not $TPID"
 check_tree
@@ -105,7 +107,7 @@ for p in $TREE_PIDS; do wait_gone "$p"; done
 # --json, with a one-process target
 start_target sample
 dump_kill "$TMP/img2"
-in_cgroups "$TMP/r2" "$CKPTCTL" restore -D "$TMP/img2" --json
+in_cgroups "$TMP/r2" "$CKPTCTL" restore -D "$TMP/img2" --json --cgroup=requester
 track_pid "$TPID"
 check_tree
 json_check "$TMP/r2.out" "assert j['pid'] == $TPID and j['cgroup'].startswith(\"cgroup 0::/$NAME (the requester's\"), j"
@@ -116,7 +118,7 @@ wait_gone "$TPID"
 chown "$SEC_UID:$SEC_GID" "$CGU" "$CGU/cgroup.procs" || fail "chown $CGU"
 sec_dump uimg
 timeout -k 10 "$CKPT_TIMEOUT" sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' \
-	"$CGU" $AS_USER "$CKPTCTL" restore -D "$U/uimg" >"$TMP/r3.out" 2>"$TMP/r3.err" ||
+	"$CGU" $AS_USER "$CKPTCTL" restore -D "$U/uimg" --cgroup=requester >"$TMP/r3.out" 2>"$TMP/r3.err" ||
 	fail "the user's restore failed: $(cat "$TMP/r3.err")"
 track_pid "$SPID"
 [ "$(cat "$TMP/r3.out")" = "$SPID" ] || fail "the user's restore printed '$(cat "$TMP/r3.out")'"
