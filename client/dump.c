@@ -25,10 +25,11 @@ struct dump_args {
 	const char *prev, *track;
 	bool leave_running, force, json;
 	bool tcp_established;
+	bool ext_unix_sk;
 	bool shell_job;
 };
 
-enum { OPT_TCP_ESTABLISHED = 1000, OPT_SHELL_JOB };
+enum { OPT_TCP_ESTABLISHED = 1000, OPT_SHELL_JOB, OPT_EXT_UNIX_SK };
 
 static void pre_dump_usage(FILE *f)
 {
@@ -54,7 +55,8 @@ static void dump_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: ckptctl dump -t PID -D DIR [--prev P] [--track T] [--leave-running]\n"
-		"                    [--tcp-established] [--shell-job] [--force] [--json]\n"
+		"                    [--tcp-established] [--ext-unix-sk] [--shell-job]\n"
+		"                    [--force] [--json]\n"
 		"\n"
 		"Checkpoint the process tree rooted at PID into the image directory DIR\n"
 		"(created if missing). The tree is killed afterwards unless\n"
@@ -74,6 +76,9 @@ static void dump_usage(FILE *f)
 		"      --tcp-established save established TCP connections (TCP_REPAIR),\n"
 		"                        locked with nftables until a restore with\n"
 		"                        --tcp-established (root only)\n"
+		"      --ext-unix-sk     a unix socket connected to a peer outside the tree\n"
+		"                        is saved with its peer's path, to be connected\n"
+		"                        to it again by a restore --ext-unix-sk\n"
 		"      --shell-job       the tree is a job of the user's shell: its\n"
 		"                        terminal, outside the tree, is recorded for a\n"
 		"                        restore --shell-job\n"
@@ -129,6 +134,13 @@ static int dump_option(struct dump_args *a, int c, char **argv)
 					   "give it to the final dump");
 		a->tcp_established = true;
 		return 0;
+	case OPT_EXT_UNIX_SK:
+		if (!strcmp(a->cmd, "pre-dump"))
+			return client_fail(a->cmd, a->json, EINVAL, EXIT_USAGE,
+					   "--ext-unix-sk: a pre-dump saves memory only; "
+					   "give it to the final dump");
+		a->ext_unix_sk = true;
+		return 0;
 	case OPT_SHELL_JOB:
 		a->shell_job = true;
 		return 0;
@@ -150,6 +162,7 @@ static int parse_dump_args(int argc, char **argv, struct dump_args *a)
 		{ "track", required_argument, NULL, 'T' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
+		{ "ext-unix-sk", no_argument, NULL, OPT_EXT_UNIX_SK },
 		{ "shell-job", no_argument, NULL, OPT_SHELL_JOB },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -297,6 +310,8 @@ static int run_dump(const char *cmd, int argc, char **argv)
 	dreq.leave_running = a.leave_running;
 	dreq.has_tcp_established = a.tcp_established;
 	dreq.tcp_established = a.tcp_established;
+	dreq.has_ext_unix_sk = a.ext_unix_sk;
+	dreq.ext_unix_sk = a.ext_unix_sk;
 	dreq.has_shell_job = a.shell_job;
 	dreq.shell_job = a.shell_job;
 	dreq.has_force = true;

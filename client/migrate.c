@@ -57,6 +57,8 @@ struct migrate_args {
 	unsigned max_rounds;		/* pre-copy rounds before the final one */
 	unsigned max_downtime_ms;	/* the budget the last round should fit */
 	bool postcopy;			/* the final round's lazy pages after the restore */
+	bool tcp_established;		/* the final dump's, and the restore's */
+	bool ext_unix_sk;		/* likewise */
 	bool json;
 };
 
@@ -87,7 +89,8 @@ static void migrate_usage(FILE *f)
 	fprintf(f,
 		"Usage: ckptctl migrate -t PID --to ADDR:PORT (--tls-cacert CA --tls-cert CRT\n"
 		"                       --tls-key KEY | --insecure-plaintext) [--max-rounds N]\n"
-		"                       [--max-downtime MS] [--track T] [--post-copy] [--json]\n"
+		"                       [--max-downtime MS] [--track T] [--post-copy]\n"
+		"                       [--tcp-established] [--ext-unix-sk] [--json]\n"
 		"\n"
 		"Move the process tree rooted at PID, running, to the ckptctl receive\n"
 		"listening at ADDR:PORT. Its memory is copied in rounds while it runs; the\n"
@@ -106,6 +109,11 @@ static void migrate_usage(FILE *f)
 		"                        destination runs the tree lazily at once and fetches\n"
 		"                        those pages after, those it touches first; the tree\n"
 		"                        here stays frozen until all are across\n"
+		"      --tcp-established the final dump and the destination's restore\n"
+		"                        take --tcp-established (root only); a connection\n"
+		"                        keeps its addresses (see ckptctl(1))\n"
+		"      --ext-unix-sk     unix sockets connected outside the tree are\n"
+		"                        connected again to the same paths there\n"
 		"  -j, --json            print the result (or the error) as JSON\n"
 		"  -h, --help            show this help\n"
 		"\n"
@@ -129,7 +137,7 @@ static int parse_uint(const char *opt, const char *arg, unsigned lo, unsigned hi
 
 static int parse_migrate_args(int argc, char **argv, struct migrate_args *a)
 {
-	enum { OPT_TO = 0x200, OPT_ROUNDS, OPT_DOWNTIME, OPT_POSTCOPY };
+	enum { OPT_TO = 0x200, OPT_ROUNDS, OPT_DOWNTIME, OPT_POSTCOPY, OPT_TCP_EST, OPT_EXT_UNIX };
 	static const struct option opts[] = {
 		{ "tree", required_argument, NULL, 't' },
 		{ "to", required_argument, NULL, OPT_TO },
@@ -137,6 +145,8 @@ static int parse_migrate_args(int argc, char **argv, struct migrate_args *a)
 		{ "max-downtime", required_argument, NULL, OPT_DOWNTIME },
 		{ "track", required_argument, NULL, 'T' },
 		{ "post-copy", no_argument, NULL, OPT_POSTCOPY },
+		{ "tcp-established", no_argument, NULL, OPT_TCP_EST },
+		{ "ext-unix-sk", no_argument, NULL, OPT_EXT_UNIX },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		MIG_TLS_OPTIONS,
@@ -173,6 +183,12 @@ static int parse_migrate_args(int argc, char **argv, struct migrate_args *a)
 			break;
 		case OPT_POSTCOPY:
 			a->postcopy = true;
+			break;
+		case OPT_TCP_EST:
+			a->tcp_established = true;
+			break;
+		case OPT_EXT_UNIX:
+			a->ext_unix_sk = true;
 			break;
 		case 'j':
 			a->json = true;
@@ -325,6 +341,10 @@ static int send_round(struct migration *m, unsigned k, bool final)
 	round.final = final;
 	round.has_postcopy = final && m->a->postcopy;
 	round.postcopy = round.has_postcopy;
+	round.has_tcp_established = final && m->a->tcp_established;
+	round.tcp_established = round.has_tcp_established;
+	round.has_ext_unix_sk = final && m->a->ext_unix_sk;
+	round.ext_unix_sk = round.has_ext_unix_sk;
 	r = round.postcopy ? pc_plan(dirfd, &m->pc, &m->err) : 0;
 	if (r == 0)
 		r = mig_send_msg(m->x, MIG_ROUND, &round.base, &m->err);
@@ -447,6 +467,10 @@ static int dump_round(struct migration *m, unsigned k, bool final)
 	dreq.prev = k ? prev : NULL;
 	dreq.has_hold = final;
 	dreq.hold = final;
+	dreq.has_tcp_established = final && a->tcp_established;
+	dreq.tcp_established = dreq.has_tcp_established;
+	dreq.has_ext_unix_sk = final && a->ext_unix_sk;
+	dreq.ext_unix_sk = dreq.has_ext_unix_sk;
 	dreq.has_hold_timeout_ms = final;
 	dreq.hold_timeout_ms = 2 * ANSWER_TIMEOUT_MS;
 	req.type = RPC_TYPE__RPC_DUMP;

@@ -61,6 +61,7 @@ struct receiver {
 	uint64_t lazy_pages;
 	struct pc_set pc;		/* post-copy: the final round's held bytes */
 	bool postcopy;
+	bool tcp_established, ext_unix_sk;	/* the final round's (migrate's options) */
 	uint64_t postcopy_ms;		/* from the restore to the last held byte */
 	char source[256];
 	struct ckpt_err err;
@@ -402,6 +403,10 @@ static int restore_round(struct receiver *rv, unsigned k, int feed, char *why, s
 	rreq.lazy = rv->a->lazy || feed >= 0;
 	rreq.has_postcopy = feed >= 0;
 	rreq.postcopy = feed >= 0;
+	rreq.has_tcp_established = rv->tcp_established;
+	rreq.tcp_established = rv->tcp_established;
+	rreq.has_ext_unix_sk = rv->ext_unix_sk;
+	rreq.ext_unix_sk = rv->ext_unix_sk;
 	req.type = RPC_TYPE__RPC_RESTORE;
 	req.restore = &rreq;
 	fds[chain.nr] = feed;	/* post-copy: the lazy server's line to us, last */
@@ -562,6 +567,9 @@ static int take_rounds(struct receiver *rv)
 		}
 		final = round->final;
 		rv->postcopy = final && round->has_postcopy && round->postcopy;
+		rv->tcp_established = final && round->has_tcp_established &&
+				      round->tcp_established;
+		rv->ext_unix_sk = final && round->has_ext_unix_sk && round->ext_unix_sk;
 		mig_round__free_unpacked(round, NULL);
 		r = take_round(rv, k);
 		if (r < 0)

@@ -26,6 +26,7 @@ struct restore_args {
 	const char *cgroup;		/* --cgroup: NULL, "dumped" or "requester" */
 	bool lazy;
 	bool tcp_established;
+	bool ext_unix_sk;
 	bool shell_job;		/* on our terminal, in our foreground */
 	bool detach;		/* with shell_job: return once it runs */
 	bool json;
@@ -82,6 +83,9 @@ static void restore_usage(FILE *f)
 		"      --tcp-established   bring back the established TCP connections a dump\n"
 		"                          with --tcp-established saved, and unlock them\n"
 		"                          (root only)\n"
+		"      --ext-unix-sk       connect the unix sockets a dump --ext-unix-sk\n"
+		"                          saved to the paths of their peers outside the\n"
+		"                          tree again (a stream: a new connection)\n"
 		"      --shell-job         a set dumped with --shell-job: the job comes back\n"
 		"                          on this terminal (standard input), termios\n"
 		"                          restored, and ckptctl stays in the foreground\n"
@@ -101,6 +105,7 @@ static int parse_restore_args(int argc, char **argv, struct restore_args *a)
 		{ "cgroup", required_argument, NULL, 'C' },
 		{ "lazy", no_argument, NULL, 'L' },
 		{ "tcp-established", no_argument, NULL, 'E' },
+		{ "ext-unix-sk", no_argument, NULL, 'X' },
 		{ "shell-job", no_argument, NULL, 'S' },
 		{ "detach", no_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
@@ -135,6 +140,9 @@ static int parse_restore_args(int argc, char **argv, struct restore_args *a)
 			break;
 		case 'L':
 			a->lazy = true;
+			break;
+		case 'X':
+			a->ext_unix_sk = true;
 			break;
 		case 'E':
 			a->tcp_established = true;
@@ -268,6 +276,8 @@ int cmd_restore(int argc, char **argv)
 	rreq.lazy = a.lazy;
 	rreq.has_tcp_established = a.tcp_established;
 	rreq.tcp_established = a.tcp_established;
+	rreq.has_ext_unix_sk = a.ext_unix_sk;
+	rreq.ext_unix_sk = a.ext_unix_sk;
 	rreq.has_shell_job = a.shell_job;
 	rreq.shell_job = a.shell_job;
 	req.type = RPC_TYPE__RPC_RESTORE;

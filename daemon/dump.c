@@ -81,6 +81,7 @@ static int check_restorable(struct dump_ctx *ctx)
 		.parent_fds = o->parent_fds,	/* an incremental set, with its chain */
 		.nr_parents = o->nr_parents,
 		.tcp_established = o->tcp_established,
+		.ext_unix_sk = o->ext_unix_sk,
 		.shell_job = o->shell_job,
 		.tty_fd = -EBADF,
 	};

@@ -23,6 +23,7 @@ struct dump_opts {
 	pid_t pid;
 	bool leave_running;
 	bool tcp_established;	/* --tcp-established (files/socket-tcp.h) */
+	bool ext_unix_sk;	/* --ext-unix-sk (files/socket-unix-ext.h) */
 	bool shell_job;		/* --shell-job (files/tty.c) */
 	bool force;		/* replace an existing image set */
 	pid_t requester;	/* the client (SO_PEERCRED): never a target */

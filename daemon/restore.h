@@ -41,6 +41,7 @@ struct restore_opts {
 	unsigned nr_parents;
 	bool lazy;		/* ckptctl restore --lazy */
 	bool tcp_established;	/* --tcp-established (files/socket-tcp.h) */
+	bool ext_unix_sk;	/* --ext-unix-sk (files/socket-unix-ext.h) */
 	bool shell_job;		/* --shell-job (files/tty.c): the outside terminal */
 	int tty_fd;		/*   is this one (-1 when only validating a dump) */
 	bool postcopy;		/* with lazy: the final round of a post-copy

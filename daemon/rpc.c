@@ -346,6 +346,7 @@ static int do_dump(struct conn *c, const DumpReq *req, const struct rpc_fds *fds
 		.pid = req->pid,
 		.leave_running = req->has_leave_running && req->leave_running,
 		.tcp_established = req->has_tcp_established && req->tcp_established,
+		.ext_unix_sk = req->has_ext_unix_sk && req->ext_unix_sk,
 		.shell_job = req->has_shell_job && req->shell_job,
 		.force = req->has_force && req->force,
 		.pre = req->has_pre && req->pre,
@@ -438,6 +439,7 @@ static int do_restore(struct conn *c, const RestoreReq *req, const struct rpc_fd
 		.nr_parents = nr > 1 ? nr - 1 : 0,
 		.lazy = req && req->has_lazy && req->lazy,
 		.tcp_established = req && req->has_tcp_established && req->tcp_established,
+		.ext_unix_sk = req && req->has_ext_unix_sk && req->ext_unix_sk,
 		.postcopy = postcopy,
 		.feed_fd = postcopy && fds->nr > 1 ? fds->fd[fds->nr - 1] : -EBADF,
 		.shell_job = shell_job,
@@ -579,6 +581,9 @@ static void do_check(const struct kerndat *kd, struct reply *rep)
 		add_feature(rep, "tcp_established", ok, "%s", ok ? "TCP_REPAIR permitted, "
 			    "nftables network lock usable" : why);
 	}
+	add_feature(rep, "ext_unix_sk", kd->sock_diag, "%s", kd->sock_diag ?
+		    "unix sockets connected outside the tree: peers found by sock_diag" :
+		    "no unix_diag: a unix socket's peer can't be found");
 	rep->resp.check = &rep->check;
 }
 

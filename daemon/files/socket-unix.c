@@ -20,8 +20,10 @@
  * each end's queue written back from the other, then the shutdowns; the
  * end not asked for yet waits in fd_open_state. A listener is bound (a
  * stale socket file removed first), listens, and its pending clients are
- * connected to it at once, in their order. Looking a peer up by inode is
- * a walk over the descriptions: O(n) per socket. */
+ * connected to it at once, in their order. A socket whose peer is outside
+ * the tree is connected again to the peer's name (--ext-unix-sk,
+ * socket-unix-ext.c). Looking a peer up by inode is a walk over the
+ * descriptions: O(n) per socket. */
 #include "daemon/files/socket-unix.h"
 
 #include <errno.h>
@@ -42,6 +44,7 @@
 #include "common/util.h"
 #include "daemon/dump.h"
 #include "daemon/files/socket-inet.h"
+#include "daemon/files/socket-unix-ext.h"
 #include "daemon/restore-creds.h"
 #include "daemon/restore-int.h"
 
@@ -340,7 +343,7 @@ static FileDescEntry *listener_of(struct rst_ctx *ctx, uint64_t ino)
 	return NULL;
 }
 
-static size_t queued_bytes(const SocketInfo *si)
+size_t sock_unix_queued_bytes(const SocketInfo *si)
 {
 	size_t n = 0;
 
@@ -354,15 +357,9 @@ static int check_peer(struct rst_ctx *ctx, pid_t pid, unsigned fd, const SocketI
 		      const char *what)
 {
 	FileDescEntry *peer = desc_of_ino(ctx, si->peer_ino);
-	bool named = si->peer && *si->peer;
 
-	if (!peer)
-		return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d fd %u: %s is connected to %s%s"
-				 "inode %llu%s held outside the tree: a restore can't connect it "
-				 "again. Dump the process holding the other end with this one, "
-				 "or close the connection first", pid, fd, what,
-				 named ? si->peer : "", named ? " (" : "",
-				 (unsigned long long)si->peer_ino, named ? ")" : "");
+	if (!peer)	/* --ext-unix-sk, or refused */
+		return sock_unix_ext_check(ctx, pid, fd, si, what);
 	if (peer->socket->type != si->type)
 		return ckpt_fail(ctx->err, -EBADMSG, "files.img: pid %d fd %u: %s is connected "
 				 "to a socket of another type (inode %llu)", pid, fd, what,
@@ -445,7 +442,7 @@ int sock_unix_check_task(struct rst_ctx *ctx, struct rst_task *t, const FdEntry 
 		return check_peer(ctx, pid, f->fd, si, what);
 	if (si->type != SOCK_DGRAM && si->state == TCP_ESTABLISHED && !si->peer_gone)
 		return check_pending(ctx, pid, f->fd, si, what);
-	if (si->type == SOCK_DGRAM && queued_bytes(si) + si->n_rcv_queue && !has_name(si) &&
+	if (si->type == SOCK_DGRAM && sock_unix_queued_bytes(si) + si->n_rcv_queue && !has_name(si) &&
 	    !si->peer_gone)
 		return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d fd %u: %s has datagrams queued "
 				 "but no name and no peer: a restore can't send them to it again",
@@ -871,6 +868,37 @@ static int make_one_way(struct rst_ctx *ctx, const FileDescEntry *fe, const File
 	return 0;
 }
 
+/* Its peer outside the tree (--ext-unix-sk): connected again to the
+ * peer's name, a new connection for a stream or seqpacket socket. */
+static int make_external(struct rst_ctx *ctx, const FileDescEntry *fe, int *ret)
+{
+	char peer[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	fd = new_socket(ctx, fe);
+	if (fd < 0)
+		return fd;
+	r = bind_name(ctx, fe, fd);
+	if (r < 0)
+		return r;
+	r = sock_unix_ext_connect(ctx, fd, fe->socket);
+	sock_unix_ext_peer_str(fe->socket, peer, sizeof(peer));
+	if (r == -ECONNREFUSED || r == -ENOENT)
+		return unix_fail(ctx, fe, r, "cannot connect it again to %s, outside the tree: "
+				 "%s. Start the program that serves %s, then restore again", peer,
+				 r == -ENOENT ? "there is no socket there" :
+				 "nobody listens there", peer);
+	if (r < 0)
+		return unix_fail(ctx, fe, r, "cannot connect it again to %s, outside the tree",
+				 peer);
+	r = finish(ctx, fe, fd);
+	if (r < 0)
+		return r;
+	*ret = TAKE_FD(fd);
+	return 0;
+}
+
 /* A listener, then its clients not accepted yet connected to it in their
  * order (each kept for its description). */
 static int make_listener(struct rst_ctx *ctx, const FileDescEntry *fe, struct fd_open_state *st,
@@ -942,6 +970,8 @@ static int unix_make(struct rst_ctx *ctx, const FileDescEntry *fe, struct fd_ope
 		return make_pair(ctx, fe, peer, st, ret);
 	if (peer)
 		return make_one_way(ctx, fe, peer, st, depth, ret);
+	if (si->peer_ino)
+		return make_external(ctx, fe, ret);
 	if (si->peer_gone)
 		return make_orphan(ctx, fe, ret);
 	if (si->type != SOCK_DGRAM && si->state == TCP_ESTABLISHED &&

@@ -17,5 +17,7 @@ int sock_unix_check_task(struct rst_ctx *ctx, struct rst_task *t, const FdEntry 
 int sock_unix_open(struct rst_ctx *ctx, FileDescEntry *fe, struct fd_open_state *st);
 /* Close the sockets an open pass made and no description took. */
 void sock_unix_release(struct fd_open_state *st);
+/* Bytes in si's saved receive queue. */
+size_t sock_unix_queued_bytes(const SocketInfo *si);
 
 #endif

@@ -38,6 +38,7 @@
 #include "daemon/dump.h"
 #include "daemon/files/socket-inet.h"
 #include "daemon/files/socket-unix.h"
+#include "daemon/files/socket-unix-ext.h"
 #include "daemon/restore-int.h"
 #include "files.pb-c.h"
 
@@ -410,8 +411,22 @@ static bool sock_pending(const struct sock_table *t, uint64_t ino)
 	return false;
 }
 
+/* Whether a unix listener of this type is bound to name. O(sockets). */
+static bool sock_listens_at(const struct sock_table *t, uint32_t type, const uint8_t *name,
+			    unsigned len)
+{
+	for (unsigned i = 0; i < SOCK_BUCKETS; i++)
+		for (const struct sock_rec *s = t->buckets[i]; s; s = s->next)
+			if (s->family == AF_UNIX && s->type == type && s->state == TCP_LISTEN &&
+			    s->name_len == len && !memcmp(s->name, name, len))
+				return true;
+	return false;
+}
+
 /* What sock_diag says of a unix socket beyond the common fields (the
- * peer's name, for messages), then its queue and options (socket-unix.c). */
+ * peer's name, for messages; with --ext-unix-sk, whether a restore could
+ * connect to it again: socket-unix-ext.c), then its queue and options
+ * (socket-unix.c). */
 static int socket_fill_unix(struct dump_ctx *ctx, const struct fd_parms *p,
 			    const struct sock_table *t, const struct sock_rec *s, SocketInfo *si)
 {
@@ -449,6 +464,15 @@ static int socket_fill_unix(struct dump_ctx *ctx, const struct fd_parms *p,
 	}
 	if (peer && peer->local && !si->peer && !(si->peer = strdup(peer->local)))
 		return -ENOMEM;
+	if (s->peer_ino && ctx->opts && ctx->opts->ext_unix_sk) {
+		bool reachable = peer && peer->name && (s->type == SOCK_DGRAM ||
+			sock_listens_at(t, s->type, peer->name, peer->name_len));
+		int r = sock_unix_ext_describe(si, peer ? peer->name : NULL,
+					       peer ? peer->name_len : 0, reachable);
+
+		if (r < 0)
+			return r;
+	}
 	return sock_unix_describe(ctx, p, si);
 }
 
