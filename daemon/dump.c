@@ -22,6 +22,7 @@
 #include "daemon/core.h"
 #include "daemon/dump-incr.h"
 #include "daemon/files/socket-tcp.h"
+#include "daemon/files/tty-queue.h"
 #include "daemon/freeze.h"
 #include "daemon/mem.h"
 #include "daemon/proc.h"
@@ -291,6 +292,7 @@ static void dump_ctx_free(struct dump_ctx *ctx)
 	if (ctx->dirfd >= 0)
 		close(ctx->dirfd);
 	ctx->dirfd = -1;
+	ptyq_dump_end(ctx, false);	/* put back already, on every path */
 	files_ctx_free(ctx->files);
 	sock_tcp_dump_end(ctx, false);
 	pstree_free(&ctx->tree);
@@ -304,6 +306,7 @@ static void dump_done(struct dump_ctx *ctx, bool keep_running, uint64_t t0,
 	incr_finish(ctx->incr, keep_running);
 	if (keep_running)	/* repair mode left before the tree runs */
 		sock_tcp_dump_end(ctx, false);
+	ptyq_dump_end(ctx, !keep_running);	/* the bytes read out of ptys back */
 	release_tree(ctx, !keep_running);
 	sock_tcp_dump_end(ctx, true);	/* killed: closed in repair mode, still locked */
 	ctx->stats.total_us = now_us() - t0;
@@ -373,6 +376,7 @@ int dump_run(const struct dump_opts *opts, const struct kerndat *kd, int dirfd,
 	if (r < 0) {
 		incr_finish(&incr, false);	/* before the tree runs again */
 		sock_tcp_dump_end(&ctx, false);
+		ptyq_dump_end(&ctx, false);
 		release_tree(&ctx, false);
 		goto out_discard;
 	}
@@ -386,6 +390,7 @@ int dump_run(const struct dump_opts *opts, const struct kerndat *kd, int dirfd,
 		if (r != 1) {
 			incr_finish(&incr, false);
 			sock_tcp_dump_end(&ctx, false);
+			ptyq_dump_end(&ctx, false);
 			release_tree(&ctx, false);
 			dump_ctx_free(&ctx);
 			return ckpt_fail(err, -ECANCELED, "the migration was not confirmed (%s): "

@@ -58,6 +58,7 @@ struct dump_stats {
 
 struct files_ctx;
 struct tcp_dump;
+struct pty_queues;
 struct dump_incr;
 
 struct dump_ctx {
@@ -75,6 +76,7 @@ struct dump_ctx {
 	uint32_t xsave_size;
 	struct files_ctx *files;	/* owned by files.c */
 	struct tcp_dump *tcp;		/* owned by files/socket-tcp.c */
+	struct pty_queues *ptyq;	/* owned by files/tty-queue.c */
 	struct dump_incr *incr;		/* the round's tracking (dump-incr.c) */
 	unsigned next_pages_id;
 	uint64_t dump_time_ns;

@@ -7,10 +7,10 @@
  * (TIOCSCTTY, right after its setsid), and sets the foreground group once
  * the groups exist (TIOCSPGRP).
  *
- * Bytes queued in a pty (the master's unread output, the slave's unread
- * input) are not kept: a pty can't be read without consuming, and the
- * line discipline (echo, canonical mode) would change them on the way
- * back. inq records how many there were.
+ * The bytes queued in a pair (the master's unread output, the slave's
+ * unread input, an unfinished line too) are read out by the dump, kept in
+ * the master's tty_info and written back, byte for byte, into the new
+ * pair before its termios are set: tty-queue.c.
  *
  * A slave whose master is outside the tree (the user's terminal, a job of
  * their shell) comes back only with --shell-job: on a new description of
@@ -40,6 +40,7 @@
 
 #include "common/util.h"
 #include "daemon/dump.h"
+#include "daemon/files/tty-queue.h"
 #include "daemon/files/tty.h"
 #include "daemon/restore-int.h"
 #include "files.pb-c.h"
@@ -181,8 +182,12 @@ static int tty_describe(struct dump_ctx *ctx, struct fd_parms *p, FileDescEntry 
 		ti->index = minor(rdev);
 	}
 	/* a pty comes back as a new pair, not by its path: no identity */
-	if (is_ptmx(rdev) || is_pty_slave(rdev))
+	if (is_pty_slave(rdev))
 		return tty_state(ctx, p, ti);
+	if (is_ptmx(rdev)) {
+		r = tty_state(ctx, p, ti);
+		return r < 0 ? r : ptyq_dump(ctx, p, ti);
+	}
 	return fd_set_identity(e, &p->st, p->link);
 }
 
@@ -360,6 +365,7 @@ static int pty_slot_get(struct rst_ctx *ctx, const FileDescEntry *fe, struct fd_
 			struct pty_slot **ret)
 {
 	struct pty_slot *ns;
+	struct rst_desc *md = pty_desc(ctx, fe->tty->index, true);
 	_cleanup_close_ int m = -EBADF;
 	int unlock = 0, r;
 
@@ -376,6 +382,8 @@ static int pty_slot_get(struct rst_ctx *ctx, const FileDescEntry *fe, struct fd_
 		return ckpt_fail(ctx->err, negerrno(), "pty %u: cannot unlock the new pty",
 				 fe->tty->index);
 	r = pty_set_state(ctx, m, fe);
+	if (r == 0 && md)	/* its queued bytes, under its termios */
+		r = ptyq_restore(ctx, m, md->fe->tty);
 	if (r < 0)
 		return r;
 	ns = realloc(st->ptys, (st->nr_ptys + 1) * sizeof(*ns));

@@ -6,7 +6,9 @@
 # listening socket again, each pane's program has its pty as controlling
 # tty with itself in the foreground, its window size, and its state: the
 # REPL still knows x, bash its variable, its history and its job, sqlite3
-# its table.
+# its table. A line typed in bash's pane while its foreground job runs
+# (queued in the pty, not read yet) is still there: bash runs it once the
+# job is done.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/restore-lib.sh"
 . "$(dirname "$0")/tty-lib.sh"
@@ -29,12 +31,19 @@ SIZE=$(tm capture-pane -p -t t.0 | grep -E '^size \(' | tail -n 1)
 CT_PY=$(ctty_of "$PY") CT_SH=$(ctty_of "$SH")
 [ "${CT_PY#* }" = "$PY" ] || fail "python3 $PY: not in the foreground of its tty before: $CT_PY"
 
+# typed while sleep runs: queued in the pane's pty, unread, when dumped
+tm send-keys -t t.1 'sleep 4' Enter
+tm_wait t.1 'sleep 4$'
+tm send-keys -t t.1 'echo typed-$((6 * 7))' Enter
+tm_wait t.1 'echo typed-\$'
 dump_kill "$TMP/img"
 show_check "$TMP/img" '
 ttys = find(j, "tty")
 assert sum(1 for t in ttys if t.get("master")) == 3, ttys
 assert all("cflag" in t for t in ttys), ttys'
 restore_ok "$TMP/img"
+# the line typed during sleep runs once it ends, and bash is in front again
+tm_wait t.1 '^typed-42$'
 
 # the server answers, the panes run their programs on new ptys
 [ "$(tm display -p '#{pid}')" = "$TPID" ] || fail "the restored server does not answer on $TS"
@@ -50,9 +59,10 @@ tm_wait t.0 '^x is 43$'
 tm_wait t.0 '^size \('
 [ "$(tm capture-pane -p -t t.0 | grep -E '^size \(' | tail -n 1)" = "$SIZE" ] ||
 	fail "window size changed: $(tm capture-pane -p -t t.0 | grep -E '^size \(' | tail -n 1), was $SIZE"
-tm send-keys -t t.1 'echo "got $h"; jobs; history 3' Enter
+tm send-keys -t t.1 'echo "got $h"; jobs' Enter
 tm_wait t.1 '^got hello-from-bash$'
 tm_wait t.1 '^\[1\]\+ +Running +sleep 1000 &'
+tm send-keys -t t.1 'history 5' Enter
 tm_wait t.1 '^ *[0-9]+ +h=hello-from-bash; sleep 1000 &$'
 tm send-keys -t t.2 'select a * 2 from t\;' Enter
 tm_wait t.2 '^42$'

@@ -4,6 +4,9 @@
 command -v tmux >/dev/null 2>&1 || skip "no tmux (scripts/install-deps.sh installs it)"
 unset TMUX TMUX_PANE
 TS=$TMP/tmux.sock
+# the panes' interactive bashes keep their history to the test (not
+# ~/.bash_history, shared with other tests and the user)
+export HISTFILE=$TMP/bash_history
 
 # tm ARGS...: a command to the test's server.
 tm()
