@@ -88,10 +88,18 @@ static void restore_usage(FILE *f)
 		"                          tree again (a stream: a new connection)\n"
 		"      --shell-job         a set dumped with --shell-job: the job comes back\n"
 		"                          on this terminal (standard input), termios\n"
-		"                          restored, and ckptctl stays in the foreground\n"
-		"                          until its root exits, passing ^C, ^\\, a hang-up\n"
-		"                          and SIGTERM to the job's process group\n"
-		"  -d, --detach            with --shell-job: return once the job runs\n"
+		"                          restored. As root, on this session's terminal:\n"
+		"                          in this session, as ckptctl's child (ckptctl\n"
+		"                          starts its own ckptd), in the terminal's\n"
+		"                          foreground; ckptctl waits for it like a shell\n"
+		"                          and exits with its status (128+N: killed by\n"
+		"                          signal N); ^Z stops both, fg resumes both.\n"
+		"                          Otherwise outside this session: ckptctl stays\n"
+		"                          in the foreground, passes ^C, ^\\, a hang-up and\n"
+		"                          SIGTERM to the job's process group, and exits 0\n"
+		"                          once its root is gone\n"
+		"  -d, --detach            with --shell-job: return once the job runs; it\n"
+		"                          keeps the terminal, outside this session\n"
 		"  -j, --json              print the result (or the error) as JSON\n"
 		"  -h, --help              show this help\n");
 }
@@ -257,6 +265,8 @@ int cmd_restore(int argc, char **argv)
 	RpcRequest req = RPC_REQUEST__INIT;
 	int fds[CHAIN_MAX + 1];
 	struct chain chain;
+	enum rpc_daemon how = RPC_DAEMON_ANY;
+	bool ours = false;
 	RpcResponse *resp;
 	int r;
 
@@ -282,19 +292,35 @@ int cmd_restore(int argc, char **argv)
 	rreq.shell_job = a.shell_job;
 	req.type = RPC_TYPE__RPC_RESTORE;
 	req.restore = &rreq;
-	if (a.shell_job)	/* the terminal goes last */
+	if (a.shell_job) {	/* the terminal goes last */
 		fds[chain.nr] = shell_job_tty();
-	r = rpc_client_run_fds("restore", a.json, &req, fds, chain.nr + a.shell_job, &resp);
+		/* into our session (client/shell-job.c), or apart from it */
+		how = RPC_DAEMON_APART;
+		r = a.detach ? 0 : shell_job_adopt(fds[chain.nr]);
+		if (r < 0) {
+			client_close_chain(&chain);
+			return client_fail("restore", a.json, r, EXIT_FAIL, "--shell-job: cannot "
+					   "become a child subreaper: %s", strerror(-r));
+		}
+		if (r > 0)
+			how = RPC_DAEMON_OURS;
+	}
+	r = rpc_client_run_how("restore", a.json, &req, fds, chain.nr + a.shell_job, how, &ours,
+			       &resp);
 	client_close_chain(&chain);
+	if (r && how == RPC_DAEMON_OURS)	/* ckptd may have given the job the terminal */
+		shell_job_take_tty(shell_job_tty(), 0);
 	if (r)
 		return r;
 	r = finish(&a, resp->restore);
 	if (r == EXIT_OK && a.shell_job && !a.detach) {
+		pid_t pid = resp->restore->pid;
+
 		fflush(stdout);
-		r = shell_job_wait(resp->restore->pid);
+		r = ours ? shell_job_run(pid, shell_job_tty()) : shell_job_wait(pid);
 		if (r < 0)
 			r = client_fail("restore", a.json, -r, EXIT_FAIL, "restored pid %d, but "
-					"cannot wait for it: %s", resp->restore->pid, strerror(-r));
+					"cannot wait for it: %s", pid, strerror(-r));
 	}
 	rpc_response__free_unpacked(resp, NULL);
 	return r;

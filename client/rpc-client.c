@@ -4,7 +4,9 @@
  * answers there (no file, or a stale one) ckptctl starts a one-shot ckptd on
  * a socketpair: `ckptd --oneshot-fd 3`, found as $CKPTD or beside ckptctl's
  * own executable. An exec failure comes back through a close-on-exec pipe,
- * so "cannot start ckptd" is said before any request is sent. */
+ * so "cannot start ckptd" is said before any request is sent. A caller may
+ * ask for a one-shot ckptd first (in our session: restore --shell-job), or
+ * for one in a session of its own (enum rpc_daemon). */
 #include "client/rpc-client.h"
 
 #include <fcntl.h>
@@ -256,14 +258,18 @@ static int ckptd_path(char *buf, size_t len)
 	return 0;
 }
 
-static void exec_oneshot(const char *path, int sock, int errpipe)
+static void exec_oneshot(const char *path, int sock, int errpipe, bool apart)
 {
 	char fdarg[16];
 	int e;
 
 	/* Out of the terminal's process group: a ^C meant for ckptctl must not
-	 * kill the daemon half way through freezing or restoring a tree. */
-	setpgid(0, 0);
+	 * kill the daemon half way through freezing or restoring a tree. Apart:
+	 * out of our session too, and so is what it restores. */
+	if (apart)
+		setsid();
+	else
+		setpgid(0, 0);
 	if (errpipe == ONESHOT_FD) {
 		errpipe = fcntl(errpipe, F_DUPFD_CLOEXEC, ONESHOT_FD + 1);
 		if (errpipe < 0)
@@ -280,7 +286,7 @@ fail:
 	_exit(127);
 }
 
-static int spawn_oneshot(struct rpc_client *c, const char *path)
+static int spawn_oneshot(struct rpc_client *c, const char *path, bool apart)
 {
 	int sv[2], pipefd[2], e;
 	ssize_t n;
@@ -300,7 +306,7 @@ static int spawn_oneshot(struct rpc_client *c, const char *path)
 	if (pid == 0) {
 		close(sv[0]);
 		close(pipefd[0]);
-		exec_oneshot(path, sv[1], pipefd[1]);
+		exec_oneshot(path, sv[1], pipefd[1], apart);
 	}
 	close(sv[1]);
 	close(pipefd[1]);
@@ -343,21 +349,43 @@ int rpc_client_probe(void)
 	return r;
 }
 
+/* A one-shot ckptd of ours before the socket: the socket only if it can't
+ * be started. 0, or the exit code of a failure, reported. */
+static int open_ours_first(struct rpc_client *c, const char *cmd, bool json)
+{
+	const char *sock = client_socket_path();
+	char path[PATH_MAX] = "ckptd";
+	int r;
+
+	r = ckptd_path(path, sizeof(path));
+	if (r == 0)
+		r = spawn_oneshot(c, path, false);
+	if (r == 0)
+		return 0;
+	if (connect_socket(sock, &c->fd) == 0)
+		return 0;
+	return client_fail(cmd, json, r, EXIT_NODAEMON, "cannot start %s (%s), and no ckptd "
+			   "answers at %s", path, strerror(-r), sock);
+}
+
 /* Connect to $CKPT_SOCKET (or the default socket); when nothing answers
  * there, start a one-shot ckptd ($CKPTD, or the one beside ckptctl) if
- * oneshot allows. On failure the error is reported and EXIT_NODAEMON
- * returned; 0 on success. */
-static int rpc_client_open(struct rpc_client *c, const char *cmd, bool json, bool oneshot)
+ * how allows (RPC_DAEMON_OURS: that one first). On failure the error is
+ * reported and EXIT_NODAEMON returned; 0 on success. */
+static int rpc_client_open(struct rpc_client *c, const char *cmd, bool json,
+			   enum rpc_daemon how)
 {
 	const char *sock = client_socket_path();
 	char path[PATH_MAX];
 	int r;
 
 	*c = (struct rpc_client){ .fd = -EBADF, .cmd = cmd, .json = json };
+	if (how == RPC_DAEMON_OURS)
+		return open_ours_first(c, cmd, json);
 	r = connect_socket(sock, &c->fd);
 	if (r == 0)
 		return 0;
-	if (!oneshot)
+	if (how == RPC_DAEMON_SERVICE)
 		return client_fail(cmd, json, r, EXIT_NODAEMON, "no ckptd answers at %s: %s", sock,
 				   strerror(-r));
 	if (r != -ENOENT && r != -ECONNREFUSED && r != -ENOTDIR)
@@ -367,7 +395,7 @@ static int rpc_client_open(struct rpc_client *c, const char *cmd, bool json, boo
 	if (r < 0)
 		return client_fail(cmd, json, r, EXIT_NODAEMON, "cannot find ckptd: %s",
 				   strerror(-r));
-	r = spawn_oneshot(c, path);
+	r = spawn_oneshot(c, path, how == RPC_DAEMON_APART);
 	if (r < 0)
 		return client_fail(cmd, json, r, EXIT_NODAEMON, "no ckptd answers at %s, and "
 				   "cannot start %s: %s", sock, path, strerror(-r));
@@ -706,17 +734,19 @@ static bool has_result(RpcType type, const RpcResponse *resp)
 	}
 }
 
-static int run(const char *cmd, bool json, bool oneshot, RpcRequest *req, const int *fds,
-	       unsigned nr_fds, const struct rpc_hold *hold, char *why, size_t whylen,
-	       RpcResponse **ret_resp)
+static int run(const char *cmd, bool json, enum rpc_daemon how, RpcRequest *req,
+	       const int *fds, unsigned nr_fds, const struct rpc_hold *hold, char *why,
+	       size_t whylen, bool *ret_ours, RpcResponse **ret_resp)
 {
 	struct rpc_client c;
 	RpcResponse *resp = NULL;
 	int r;
 
-	r = rpc_client_open(&c, cmd, json, oneshot);
+	r = rpc_client_open(&c, cmd, json, how);
 	if (r)
 		return r;
+	if (ret_ours)
+		*ret_ours = c.daemon_pid > 0;
 	c.hold = hold;
 	r = rpc_client_call(&c, req, fds, nr_fds, &resp);
 	rpc_client_close(&c);
@@ -756,28 +786,35 @@ static int run(const char *cmd, bool json, bool oneshot, RpcRequest *req, const 
 int rpc_client_run(const char *cmd, bool json, RpcRequest *req, int dirfd,
 		   RpcResponse **ret_resp)
 {
-	return run(cmd, json, true, req, &dirfd, dirfd >= 0, NULL, NULL, 0, ret_resp);
+	return run(cmd, json, RPC_DAEMON_ANY, req, &dirfd, dirfd >= 0, NULL, NULL, 0, NULL,
+		   ret_resp);
 }
 
 int rpc_client_run_fds(const char *cmd, bool json, RpcRequest *req, const int *fds,
 		       unsigned nr_fds, RpcResponse **ret_resp)
 {
-	return run(cmd, json, true, req, fds, nr_fds, NULL, NULL, 0, ret_resp);
+	return run(cmd, json, RPC_DAEMON_ANY, req, fds, nr_fds, NULL, NULL, 0, NULL, ret_resp);
+}
+
+int rpc_client_run_how(const char *cmd, bool json, RpcRequest *req, const int *fds,
+		       unsigned nr_fds, enum rpc_daemon how, bool *ret_ours, RpcResponse **ret_resp)
+{
+	return run(cmd, json, how, req, fds, nr_fds, NULL, NULL, 0, ret_ours, ret_resp);
 }
 
 int rpc_client_run_hold(const char *cmd, bool json, RpcRequest *req, const int *fds,
 			unsigned nr_fds, const struct rpc_hold *hold, RpcResponse **ret_resp)
 {
-	return run(cmd, json, true, req, fds, nr_fds, hold, NULL, 0, ret_resp);
+	return run(cmd, json, RPC_DAEMON_ANY, req, fds, nr_fds, hold, NULL, 0, NULL, ret_resp);
 }
 
 int rpc_client_ask_service(const char *cmd, bool json, RpcRequest *req, RpcResponse **ret_resp)
 {
-	return run(cmd, json, false, req, NULL, 0, NULL, NULL, 0, ret_resp);
+	return run(cmd, json, RPC_DAEMON_SERVICE, req, NULL, 0, NULL, NULL, 0, NULL, ret_resp);
 }
 
 int rpc_client_run_why(const char *cmd, bool json, RpcRequest *req, const int *fds,
 		       unsigned nr_fds, char *why, size_t len, RpcResponse **ret_resp)
 {
-	return run(cmd, json, true, req, fds, nr_fds, NULL, why, len, ret_resp);
+	return run(cmd, json, RPC_DAEMON_ANY, req, fds, nr_fds, NULL, why, len, NULL, ret_resp);
 }

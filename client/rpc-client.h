@@ -21,6 +21,20 @@ int rpc_client_run(const char *cmd, bool json, RpcRequest *req, int dirfd,
  * nearest first (common/protocol.h; at most RPC_FDS_MAX in all). */
 int rpc_client_run_fds(const char *cmd, bool json, RpcRequest *req, const int *fds,
 		       unsigned nr_fds, RpcResponse **ret_resp);
+/* Which ckptd a call goes to. */
+enum rpc_daemon {
+	RPC_DAEMON_ANY,		/* the socket's, else a one-shot ckptd of ours */
+	RPC_DAEMON_SERVICE,	/* the socket's only */
+	RPC_DAEMON_OURS,	/* a one-shot ckptd of ours, our child in our session
+				 * (own process group), first; else the socket's */
+	RPC_DAEMON_APART,	/* the socket's, else a one-shot ckptd of ours in a
+				 * session of its own */
+};
+/* As rpc_client_run_fds, with the ckptd how says; *ret_ours (if not NULL)
+ * tells whether the call went to a one-shot ckptd of ours. */
+int rpc_client_run_how(const char *cmd, bool json, RpcRequest *req, const int *fds,
+		       unsigned nr_fds, enum rpc_daemon how, bool *ret_ours,
+		       RpcResponse **ret_resp);
 /* ckptctl migrate's final round: a dump with dump_req.hold keeps the tree
  * frozen once its set is in place, sends a progress with stage "held",
  * and waits for a verdict (RPC_VERDICT). held(opaque) is called then; its

@@ -34,6 +34,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -572,6 +573,29 @@ static int release(struct rst_ctx *ctx)
 	return check_handler(ctx);
 }
 
+/* --shell-job restored by a ckptd in the terminal's session (the one-shot
+ * ckptd that ckptctl restore starts to wait for the job, client/shell-job.c):
+ * the tree, whose session leader (the user's old shell) is outside it, has
+ * inherited this session, whose controlling tty the terminal is. The root's
+ * process group becomes its foreground before any task runs, so that the
+ * job reads and sets the terminal without being stopped (SIGTTIN, SIGTTOU)
+ * and the terminal's ^C reaches it. A ckptd elsewhere (the service, or -d)
+ * leaves the terminal alone. SIGTTOU is blocked here (prepare). */
+static int shell_job_foreground(struct rst_ctx *ctx)
+{
+	int tty = ctx->opts->tty_fd;
+	pid_t pgrp = ctx->tasks[0].pe->pgid;
+
+	if (!ctx->opts->shell_job || tty < 0 || tcgetsid(tty) != getsid(0))
+		return 0;
+	if (!rst_find(ctx, pgrp) || getpgid(ctx->tasks[0].pe->pid) != pgrp)
+		return 0;	/* a group outside the tree: the job stays in the background */
+	if (tcsetpgrp(tty, pgrp) < 0)
+		return ckpt_fail(ctx->err, negerrno(), "--shell-job: cannot make process group %d "
+				 "the foreground of the caller's terminal", pgrp);
+	return 0;
+}
+
 int rst_intermediate(struct rst_ctx *ctx)
 {
 	struct rst_task *root = &ctx->tasks[0];
@@ -612,6 +636,8 @@ int rst_intermediate(struct rst_ctx *ctx)
 	}
 	if (r == 0)
 		r = rst_apply_sched(ctx);	/* every thread exists, none runs */
+	if (r == 0)
+		r = shell_job_foreground(ctx);
 	if (r == 0)
 		r = release(ctx);
 	if (r == 0)

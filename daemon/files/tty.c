@@ -15,9 +15,10 @@
  * A slave whose master is outside the tree (the user's terminal, a job of
  * their shell) comes back only with --shell-job: on a new description of
  * the terminal ckptctl restore runs on (restore_opts.tty_fd), with the
- * termios it had, but not as a controlling tty (the job is not in that
- * terminal's session; client/shell-job.c keeps ckptctl in the foreground
- * instead). Other terminals (/dev/tty, vts, serial lines) are recorded and
+ * termios it had. It is the job's controlling tty when the job is forked
+ * in that terminal's session (root's ckptctl starts its own ckptd:
+ * client/shell-job.c, restore-tree.c); else not, and ckptctl stays in the
+ * foreground instead. Other terminals (/dev/tty, vts, serial lines) are recorded and
  * refused by a restore.
  *
  * A device is a terminal if it is a pty slave (majors 136..143, which have

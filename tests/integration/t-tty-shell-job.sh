@@ -7,15 +7,19 @@
 # REPL its variable, sqlite3 its in-memory table, an inner interactive
 # bash its variable, history and background job), answers what is typed
 # there while ckptctl waits in the foreground, and ckptctl returns
-# (status 0) once it exits. With -d, ckptctl returns at once and the job
-# keeps the terminal.
+# (status 0) once it exits. ckptctl, as root, starts its own ckptd so that
+# the job comes back in the pane's session (t-tty-shell-job2.sh checks
+# that). With -d, ckptctl returns at once and the job keeps the terminal,
+# outside the pane's session (restored by the service ckptd).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/restore-lib.sh"
 . "$(dirname "$0")/tty-lib.sh"
 command -v sqlite3 >/dev/null 2>&1 || skip "no sqlite3 (scripts/install-deps.sh installs it)"
 
-listen_daemon	# exported: the pane's ckptctl talks to it too
-tm_start -s t -x 100 -y 30 "bash --norc --noprofile -i"
+REAL_CKPTD=$CKPTD
+listen_daemon	# exported: the pane's ckptctl -d talks to it
+# its history (and the inner bash's) stays in $TMP, not in ~/.bash_history
+tm_start -s t -x 100 -y 30 "HISTFILE=$TMP/bash_history bash --norc --noprofile -i"
 tm_wait t '[#$]$'
 SHELL_PID=$(tm_pane_pid t)
 
@@ -44,7 +48,7 @@ back()
 	tm send-keys -t t 'clear' Enter
 	tm_wait t '[#$]$'
 	tm clear-history -t t
-	tm send-keys -t t "$CKPTCTL restore --shell-job -D $1; echo \"restore-rc=\$?\"" Enter
+	tm send-keys -t t "CKPTD=$REAL_CKPTD $CKPTCTL restore --shell-job -D $1; echo \"restore-rc=\$?\"" Enter
 	tm_wait t "^$TPID\$"
 	track_pid "$TPID"
 }
