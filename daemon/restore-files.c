@@ -22,6 +22,7 @@
 #include "daemon/files/lock.h"
 #include "daemon/files/socket-unix.h"
 #include "daemon/restore-creds.h"
+#include "daemon/vma.h"
 #include "images/img.h"
 
 
@@ -42,7 +43,7 @@ int rst_move_high(struct rst_ctx *ctx, int fd)
 /* An unlinked file: O_TMPFILE next to where it lived (as the requester),
  * else a memfd. */
 static int ghost_create(struct rst_ctx *ctx, const char *near_path, const char *memfd_name,
-			uint32_t mode)
+			uint32_t mode, uint64_t hugetlb_kb)
 {
 	char dir[4096];
 	int fd = -1;
@@ -50,7 +51,13 @@ static int ghost_create(struct rst_ctx *ctx, const char *near_path, const char *
 	if (near_path) {
 		rst_clean_path(near_path, dir, sizeof(dir));
 		fd = rst_open_path(ctx, dirname(dir), O_TMPFILE | O_RDWR, mode & 07777);
+		if (fd >= 0 && hugetlb_kb && !rst_hugetlb_is(fd, hugetlb_kb)) {
+			close(fd);	/* not hugetlbfs of that page size any more */
+			fd = -1;
+		}
 	}
+	if (fd < 0 && hugetlb_kb)
+		return rst_hugetlb_memfd(memfd_name, hugetlb_kb);
 	if (fd < 0)
 		fd = memfd_create(memfd_name && memfd_name[0] ? memfd_name : "ckpt-ghost",
 				  MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -154,9 +161,10 @@ static int ghost_open(struct rst_ctx *ctx, uint32_t ghost_id, struct img **ret_i
 	return 0;
 }
 
-/* Write the chunks that follow the head into fd, an object of size bytes. */
+/* Write the chunks that follow the head into fd, an object of size bytes
+ * (through map, its shared mapping, if not NULL). */
 static int ghost_write_chunks(struct rst_ctx *ctx, struct img *img, uint32_t ghost_id, int fd,
-			      uint64_t size)
+			      uint64_t size, uint8_t *map)
 {
 	ProtobufCMessage *m;
 	int r;
@@ -173,6 +181,8 @@ static int ghost_write_chunks(struct rst_ctx *ctx, struct img *img, uint32_t gho
 		if (c->off > size || c->data.len > size - c->off)
 			r = ckpt_fail(ctx->err, -EBADMSG, "ghost-%u.img: chunk past the object's %llu bytes",
 				      ghost_id, (unsigned long long)size);
+		else if (map)
+			memcpy(map + c->off, c->data.data, c->data.len);
 		else if ((r = pwrite_full(fd, c->data.data, c->data.len, c->off)) < 0)
 			r = ckpt_fail(ctx->err, r, "ghost-%u.img: cannot write contents", ghost_id);
 		protobuf_c_message_free_unpacked(m, NULL);
@@ -181,16 +191,39 @@ static int ghost_write_chunks(struct rst_ctx *ctx, struct img *img, uint32_t gho
 	}
 }
 
-static int ghost_fill(struct rst_ctx *ctx, struct img *img, GhostHead *h, int fd)
+/* hugetlbfs has no write(): a hugetlb object is filled through a shared
+ * mapping, whose mmap reserves its pages (ENOMEM: the pool is short). */
+static int ghost_write_object(struct rst_ctx *ctx, struct img *img, uint32_t ghost_id, int fd,
+			      uint64_t size, uint64_t hugetlb_kb)
+{
+	uint8_t *map = NULL;
+	int r;
+
+	if (hugetlb_kb && size) {
+		r = rst_hugetlb_map(fd, size, &map);
+		if (r < 0)
+			return ckpt_fail(ctx->err, r, "ghost-%u.img: cannot map %llu bytes of "
+					 "hugetlb memory of %llu kB pages to fill them%s", ghost_id,
+					 (unsigned long long)size, (unsigned long long)hugetlb_kb,
+					 r == -ENOMEM ? " (too few free huge pages?)" : "");
+	}
+	r = ghost_write_chunks(ctx, img, ghost_id, fd, size, map);
+	if (map)
+		munmap(map, size);
+	return r;
+}
+
+static int ghost_fill(struct rst_ctx *ctx, struct img *img, GhostHead *h, int fd,
+		      uint64_t hugetlb_kb)
 {
 	if (ftruncate(fd, h->size) < 0)
 		return ckpt_fail(ctx->err, negerrno(), "ghost-%u.img: cannot size a file to %llu",
 				 h->id, (unsigned long long)h->size);
-	return ghost_write_chunks(ctx, img, h->id, fd, h->size);
+	return ghost_write_object(ctx, img, h->id, fd, h->size, hugetlb_kb);
 }
 
 static int ghost_make(struct rst_ctx *ctx, uint32_t ghost_id, const char *near_path,
-		      const char *memfd_name, int *ret);
+		      const char *memfd_name, uint64_t hugetlb_kb, int *ret);
 
 /* One file per ghost image: the fds and mappings of one deleted file or
  * memfd must share its inode, as they did. */
@@ -218,7 +251,7 @@ static int ghost_remember(struct rst_ctx *ctx, uint32_t ghost_id, int fd)
 }
 
 int rst_ghost_open(struct rst_ctx *ctx, uint32_t ghost_id, const char *near_path,
-		   const char *memfd_name, int *ret)
+		   const char *memfd_name, uint64_t hugetlb_kb, int *ret)
 {
 	int cached = ghost_cached(ctx, ghost_id);
 
@@ -226,11 +259,11 @@ int rst_ghost_open(struct rst_ctx *ctx, uint32_t ghost_id, const char *near_path
 		*ret = fcntl(cached, F_DUPFD_CLOEXEC, 0);
 		return *ret < 0 ? ckpt_fail(ctx->err, negerrno(), "ghost-%u.img: dup", ghost_id) : 0;
 	}
-	return ghost_make(ctx, ghost_id, near_path, memfd_name, ret);
+	return ghost_make(ctx, ghost_id, near_path, memfd_name, hugetlb_kb, ret);
 }
 
 static int ghost_make(struct rst_ctx *ctx, uint32_t ghost_id, const char *near_path,
-		      const char *memfd_name, int *ret)
+		      const char *memfd_name, uint64_t hugetlb_kb, int *ret)
 {
 	_cleanup_close_ int fd = -EBADF;
 	struct img *img;
@@ -240,12 +273,12 @@ static int ghost_make(struct rst_ctx *ctx, uint32_t ghost_id, const char *near_p
 	r = ghost_open(ctx, ghost_id, &img, &h);
 	if (r < 0)
 		return r;
-	fd = ghost_create(ctx, near_path, memfd_name ? memfd_name : h->name, h->mode);
+	fd = ghost_create(ctx, near_path, memfd_name ? memfd_name : h->name, h->mode, hugetlb_kb);
 	if (fd < 0) {
 		r = ckpt_fail(ctx->err, fd, "ghost-%u.img: cannot create a file for it", ghost_id);
 		goto out;
 	}
-	r = ghost_fill(ctx, img, h, fd);
+	r = ghost_fill(ctx, img, h, fd, hugetlb_kb);
 	if (r < 0)
 		goto out;
 	if (h->mode & 0777)
@@ -350,7 +383,12 @@ static int open_vmfile(struct rst_ctx *ctx, struct rst_task *t, VmaEntry *v)
 	snprintf(what, sizeof(what), "pid %d mapping at 0x%llx", t->pe->pid,
 		 (unsigned long long)v->start);
 	if (v->deleted) {
-		r = rst_ghost_open(ctx, v->ghost_id, v->file->path, NULL, &fd);
+		uint64_t kb = v->has_hugetlb_kb ? v->hugetlb_kb : 0;
+		bool memfd = kb && !strncmp(v->file->path, "/memfd:", 7);
+
+		/* a MFD_HUGETLB memfd: a memfd of its name, not a file in "/" */
+		r = rst_ghost_open(ctx, v->ghost_id, memfd ? NULL : v->file->path,
+				   memfd ? v->file->path + 7 : NULL, kb, &fd);
 		if (r < 0)
 			return r;
 	} else {
@@ -417,13 +455,15 @@ struct rst_shmem *rst_shmem_find(struct rst_ctx *ctx, uint64_t shmid)
 /* A shared anonymous object as the kernel makes one for
  * mmap(MAP_SHARED | MAP_ANONYMOUS) ("/dev/zero (deleted)" in the maps):
  * map one, take an fd on it through map_files, unmap. */
-static int shmem_anon_fd(uint64_t size)
+static int shmem_anon_fd(uint64_t size, uint64_t hugetlb_kb)
 {
+	int huge = hugetlb_kb ? (int)vma_hugetlb_flags(hugetlb_kb) : 0;
 	char path[96];
 	void *p;
 	int fd;
 
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	/* MAP_HUGETLB: "/anon_hugepage (deleted)" of that page size */
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | huge, -1, 0);
 	if (p == MAP_FAILED)
 		return negerrno();
 	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)p,
@@ -436,7 +476,8 @@ static int shmem_anon_fd(uint64_t size)
 }
 
 /* Write ghost-N.img's contents into fd, an object of size bytes. */
-static int ghost_copy(struct rst_ctx *ctx, uint32_t ghost_id, int fd, uint64_t size)
+static int ghost_copy(struct rst_ctx *ctx, uint32_t ghost_id, int fd, uint64_t size,
+		      uint64_t hugetlb_kb)
 {
 	struct img *img;
 	GhostHead *h;
@@ -445,7 +486,7 @@ static int ghost_copy(struct rst_ctx *ctx, uint32_t ghost_id, int fd, uint64_t s
 	r = ghost_open(ctx, ghost_id, &img, &h);
 	if (r < 0)
 		return r;
-	r = ghost_write_chunks(ctx, img, ghost_id, fd, size);
+	r = ghost_write_object(ctx, img, ghost_id, fd, size, hugetlb_kb);
 	protobuf_c_message_free_unpacked(&h->base, NULL);
 	img_close(img);
 	return r;
@@ -532,6 +573,8 @@ int rst_open_shmems(struct rst_ctx *ctx)
 				s->has_ghost = true;
 				s->ghost_id = v->ghost_id;
 			}
+			if (v->has_hugetlb_kb)
+				s->hugetlb_kb = v->hugetlb_kb;
 			if (end > s->size)
 				s->size = end;
 		}
@@ -539,12 +582,12 @@ int rst_open_shmems(struct rst_ctx *ctx)
 	for (unsigned i = 0; i < ctx->nr_shmems; i++) {
 		struct rst_shmem *s = &ctx->shmems[i];
 
-		fd = shmem_anon_fd(s->size);
+		fd = shmem_anon_fd(s->size, s->hugetlb_kb);
 		if (fd < 0)
 			return ckpt_fail(ctx->err, fd, "shared memory %llx: cannot create %llu bytes",
 					 (unsigned long long)s->shmid, (unsigned long long)s->size);
 		if (s->has_ghost) {
-			r = ghost_copy(ctx, s->ghost_id, fd, s->size);
+			r = ghost_copy(ctx, s->ghost_id, fd, s->size, s->hugetlb_kb);
 			if (r < 0) {
 				close(fd);
 				return r;

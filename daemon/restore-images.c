@@ -711,7 +711,10 @@ int rst_load(struct rst_ctx *ctx)
 		if (r < 0)
 			return r;
 	}
-	return rst_check_ghosts(ctx);
+	r = rst_check_ghosts(ctx);
+	if (r == 0)	/* the pools, for the whole tree's hugetlb memory */
+		r = rst_check_hugetlb(ctx);
+	return r;
 }
 
 void rst_free(struct rst_ctx *ctx)

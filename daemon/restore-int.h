@@ -96,6 +96,7 @@ struct rst_shmem {
 	uint32_t ghost_id;
 	bool has_ghost;
 	uint64_t size;		/* the largest extent any VMA maps */
+	uint64_t hugetlb_kb;	/* MAP_HUGETLB memory: its page size, else 0 */
 	int fd;
 };
 
@@ -264,7 +265,14 @@ int rst_move_high(struct rst_ctx *ctx, int fd);
 struct rst_shmem *rst_shmem_find(struct rst_ctx *ctx, uint64_t shmid);
 /* Create an unlinked copy of ghost-N.img's contents; the fd into *ret. */
 int rst_ghost_open(struct rst_ctx *ctx, uint32_t ghost_id, const char *near_path,
-		   const char *memfd_name, int *ret);
+		   const char *memfd_name, uint64_t hugetlb_kb, int *ret);
+
+/* restore-hugetlb.c: hugetlb objects, and the pools they need */
+bool rst_hugetlb_is(int fd, uint64_t kb);
+int rst_hugetlb_memfd(const char *name, uint64_t kb);
+/* A shared read-write mapping of fd's size bytes (reserves its pages). */
+int rst_hugetlb_map(int fd, uint64_t size, uint8_t **ret);
+int rst_check_hugetlb(struct rst_ctx *ctx);
 
 /* restore-task.c (each task, before the blob) */
 int rst_task_fs(struct rst_ctx *ctx, struct rst_task *t);

@@ -88,63 +88,13 @@ static int check_guards(struct rst_ctx *ctx, struct rst_task *t)
 	return 0;
 }
 
-/* hugetlb VMAs (private anonymous MAP_HUGETLB, daemon/vma.c): a page
- * size mmap can name, and a pool here of that size at least as large as
- * the task's hugetlb memory (the whole pool, not its free pages: a dump
- * validates while the tree still holds its own). */
-static int check_hugetlb(struct rst_ctx *ctx, struct rst_task *t)
-{
-	for (unsigned i = 0; i < t->nr_vmas; i++) {
-		VmaEntry *v = t->vmas[i];
-		uint64_t need = 0, kb, pool;
-		_cleanup_free_ char *text = NULL;
-		char path[96];
-		int r;
-
-		if (!v->has_hugetlb_kb)
-			continue;
-		kb = v->hugetlb_kb;
-		if (v->kind != VMA_KIND__VMA_ANON_PRIVATE || !vma_hugetlb_flags(kb) ||
-		    (v->start | v->end) % (kb * 1024))
-			return ckpt_fail(ctx->err, -EBADMSG, "mm-%d.img: vma %" PRIx64 "-%" PRIx64
-					 ": hugetlb memory of %" PRIu64 " kB pages that is not "
-					 "private anonymous or not aligned to its pages",
-					 t->pe->pid, v->start, v->end, kb);
-		for (unsigned j = 0; j < t->nr_vmas; j++)
-			if (t->vmas[j]->has_hugetlb_kb && t->vmas[j]->hugetlb_kb == kb) {
-				if (j < i)
-					break;	/* counted with an earlier VMA */
-				need += (t->vmas[j]->end - t->vmas[j]->start) / (kb * 1024);
-			}
-		if (!need)
-			continue;
-		snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%" PRIu64
-			 "kB/nr_hugepages", kb);
-		r = read_file_at(AT_FDCWD, path, &text, NULL);
-		if (r < 0)
-			return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d: vma %" PRIx64 "-%" PRIx64
-					 " is hugetlb memory of %" PRIu64 " kB pages, which this "
-					 "kernel does not offer (no %s)", t->pe->pid, v->start,
-					 v->end, kb, path);
-		pool = strtoull(text, NULL, 10);
-		if (pool < need)
-			return ckpt_fail(ctx->err, -ENOMEM, "pid %d: vma %" PRIx64 "-%" PRIx64
-					 " is hugetlb memory: the task needs %" PRIu64 " huge pages "
-					 "of %" PRIu64 " kB, the pool has %" PRIu64 " (raise %s)",
-					 t->pe->pid, v->start, v->end, need, kb, pool, path);
-	}
-	return 0;
-}
-
 int rst_check_mm(struct rst_ctx *ctx, struct rst_task *t)
 {
 	pid_t pid = t->pe->pid;
 	CredsEntry *cr = t->core->creds;
 	int r;
 
-	r = check_guards(ctx, t);
-	if (r == 0)
-		r = check_hugetlb(ctx, t);
+	r = check_guards(ctx, t);	/* hugetlb: rst_check_hugetlb, once for the tree */
 	if (r == 0)
 		r = rst_check_seccomp(ctx, t);
 	if (r < 0)

@@ -136,11 +136,11 @@ static bool is_shmem_name(const struct vma *v)
 		(has_prefix(v->name, "/SYSV") && v->deleted));
 }
 
-/* Private anonymous hugetlb memory (mmap(MAP_PRIVATE|MAP_ANONYMOUS|
- * MAP_HUGETLB)): the kernel names it after its hugetlbfs file. */
-static bool is_hugetlb_anon_private(const struct vma *v)
+/* Anonymous hugetlb memory (mmap(MAP_ANONYMOUS|MAP_HUGETLB), private or
+ * shared): the kernel names it after its hugetlbfs file. */
+static bool is_hugetlb_anon(const struct vma *v)
 {
-	return !(v->flags & MAP_SHARED) && !strcmp(v->name, "/anon_hugepage" PATH_DELETED_SUFFIX);
+	return !strcmp(v->name, "/anon_hugepage" PATH_DELETED_SUFFIX);
 }
 
 /* MAP_HUGETLB with the page size (log2 in the MAP_HUGE_SHIFT bits), or 0
@@ -166,15 +166,21 @@ int vma_classify(struct vma *v)
 {
 	bool shared = v->flags & MAP_SHARED;
 
-	/* hugetlb: only private anonymous memory comes back (into the
-	 * destination's pool of the same page size); a hugetlbfs file, a
-	 * MFD_HUGETLB memfd or shared MAP_HUGETLB memory would need a
-	 * hugetlbfs object made again, which restore does not do */
-	if ((v->vmflags & VMF_HT) && (!is_hugetlb_anon_private(v) || !vma_hugetlb_flags(v->page_kb)))
+	/* hugetlb, in pages of the same size from the destination's pool:
+	 * private anonymous memory as such, shared anonymous memory as one
+	 * object per shmid (restore-files.c), a file on a hugetlbfs mount by
+	 * path, a MFD_HUGETLB memfd or an unlinked hugetlbfs file from its
+	 * ghost image (restore-hugetlb.c) */
+	if ((v->vmflags & VMF_HT) && (v->name[0] != '/' || !vma_hugetlb_flags(v->page_kb)))
 		return -EOPNOTSUPP;
 	if (v->vmflags & VMF_HT) {
-		v->kind = VMA_KIND__VMA_ANON_PRIVATE;
-		v->flags |= MAP_ANONYMOUS | vma_hugetlb_flags(v->page_kb);
+		if (is_hugetlb_anon(v) || is_shmem_name(v))
+			v->kind = shared ? VMA_KIND__VMA_ANON_SHARED : VMA_KIND__VMA_ANON_PRIVATE;
+		else
+			v->kind = shared ? VMA_KIND__VMA_FILE_SHARED : VMA_KIND__VMA_FILE_PRIVATE;
+		v->flags |= vma_hugetlb_flags(v->page_kb);
+		if (!vma_has_file(v))
+			v->flags |= MAP_ANONYMOUS;
 		goto flags;
 	}
 	if (v->name[0] == '[') {
@@ -218,9 +224,8 @@ flags:
 const char *vma_refusal(const struct vma *v)
 {
 	if (v->vmflags & VMF_HT)
-		return "hugetlb memory other than private anonymous MAP_HUGETLB memory (shared "
-		       "MAP_HUGETLB memory, a hugetlbfs file or a MFD_HUGETLB memfd) cannot be "
-		       "restored; keep it private and anonymous, or unmap it before the dump";
+		return "hugetlb memory of a page size mmap() cannot ask for, or not backed by a "
+		       "file ckpt can name, cannot be restored; unmap it before the dump";
 	if (v->name[0] == '[')
 		return "a kernel-provided area ckpt does not know";
 	if (is_aio_ring(v))

@@ -9,10 +9,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -66,6 +68,7 @@ static int describe_ghost(struct dump_ctx *ctx, const struct fd_parms *p,
 			  FileDescEntry *e, const char *name)
 {
 	_cleanup_close_ int fd = -EBADF;
+	struct statfs sfs;
 	int r;
 
 	fd = fd_take_shared(ctx, p->pid, p->fd);
@@ -80,6 +83,12 @@ static int describe_ghost(struct dump_ctx *ctx, const struct fd_parms *p,
 				 p->pid, p->fd, p->link);
 	e->has_ghost_id = true;
 	e->has_deleted = e->deleted = true;
+	/* a MFD_HUGETLB memfd or an unlinked hugetlbfs file: made again on
+	 * hugetlbfs with its page size */
+	if (fstatfs(fd, &sfs) == 0 && (uint64_t)sfs.f_type == HUGETLBFS_MAGIC) {
+		e->has_hugetlb_kb = true;
+		e->hugetlb_kb = sfs.f_bsize / 1024;
+	}
 	if (e->type == FD_TYPE__FD_MEMFD) {
 		r = fcntl(fd, F_GET_SEALS);
 		if (r >= 0) {
@@ -310,7 +319,8 @@ static int ghost_reopen(struct rst_ctx *ctx, FileDescEntry *fe, const char *path
 	bool memfd = fe->type == FD_TYPE__FD_MEMFD;
 	int g, fd, r;
 
-	r = rst_ghost_open(ctx, fe->ghost_id, memfd ? NULL : path, fe->memfd_name, &g);
+	r = rst_ghost_open(ctx, fe->ghost_id, memfd ? NULL : path, fe->memfd_name,
+			   fe->has_hugetlb_kb ? fe->hugetlb_kb : 0, &g);
 	if (r < 0)
 		return r;
 	if (memfd && fe->has_seals && fe->seals)

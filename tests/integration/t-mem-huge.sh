@@ -7,8 +7,8 @@
 # and names the page size and the count it needs; with the pool back the
 # same images restore; so do a pre-dump and a killing dump on it, with
 # each tracker. Shared hugetlb memory (MAP_SHARED|MAP_HUGETLB and a
-# MFD_HUGETLB memfd) is refused by a killing dump, by name, and the target
-# keeps running. The pool (/proc/sys/vm/nr_hugepages) is set back after.
+# MFD_HUGETLB memfd) comes back too (more in t-mem-hugetlb-shared.sh).
+# The pool (/proc/sys/vm/nr_hugepages) is set back after.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/restore-lib.sh"
 
@@ -44,7 +44,7 @@ assert huge[0]["kind"] == "VMA_ANON_PRIVATE" and huge[0]["flags"] & 0x40000, hug
 
 # no pool: refused before anything is created, naming what it needs
 echo 0 >"$HP"
-expect_fail 1 "hugetlb memory: the task needs 2 huge pages of 2048 kB, the pool has 0" \
+expect_fail 1 "hugetlb memory: the tree needs 2 huge pages of 2048 kB, the pool has 0" \
 	ckptctl restore -D "$TMP/img"
 no_tree_left
 
@@ -63,11 +63,8 @@ for t in auto hash; do
 	expect_status pass
 done
 
-# shared hugetlb memory: refused by name, the target keeps running
+# shared hugetlb memory: restored, in huge pages
 start_target memshare -s
-mkdir -p "$TMP/shared"
-expect_fail 1 "memfd:ckpt-memshare-huge .deleted.' cannot be saved: hugetlb memory other than private" \
-	ckptctl dump -t "$TPID" -D "$TMP/shared"
-no_partial_set "$TMP/shared"
-check_alive
+dump_kill "$TMP/shared"
+restore_ok "$TMP/shared"
 expect_status pass

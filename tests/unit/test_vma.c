@@ -178,14 +178,19 @@ Test(vma, classify_refused)
 }
 
 /* hugetlb: private anonymous memory of a known page size is anonymous
- * private memory mapped MAP_HUGETLB with its size; shared hugetlb memory
- * (anonymous or a memfd) is refused by name. */
+ * private memory mapped MAP_HUGETLB with its size; shared anonymous memory
+ * is one shared object, a memfd or a hugetlbfs file a file mapping, each
+ * with its page size; a page size mmap cannot name is refused by name. */
 Test(vma, classify_hugetlb)
 {
-	static const char *const refused[] = {
-		"200000-400000 rw-s 0 00:10 3 /anon_hugepage (deleted)",
-		"200000-400000 rw-s 0 00:10 4 /memfd:big (deleted)",
-		"200000-400000 rw-p 0 00:10 4 /memfd:big (deleted)",
+	static const struct {
+		const char *line;
+		int kind;
+	} kinds[] = {
+		{ "200000-400000 rw-s 0 00:10 3 /anon_hugepage (deleted)", VMA_KIND__VMA_ANON_SHARED },
+		{ "200000-400000 rw-s 0 00:10 4 /memfd:big (deleted)", VMA_KIND__VMA_FILE_SHARED },
+		{ "200000-400000 rw-p 0 00:10 4 /memfd:big (deleted)", VMA_KIND__VMA_FILE_PRIVATE },
+		{ "200000-400000 rw-s 0 00:2a 5 /mnt/huge/f", VMA_KIND__VMA_FILE_SHARED },
 	};
 	struct vma v = parse("200000-600000 rw-p 0 00:10 3 /anon_hugepage (deleted)");
 
@@ -199,14 +204,23 @@ Test(vma, classify_hugetlb)
 	cr_expect_eq(vma_hugetlb_flags(4), 0);
 	cr_expect_eq(vma_hugetlb_flags(3000), 0);
 
-	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-		v = parse(refused[i]);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		v = parse(kinds[i].line);
 		v.vmflags = vma_parse_vmflags("rd wr sh mr mw me ms de ht");
 		v.page_kb = 2048;
-		cr_expect_eq(vma_classify(&v), -EOPNOTSUPP, "%s", refused[i]);
-		cr_expect(strstr(vma_refusal(&v), "hugetlb"));
+		cr_expect_eq(vma_classify(&v), 0, "%s", kinds[i].line);
+		cr_expect_eq(v.kind, kinds[i].kind, "%s", kinds[i].line);
+		cr_expect(v.flags & MAP_HUGETLB, "%s", kinds[i].line);
+		cr_expect_eq(!!(v.flags & MAP_ANONYMOUS), kinds[i].kind == VMA_KIND__VMA_ANON_SHARED,
+			     "%s", kinds[i].line);
 		free(v.name);
 	}
+	v = parse(kinds[0].line);
+	v.vmflags = vma_parse_vmflags("rd wr sh ht");
+	v.page_kb = 3000;
+	cr_expect_eq(vma_classify(&v), -EOPNOTSUPP);
+	cr_expect(strstr(vma_refusal(&v), "hugetlb"));
+	free(v.name);
 }
 
 /* MAP_DROPPABLE: private anonymous memory mapped droppable again. */
