@@ -132,17 +132,24 @@ static int out_data(struct merge *m, uint64_t vaddr, const uint8_t *src, uint64_
 	return 0;
 }
 
-static int out_zero(struct merge *m, uint64_t vaddr, uint64_t n)
+/* n pages without data (PE_ZERO, PE_COW) at vaddr. */
+static int out_hole(struct merge *m, uint64_t vaddr, uint64_t n, uint32_t flags)
 {
 	int r = out_flush(m);
 
 	if (r < 0)
 		return r;
-	r = pagew_add_hole(m->w, vaddr, n, PE_ZERO);
+	r = pagew_add_hole(m->w, vaddr, n, flags);
 	if (r < 0)
 		return merge_fail(m, r, "%s", pagew_errmsg(m->w));
-	m->pages_zero += n;
+	if (flags == PE_ZERO)
+		m->pages_zero += n;
 	return 0;
+}
+
+static int out_zero(struct merge *m, uint64_t vaddr, uint64_t n)
+{
+	return out_hole(m, vaddr, n, PE_ZERO);
 }
 
 /* ---- resolving IN_PARENT through the chain ---- */
@@ -259,6 +266,13 @@ static int resolve(struct merge *m, unsigned k, uint64_t vaddr, uint64_t n)
 		case PE_ZERO:
 			r = out_zero(m, vaddr, take);
 			break;
+		case PE_COW:	/* the parent task's page as of link k: not the top's */
+			r = merge_fail(m, -EBADMSG,
+				       "%s: pagemap-%u.img: pages at 0x%llx are IN_PARENT, but there "
+				       "they are shared with the parent task (COW): this chain "
+				       "cannot be merged", chain_link_name(&m->chain, k, name,
+				       sizeof(name)), m->pid, (unsigned long long)vaddr);
+			break;
 		default:	/* PE_IN_PARENT: pager_next allows nothing else */
 			r = resolve(m, k + 1, vaddr, take);
 			break;
@@ -299,6 +313,10 @@ static int merge_entries(struct merge *m)
 			r = resolve(m, 1, top->e.vaddr, top->e.nr_pages);
 		} else if (top->e.flags == PE_ZERO) {
 			r = out_zero(m, top->e.vaddr, top->e.nr_pages);
+		} else if (top->e.flags == PE_COW) {
+			/* the parent task's page as of the top link: the merged
+			 * set holds the parent's pages as of the top too */
+			r = out_hole(m, top->e.vaddr, top->e.nr_pages, PE_COW);
 		} else {
 			r = cursor_load(m, 0);
 			if (r == 0)

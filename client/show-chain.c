@@ -22,7 +22,7 @@
 #include "inventory.pb-c.h"
 
 struct link_pages {
-	uint64_t stored, in_parent, zero;
+	uint64_t stored, in_parent, zero, cow;
 };
 
 /* Add up the entries of every pagemap-PID.img in dirfd (path: its name). */
@@ -50,8 +50,10 @@ static int count_link_pages(struct show *s, int dirfd, const char *path, struct 
 				ret->stored += e.nr_pages;
 			else if (e.flags == PE_IN_PARENT)
 				ret->in_parent += e.nr_pages;
-			else
+			else if (e.flags == PE_ZERO)
 				ret->zero += e.nr_pages;
+			else	/* PE_COW: stored by the parent task */
+				ret->cow += e.nr_pages;
 			r = 0;
 		}
 		if (r < 0)
@@ -128,6 +130,7 @@ static void show_link(struct json *j, FILE *text, const struct chain *c, unsigne
 	json_u64(j, "pages", lp->stored);
 	json_u64(j, "pages_in_parent", lp->in_parent);
 	json_u64(j, "pages_zero", lp->zero);
+	json_u64(j, "pages_cow", lp->cow);
 	json_obj_end(j);
 }
 

@@ -145,6 +145,12 @@ static int resolve(struct show *s, const struct chain *c, const char *top, int p
 					 "child left it here, but this link has no entry for it",
 					 f.dir, pid, (unsigned long long)pg);
 	}
+	if (e.flags == PE_COW) {
+		pager_close(pr);
+		return show_fail(s, -ENXIO, EXIT_FAIL, "%#llx: pid %d: a page shared with its "
+				 "parent task (recorded in %s as COW: the parent's pagemap holds "
+				 "it at the same address)", (unsigned long long)pg, pid, f.dir);
+	}
 	if (e.flags == PE_ZERO) {
 		pager_close(pr);
 		return show_fail(s, -ENXIO, EXIT_FAIL, "%#llx: pid %d: a zero page (recorded in "

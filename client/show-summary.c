@@ -210,11 +210,12 @@ static int print_tree(struct show *s, const struct show_recs *pst, FILE *out)
 /* ---- one task: VMAs and their pages ---- */
 
 struct vma_pages {
-	uint64_t stored, zero, parent;
+	uint64_t stored, zero, parent, cow;
 };
 
 struct totals {
 	uint64_t stored, zero, parent, outside;
+	uint64_t cow;			/* PE_COW: the parent task's pages */
 	unsigned page_size;
 };
 
@@ -250,14 +251,15 @@ static int count_vma_pages(struct show *s, int pid, const struct show_recs *mm,
 			if (hi <= lo)
 				continue;
 			slot = e.flags == PE_PRESENT ? &vp[k].stored :
-			       e.flags == PE_ZERO ? &vp[k].zero : &vp[k].parent;
+			       e.flags == PE_ZERO ? &vp[k].zero :
+			       e.flags == PE_COW ? &vp[k].cow : &vp[k].parent;
 			*slot += (hi - lo) / ps;
 			inside += (hi - lo) / ps;
 		}
 		/* VMAs do not overlap in a set restore takes: be safe anyway */
 		t->outside += inside < e.nr_pages ? e.nr_pages - inside : 0;
 		slot = e.flags == PE_PRESENT ? &t->stored : e.flags == PE_ZERO ? &t->zero :
-		       &t->parent;
+		       e.flags == PE_COW ? &t->cow : &t->parent;
 		*slot += e.nr_pages;
 	}
 	if (r < 0)
@@ -477,6 +479,9 @@ static int print_task(struct show *s, const PstreeEntry *p, const struct show_re
 		(unsigned long long)mine.stored,
 		fmt_size(sz, sizeof(sz), mine.stored * mine.page_size),
 		(unsigned long long)mine.zero, (unsigned long long)mine.parent);
+	if (mine.cow)
+		fprintf(out, ", %llu shared with the parent task (COW)",
+			(unsigned long long)mine.cow);
 	if (mine.outside)
 		fprintf(out, "; %llu outside every VMA", (unsigned long long)mine.outside);
 	fputc('\n', out);
@@ -487,6 +492,7 @@ static int print_task(struct show *s, const PstreeEntry *p, const struct show_re
 	t->stored += mine.stored;
 	t->zero += mine.zero;
 	t->parent += mine.parent;
+	t->cow += mine.cow;
 	t->page_size = mine.page_size;
 out:
 	show_recs_free(&mm);

@@ -24,6 +24,7 @@
 #include "daemon/files/socket-tcp.h"
 #include "daemon/files/tty-queue.h"
 #include "daemon/freeze.h"
+#include "daemon/mem-cow.h"
 #include "daemon/mem.h"
 #include "daemon/proc.h"
 #include "daemon/restore.h"
@@ -120,13 +121,14 @@ static void record_mm(struct dump_ctx *ctx, const struct mm_result *m)
 	ctx->stats.vmas += m->vmas;
 	ctx->stats.pages_written += m->pages_written;
 	ctx->stats.pages_in_parent += m->pages_in_parent;
-	/* smaps counted the zero pages, but they are not written */
-	ctx->pages_total = total - MIN(m->pages_zero, total);
+	/* smaps counted the zero and COW pages, but they are not written */
+	ctx->pages_total = total - MIN(m->pages_zero + m->pages_cow, total);
 }
 
 /* core first: the syscall site it finds is what mem asks brk(0) through.
  * The tracker is asked right before the pages. */
-static int dump_task(struct dump_ctx *ctx, unsigned i, struct task *t)
+static int dump_task(struct dump_ctx *ctx, unsigned i, struct task *t,
+		     const struct mm_cow_plan *cow)
 {
 	struct core_result core = { 0 };
 	struct mm_incr incr;
@@ -143,6 +145,7 @@ static int dump_task(struct dump_ctx *ctx, unsigned i, struct task *t)
 		r = incr_collect(ctx, ctx->incr, i, &incr);
 	if (r < 0)
 		return r;
+	incr.cow = cow->shared ? &cow->shared[i] : NULL;
 	r = dump_task_mm(ctx, t, core.syscall_ip, &incr, &mm);
 	if (r < 0)
 		return r;
@@ -240,8 +243,22 @@ static int predump_tasks(struct dump_ctx *ctx)
 	return r < 0 ? r : write_inventory(ctx);
 }
 
+/* The pages each task shares with its parent task, before any is read
+ * (mem-cow.h): in a set without a parent set only. */
+static int plan_cow(struct dump_ctx *ctx, struct mm_cow_plan *ret)
+{
+	const struct kerndat *kd = ctx->kd;
+	bool known = kd && kd->page_size > 0;
+
+	if (ctx->opts->prev && ctx->opts->prev[0])
+		return 0;
+	return mm_cow_plan(&ctx->tree, known ? kd->page_size : sysconf(_SC_PAGESIZE),
+			   !known || kd->pagemap_scan, ret, ctx->err);
+}
+
 static int dump_tasks(struct dump_ctx *ctx)
 {
+	struct mm_cow_plan cow = { 0 };
 	int r;
 
 	r = dump_pstree(ctx);
@@ -249,18 +266,19 @@ static int dump_tasks(struct dump_ctx *ctx)
 		return r;
 	if (ctx->opts->pre)
 		return predump_tasks(ctx);
-	for (unsigned i = 0; i < ctx->tree.nr_tasks; i++) {
+	r = plan_cow(ctx, &cow);
+	for (unsigned i = 0; r == 0 && i < ctx->tree.nr_tasks; i++) {
 		struct task *t = ctx->tree.tasks[i];
 
 		if (t->state == TS_ZOMBIE)
 			continue;	/* pstree.img says all there is */
 		r = dump_progress(ctx, "tasks", i, ctx->tree.nr_tasks);
-		if (r < 0)
-			return r;
-		r = dump_task(ctx, i, t);
-		if (r < 0)
-			return r;
+		if (r == 0)
+			r = dump_task(ctx, i, t, &cow);
 	}
+	mm_cow_plan_free(&cow);
+	if (r < 0)
+		return r;
 	r = sock_tcp_dump_finish(ctx);
 	if (r == 0)
 		r = dump_files_finish(ctx);

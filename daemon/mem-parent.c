@@ -66,9 +66,12 @@ static int load_covered(int dirfd, pid_t pid, unsigned page_size, struct mm_pare
 	r = pager_open(dirfd, pid, &pr);
 	if (r == 0 && pager_page_size(pr) != page_size)
 		r = -EBADMSG;
+	/* a PE_COW page is the parent task's as of that set: a later round
+	 * saves it again rather than point at it (restore-chain.c refuses) */
 	while (r == 0 && (r = pager_next(pr, &e)) > 0)
-		r = run_list_add(&p->covered, e.vaddr,
-				 e.vaddr + (uint64_t)e.nr_pages * page_size);
+		if (e.flags != PE_COW)
+			r = run_list_add(&p->covered, e.vaddr,
+					 e.vaddr + (uint64_t)e.nr_pages * page_size);
 	if (r < 0)
 		ckpt_fail(err, r, "pid %d: the parent set's %s", pid,
 			  pr ? pager_errmsg(pr) : "pagemap image cannot be read");

@@ -24,7 +24,11 @@
  * that were not written since the parent and that the parent covers; with
  * the hash tracker the pipe reads and hashes every page and decides
  * (pagepipe_set_hashes). The parent's VMAs and coverage cost one record
- * per VMA and per pagemap entry (mem-parent.c). */
+ * per VMA and per pagemap entry (mem-parent.c).
+ *
+ * A set without a parent set records a page a child still shares with its
+ * parent task since a fork (the same frame) as PE_COW: the parent stores
+ * it once (mem-cow.c; restore shares it again, restore-cow.c). */
 #include "daemon/mem.h"
 
 #include <errno.h>
@@ -42,6 +46,7 @@
 #include "daemon/dump.h"
 #include "daemon/dump-io.h"
 #include "daemon/inject.h"
+#include "daemon/mem-cow.h"
 #include "daemon/mem-parent.h"
 #include "daemon/pagepipe.h"
 #include "daemon/pagescan.h"
@@ -79,6 +84,10 @@ struct mm_dump {
 	uint64_t reported;		/* pages written, as last reported */
 	uint64_t reported_zero;		/* zero pages (not written), as last reported */
 	uint64_t in_parent;		/* pages recorded IN_PARENT */
+	/* a set without a parent set: the pages shared with the parent task */
+	const struct run_list *cow;	/* NULL: none recorded (mem-cow.h) */
+	size_t cow_i;			/* cursor into cow */
+	uint64_t cow_pages;		/* pages recorded PE_COW (not written) */
 };
 
 /* ---- mm fields ------------------------------------------------------- */
@@ -445,7 +454,7 @@ static int report_progress(struct mm_dump *d, bool force)
 	written = ctx->stats.pages_written + done;
 	/* the total counted them (smaps' Anonymous), but they are not written */
 	total = ctx->pages_total + d->counted;
-	total -= MIN(zero, total);
+	total -= MIN(zero + d->cow_pages, total);
 	return dump_progress(d->ctx, "pages", written, MAX(total, written));
 }
 
@@ -493,9 +502,10 @@ static int scan_vma(struct mm_dump *d, const struct vma *v)
 	return 0;
 }
 
-/* Queue [start, end) of a VMA: as data to read, or IN_PARENT (not read). */
+/* Queue [start, end) of a VMA: as data to read (hole 0), or as entries of
+ * flags hole (PE_IN_PARENT, PE_COW: not read). */
 static int queue_run(struct mm_dump *d, uint64_t start, uint64_t end, bool via_mem,
-		     bool in_parent)
+		     uint32_t hole)
 {
 	int r;
 
@@ -507,11 +517,11 @@ static int queue_run(struct mm_dump *d, uint64_t start, uint64_t end, bool via_m
 		r = pagepipe_room(d->pipe, &runs, &max_runs, &max_pages);
 		if (r < 0)
 			return ckpt_fail(d->ctx->err, r, "%s", pagepipe_errmsg(d->pipe));
-		if (!in_parent)
+		if (!hole)
 			n = MIN(n, max_pages);
 		runs[0] = (struct page_run){ start, start + n * d->ps };
-		if (in_parent)
-			pagepipe_commit_in_parent(d->pipe, 1);
+		if (hole)
+			pagepipe_commit_hole(d->pipe, 1, hole);
 		else
 			pagepipe_commit(d->pipe, 1, via_mem);
 		start += n * d->ps;
@@ -532,7 +542,7 @@ static int queue_tracked(struct mm_dump *d, const struct page_run *run, bool via
 		bool covered = run_list_at(&d->parent.covered, &d->parent.ci, a, run->end, &cn);
 		uint64_t next = MIN(dn, cn);
 
-		r = queue_run(d, a, next, via_mem, !dirty && covered);
+		r = queue_run(d, a, next, via_mem, !dirty && covered ? PE_IN_PARENT : 0);
 		if (r < 0)
 			return r;
 		a = next;
@@ -542,9 +552,38 @@ static int queue_tracked(struct mm_dump *d, const struct page_run *run, bool via
 
 #define TRACKED_RUNS	256u
 
-/* scan_vma for a VMA the parent has unchanged, with a live tracker: run by
- * run, each cut against the written and the covered runs. */
-static int scan_vma_tracked(struct mm_dump *d, const struct vma *v)
+/* One run of present pages, cut where its frames stop or start being the
+ * parent task's (as mem-cow.c found them before any page was read): those
+ * are PE_COW. */
+static int queue_cow(struct mm_dump *d, const struct page_run *run, bool via_mem)
+{
+	uint64_t a = run->start;
+	int r;
+
+	while (a < run->end) {
+		uint64_t next;
+		bool shared = run_list_at(d->cow, &d->cow_i, a, run->end, &next);
+
+		if (!shared)	/* up to the next shared run, if it starts inside */
+			next = d->cow_i < d->cow->nr ? MIN(MAX(d->cow->r[d->cow_i].start, a + d->ps),
+							   run->end) : run->end;
+		r = queue_run(d, a, next, via_mem, shared ? PE_COW : 0);
+		if (r < 0)
+			return r;
+		if (shared)
+			d->cow_pages += (next - a) / d->ps;
+		a = next;
+	}
+	return 0;
+}
+
+typedef int (*queue_fn)(struct mm_dump *d, const struct page_run *run, bool via_mem);
+
+/* scan_vma run by run, each run queued by queue: queue_tracked for a VMA
+ * the parent set has unchanged, with a live tracker (cut against the
+ * written and the covered runs), queue_cow for one that may share pages
+ * with the parent task. */
+static int scan_vma_runs(struct mm_dump *d, const struct vma *v, queue_fn queue)
 {
 	bool via_mem = !(v->prot & PROT_READ);
 	struct page_run runs[TRACKED_RUNS];
@@ -560,7 +599,7 @@ static int scan_vma_tracked(struct mm_dump *d, const struct vma *v)
 		if (r < 0)
 			return r;
 		for (unsigned i = 0; i < nr; i++) {
-			r = queue_tracked(d, &runs[i], via_mem);
+			r = queue(d, &runs[i], via_mem);
 			if (r < 0)
 				return r;
 		}
@@ -583,7 +622,9 @@ static int scan_vma_incr(struct mm_dump *d, const struct vma *v)
 		       mm_parent_same_vma(&d->parent, v);
 
 	if (tracked)
-		return scan_vma_tracked(d, v);
+		return scan_vma_runs(d, v, queue_tracked);
+	if (d->cow && d->cow->nr && mm_cow_vma_ok(v))
+		return scan_vma_runs(d, v, queue_cow);
 	return scan_vma(d, v);
 }
 
@@ -748,6 +789,7 @@ static int mm_dump_new(struct dump_ctx *ctx, struct task *t, unsigned long sysca
 	d->ps = ps;
 	d->syscall_ip = syscall_ip;
 	d->incr = incr && incr->kind != TRACK_NONE ? incr : NULL;
+	d->cow = incr ? incr->cow : NULL;
 	*ret = d;
 	return 0;
 }
@@ -760,6 +802,7 @@ static void mm_result_of(const struct mm_dump *d, struct mm_result *ret)
 		.pages_counted = d->counted,
 		.pages_zero = d->reported_zero,
 		.pages_in_parent = d->in_parent,
+		.pages_cow = d->cow_pages,
 	};
 }
 

@@ -28,6 +28,10 @@ struct mm_incr {
 					   task, or its tracking was lost) */
 	const struct run_list *dirty;	/* soft-dirty, uffd-wp: written since the
 					   parent, ascending */
+	const struct run_list *cow;	/* any dump: the runs that are the parent
+					   task's frames, recorded PE_COW (only in
+					   a set without a parent set, mem-cow.h);
+					   NULL: none */
 };
 
 /* Whether the set in dirfd holds pid's memory (mm-PID.img). */
@@ -40,6 +44,7 @@ struct mm_result {
 	uint64_t pages_counted;		/* smaps said this many were to save... */
 	uint64_t pages_zero;		/* ...of which these read as zeros */
 	uint64_t pages_in_parent;	/* recorded IN_PARENT */
+	uint64_t pages_cow;		/* ...and these PE_COW (the parent stores them) */
 };
 
 /* Write t's mm-PID.img, pagemap-PID.img and pages-N.img (N: t->pages_id).

@@ -83,7 +83,8 @@ struct batch {
 	char *buf;			/* PAGEPIPE_BATCH_BYTES, mmap'ed */
 	struct page_run runs[PAGEPIPE_BATCH_RUNS];
 	bool via_mem[PAGEPIPE_BATCH_RUNS];
-	bool in_parent[PAGEPIPE_BATCH_RUNS];	/* not read: IN_PARENT entries */
+	uint32_t hole[PAGEPIPE_BATCH_RUNS];	/* not read: entries of these flags
+						   (PE_IN_PARENT, PE_COW); 0: read */
 	unsigned nr_runs;
 	uint64_t pages;			/* queued to read: stored, zero or unchanged */
 	uint64_t zero_pages;		/* of those, read as zeros */
@@ -363,7 +364,7 @@ static int read_batch(struct page_pipe *p, struct batch *b)
 		unsigned j = i;
 		size_t len = 0;
 
-		if (b->in_parent[i]) {
+		if (b->hole[i]) {
 			i++;
 			continue;
 		}
@@ -377,7 +378,7 @@ static int read_batch(struct page_pipe *p, struct batch *b)
 			i++;
 			continue;
 		}
-		while (j < b->nr_runs && !b->via_mem[j] && !b->in_parent[j]) {
+		while (j < b->nr_runs && !b->via_mem[j] && !b->hole[j]) {
 			len += b->runs[j].end - b->runs[j].start;
 			j++;
 		}
@@ -454,13 +455,14 @@ static int plan_blocks(struct page_pipe *p, struct batch *b)
 	b->zero_pages = 0;
 	b->parent_pages = 0;
 	for (unsigned i = 0; i < b->nr_runs; i++) {
-		if (b->in_parent[i]) {
+		if (b->hole[i]) {
 			uint64_t n = (b->runs[i].end - b->runs[i].start) / p->ps;
 
 			k = &b->blocks[b->nr_blocks++];
 			*k = (struct block){ .vaddr = b->runs[i].start, .off = off,
-					     .nr_pages = n, .flags = PE_IN_PARENT };
-			b->parent_pages += n;
+					     .nr_pages = n, .flags = b->hole[i] };
+			if (b->hole[i] == PE_IN_PARENT)
+				b->parent_pages += n;
 			continue;
 		}
 		for (uint64_t addr = b->runs[i].start; addr < b->runs[i].end;
@@ -482,7 +484,7 @@ static int plan_blocks(struct page_pipe *p, struct batch *b)
 	}
 	/* queued IN_PARENT runs count among the pages too, for submit's sums */
 	for (unsigned i = 0; i < b->nr_runs; i++)
-		if (b->in_parent[i])
+		if (b->hole[i] == PE_IN_PARENT)
 			b->pages += (b->runs[i].end - b->runs[i].start) / p->ps;
 	return 0;
 }
@@ -625,7 +627,7 @@ void pagepipe_commit(struct page_pipe *p, unsigned n, bool via_mem)
 
 	for (unsigned k = b->nr_runs; k < b->nr_runs + n; k++) {
 		b->via_mem[k] = via_mem;
-		b->in_parent[k] = false;
+		b->hole[k] = 0;
 		b->pages += (b->runs[k].end - b->runs[k].start) / p->ps;
 	}
 	b->nr_runs += n;
@@ -635,11 +637,18 @@ void pagepipe_commit(struct page_pipe *p, unsigned n, bool via_mem)
  * plan adds their pages to b->pages once the batch is read). */
 void pagepipe_commit_in_parent(struct page_pipe *p, unsigned n)
 {
+	pagepipe_commit_hole(p, n, PE_IN_PARENT);
+}
+
+/* PE_COW runs (mem-cow.c) likewise, but they count nowhere: the parent
+ * task stores their pages. */
+void pagepipe_commit_hole(struct page_pipe *p, unsigned n, uint32_t flags)
+{
 	struct batch *b = &p->b[p->cur];
 
 	for (unsigned k = b->nr_runs; k < b->nr_runs + n; k++) {
 		b->via_mem[k] = false;
-		b->in_parent[k] = true;
+		b->hole[k] = flags;
 	}
 	b->nr_runs += n;
 }

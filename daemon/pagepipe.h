@@ -43,6 +43,8 @@ void pagepipe_commit(struct page_pipe *p, unsigned n, bool via_mem);
 /* n runs were written where pagepipe_room said, ascending, to record as
  * IN_PARENT (unchanged since the parent set): not read, no buffer room. */
 void pagepipe_commit_in_parent(struct page_pipe *p, unsigned n);
+/* The same for runs to record with flags (PE_IN_PARENT or PE_COW). */
+void pagepipe_commit_hole(struct page_pipe *p, unsigned n, uint32_t flags);
 
 /* The task runs while its pages are copied (a pre-dump lets it go once
  * its pages are scanned): a page unmapped meanwhile is recorded as zeros

@@ -207,6 +207,17 @@ static int resolve(struct resolver *rs, unsigned l, uint64_t a, uint64_t end)
 		pend = MIN(end, pe->vaddr + (uint64_t)pe->nr_pages * ps);
 		if (pe->flags & PE_IN_PARENT) {
 			r = resolve(rs, l + 1, a, pend);
+		} else if (pe->flags & PE_COW) {
+			/* the parent task's page as of that link, which a later
+			 * link may have changed: a dump never points there */
+			r = ckpt_fail(ctx->err, -EBADMSG,
+				      "pagemap-%d.img of %s: pages at 0x%llx are IN_PARENT but "
+				      "%s shares them with the parent task (COW): this chain "
+				      "cannot be restored; restore %s itself or dump again",
+				      rs->t->pe->pid,
+				      chain_link_name(ctx->chain, l - 1, name, sizeof(name)),
+				      (unsigned long long)a,
+				      chain_link_name(ctx->chain, l, pname, sizeof(pname)), pname);
 		} else if (pe->flags & PE_ZERO) {
 			piece = (struct page_entry){ .vaddr = a, .nr_pages = (pend - a) / ps,
 						     .flags = PE_ZERO };

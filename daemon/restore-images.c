@@ -714,6 +714,8 @@ int rst_load(struct rst_ctx *ctx)
 	r = rst_check_ghosts(ctx);
 	if (r == 0)	/* the pools, for the whole tree's hugetlb memory */
 		r = rst_check_hugetlb(ctx);
+	if (r == 0)	/* every task's pagemap: PE_COW entries against the parent's */
+		r = rst_cow_plan(ctx);
 	return r;
 }
 
@@ -747,6 +749,7 @@ void rst_free(struct rst_ctx *ctx)
 		rst_parents_free(ctx, t->parents);
 		free(t->link_pages_id);
 		free(t->lazy);
+		free(t->cow_at);
 	}
 	for (unsigned i = 0; i < ctx->nr_tasks && ctx->pstree; i++)
 		protobuf_c_message_free_unpacked(&ctx->pstree[i]->base, NULL);

@@ -82,6 +82,10 @@ struct rst_task {
 	struct restore_range *lazy;	/* restore --lazy: its VMAs served by the
 					   lazy server, ascending (restore-lazy.c) */
 	unsigned nr_lazy;
+	uint64_t *cow_at;		/* per VMA: RST_COW_WANTED when it shares pages
+					   with the parent task or a child (PE_COW), then
+					   where its premapped copy lies; 0: neither;
+					   NULL: no VMA does (restore-cow.c) */
 };
 
 /* A file description of files.img, or a shared memory object: opened once
@@ -198,6 +202,17 @@ void rst_free_chain(struct rst_ctx *ctx);
 /* The chain's parent directories moved above the task's fds (intermediate
  * process, like ctx->dirfd); 0 or -errno. */
 int rst_chain_move_high(struct rst_ctx *ctx);
+
+/* restore-cow.c: copy-on-write sharing between a task and its parent.
+ * rst_cow_plan (after rst_load, before rst_lazy_choose) checks every
+ * PE_COW entry and marks the VMAs that share; rst_cow_premap (each task,
+ * before it forks its children) fills a premapped copy of each such VMA
+ * that the children inherit and every blob moves into place
+ * (restore_vma.premap). */
+#define RST_COW_WANTED	1ull
+int rst_cow_plan(struct rst_ctx *ctx);
+bool rst_vma_cow(const struct rst_task *t, unsigned vma);
+int rst_cow_premap(struct rst_ctx *ctx, struct rst_task *t);
 
 /* restore-lazy.c: restore --lazy. rst_lazy_choose picks each task's lazy
  * VMAs (before the fork); rst_lazy_start forks the lazy server from the

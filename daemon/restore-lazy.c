@@ -57,7 +57,9 @@ static int choose_task(struct rst_ctx *ctx, struct rst_task *t)
 		VmaEntry *v = t->vmas[i];
 		uint64_t n;
 
-		if (!vma_lazy_kind(v)) {
+		/* shared with a parent or child task (PE_COW): filled before the
+		 * fork, restore-cow.c; the server never sees such a page */
+		if (!vma_lazy_kind(v) || rst_vma_cow(t, i)) {
 			data_pages(t, &pi, v->start, v->end);
 			continue;
 		}

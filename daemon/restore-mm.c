@@ -257,6 +257,16 @@ static void plan_layout(struct rst_ctx *ctx, struct rst_task *t, const struct vd
 	l->len = align_up(o, ctx->page_size);
 }
 
+/* Where the copy of v shared with the parent or children lies, filled
+ * already (restore-cow.c); 0: none, the blob maps v afresh. */
+static uint64_t vma_premap(const struct rst_task *t, const VmaEntry *v)
+{
+	for (unsigned i = 0; t->cow_at && i < t->nr_vmas; i++)
+		if (t->vmas[i] == v)
+			return t->cow_at[i] > RST_COW_WANTED ? t->cow_at[i] : 0;
+	return 0;
+}
+
 static void fill_vmas(struct rst_ctx *ctx, struct rst_task *t, struct restore_args *a,
 		      const struct layout *l)
 {
@@ -275,7 +285,7 @@ static void fill_vmas(struct rst_ctx *ctx, struct rst_task *t, struct restore_ar
 		rv[n] = (struct restore_vma){
 			.start = v->start, .end = v->end, .pgoff = v->pgoff,
 			.madv = v->has_madv ? v->madv : 0, .prot = v->prot, .flags = v->flags,
-			.kind = v->kind, .fd = -1,
+			.kind = v->kind, .fd = -1, .premap = vma_premap(t, v),
 		};
 		if (v->kind == VMA_KIND__VMA_ANON_SHARED) {
 			rv[n].fd = rst_shmem_find(ctx, v->shmid)->fd;
@@ -310,6 +320,8 @@ static void fill_pages(struct rst_task *t, const int *pages_fds, struct restore_
 			continue;	/* shared objects were filled through their fd */
 		if (rst_vma_lazy(t, v))
 			continue;	/* the lazy server brings them in */
+		if (vma_premap(t, v))
+			continue;	/* its copy is full already */
 		if (!(e->flags & PE_PRESENT) && v->kind != VMA_KIND__VMA_FILE_PRIVATE)
 			continue;	/* fresh anonymous memory reads as zeros */
 		rp[n++] = (struct restore_page){

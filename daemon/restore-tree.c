@@ -188,6 +188,8 @@ static void task_main(struct rst_ctx *ctx, struct rst_task *t)
 
 	r = own_session(ctx, t);
 	if (r == 0)
+		r = rst_cow_premap(ctx, t);	/* before the children: they inherit it */
+	if (r == 0)
 		r = fork_children(ctx, t);
 	if (r < 0)
 		task_give_up(ctx, RESTORE_EXIT_FAILED);

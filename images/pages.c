@@ -23,7 +23,7 @@
 #include "images/img.h"
 #include "pagemap.pb-c.h"
 
-#define PE_KIND_MASK (PE_PRESENT | PE_IN_PARENT | PE_ZERO)
+#define PE_KIND_MASK (PE_PRESENT | PE_IN_PARENT | PE_ZERO | PE_COW)
 
 static bool page_size_ok(uint64_t ps)
 {
@@ -210,7 +210,7 @@ int pagew_add_hole(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, uin
 {
 	int r;
 
-	if (flags != PE_ZERO && flags != PE_IN_PARENT)
+	if (flags != PE_ZERO && flags != PE_IN_PARENT && flags != PE_COW)
 		return pagew_fail(w, -EINVAL, "%s: bad flags 0x%x for a range without data",
 				  img_name(w->map), flags);
 	r = pagew_check_range(w, vaddr, nr_pages);

@@ -13,6 +13,9 @@
 #define PE_PRESENT	1u	/* data in pages-N.img */
 #define PE_IN_PARENT	2u	/* unchanged since the parent set */
 #define PE_ZERO		4u	/* reads as zeros */
+#define PE_COW		8u	/* the parent task's page at this address, as of
+				 * this set (shared copy-on-write since a fork;
+				 * only in a set without a parent set) */
 
 #define PAGES_MAX_BLOCK_PAGES 512u	/* 2 MiB of 4 KiB pages */
 
@@ -39,7 +42,7 @@ int pagew_add_block(struct page_writer *w, uint64_t vaddr, const void *buf, uint
 		    uint64_t xxh3);
 /* The checksum a block of len bytes at buf carries in its entry. */
 uint64_t pages_block_hash(const void *buf, size_t len);
-/* Record pages that carry no data (PE_ZERO or PE_IN_PARENT). */
+/* Record pages that carry no data (PE_ZERO, PE_IN_PARENT or PE_COW). */
 int pagew_add_hole(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, uint32_t flags);
 uint64_t pagew_pages_written(const struct page_writer *w);
 /* Finish both files (end marker, flush, close) without freeing w, so that

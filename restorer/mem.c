@@ -139,6 +139,34 @@ static unsigned keep_ranges(const struct restore_args *a, struct restore_range *
 	return n;
 }
 
+/* munmap [from, to) but the premapped copies lying in it (restore_vma
+ * .premap: outside every VMA, never overlapping each other). */
+static long unmap_gap(const struct restore_args *a, __u64 from, __u64 to)
+{
+	const struct restore_vma *v = blob_at(a, a->vmas_off);
+
+	while (from < to) {
+		__u64 next = to, skip = to;
+		long r;
+
+		for (unsigned i = 0; i < a->nr_vmas; i++) {
+			__u64 s = v[i].premap, e = s + (v[i].end - v[i].start);
+
+			if (s && e > from && s < next) {
+				next = s > from ? s : from;
+				skip = e;
+			}
+		}
+		if (next > from) {
+			r = sys_munmap(from, next - from);
+			if (r < 0)
+				return r;
+		}
+		from = skip;
+	}
+	return 0;
+}
+
 int blob_unmap_others(struct restore_args *a)
 {
 	struct restore_range keep[3 + RVDSO_NR];
@@ -150,7 +178,7 @@ int blob_unmap_others(struct restore_args *a)
 		long r;
 
 		if (to > from) {
-			r = sys_munmap(from, to - from);
+			r = unmap_gap(a, from, to);
 			if (r < 0)
 				return (int)blob_fail(a, RSTEP_UNMAP, r, from, "munmap 0x%llx-0x%llx",
 						     (unsigned long long)from, (unsigned long long)to);
@@ -621,6 +649,23 @@ static int vma_pages(struct restore_args *a, const struct restore_vma *v, unsign
 	return 0;
 }
 
+/* Move the filled copy of v (restore_vma.premap) into place: its pages
+ * stay the frames the parent and children share. */
+static int move_premap(struct restore_args *a, const struct restore_vma *v, unsigned n)
+{
+	long r = -EINVAL;
+
+	if (!n && is_private(v->kind) && v->kind != RVMA_FILE_PRIVATE)
+		r = move_area(v->premap, v->end - v->start, v->start);
+	if (r < 0)
+		return (int)blob_fail(a, RSTEP_VMAS, r, v->start,
+				     "mremap the shared copy at 0x%llx to 0x%llx-0x%llx (%s, %u "
+				     "page entries)", (unsigned long long)v->premap,
+				     (unsigned long long)v->start, (unsigned long long)v->end,
+				     kind_name(v->kind), n);
+	return 0;
+}
+
 static int restore_vmas(struct restore_args *a, const struct bounce *b)
 {
 	const struct restore_vma *vmas = blob_at(a, a->vmas_off);
@@ -635,13 +680,13 @@ static int restore_vmas(struct restore_args *a, const struct bounce *b)
 
 		r = vma_pages(a, v, &next, &n);
 		if (!r)
-			r = map_vma(a, v, n > 0);
+			r = v->premap ? move_premap(a, v, n) : map_vma(a, v, n > 0);
 		if (!r)
 			r = fill_vma(a, v, &pages[next], n, b);
 		if (!r)
 			r = install_guards(a, v, &next_guard);
-		if (!r)
-			r = finish_vma(a, v, n > 0);
+		if (!r)	/* a copy is mapped read-write, as for pages */
+			r = finish_vma(a, v, n > 0 || v->premap);
 		if (r)
 			return r;
 		next += n;

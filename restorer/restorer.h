@@ -33,7 +33,7 @@
 #include <linux/types.h>
 
 #define RESTORE_ARGS_MAGIC	0x5254535254504b43ULL	/* "CKPTRSTR" */
-#define RESTORE_ARGS_VERSION	4u
+#define RESTORE_ARGS_VERSION	5u
 
 #define RESTORE_PAGE_SIZE	4096u
 
@@ -87,6 +87,11 @@ struct restore_vma {
 	__s32 fd;		/* opened by the engine in this process; -1 for anon
 				 * private/stack/heap. The same fd may serve many
 				 * VMAs; list it once in close_fds. */
+	__u64 premap;		/* anon private: where a filled copy of it lies
+				 * (shared copy-on-write with the parent or the
+				 * children, daemon/restore-cow.c), outside every
+				 * VMA; kept by the unmap, moved into place, no page
+				 * entry for it. 0: map it afresh */
 };
 
 /* One block of page data. Entries are sorted by vaddr, do not overlap, and

@@ -98,6 +98,28 @@ static const struct page_entry sample[] = {
 	{ 0x500000, 1, PE_PRESENT, IMG_PAGES_DATA_OFF + 605 * PS, 0 },
 };
 
+/* PE_COW (the parent task's page) is a hole like PE_ZERO: no data. */
+Test(pages, cow_hole)
+{
+	struct page_writer *w = wopen();
+	struct page_reader *r;
+	struct page_entry e;
+
+	add(w, 0x10000, 1);
+	cr_assert_eq(pagew_add_hole(w, 0x11000, 3, PE_COW), 0);
+	cr_assert_eq(pagew_add_hole(w, 0x14000, 1, PE_COW), 0);	/* merges */
+	cr_assert_eq(pagew_close(w), 0);
+	r = ropen();
+	cr_assert_eq(pager_next(r, &e), 1);
+	cr_assert_eq(e.flags, PE_PRESENT);
+	cr_assert_eq(pager_next(r, &e), 1);
+	cr_assert_eq(e.vaddr, 0x11000);
+	cr_assert_eq(e.nr_pages, 4);
+	cr_assert_eq(e.flags, PE_COW);
+	cr_assert_eq(pager_next(r, &e), 0);
+	pager_close(r);
+}
+
 Test(pages, roundtrip)
 {
 	uint8_t *buf = malloc(PAGES_MAX_BLOCK_PAGES * PS), *want = malloc(PAGES_MAX_BLOCK_PAGES * PS);
