@@ -509,7 +509,7 @@ struct dir_sizes {
 static int dir_sizes(struct show *s, struct dir_sizes *ret)
 {
 	struct dirent *de;
-	DIR *d;
+	DIR *d = NULL;	/* set by show_opendir; for -Wmaybe-uninitialized */
 	int r = show_opendir(s, &d);
 
 	if (r < 0)

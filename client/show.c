@@ -410,7 +410,7 @@ static int ghost_ids(struct show *s, unsigned **ret, size_t *ret_n)
 	_cleanup_free_ unsigned *ids = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
-	DIR *d;
+	DIR *d = NULL;	/* set by show_opendir; for -Wmaybe-uninitialized */
 	int r = show_opendir(s, &d);
 
 	if (r < 0)

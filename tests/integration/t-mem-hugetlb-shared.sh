@@ -12,8 +12,8 @@
 # shmid for both tasks. With the pool short of what the tree needs (the
 # shared object counted once), restore refuses before creating anything,
 # naming the count; with the pages back the same images restore.
-# The pool is raised by what the test needs and lowered by as much after;
-# the hugetlbfs mount is unmounted.
+# The pool is raised by what the test needs and set back after, once the
+# hugetlbfs mount (whose file holds pages) is unmounted.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/restore-lib.sh"
 
@@ -21,15 +21,17 @@ HP=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 [ -w "$HP" ] || skip "no 2 MiB huge pages here ($HP)"
 # anon 1 + SysV 1 + memfd 2 + file 2 + its COW copy 1 + unlinked file 1, a spare
 NEED=9
-RAISED=0
+HP_OLD=$(cat "$HP")
+# Set back, not lowered by what was added: a shrink the kernel could not
+# do (pages in use) would otherwise leave those pages in the pool. Pages
+# a dying restored task still holds are freed as surplus.
 _hs_cleanup()
 {
 	local rc=$?
 	kill_pids_file "$PIDS_FILE"
 	wait 2>/dev/null
 	_lib_umount_all
-	local left=$(($(cat "$HP") - RAISED))
-	[ "$RAISED" = 0 ] || echo $((left < 0 ? 0 : left)) >"$HP"
+	echo "$HP_OLD" >"$HP"
 	(exit $rc)
 	cleanup
 }
@@ -39,7 +41,6 @@ pool_add()
 {
 	local want=$(($(cat "$HP") + $1))
 	echo "$want" >"$HP"
-	RAISED=$((RAISED + $1))
 	[ "$(cat "$HP")" -ge "$want" ] || skip "cannot get $1 more huge pages of 2 MiB (got $(cat "$HP") of $want)"
 }
 pool_add $NEED
