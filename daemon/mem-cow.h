@@ -5,10 +5,10 @@
  * as PE_COW. Only a set without a parent set records them (dump.c
  * decides), and only while the tree is frozen.
  *
- * The frames are compared for the whole tree before any page is read:
- * reading a page through process_vm_readv pins it, and the kernel gives a
- * task its own copy of a shared anonymous page when it is pinned, so once
- * the parent's pages are read nothing is shared any more.
+ * The frames are compared for the whole tree before any page is read.
+ * (Reading a page through process_vm_readv pins it, and the kernel gives a
+ * task its own copy of a shared anonymous page when it is pinned; so
+ * mem.c reads such memory through /proc/PID/mem instead, read_via_mem.)
  *
  * Frames come from /proc/PID/pagemap (PFNs need CAP_SYS_ADMIN, which ckptd
  * has; without them every word reads PFN 0 and nothing is shared). Only

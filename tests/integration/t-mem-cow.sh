@@ -56,6 +56,15 @@ expect_status pass
 
 # restore --lazy: a VMA with COW pages is restored eagerly, still shared
 # (the lazy server must never serve such a page, as zeros or otherwise)
+# a dump that lets the tree run on (and a pre-dump) leaves its pages
+# shared: reading them through process_vm_readv would pin them, and the
+# kernel unshares a pinned copy-on-write page (the target checks the
+# frames of all three after SIGUSR1)
+start_target cow
+ckpt_ok dump -t "$TPID" -D "$TMP/lr" --leave-running
+ckpt_ok pre-dump -t "$TPID" -D "$TMP/lr-pre"
+expect_status pass
+
 start_target cow
 dump_kill "$TMP/lazy"
 ckpt_ok restore -D "$TMP/lazy" --lazy --pidfile "$TMP/restored.pid"
