@@ -25,6 +25,7 @@
 
 #include "common/protocol.h"
 #include "common/util.h"
+#include "daemon/files/pidfd.h"
 #include "daemon/vma.h"
 #include "images/chain.h"
 #include "images/img.h"
@@ -141,8 +142,8 @@ int rst_check_mm(struct rst_ctx *ctx, struct rst_task *t)
 struct layout {
 	uint64_t vmas, pages, auxv, close_fds, timers, shared_pending, threads, pending,
 		xsave, groups, park, stacks, len;
-	uint64_t guards, lazy, seccomp_insns, seccomp_descs, thread_groups;
-	uint32_t nr_vmas, nr_pages, nr_auxv, nr_close, nr_pending, nr_guards;
+	uint64_t guards, lazy, seccomp_insns, seccomp_descs, thread_groups, pidfds;
+	uint32_t nr_vmas, nr_pages, nr_auxv, nr_close, nr_pending, nr_guards, nr_pidfds;
 	uint64_t park_len;
 };
 
@@ -230,6 +231,7 @@ static void plan_layout(struct rst_ctx *ctx, struct rst_task *t, const struct vd
 		l->nr_pending += t->threads[i]->n_pending;
 	for (int i = 0; i < RVDSO_NR; i++)
 		l->park_len += cur->r[i].end - cur->r[i].start;
+	l->nr_pidfds = rst_pidfd_threads(ctx, t, NULL);
 
 #define TAKE(field, bytes) do { l->field = o; o = align_up(o + (bytes), 64); } while (0)
 	TAKE(vmas, (uint64_t)l->nr_vmas * sizeof(struct restore_vma));
@@ -249,6 +251,7 @@ static void plan_layout(struct rst_ctx *ctx, struct rst_task *t, const struct vd
 	TAKE(seccomp_insns, rst_seccomp_insns_len(t));
 	TAKE(seccomp_descs, rst_seccomp_descs_len(t));
 	TAKE(thread_groups, thread_groups_len(t));
+	TAKE(pidfds, (uint64_t)l->nr_pidfds * sizeof(struct restore_pidfd));
 #undef TAKE
 	l->park = o = align_up(o, ctx->page_size);
 	o += align_up(l->park_len, ctx->page_size);
@@ -655,6 +658,8 @@ static int build_args(struct rst_ctx *ctx, struct rst_task *t, struct restore_ar
 	if (t->nr_lazy)
 		memcpy((char *)a + l->lazy, t->lazy, t->nr_lazy * sizeof(*t->lazy));
 	a->pages_done_addr = ctx->sh ? pages_counter(ctx, t) : 0;
+	a->pidfds_off = l->pidfds;
+	a->nr_pidfds = rst_pidfd_threads(ctx, t, (void *)((char *)a + l->pidfds));
 	fill_mm(ctx, t, a, l);
 	fill_signals(t, a, l);
 	fill_creds(t, a, l);
@@ -814,6 +819,7 @@ static const char *step_name(uint32_t step)
 		[RSTEP_TIMERS] = "restoring timers", [RSTEP_THREADS] = "creating threads",
 		[RSTEP_CREDS] = "setting credentials", [RSTEP_FRAME] = "building the frame",
 		[RSTEP_DONE] = "done", [RSTEP_LAZY] = "lazy memory",
+		[RSTEP_PIDFDS] = "making its threads' pidfds",
 	};
 
 	return step < ARRAY_SIZE(names) && names[step] ? names[step] : "an unknown step";

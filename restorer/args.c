@@ -35,6 +35,8 @@ static int check_arrays(struct restore_args *a)
 	CHECK(blob_inside(a, a->shared_pending_off, a->nr_shared_pending, sizeof(struct restore_siginfo)),
 	      "shared pending signals outside the area");
 	CHECK(blob_inside(a, a->close_fds_off, a->nr_close_fds, sizeof(__s32)), "close_fds outside the area");
+	CHECK(blob_inside(a, a->pidfds_off, a->nr_pidfds, sizeof(struct restore_pidfd)),
+	      "thread pidfds outside the area");
 	CHECK(a->creds.nr_groups <= RESTORE_MAX_GROUPS &&
 	      blob_inside(a, a->creds.groups_off, a->creds.nr_groups, sizeof(__u32)), "groups outside the area");
 	CHECK(a->mm.auxv_size % 16 == 0 && blob_inside(a, a->mm.auxv_off, a->mm.auxv_size, 1),
@@ -73,6 +75,26 @@ static int check_threads(struct restore_args *a)
 		CHECK(t->nr_pending <= 1024 &&
 		      blob_inside(a, t->pending_off, t->nr_pending, sizeof(struct restore_siginfo)),
 		      "thread %d: pending signals outside the area", t->tid);
+	}
+	return 0;
+}
+
+/* Each thread pidfd names a thread the blob makes, and shares only the
+ * description of an earlier entry. */
+static int check_pidfds(struct restore_args *a)
+{
+	const struct restore_pidfd *p = blob_at(a, a->pidfds_off);
+
+	for (unsigned i = 0; i < a->nr_pidfds; i++) {
+		bool thread = false, earlier = p[i].same_as < 0;
+
+		for (unsigned j = 1; j < a->nr_threads && !thread; j++)
+			thread = blob_thread(a, j)->tid == p[i].tid;
+		for (unsigned j = 0; j < i && !earlier; j++)
+			earlier = p[j].fd == p[i].same_as && p[j].tid == p[i].tid;
+		CHECK(p[i].fd >= 0 && p[i].fd != a->status_fd && thread && earlier,
+		      "pidfd %u (fd %d): thread %d is not one the blob makes, or fd %d is no "
+		      "earlier pidfd of it", i, p[i].fd, p[i].tid, p[i].same_as);
 	}
 	return 0;
 }
@@ -145,6 +167,8 @@ int blob_check_args(struct restore_args *a)
 		r = check_fds(a);
 	if (!r)
 		r = check_threads(a);
+	if (!r)
+		r = check_pidfds(a);
 	if (!r)
 		r = check_sorted(a);
 	if (!r)

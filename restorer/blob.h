@@ -66,6 +66,7 @@ int blob_create_threads(struct restore_args *a);
 void blob_wait_threads(struct restore_args *a);
 void blob_release_threads(struct restore_args *a, __u32 how);
 RST_NORETURN void blob_leave(struct restore_args *a, unsigned idx, __u64 sp);
+int blob_restore_pidfds(struct restore_args *a);
 
 /* seccomp.c */
 int blob_check_seccomp(struct restore_args *a, const struct restore_thread *t);

@@ -98,13 +98,15 @@ static int restore_process(struct restore_args *a)
 	return blob_restore_sigactions(a);
 }
 
-/* With every thread waiting: what may target them, then the main
- * thread's own state and credentials. */
+/* With every thread waiting: the pidfds of the threads, what may target
+ * them, then the main thread's own state and credentials. */
 static int restore_finish(struct restore_args *a, __u64 *ret_sp)
 {
 	int r;
 
-	r = blob_restore_posix_timers(a);
+	r = blob_restore_pidfds(a);
+	if (!r)
+		r = blob_restore_posix_timers(a);
 	if (!r)
 		r = blob_restore_itimers(a);
 	if (!r)

@@ -33,7 +33,7 @@
 #include <linux/types.h>
 
 #define RESTORE_ARGS_MAGIC	0x5254535254504b43ULL	/* "CKPTRSTR" */
-#define RESTORE_ARGS_VERSION	5u
+#define RESTORE_ARGS_VERSION	6u
 
 #define RESTORE_PAGE_SIZE	4096u
 
@@ -250,6 +250,23 @@ struct restore_seccomp {
 	__u64 insns_off;	/* args offset of nr_insns struct sock_filter (8 bytes) */
 };
 
+/* ---- pidfds of the process's own threads ----------------------------- */
+
+/* A pidfd of one of this process's threads other than the main one: the
+ * thread exists only once the blob made it, so the engine left a stand-in
+ * at fd. Once every thread is made, the blob opens pidfd_open(tid, flags)
+ * and dup3()s it over the stand-in. Entries of fds sharing one description
+ * follow the first one's, whose fd they name in same_as. */
+struct restore_pidfd {
+	__s32 fd;		/* where it goes */
+	__s32 tid;		/* a tid of threads[1..] */
+	__u32 flags;		/* for pidfd_open: PIDFD_THREAD, O_NONBLOCK */
+	__u32 cloexec;		/* 1: O_CLOEXEC on fd */
+	__s32 same_as;		/* -1: open one; else the fd of an earlier entry
+				 * whose description fd shares */
+	__u32 pad;
+};
+
 /* ---- reporting -------------------------------------------------------- */
 
 enum restore_step {
@@ -267,6 +284,7 @@ enum restore_step {
 	RSTEP_FRAME,		/* rt_sigframe building */
 	RSTEP_DONE,		/* success: every thread waits at the last barrier */
 	RSTEP_LAZY,		/* userfaultfd of the lazy VMAs (restore --lazy) */
+	RSTEP_PIDFDS,		/* pidfds of the process's own threads */
 };
 
 #define RESTORE_STATUS_MAGIC	0x54415453u	/* "STAT" */
@@ -376,6 +394,12 @@ struct restore_args {
 	 * the restore shares it), and unmaps the page once the VMAs are
 	 * filled. No saved VMA may touch the page; 0 = no counter. */
 	__u64 pages_done_addr;
+
+	/* nr_pidfds struct restore_pidfd, made once every thread exists,
+	 * before anything targets the threads (timers) */
+	__u64 pidfds_off;
+	__u32 nr_pidfds;
+	__u32 pad_pidfds;
 };
 
 #define RESTORE_LAZY_MAGIC	0x595a414cu	/* "LAZY" */

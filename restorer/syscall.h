@@ -51,6 +51,10 @@ static inline long sys_write(int fd, const void *buf, unsigned long len)
 { return blob_syscall3(__NR_write, fd, buf, len); }
 static inline long sys_close(int fd)
 { return blob_syscall1(__NR_close, fd); }
+static inline long sys_dup3(int fd, int to, int flags)
+{ return blob_syscall3(__NR_dup3, fd, to, flags); }
+static inline long sys_pidfd_open(int pid, unsigned flags)
+{ return blob_syscall2(__NR_pidfd_open, pid, flags); }
 static inline long sys_preadv(int fd, const struct iovec *iov, int cnt, __u64 off)
 { return blob_syscall5(__NR_preadv, fd, iov, cnt, off, 0); }
 

@@ -4,8 +4,11 @@
  * parent-death signal), builds its rt_sigframe, says it is ready and
  * waits on the go futex; once let go, its seccomp filters (seccomp.c)
  * are the last thing before its rt_sigreturn.
- * The main thread releases them only after the engine said go. */
+ * The main thread releases them only after the engine said go.
+ * Once they all exist, the main thread puts the pidfds of its threads
+ * over the stand-ins the engine left (blob_restore_pidfds). */
 #include <linux/errno.h>
+#include <linux/fcntl.h>
 #include <linux/futex.h>
 #include <linux/prctl.h>
 #include <linux/sched.h>
@@ -216,4 +219,31 @@ void blob_release_threads(struct restore_args *a, __u32 how)
 {
 	blob_store(&a->sync.go, how);
 	futex_wake(&a->sync.go);
+}
+
+/* Every thread made (and waiting): each pidfd of one of them over the
+ * stand-in at its fd; an fd sharing an earlier one's description gets a
+ * dup of it. */
+int blob_restore_pidfds(struct restore_args *a)
+{
+	const struct restore_pidfd *p = blob_at(a, a->pidfds_off);
+
+	for (unsigned i = 0; i < a->nr_pidfds; i++) {
+		bool open = p[i].same_as < 0;
+		long fd = open ? sys_pidfd_open(p[i].tid, p[i].flags) : p[i].same_as;
+		long r;
+
+		if (fd < 0)
+			return (int)blob_fail(a, RSTEP_PIDFDS, fd, 0,
+					     "pid %d fd %d: pidfd_open(thread %d, flags 0x%x)",
+					     a->pid, p[i].fd, p[i].tid, p[i].flags);
+		r = sys_dup3((int)fd, p[i].fd, p[i].cloexec ? O_CLOEXEC : 0);
+		if (open)
+			sys_close((int)fd);
+		if (r < 0)
+			return (int)blob_fail(a, RSTEP_PIDFDS, r, 0,
+					     "pid %d fd %d: cannot put the pidfd of thread %d there",
+					     a->pid, p[i].fd, p[i].tid);
+	}
+	return 0;
 }

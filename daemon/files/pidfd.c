@@ -1,15 +1,22 @@
 /* pidfd: the process it names, from fdinfo's "Pid:" line; its flags
  * (O_NONBLOCK, PIDFD_THREAD) are the description's. A restore gives it
  * back as a pidfd of the same process, restored with the same pid: only a
- * process of the tree, and only a thread-group leader (the other threads
- * are made by the blob, after the fds); a pidfd of a process outside the
- * tree or one that has exited and was reaped is refused.
+ * process of the tree, or a thread of the process that holds it; a pidfd
+ * of a process outside the tree, of one that has exited and was reaped,
+ * or of a thread of another process is refused.
  *
  * The named process must exist when the pidfd is made, so the
  * intermediate process opens a stand-in (an eventfd) and each task
  * replaces it at its fd number in post_open, once every task of the tree
  * exists. Fds of one task sharing the description share the new one;
- * tasks sharing it get a pidfd each (O_NONBLOCK is then no longer shared). */
+ * tasks sharing it get a pidfd each (O_NONBLOCK is then no longer shared).
+ *
+ * A thread other than the main one exists only once the task's restorer
+ * blob made it, after the fds: the stand-in stays, and the blob replaces
+ * it (restore_args.pidfds_off, rst_pidfd_threads). A thread of another
+ * process would need that process's blob to have made its threads before
+ * this one's finishes, a barrier between blobs the restore doesn't have:
+ * refused. */
 #include "daemon/files/pidfd.h"
 
 #include <errno.h>
@@ -72,23 +79,33 @@ static bool pidfd_restorable(const FileDescEntry *fe)
 	return fe->pidfd;
 }
 
-/* Whether pid is a task of the tree (a leader), or a thread of one. */
-static bool in_tree(struct rst_ctx *ctx, int pid, bool *ret_thread)
+/* The task of the tree pid is, or (*ret_thread) the one it is a thread
+ * of; NULL: neither. */
+static struct rst_task *in_tree(struct rst_ctx *ctx, int pid, bool *ret_thread)
 {
 	for (unsigned i = 0; i < ctx->nr_tasks; i++) {
 		const PstreeEntry *pe = ctx->tasks[i].pe;
 
 		if (pe->pid == pid) {
 			*ret_thread = false;
-			return true;
+			return &ctx->tasks[i];
 		}
 		for (size_t j = 1; j < pe->n_threads; j++)
 			if (pe->threads[j] == pid) {
 				*ret_thread = true;
-				return true;
+				return &ctx->tasks[i];
 			}
 	}
-	return false;
+	return NULL;
+}
+
+/* A pidfd of one of t's own threads other than its main one: its blob
+ * makes it. */
+static bool own_thread(struct rst_ctx *ctx, struct rst_task *t, const FileDescEntry *fe)
+{
+	bool thread = false;
+
+	return in_tree(ctx, fe->pidfd->pid, &thread) == t && thread;
 }
 
 static bool kernel_has_pidfd_thread(void)
@@ -105,20 +122,26 @@ static int pidfd_check_task(struct rst_ctx *ctx, struct rst_task *t, const FdEnt
 			    const FileDescEntry *fe)
 {
 	int pid = fe->pidfd->pid;
-	bool thread;
+	struct rst_task *owner;
+	bool thread = false;
 
 	if (pid < 0)
 		return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d fd %u: pidfd of a process that "
 				 "had exited and was reaped: it can't be restored",
 				 t->pe->pid, f->fd);
-	if (pid == 0 || !in_tree(ctx, pid, &thread))
+	owner = pid == 0 ? NULL : in_tree(ctx, pid, &thread);
+	if (!owner)
 		return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d fd %u: pidfd of pid %d, which is "
 				 "not in the dumped tree: it can't be restored (dump the tree "
 				 "that holds both)", t->pe->pid, f->fd, pid);
-	if (thread)
-		return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d fd %u: pidfd of thread %d, which "
-				 "leads no thread group: it can't be restored", t->pe->pid,
-				 f->fd, pid);
+	if (thread && owner != t)
+		return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d fd %u: pidfd of thread %d of "
+				 "pid %d, another process: it can't be restored (only a "
+				 "process's pidfds of its own threads come back)", t->pe->pid,
+				 f->fd, pid, owner->pe->pid);
+	if (thread && !(fe->flags & PIDFD_THREAD))
+		return ckpt_fail(ctx->err, -EBADMSG, "pid %d fd %u: pidfd of thread %d without "
+				 "PIDFD_THREAD: the image is inconsistent", t->pe->pid, f->fd, pid);
 	if ((fe->flags & PIDFD_THREAD) && !kernel_has_pidfd_thread())
 		return ckpt_fail(ctx->err, -EOPNOTSUPP, "pid %d fd %u: pidfd of pid %d with "
 				 "PIDFD_THREAD, which this kernel lacks (Linux 6.9)",
@@ -143,6 +166,9 @@ static int pidfd_post_open(struct rst_ctx *ctx, struct rst_task *t, const FdEntr
 {
 	_cleanup_close_ int pfd = -EBADF;
 	int src = -1;
+
+	if (own_thread(ctx, t, fe))
+		return 0;	/* the stand-in stays: the blob replaces it */
 
 	/* an earlier fd of t with this description has its pidfd already */
 	for (unsigned j = 0; j < t->nr_fds && t->fds[j] != f; j++)
@@ -173,3 +199,28 @@ const struct fd_kind_ops fd_kind_pidfd = {
 	.open = pidfd_open_desc,
 	.post_open = pidfd_post_open,
 };
+
+unsigned rst_pidfd_threads(struct rst_ctx *ctx, struct rst_task *t, struct restore_pidfd *out)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < t->nr_fds; i++) {
+		const FdEntry *f = t->fds[i];
+		const FileDescEntry *fe = rst_desc_find(ctx, f->desc_id)->fe;
+		int same_as = -1;
+
+		if (fd_kind_of_desc(fe) != &fd_kind_pidfd || !fe->pidfd || !own_thread(ctx, t, fe))
+			continue;
+		for (unsigned j = 0; j < i && same_as < 0; j++)
+			if (t->fds[j]->desc_id == f->desc_id)
+				same_as = (int)t->fds[j]->fd;
+		if (out)
+			out[n] = (struct restore_pidfd){
+				.fd = (int)f->fd, .tid = fe->pidfd->pid,
+				.flags = fe->flags & PIDFD_FLAGS, .cloexec = f->cloexec,
+				.same_as = same_as,
+			};
+		n++;
+	}
+	return n;
+}

@@ -10,8 +10,17 @@
  * the dup still shares its description (F_SETFL seen through both), then
  * uses them: the child's pidfd polls not ready, pidfd_send_signal(SIGTERM)
  * kills the child, poll then says it exited, and waitid(P_PIDFD) reaps it
- * killed by SIGTERM. */
+ * killed by SIGTERM.
+ *
+ * With PIDFD_THREAD it also starts a thread (not the group leader) and
+ * holds thread pidfds of it: one, a dup of it (one description) and a
+ * non-blocking one. After the restore: their fdinfo names the thread's
+ * tid, the dup shares its description (kcmp) but not its close-on-exec, pidfd_send_signal(SIGUSR2)
+ * through the first reaches that thread (its handler records gettid()),
+ * which then exits, and poll on the non-blocking one says so. */
 #include <poll.h>
+#include <pthread.h>
+#include <linux/kcmp.h>
 #include <sys/wait.h>
 
 #include "target.h"
@@ -25,6 +34,9 @@
 
 static pid_t child;
 static int pfd, pfd_dup, pfd_nb, self_nb, self_thread = -1;
+static int th_pfd = -1, th_dup, th_nb;
+static pthread_t thread;
+static volatile pid_t thread_tid, usr2_tid;
 
 static int pidfd_open(pid_t pid, unsigned flags)
 {
@@ -72,6 +84,66 @@ static void use_child_pidfd(void)
 			    si.si_status);
 }
 
+static void on_usr2(int sig)
+{
+	(void)sig;
+	usr2_tid = (pid_t)syscall(SYS_gettid);
+}
+
+/* Sleeps until SIGUSR2 reaches it, then exits. */
+static void *thread_main(void *arg)
+{
+	(void)arg;
+	thread_tid = (pid_t)syscall(SYS_gettid);
+	while (usr2_tid != thread_tid)
+		pause();
+	return NULL;
+}
+
+/* A pidfd of a thread that leads no thread group (Linux 6.9+). */
+static void open_thread_pidfds(void)
+{
+	struct sigaction sa = { .sa_handler = on_usr2 };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR2, &sa, NULL);
+	if (pthread_create(&thread, NULL, thread_main, NULL))
+		target_fail("pthread_create failed");
+	while (!thread_tid)
+		usleep(1000);
+	th_pfd = pidfd_open(thread_tid, PIDFD_THREAD);
+	th_nb = pidfd_open(thread_tid, PIDFD_THREAD | O_NONBLOCK);
+	if (th_pfd < 0 || th_nb < 0)
+		target_fail("pidfd_open(thread %d): %s", thread_tid, strerror(errno));
+	th_dup = dup(th_pfd);
+}
+
+static void use_thread_pidfds(void)
+{
+	struct pollfd p = { .fd = th_nb, .events = POLLIN };
+	pid_t self = getpid();
+
+	check_pidfd("thread's pidfd", th_pfd, thread_tid, PIDFD_THREAD);
+	check_pidfd("its dup", th_dup, thread_tid, PIDFD_THREAD);
+	check_pidfd("thread's non-blocking pidfd", th_nb, thread_tid, PIDFD_THREAD | O_NONBLOCK);
+	if (!(fcntl(th_pfd, F_GETFD) & FD_CLOEXEC) || (fcntl(th_dup, F_GETFD) & FD_CLOEXEC))
+		target_fail("the thread's pidfd lost O_CLOEXEC, or its dup gained it");
+	if (syscall(SYS_kcmp, self, self, KCMP_FILE, th_pfd, th_dup) != 0)
+		target_fail("the thread pidfd's dup no longer shares its description");
+	if (syscall(SYS_kcmp, self, self, KCMP_FILE, th_pfd, th_nb) == 0)
+		target_fail("the thread's two pidfds share one description");
+	if (poll(&p, 1, 0) != 0)
+		target_fail("the thread's pidfd is ready before the thread exited");
+	if (syscall(SYS_pidfd_send_signal, th_pfd, SIGUSR2, NULL, 0) < 0)
+		target_fail("pidfd_send_signal(thread): %s", strerror(errno));
+	if (poll(&p, 1, 5000) != 1 || !(p.revents & POLLIN))
+		target_fail("the thread's pidfd did not say it exited");
+	if (usr2_tid != thread_tid)
+		target_fail("SIGUSR2 through the thread's pidfd reached tid %d, not %d",
+			    usr2_tid, thread_tid);
+	pthread_join(thread, NULL);
+}
+
 int main(void)
 {
 	target_init();
@@ -89,6 +161,8 @@ int main(void)
 		target_fail("pidfd_open: %s", strerror(errno));
 	pfd_dup = dup(pfd);
 	self_thread = pidfd_open(getpid(), PIDFD_THREAD);	/* -1: Linux < 6.9 */
+	if (self_thread >= 0)
+		open_thread_pidfds();
 	target_ready();
 	target_wait();
 
@@ -102,5 +176,7 @@ int main(void)
 		target_fail("the dup no longer shares the child pidfd's description");
 	fcntl(pfd, F_SETFL, 0);
 	use_child_pidfd();
+	if (th_pfd >= 0)
+		use_thread_pidfds();
 	target_pass();
 }
