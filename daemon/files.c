@@ -97,6 +97,7 @@ void files_ctx_free(struct files_ctx *f)
 		desc_entry_clear(&d->e);
 		free(d);
 	}
+	free(f->posix_holders);
 	while (f->pipes) {
 		struct pipe_ref *pr = f->pipes;
 
@@ -154,19 +155,20 @@ static int read_link_at(int dirfd, const char *name, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
-/* "pos:" and "flags:" (octal) of /proc/PID/fdinfo/N. */
+/* "pos:" and "flags:" (octal) of /proc/PID/fdinfo/N, read once and kept
+ * in p->fdinfo for the kinds (fd_fdinfo_each) and the locks: the tree is
+ * frozen, and a description's lines do not change under the dump. */
 static int parse_fdinfo(struct dump_ctx *ctx, struct fd_parms *p)
 {
-	_cleanup_free_ char *buf = NULL;
 	unsigned long long pos = 0;
 	unsigned flags = 0;
 	bool have_pos = false, have_flags = false;
 	int r;
 
-	r = proc_read_fdinfo(p->pid, p->fd, &buf);
+	r = proc_read_fdinfo(p->pid, p->fd, &p->fdinfo);
 	if (r < 0)
 		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot read its fdinfo", p->pid, p->fd);
-	for (char *l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+	for (char *l = p->fdinfo; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
 		if (sscanf(l, "pos: %llu", &pos) == 1)
 			have_pos = true;
 		else if (sscanf(l, "flags: %o", &flags) == 1)
@@ -375,6 +377,7 @@ static int dump_one_fd(struct dump_ctx *ctx, int fddir, pid_t pid, const char *n
 	ctx->stats.fds++;
 out:
 	free(p.link);
+	free(p.fdinfo);
 	return r;
 }
 

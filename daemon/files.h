@@ -23,6 +23,8 @@ struct fd_parms {
 	uint32_t flags;		/* fdinfo "flags", O_CLOEXEC taken out */
 	bool cloexec;
 	uint64_t pos;		/* fdinfo "pos" */
+	char *fdinfo;		/* /proc/PID/fdinfo/N as read once (NULL: not
+				   read; fd_fdinfo_each reads it then) */
 };
 
 /* A file a dump saved already (ghost files), by identity. */
@@ -44,6 +46,10 @@ struct files_ctx {
 	struct ghost_ref *ghosts;
 	struct sock_table *socks;	/* sock_diag answers, built on first use */
 	uint64_t socks_netns;		/* ino of the netns socks came from */
+	pid_t *posix_holders;		/* pids /proc/locks shows holding a POSIX
+					   lock, read on first use (files/lock.c) */
+	size_t nr_posix_holders;
+	bool posix_read;
 };
 
 /* The files context of a dump, created on first use. NULL: out of memory. */

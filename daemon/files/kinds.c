@@ -91,17 +91,34 @@ bool fd_is_anon(const struct fd_parms *p, const char *name)
 	return !strcmp(p->link, name);
 }
 
+int fd_fdinfo_text(struct dump_ctx *ctx, const struct fd_parms *p, const char **text,
+		   char **buf)
+{
+	int r;
+
+	*buf = NULL;
+	*text = p->fdinfo;
+	if (*text)
+		return 0;
+	r = proc_read_fdinfo(p->pid, p->fd, buf);
+	if (r < 0)
+		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot read its fdinfo", p->pid, p->fd);
+	*text = *buf;
+	return 0;
+}
+
 int fd_fdinfo_each(struct dump_ctx *ctx, const struct fd_parms *p,
 		   int (*fn)(const struct fd_parms *p, FileDescEntry *e, const char *l),
 		   FileDescEntry *e)
 {
 	_cleanup_free_ char *buf = NULL;
+	const char *text;
 	int r;
 
-	r = proc_read_fdinfo(p->pid, p->fd, &buf);
+	r = fd_fdinfo_text(ctx, p, &text, &buf);
 	if (r < 0)
-		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot read its fdinfo", p->pid, p->fd);
-	for (char *l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		return r;
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
 		r = fn(p, e, l);
 		if (r < 0)
 			return r;

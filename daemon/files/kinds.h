@@ -78,8 +78,14 @@ int fd_kind_refuse(struct rst_ctx *ctx, const struct rst_task *t, const FdEntry 
 		   const FileDescEntry *fe, const struct fd_kind_ops *k);
 bool fd_str_starts(const char *s, const char *prefix);
 bool fd_is_anon(const struct fd_parms *p, const char *name);
-/* Call fn on every line of /proc/PID/fdinfo/N (the caller's failure is
- * reported by fn; a read failure here). */
+/* p's /proc/PID/fdinfo/N in *text: p->fdinfo, as the dump read it once,
+ * else read now into *buf (the caller frees it). A read failure is
+ * reported. */
+int fd_fdinfo_text(struct dump_ctx *ctx, const struct fd_parms *p, const char **text,
+		   char **buf);
+/* Call fn on every line of /proc/PID/fdinfo/N: p->fdinfo, as the dump
+ * read it once, else read now (the caller's failure is reported by fn; a
+ * read failure here). */
 int fd_fdinfo_each(struct dump_ctx *ctx, const struct fd_parms *p,
 		   int (*fn)(const struct fd_parms *p, FileDescEntry *e, const char *l),
 		   FileDescEntry *e);

@@ -201,13 +201,14 @@ static int parse_failed(struct dump_ctx *ctx, pid_t pid, int fd, const char *l, 
 int fd_lock_describe(struct dump_ctx *ctx, const struct fd_parms *p, FileDescEntry *e)
 {
 	_cleanup_free_ char *buf = NULL;
+	const char *text;
 	struct fd_lock lk;
 	int r;
 
-	r = proc_read_fdinfo(p->pid, p->fd, &buf);
+	r = fd_fdinfo_text(ctx, p, &text, &buf);
 	if (r < 0)
-		return ckpt_fail(ctx->err, r, "pid %d fd %d: cannot read its fdinfo", p->pid, p->fd);
-	for (char *l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		return r;
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
 		r = fd_lock_parse(l, &lk);
 		if (r < 0)
 			return parse_failed(ctx, p->pid, p->fd, l, r);
@@ -220,8 +221,9 @@ int fd_lock_describe(struct dump_ctx *ctx, const struct fd_parms *p, FileDescEnt
 	return 0;
 }
 
-/* Whether /proc/locks shows a POSIX lock held by pid. */
-static int holds_posix(struct dump_ctx *ctx, pid_t pid, bool *ret)
+/* The pids /proc/locks shows holding a POSIX lock, read once a dump (the
+ * tree is frozen: its locks do not change). */
+static int read_posix_holders(struct dump_ctx *ctx, struct files_ctx *f)
 {
 	_cleanup_free_ char *buf = NULL;
 	struct fd_lock lk;
@@ -229,11 +231,38 @@ static int holds_posix(struct dump_ctx *ctx, pid_t pid, bool *ret)
 
 	r = read_file_at(AT_FDCWD, "/proc/locks", &buf, NULL);
 	if (r < 0)
-		return ckpt_fail(ctx->err, r, "pid %d: cannot read /proc/locks", pid);
+		return ckpt_fail(ctx->err, r, "cannot read /proc/locks");
+	for (char *l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		pid_t *np;
+
+		if (fd_lock_parse_entry(l, &lk) != 0 || lk.kind != FILE_LOCK_KIND__LOCK_POSIX)
+			continue;
+		np = realloc(f->posix_holders, (f->nr_posix_holders + 1) * sizeof(*np));
+		if (!np)
+			return ckpt_fail(ctx->err, -ENOMEM, "/proc/locks: out of memory");
+		f->posix_holders = np;
+		np[f->nr_posix_holders++] = lk.pid;
+	}
+	f->posix_read = true;
+	return 0;
+}
+
+/* Whether /proc/locks shows a POSIX lock held by pid. */
+static int holds_posix(struct dump_ctx *ctx, pid_t pid, bool *ret)
+{
+	struct files_ctx *f = files_ctx_get(ctx);
+	int r;
+
+	if (!f)
+		return ckpt_fail(ctx->err, -ENOMEM, "pid %d: out of memory", pid);
+	if (!f->posix_read) {
+		r = read_posix_holders(ctx, f);
+		if (r < 0)
+			return r;
+	}
 	*ret = false;
-	for (char *l = buf; l && *l && !*ret; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
-		*ret = fd_lock_parse_entry(l, &lk) == 0 && lk.kind == FILE_LOCK_KIND__LOCK_POSIX &&
-		       lk.pid == pid;
+	for (size_t i = 0; i < f->nr_posix_holders && !*ret; i++)
+		*ret = f->posix_holders[i] == pid;
 	return 0;
 }
 
