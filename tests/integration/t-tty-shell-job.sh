@@ -18,8 +18,7 @@ command -v sqlite3 >/dev/null 2>&1 || skip "no sqlite3 (scripts/install-deps.sh 
 
 REAL_CKPTD=$CKPTD
 listen_daemon	# exported: the pane's ckptctl -d talks to it
-# its history (and the inner bash's) stays in $TMP, not in ~/.bash_history
-tm_start -s t -x 100 -y 30 "HISTFILE=$TMP/bash_history bash --norc --noprofile -i"
+tm_start -s t -x 100 -y 30 "bash --norc --noprofile -i"
 tm_wait t '[#$]$'
 SHELL_PID=$(tm_pane_pid t)
 
@@ -27,18 +26,10 @@ SHELL_PID=$(tm_pane_pid t)
 # PROMPT, type SETUP; sets TPID
 job()
 {
-	local i=0
 	tm send-keys -t t 'clear' Enter
 	tm send-keys -t t "$1" Enter
 	tm_wait t "$2"
-	TPID=
-	while [ -z "$TPID" ]; do
-		TPID=$(cat /proc/"$SHELL_PID"/task/*/children 2>/dev/null | tr -s ' ' '\n' | head -n 1)
-		i=$((i + 1))
-		[ $i -le 100 ] || fail "no job under bash $SHELL_PID"
-		[ -n "$TPID" ] || sleep 0.1
-	done
-	track_pid "$TPID"
+	tm_child_of "$SHELL_PID"
 	tm send-keys -t t "$3" Enter
 }
 

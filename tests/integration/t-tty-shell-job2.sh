@@ -16,8 +16,7 @@
 
 REAL_CKPTD=$CKPTD
 listen_daemon	# the test's own dumps; exported into the pane too
-# its history (and the inner bash's) stays in $TMP, not in ~/.bash_history
-tm_start -s t -x 100 -y 30 "HISTFILE=$TMP/bash_history bash --norc --noprofile -i"
+tm_start -s t -x 100 -y 30 "bash --norc --noprofile -i"
 tm_wait t '[#$]$'
 SHELL_PID=$(tm_pane_pid t)
 
@@ -35,19 +34,11 @@ stat_of()
 # if given); sets TPID
 job()
 {
-	local i=0
 	tm send-keys -t t 'clear' Enter
 	tm_wait t '[#$]$'
 	tm send-keys -t t "$1" Enter
 	[ -z "${2:-}" ] || tm_wait t "$2"
-	TPID=
-	while [ -z "$TPID" ]; do
-		TPID=$(cat /proc/"$SHELL_PID"/task/*/children 2>/dev/null | tr -s ' ' '\n' | head -n 1)
-		i=$((i + 1))
-		[ $i -le 100 ] || fail "no job under bash $SHELL_PID"
-		[ -n "$TPID" ] || sleep 0.1
-	done
-	track_pid "$TPID"
+	tm_child_of "$SHELL_PID"
 }
 
 # back DIR [TAIL]: restore DIR --shell-job from the pane's bash (with the

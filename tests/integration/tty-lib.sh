@@ -44,6 +44,21 @@ tm_pane_pid()
 	tm display -p -t "$1" '#{pane_pid}'
 }
 
+# tm_child_of PID: wait (bounded) for a child of PID (a pane's shell's
+# job); sets TPID to it and tracks it.
+tm_child_of()
+{
+	local i=0
+	TPID=
+	while [ -z "$TPID" ]; do
+		TPID=$(cat /proc/"$1"/task/*/children 2>/dev/null | tr -s ' ' '\n' | head -n 1)
+		i=$((i + 1))
+		[ $i -le 100 ] || fail "no job under pid $1"
+		[ -n "$TPID" ] || sleep 0.1
+	done
+	track_pid "$TPID"
+}
+
 # ctty_of PID: "TTY_NR TPGID" from /proc/PID/stat.
 ctty_of()
 {
