@@ -248,6 +248,19 @@ _lib_umount_all()
 	MOUNTS=
 }
 
+# rmdir_wait DIR: remove an empty directory that may stay busy a moment
+# (a cgroup whose last task is still exiting); says so on failure, for a
+# cleanup to go on.
+rmdir_wait()
+{
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		rmdir "$1" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	[ -d "$1" ] && echo "$TEST_NAME: cannot remove $1" >&2
+	return 0
+}
+
 # --- setup ---------------------------------------------------------------
 
 if [ -z "${LIB_NO_SETUP:-}" ]; then

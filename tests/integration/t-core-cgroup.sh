@@ -47,11 +47,7 @@ _cg_cleanup()
 	for h in $HIERS; do
 		for d in "$h/$NAME"/*/ "$h/$NAME"; do
 			[ -d "$d" ] || continue
-			for _ in 1 2 3 4 5 6 7 8 9 10; do
-				rmdir "$d" 2>/dev/null && break
-				sleep 0.2
-			done
-			[ -d "$d" ] && echo "$TEST_NAME: cannot remove $d" >&2
+			rmdir_wait "$d"
 		done
 	done
 	(exit $rc)

@@ -42,11 +42,7 @@ _cg_cleanup()
 	done
 	for d in "$CG2" "$CGU" $V1; do
 		[ -d "$d" ] || continue
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			rmdir "$d" 2>/dev/null && break
-			sleep 0.2
-		done
-		[ -d "$d" ] && echo "$TEST_NAME: cannot remove $d" >&2
+		rmdir_wait "$d"
 	done
 	(exit $rc)
 	_sec_cleanup
